@@ -1,0 +1,1 @@
+"""zjtx domain core: models, policies engine, lifecycle, ingestion and queries (no Streamlit here)."""

@@ -1,0 +1,1 @@
+"""The `zjtx` command line (typer + rich). One module per command group; main.py assembles them."""

@@ -1,0 +1,102 @@
+"""`zjtx up` (scheduler + dashboard on one machine) and `zjtx serve` (one dashboard process)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from registry.db import get_engine, is_empty, upgrade
+from registry.settings import get_settings
+
+console = Console(stderr=True)
+APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("up")(up)
+    app.command("serve")(serve)
+
+
+def streamlit_command(port: int, address: str) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+            "--server.port", str(port), "--server.address", address,
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+
+
+def serve(
+    port: int = typer.Option(None, "--port", help="Port (default: dashboard.port in config)."),
+    address: str = typer.Option(None, "--address", help="Address (default: dashboard.address in config)."),
+) -> None:
+    """Run one dashboard process (Streamlit). 启动看板进程。"""
+    settings = get_settings()
+    cmd = streamlit_command(port or settings.dashboard.port, address or settings.dashboard.address)
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def up(
+    port: int = typer.Option(None, "--port", help="Dashboard port (default: dashboard.port in config)."),
+    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Start the dashboard only."),
+) -> None:
+    """Start the whole system: migrate, load demo data into an empty database, scheduler + dashboard.
+    启动整个系统（调度进程 + 看板）；Ctrl-C 同时停止两者。"""
+    settings = get_settings()
+    engine = get_engine()
+    upgrade(engine)
+    if is_empty(engine) and settings.demo.firms > 0:
+        from registry.demo import build_demo
+
+        console.print(f"数据库为空，载入示例数据 Empty database: loading a demo registry of {settings.demo.firms} firms")
+        build_demo(engine, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
+    port = port or settings.dashboard.port
+    procs: dict[str, subprocess.Popen] = {}
+    if not no_scheduler:
+        procs["scheduler"] = subprocess.Popen([sys.executable, "-m", "registry.cli.main", "scheduler"])
+    procs["dashboard"] = subprocess.Popen(streamlit_command(port, settings.dashboard.address))
+    host = "localhost" if settings.dashboard.address in ("127.0.0.1", "0.0.0.0") else settings.dashboard.address
+    console.print(f"[bold green]看板 Dashboard:[/] http://{host}:{port}   (Ctrl-C 停止 / to stop)")
+    code = _supervise(procs)
+    raise typer.Exit(code)
+
+
+def _supervise(procs: dict[str, subprocess.Popen]) -> int:
+    """Wait until Ctrl-C / SIGTERM or until one process dies; then stop the others cleanly."""
+    stopping = False
+
+    def _stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    try:
+        while not stopping:
+            dead = {n: p.returncode for n, p in procs.items() if p.poll() is not None}
+            if dead:
+                for name, rc in dead.items():
+                    console.print(f"[red]{name} exited ({rc}); stopping the rest[/]")
+                code = 1
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for p in procs.values():
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+    console.print("已停止 stopped")
+    return code
+
+
+
+

@@ -1,0 +1,116 @@
+"""Settings as data: one typed model, read from config.toml, overridable from the environment.
+
+Every field carries a description; tests check each one is present and commented in config.toml and
+documented in docs/configuration.md, so a setting cannot exist without its documentation.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field("sqlite:///data/zjtx.db", description="SQLAlchemy URL of the system of record")
+    echo: bool = Field(False, description="Log every SQL statement")
+
+
+class PathSettings(BaseModel):
+    inbox: Path = Field(Path("data/runtime/inbox"), description="Files waiting to be ingested")
+    archive: Path = Field(Path("data/runtime/archive"), description="Every ingested file, kept by sha256")
+    quarantine: Path = Field(Path("data/runtime/quarantine"), description="Rejected rows per ingestion run")
+    outbox: Path = Field(Path("data/runtime/outbox"), description="Generated lists and briefings")
+
+
+class LifecycleSettings(BaseModel):
+    review_due_days: int = Field(180, ge=0, description="review_due opens this many days before valid_until")
+    expiring_days: int = Field(90, ge=0, description="expiring within this many days of valid_until")
+
+
+class SchedulerSettings(BaseModel):
+    timezone: str = Field("Asia/Shanghai", description="Time zone of the cron schedules")
+    misfire_grace_seconds: int = Field(3600, ge=1, description="Late runs within this grace still run once")
+    ingest_cron: str = Field("*/5 * * * *", description="Cron schedule of the ingest job")
+    flags_cron: str = Field("30 6 * * *", description="Cron schedule of the flags job")
+    snapshot_cron: str = Field("0 1 * * *", description="Cron schedule of the snapshot job")
+    reminders_cron: str = Field("0 8 11 * *", description="Cron schedule of the reminders job")
+    request_poll_seconds: int = Field(10, ge=1, description="Polling interval for run-now requests")
+
+
+class DashboardSettings(BaseModel):
+    address: str = Field("127.0.0.1", description="Address the Streamlit server listens on")
+    port: int = Field(8501, ge=1, le=65535, description="Port of the Streamlit server")
+    language: Literal["zh", "en"] = Field("zh", description="Default dashboard language")
+
+
+class DemoSettings(BaseModel):
+    firms: int = Field(3000, ge=0, description="Demo registry size loaded by `zjtx up` into an empty database")
+    seed: int = Field(2021, description="Random seed of the demo registry")
+
+
+class Settings(BaseModel):
+    database: DatabaseSettings = DatabaseSettings()
+    paths: PathSettings = PathSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    demo: DemoSettings = DemoSettings()
+    # Folder the config file lives in: relative paths and SQLite files resolve against it.
+    base_dir: Path = Field(PROJECT_ROOT, exclude=True)
+
+    def path(self, name: Literal["inbox", "archive", "quarantine", "outbox"]) -> Path:
+        p = getattr(self.paths, name)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        return resolve_sqlite_url(self.database.url, self.base_dir)
+
+
+def resolve_sqlite_url(url: str, base_dir: Path) -> str:
+    """`sqlite:///data/x.db` is relative to the config's folder, not to wherever the command runs."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and ":memory:" not in url:
+        rel = url[len(prefix):]
+        if rel:
+            return prefix + str((base_dir / rel).resolve())
+    return url
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("ZJTX_CONFIG", PROJECT_ROOT / "config.toml")).resolve()
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be read or does not validate."""
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or config_path()
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    elif "ZJTX_CONFIG" in os.environ:
+        raise ConfigError(f"ZJTX_CONFIG points to {path}, which does not exist")
+    url = os.environ.get("ZJTX_DATABASE_URL")
+    if url:
+        data.setdefault("database", {})["url"] = url
+    try:
+        return Settings(**data, base_dir=path.parent)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
