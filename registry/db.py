@@ -78,13 +78,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema (Alembic migrations, never create_all)."""
     from alembic import command
 
+    check_connection(engine)
+    command.upgrade(alembic_config(engine), revision)
+
+
+def check_connection(engine: Engine) -> None:
+    """Fail with one readable line (not a driver traceback) when the database cannot be reached."""
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - report any driver error in one line
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
         raise DatabaseError(f"cannot connect to {engine.url.render_as_string(hide_password=True)}: "
-                            f"{str(exc).splitlines()[0]}") from exc
-    command.upgrade(alembic_config(engine), revision)
+                            f"{str(exc).strip().splitlines()[0]}") from exc
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from registry.db import current_revision, get_engine, is_empty, upgrade
+from registry.db import check_connection, current_revision, get_engine, is_empty, upgrade
 from registry.errors import UserError
 
 console = Console(stderr=True)
@@ -23,6 +23,7 @@ def init(
 ) -> None:
     """Create or upgrade the database schema (SQLite or PostgreSQL); --demo loads demo data. 创建/升级数据库。"""
     engine = get_engine()
+    check_connection(engine)
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from registry.cli import database, system
 from registry.db import DatabaseError
@@ -39,6 +40,9 @@ def main() -> None:
         app(standalone_mode=True)
     except (UserError, ConfigError, DatabaseError) as exc:
         typer.echo(f"zjtx: error: {exc}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:  # the database went away mid-command
+        typer.echo(f"zjtx: error: database error: {str(exc.orig or exc).strip().splitlines()[0]}", err=True)
         sys.exit(1)
 
 

@@ -1,0 +1,49 @@
+"""`zjtx init` as a user runs it: a real subprocess, real databases, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from registry.db import current_revision, head_revision, make_engine
+
+
+def run_zjtx(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "registry.cli.main", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_init_creates_then_reports_up_to_date(config_env, db_url):
+    first = run_zjtx("init")
+    assert first.returncode == 0, first.stderr
+    assert "empty →" in first.stderr
+    engine = make_engine(db_url)
+    assert current_revision(engine) == head_revision()
+    assert "recognition" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    second = run_zjtx("init")
+    assert second.returncode == 0 and "up to date" in second.stderr
+
+
+def test_database_url_from_environment_wins_over_config(config_env, tmp_path):
+    other = tmp_path / "other.db"
+    res = run_zjtx("init", env={"ZJTX_DATABASE_URL": f"sqlite:///{other}"})
+    assert res.returncode == 0, res.stderr
+    assert other.exists()
+
+
+def test_unreachable_database_is_one_clear_line(config_env):
+    res = run_zjtx("init", env={"ZJTX_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    assert res.returncode == 1
+    assert res.stderr.startswith("zjtx: error: cannot connect to")
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_broken_config_is_one_clear_line(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[database\n", encoding="utf-8")
+    res = run_zjtx("init", env={"ZJTX_CONFIG": str(cfg)})
+    assert res.returncode == 1 and "not valid TOML" in res.stderr and "Traceback" not in res.stderr
