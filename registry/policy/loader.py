@@ -1,0 +1,89 @@
+"""Reads and validates data/policies/**/*.yaml; picks the policy or lifecycle in force for a tier and date."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from registry.errors import UserError
+from registry.policy.schema import Lifecycle, Policy
+
+POLICY_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "policies"
+
+
+class PolicyFileError(UserError):
+    """A policy file that cannot be read or does not validate."""
+
+
+def policy_path(policy_id: str, root: Path = POLICY_DIR) -> Path:
+    """The file of a policy: the path mirrors the id (cn/little-giant/2021 → cn/little-giant/2021.yaml)."""
+    return root / f"{policy_id}.yaml"
+
+
+def read_policy_file(path: Path, root: Path = POLICY_DIR) -> Policy:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PolicyFileError(f"{path}: 无法读取政策文件 / cannot read policy file: {exc}") from exc
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PolicyFileError(f"{path}: 政策文件无效 / invalid policy file at {where}: {first['msg']}") from exc
+    expected = path.resolve().relative_to(root.resolve()).with_suffix("").as_posix()
+    if policy.id != expected:
+        raise PolicyFileError(f"{path}: 政策编号 {policy.id} 与文件路径不符 / id does not match path {expected}")
+    return policy
+
+
+@cache
+def _load(root: Path) -> dict[str, Policy]:
+    policies = {}
+    for path in sorted(root.rglob("*.yaml")):
+        policy = read_policy_file(path, root)
+        policies[policy.id] = policy
+    return policies
+
+
+def load_policies(root: Path = POLICY_DIR) -> dict[str, Policy]:
+    """Every policy file, validated, by id (cached: policy files change with releases, not at run time)."""
+    return dict(_load(root.resolve()))
+
+
+def get_policy(policy_id: str, root: Path = POLICY_DIR) -> Policy:
+    policies = load_policies(root)
+    try:
+        return policies[policy_id]
+    except KeyError:
+        known = ", ".join(sorted(policies))
+        raise UserError(f"未知的政策编号 / unknown policy id: {policy_id} (known: {known})") from None
+
+
+DEFAULT_LIFECYCLE = Lifecycle()
+
+
+def lifecycle_for(tier: str, jurisdiction: str, on: date, root: Path = POLICY_DIR) -> Lifecycle:
+    """The lifecycle of a recognition at `tier` by `jurisdiction` granted on `on`.
+
+    The policy in force for that tier and jurisdiction wins (the latest effective_from if several are in
+    force); else the national (cn) policy of the tier; else the default 3-year anniversary rule.
+    """
+    policies = [p for p in load_policies(root).values()
+                if p.tier == tier and p.lifecycle is not None and p.purpose != "classification"]
+    for scope in (jurisdiction, "cn"):
+        candidates = [p for p in policies if p.jurisdiction == scope]
+        in_force = [p for p in candidates if p.in_force(on)]
+        if in_force:
+            return max(in_force, key=lambda p: p.effective_from).lifecycle
+        if candidates:
+            # A recognition granted before the first policy we hold still follows the earliest one we know.
+            earlier = [p for p in candidates if on < p.effective_from]
+            if earlier:
+                return min(earlier, key=lambda p: p.effective_from).lifecycle
+            return max(candidates, key=lambda p: p.effective_from).lifecycle
+    return DEFAULT_LIFECYCLE

@@ -1,0 +1,546 @@
+"""Policies as data: the pydantic models every file in data/policies/ is validated against on load.
+
+A policy file states one rule set of one document: identity (id, titles, issuer, document number, dates,
+jurisdiction, tier, purpose, the version it supersedes), a criteria tree, the recognition lifecycle and
+every interpretation the text leaves open. docs/policies.md is the reference for authors; keep both in step.
+
+Conventions: money in 万元, ratios and growth rates in percent (3.0 means 3%), thresholds inclusive only
+where the operator says so (">=" for 以上/不低于/达到, "<" for 不足/以下 when the text says so).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+POLICY_ID_RE = re.compile(r"^(cn(?:-[a-z]+)*)/([a-z0-9][a-z0-9-]*)/([0-9][0-9a-z.-]*)$")
+CRITERION_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+LINES_RE = re.compile(r"^L\d+(?:-\d+)?(?:,\s*L\d+(?:-\d+)?)*$")
+
+
+class _Strict(BaseModel):
+    # A typo in a policy file must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a rule comes from: the document and the compilation lines (policy-compilation-2021.txt).
+
+    `quote` is the exact phrase on those lines (whitespace ignored); tests check it is there and holds the
+    threshold. `reference` names a data file when the figure is not in the compilation (e.g. the 300号 table).
+    """
+
+    doc: str
+    lines: str | None = None
+    quote: str | None = None
+    reference: str | None = None
+
+    @field_validator("lines")
+    @classmethod
+    def _lines_form(cls, v: str | None) -> str | None:
+        if v is not None and not LINES_RE.match(v):
+            raise ValueError(f"lines must look like 'L978-982' or 'L978-982, L1001', got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _located(self) -> Source:
+        if self.lines is None and self.reference is None:
+            raise ValueError("a source needs compilation `lines` or a `reference` data file")
+        return self
+
+    def line_range(self) -> list[tuple[int, int]]:
+        """[(first, last), ...] of the cited compilation lines (1-based, inclusive)."""
+        if not self.lines:
+            return []
+        out = []
+        for part in self.lines.split(","):
+            a, _, b = part.strip()[1:].partition("-")
+            out.append((int(a), int(b) if b else int(a)))
+        return out
+
+    def cite(self) -> str:
+        return f"{self.doc} {self.lines}" if self.lines else f"{self.doc} ({self.reference})"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Lifecycle (interfaces C): validity, re-review, exit rules, reporting duties of a recognised firm.
+# ----------------------------------------------------------------------------------------------------------
+
+
+class ExitRule(_Strict):
+    """A condition that ends a recognition (撤销 / 取消 / 出库) or warns that it may."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    # event: a dated event (events file) of kind `event`, optionally only within `within_years` of recognition
+    # not_sme: the firm grew into a large enterprise (300号); listing: listed on one of `boards`
+    # notification: a `event` (rename/restructure) not notified within `notify_within_days`
+    # missing_reports: more than `max_missing` reports of `frequency` missed `per` year
+    kind: Literal["event", "not_sme", "listing", "notification", "missing_reports"]
+    event: str | None = None
+    within_years: float | None = None
+    boards: list[str] | None = None
+    notify_within_days: int | None = None
+    frequency: str | None = None
+    max_missing: int | None = None
+    per: Literal["year"] | None = None
+    ban_years: int | None = None
+    severity: Literal["critical", "warning"]
+    source: Source
+
+    @model_validator(mode="after")
+    def _needs(self) -> ExitRule:
+        required = {
+            "event": ["event"],
+            "listing": ["boards"],
+            "notification": ["event", "notify_within_days"],
+            "missing_reports": ["frequency", "max_missing"],
+            "not_sme": [],
+        }[self.kind]
+        missing = [f for f in required if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"exit rule {self.id} of kind {self.kind} needs {', '.join(missing)}")
+        return self
+
+
+class ReportingObligation(_Strict):
+    """A periodic report the recognised firm owes (月报/季报/半年报/年报) and when it is due."""
+
+    frequency: Literal["monthly", "quarterly", "half_yearly", "annual"]
+    due_day: int = Field(ge=1, le=31)
+    due_month: int | None = Field(None, ge=1, le=12)  # annual: month of the following year
+    months_after: int = Field(1, ge=0)  # sub-annual: due in the month after the period
+    what: str
+    source: Source
+
+    @model_validator(mode="after")
+    def _annual_month(self) -> ReportingObligation:
+        if self.frequency == "annual" and self.due_month is None:
+            raise ValueError("an annual reporting obligation needs due_month")
+        return self
+
+
+class Lifecycle(_Strict):
+    validity_years: int = Field(3, ge=1)
+    # anniversary: valid until the day before the anniversary; year_end: 31 Dec of the last year
+    expiry: Literal["anniversary", "year_end"] = "anniversary"
+    review_at_years: int | None = 3
+    lapse_without_review: bool = False  # auto 出库 when not renewed
+    exit_rules: list[ExitRule] = []
+    reporting: list[ReportingObligation] = []
+    source: Source | None = None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Thresholds: a number, a band table (threshold depends on another indicator), or a reference lookup.
+# ----------------------------------------------------------------------------------------------------------
+
+Scalar = float | int | bool | str
+
+
+class Band(_Strict):
+    """One row of a band table: applies when lower <= band value < upper (bounds inclusive as stated)."""
+
+    lower: float | None = None
+    upper: float | None = None
+    lower_inclusive: bool = True
+    upper_inclusive: bool = False
+    threshold: float | None = None  # None: no threshold in this band, i.e. the criterion fails there
+    label: str | None = None
+
+
+class BandTable(_Strict):
+    """Threshold depends on another value, e.g. R&D ratio by revenue band (Ningbo 2.5% / 3.5%)."""
+
+    band_by: IndicatorRef
+    bands: list[Band] = Field(min_length=1)
+
+
+class ReferenceLookup(_Strict):
+    """Threshold read from a reference series in the policy file, e.g. 1.5 × 厦门 GDP growth of 上年."""
+
+    reference: str  # key of Policy.references
+    year_offset: int = -1  # -1 = 上年 (the year before as_of)
+    years: int = 1  # >1: mean of that many years ending at year_offset
+    factor: float = 1.0
+
+
+Threshold = Scalar | list[Scalar] | BandTable | ReferenceLookup
+
+
+class Window(_Strict):
+    """Which annual figures a leaf looks at and how it combines them (CONTRACT §3: years before as_of).
+
+    last: 上年 only. each: every one of the last `years` must meet the threshold. pooled: ratio of the sums
+    over `years` (e.g. 近2年研发经费 / 近2年营业收入). sum / mean: of the yearly values. mean_growth: arithmetic
+    mean of the `years` yearly growth rates. compound_growth: (V[上年] / V[上年-years]) ** (1/years) - 1.
+    growth: one year's growth rate (上年 vs the year before).
+    """
+
+    years: int = Field(1, ge=1, le=10)
+    aggregation: Literal["last", "each", "pooled", "sum", "mean", "growth", "mean_growth",
+                         "compound_growth"] = "last"
+
+
+class IndicatorRef(_Strict):
+    """An indicator plus its window: the unit a leaf compares, derived for all firms at once."""
+
+    indicator: str
+    window: Window = Window()
+    params: dict[str, Any] = {}
+
+    def key(self) -> str:
+        """Column name of this indicator in the indicators frame."""
+        w = self.window
+        base = self.indicator
+        if self.params:
+            base += "[" + ",".join(f"{k}={_param_text(v)}" for k, v in sorted(self.params.items())) + "]"
+        if w.aggregation == "last" and w.years == 1:
+            return base
+        return f"{base}@{w.aggregation}{w.years}y"
+
+
+def _param_text(v: Any) -> str:
+    return "|".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+
+
+class Relaxation(_Strict):
+    """Threshold lowered (raised, for lower-is-better) by up to `max_percent` for a declared group."""
+
+    group: str  # key of Policy.relaxation_groups
+    max_percent: float = Field(gt=0, le=100)
+    source: Source
+
+
+class Waiver(_Strict):
+    """The node is not applied (result `waived`) for these batches or as-of years."""
+
+    batches: list[str] | None = None
+    as_of_years: list[int] | None = None
+    reason_zh: str
+    reason_en: str
+    source: Source
+
+    @model_validator(mode="after")
+    def _scoped(self) -> Waiver:
+        if not self.batches and not self.as_of_years:
+            raise ValueError("a waiver names batches or as_of_years")
+        return self
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The criteria tree.
+# ----------------------------------------------------------------------------------------------------------
+
+
+class _NodeBase(_Strict):
+    id: str
+    label_zh: str
+    label_en: str
+    source: Source | None = None
+    waivers: list[Waiver] = []
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not CRITERION_ID_RE.match(v):
+            raise ValueError(f"criterion id must be snake_case ascii, got {v!r}")
+        return v
+
+
+Operator = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in"]
+
+
+class Leaf(_NodeBase):
+    """A comparison of one indicator (over its window) with a threshold; pass / fail / missing."""
+
+    type: Literal["leaf"] = "leaf"
+    indicator: str
+    window: Window = Window()
+    params: dict[str, Any] = {}
+    op: Operator
+    threshold: Threshold
+    unit: str | None = None
+    relaxation: Relaxation | None = None
+    source: Source  # every leaf cites its text
+
+    def ref(self) -> IndicatorRef:
+        return IndicatorRef(indicator=self.indicator, window=self.window, params=self.params)
+
+    @model_validator(mode="after")
+    def _threshold_fits_op(self) -> Leaf:
+        listy = isinstance(self.threshold, list)
+        if self.op in ("in", "not_in") and not listy:
+            raise ValueError(f"{self.id}: operator {self.op} needs a list threshold")
+        if self.op not in ("in", "not_in") and listy:
+            raise ValueError(f"{self.id}: a list threshold needs operator in / not_in")
+        if self.relaxation and self.op not in (">=", ">", "<=", "<"):
+            raise ValueError(f"{self.id}: only ordered comparisons can be relaxed")
+        return self
+
+
+class Exclusion(_NodeBase):
+    """不得推荐 / 限制条件: fails when the firm has one of `events` within `within_years` before as_of, is
+    listed on one of `boards`, or holds one of `tiers`. Absence of such a fact is a pass (never missing)."""
+
+    type: Literal["exclusion"] = "exclusion"
+    events: list[str] | None = None
+    within_years: float | None = None
+    boards: list[str] | None = None
+    tiers: list[str] | None = None
+    source: Source
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Exclusion:
+        if sum(x is not None for x in (self.events, self.boards, self.tiers)) != 1:
+            raise ValueError(f"{self.id}: an exclusion names exactly one of events, boards, tiers")
+        return self
+
+
+class Prerequisite(_NodeBase):
+    """Holds a recognition in force on as_of: one of `tiers`, from one of `jurisdictions` (any if None)."""
+
+    type: Literal["prerequisite"] = "prerequisite"
+    tiers: list[str] = Field(min_length=1)
+    jurisdictions: list[str] | None = None
+    source: Source
+
+
+class All(_NodeBase):
+    """All children: any fail ⇒ fail, else any missing ⇒ missing, else pass."""
+
+    type: Literal["all"] = "all"
+    children: list[Node] = Field(min_length=1)
+
+
+class Any_(_NodeBase):
+    """Any child: any pass ⇒ pass, else any missing ⇒ missing, else fail."""
+
+    type: Literal["any"] = "any"
+    children: list[Node] = Field(min_length=1)
+
+
+class AtLeast(_NodeBase):
+    """At least n children pass: passes ≥ n ⇒ pass; passes + missing < n ⇒ fail; else missing."""
+
+    type: Literal["at_least"] = "at_least"
+    n: int = Field(ge=1)
+    children: list[Node] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _n_reachable(self) -> AtLeast:
+        if self.n > len(self.children):
+            raise ValueError(f"{self.id}: at_least {self.n} of only {len(self.children)} children")
+        return self
+
+
+class ClassOption(_Strict):
+    name: str  # reported in the `class` column, e.g. "a"
+    label_zh: str
+    label_en: str
+    criteria: Node
+
+
+class ExactlyOne(_NodeBase):
+    """Exactly one class: one pass and no missing ⇒ pass (class reported); two or more pass, or none pass
+    and none missing ⇒ fail; otherwise missing."""
+
+    type: Literal["exactly_one"] = "exactly_one"
+    classes: list[ClassOption] = Field(min_length=2)
+
+
+class ScoreItem(_Strict):
+    """Points for one criterion: `points` when `criteria` passes, or base + per_unit × indicator, capped."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    criteria: Node | None = None
+    points: float | None = None
+    indicator: IndicatorRef | None = None
+    base: float = 0.0
+    per_unit: float | None = None
+    cap: float | None = None
+    bonus: bool = False  # counted beyond the base total, up to Score.bonus_cap
+    source: Source
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> ScoreItem:
+        fixed = self.criteria is not None and self.points is not None
+        linear = self.indicator is not None and self.per_unit is not None
+        if fixed == linear:
+            raise ValueError(f"{self.id}: a score item has either criteria + points or indicator + per_unit")
+        return self
+
+    def max_points(self) -> float | None:
+        if self.points is not None:
+            return self.points
+        return self.cap
+
+
+class Score(_NodeBase):
+    """A points table. With a pass_mark it passes when the lowest possible score reaches it and fails when
+    the highest possible score cannot; without one it is informative only (always pass)."""
+
+    type: Literal["score"] = "score"
+    items: list[ScoreItem] = Field(min_length=1)
+    max_points: float | None = None
+    bonus_cap: float | None = None
+    pass_mark: float | None = None
+
+
+Node = Annotated[
+    All | Any_ | AtLeast | ExactlyOne | Score | Leaf | Exclusion | Prerequisite,
+    Field(discriminator="type"),
+]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The policy file.
+# ----------------------------------------------------------------------------------------------------------
+
+
+class Interpretation(_Strict):
+    """A reading the text leaves open, stated once (listed in docs/policies.md by its id)."""
+
+    id: str
+    zh: str
+    en: str
+    applies_to: list[str] = []  # criterion ids
+    source: Source | None = None
+
+
+class RelaxationGroup(_Strict):
+    """A declared group of firms (e.g. Shenzhen 优先遴选领域): an in-force attribute with one of `values`."""
+
+    label_zh: str
+    label_en: str
+    attribute: str
+    values: list[str]
+    source: Source
+
+
+class Batch(_Strict):
+    """A batch of the programme and the as-of dates that belong to it (for waivers by batch)."""
+
+    id: str
+    as_of_from: date
+    as_of_to: date
+
+
+class ReferenceSeries(_Strict):
+    label_zh: str
+    label_en: str
+    unit: str
+    values: dict[int, float]
+    source: Source
+
+
+class TierDeclaration(_Strict):
+    """A regional tier declared by this policy (CONTRACT §3: regional tiers are declared by policy files)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class Policy(_Strict):
+    id: str
+    title_zh: str
+    title_en: str
+    issuer: str
+    document_no: str
+    issued_on: date
+    effective_from: date
+    effective_to: date | None = None
+    jurisdiction: str
+    tier: str | None = None
+    declares_tier: TierDeclaration | None = None
+    purpose: Literal["new_application", "re_review", "support", "classification"]
+    supersedes: str | None = None
+    # For classification policies: the `class` column is this indicator's value (e.g. sme_size_class).
+    class_indicator: str | None = None
+    criteria: Node
+    lifecycle: Lifecycle | None = None
+    relaxation_groups: dict[str, RelaxationGroup] = {}
+    batches: list[Batch] = []
+    references: dict[str, ReferenceSeries] = {}
+    interpretations: list[Interpretation] = []
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not POLICY_ID_RE.match(v):
+            raise ValueError(f"policy id must be <jurisdiction>/<tier-or-rule-set>/<version>, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        if self.id.split("/")[0] != self.jurisdiction:
+            raise ValueError(f"policy id {self.id} does not start with its jurisdiction {self.jurisdiction}")
+        if self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        seen: set[str] = set()
+        for node in iter_nodes(self.criteria):
+            if node.id in seen:
+                raise ValueError(f"criterion id {node.id} appears twice")
+            seen.add(node.id)
+            if isinstance(node, Leaf):
+                if node.relaxation and node.relaxation.group not in self.relaxation_groups:
+                    raise ValueError(f"{node.id}: unknown relaxation group {node.relaxation.group}")
+                if isinstance(node.threshold, ReferenceLookup) and node.threshold.reference not in self.references:
+                    raise ValueError(f"{node.id}: unknown reference {node.threshold.reference}")
+            for w in node.waivers:
+                unknown = set(w.batches or ()) - {b.id for b in self.batches}
+                if unknown:
+                    raise ValueError(f"{node.id}: waiver names unknown batches {sorted(unknown)}")
+        ids = [i.id for i in self.interpretations]
+        if len(ids) != len(set(ids)):
+            raise ValueError("interpretation ids must be unique within a policy")
+        for i in self.interpretations:
+            unknown = set(i.applies_to) - seen
+            if unknown:
+                raise ValueError(f"interpretation {i.id} applies to unknown criteria {sorted(unknown)}")
+        return self
+
+    @property
+    def version(self) -> str:
+        return self.id.rsplit("/", 1)[1]
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def batch_of(self, as_of: date) -> str | None:
+        for b in self.batches:
+            if b.as_of_from <= as_of <= b.as_of_to:
+                return b.id
+        return None
+
+    def leaves(self) -> list[Leaf]:
+        return [n for n in iter_nodes(self.criteria) if isinstance(n, Leaf)]
+
+
+def children_of(node: Any) -> list[Any]:
+    if isinstance(node, All | Any_ | AtLeast):
+        return list(node.children)
+    if isinstance(node, ExactlyOne):
+        return [c.criteria for c in node.classes]
+    if isinstance(node, Score):
+        return [i.criteria for i in node.items if i.criteria is not None]
+    return []
+
+
+def iter_nodes(node: Any):
+    """Every node of a criteria tree, depth first, parents before children."""
+    yield node
+    for child in children_of(node):
+        yield from iter_nodes(child)
+
+
+for _model in (BandTable, All, Any_, AtLeast, ClassOption, ExactlyOne, ScoreItem, Score, Policy):
+    _model.model_rebuild()
