@@ -1,0 +1,480 @@
+"""Read-only queries behind the dashboard, returning polars frames.
+
+Every firm-level query takes the asking Principal first and is limited to its jurisdiction (registry.access).
+Counts are aggregated in SQL so that they stay fast on a 200,000-firm database; frames are read with
+`pl.read_database` with an explicit schema, so an empty result has the same columns and types as a full one.
+"A valid recognition on a date" = status `active` and recognized_on ≤ date ≤ valid_until (or no valid_until).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Engine, Select
+
+from registry import reference
+from registry.access import Principal, jurisdictions_in_scope, region_prefixes, scope_clause
+from registry.db import get_engine
+from registry.identity import normalize_name
+from registry.models import (
+    REPORT_METRICS,
+    TIERS,
+    Attribute,
+    Enterprise,
+    Event,
+    Flag,
+    IngestionRun,
+    JobRun,
+    Recognition,
+    RegionalTarget,
+    Report,
+)
+
+E = Enterprise.__table__
+R = Recognition.__table__
+P = Report.__table__
+A = Attribute.__table__
+V = Event.__table__
+F = Flag.__table__
+T = RegionalTarget.__table__
+IR = IngestionRun.__table__
+JR = JobRun.__table__
+
+FIRM_COLUMNS = {
+    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "province_code": pl.String,
+    "industry_code": pl.String, "founded_on": pl.Date, "registered_capital": pl.Float64,
+    "ownership": pl.String, "listing_board": pl.String, "main_product": pl.String,
+}
+
+
+def _engine(engine: Engine | None) -> Engine:
+    return engine if engine is not None else get_engine()
+
+
+def _read(engine: Engine, stmt: Select, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+    with engine.connect() as conn:
+        frame = pl.read_database(stmt, conn, schema_overrides=schema, infer_schema_length=None)
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def _scoped(stmt: Select, principal: Principal) -> Select:
+    """Limit a statement that already joins `enterprise` to the principal's firms."""
+    clause = scope_clause(principal, E.c.region_code)
+    return stmt if clause is None else stmt.where(clause)
+
+
+def valid_on(as_of: date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        R.c.status == "active",
+        R.c.recognized_on <= as_of,
+        sa.or_(R.c.valid_until.is_(None), R.c.valid_until >= as_of),
+    )
+
+
+def _tier_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """National tiers in ladder order first, then regional tiers alphabetically."""
+    rank = {t: i for i, t in enumerate(TIERS)}
+    return frame.sort(
+        pl.col("tier").replace_strict(rank, default=len(TIERS), return_dtype=pl.Int32), pl.col("tier")
+    )
+
+
+# ---------------------------------------------------------------- overview counts
+
+
+def counts_by_tier(principal: Principal, as_of: date, *, engine: Engine | None = None) -> pl.DataFrame:
+    """Firms holding a valid recognition on `as_of`, per tier: `tier`, `firms`.
+
+    Every national tier is present (0 when none); regional tiers appear when they have firms.
+    """
+    stmt = (
+        sa.select(R.c.tier, sa.func.count(sa.distinct(R.c.enterprise_id)).label("firms"))
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(valid_on(as_of))
+        .group_by(R.c.tier)
+    )
+    counted = _read(_engine(engine), _scoped(stmt, principal), {"tier": pl.String, "firms": pl.Int64})
+    national = pl.DataFrame({"tier": list(TIERS)}, schema={"tier": pl.String})
+    every = national.join(counted, on="tier", how="full", coalesce=True).with_columns(pl.col("firms").fill_null(0))
+    return _tier_order(every)
+
+
+def counts_by_province(
+    principal: Principal, as_of: date, tier: str | None = None, *, engine: Engine | None = None
+) -> pl.DataFrame:
+    """Firms with a valid recognition (of `tier`, or of any tier) per province, most first:
+    `province_code` (2 digits), `name_zh`, `name_en`, `firms`."""
+    stmt = (
+        sa.select(E.c.province_code, sa.func.count(sa.distinct(E.c.id)).label("firms"))
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(valid_on(as_of))
+        .group_by(E.c.province_code)
+    )
+    if tier:
+        stmt = stmt.where(R.c.tier == tier)
+    counted = _read(_engine(engine), _scoped(stmt, principal), {"province_code": pl.String, "firms": pl.Int64})
+    return (
+        counted.join(province_names(), on="province_code", how="left")
+        .with_columns(pl.col("name_zh").fill_null(pl.col("province_code")),
+                      pl.col("name_en").fill_null(pl.col("province_code")))
+        .select("province_code", "name_zh", "name_en", "firms")
+        .sort(["firms", "province_code"], descending=[True, False])
+    )
+
+
+def province_names() -> pl.DataFrame:
+    """2-digit province code → Chinese name (GB/T 2260) and English name (jurisdictions table)."""
+    provinces = reference.regions().filter(pl.col("level") == "province").select(
+        pl.col("code").str.slice(0, 2).alias("province_code"), pl.col("name").alias("name_zh")
+    )
+    english = reference.jurisdictions().filter(
+        (pl.col("level") == "province") & (pl.col("region_codes").str.len_chars() == 2)
+    ).select(pl.col("region_codes").alias("province_code"), "name_en")
+    return provinces.join(english, on="province_code", how="left").with_columns(
+        pl.col("name_en").fill_null(pl.col("name_zh"))
+    )
+
+
+def industry_sections() -> pl.DataFrame:
+    """GB/T 4754-2017 门类: `section` letter and Chinese `name`."""
+    return reference.industries().filter(pl.col("level") == "section").select(
+        pl.col("code").alias("section"), "name"
+    )
+
+
+def due_counts(
+    principal: Principal, as_of: date, review_due_days: int, expiring_days: int, *, engine: Engine | None = None
+) -> pl.DataFrame:
+    """Per tier, firms whose active, unsuperseded recognition is `review_due` (valid_until within
+    review_due_days), `expiring` (within expiring_days) or `expired` (valid_until passed, not renewed)."""
+    review_end = as_of + timedelta(days=review_due_days)
+    expiring_end = as_of + timedelta(days=expiring_days)
+
+    def firms_where(condition: sa.ColumnElement[bool], label: str):
+        return sa.func.count(sa.distinct(sa.case((condition, R.c.enterprise_id)))).label(label)
+
+    stmt = (
+        sa.select(
+            R.c.tier,
+            firms_where(R.c.valid_until.between(as_of, review_end), "review_due"),
+            firms_where(R.c.valid_until.between(as_of, expiring_end), "expiring"),
+            firms_where(R.c.valid_until < as_of, "expired"),
+        )
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(R.c.status == "active", R.c.superseded_by.is_(None), R.c.valid_until.is_not(None),
+               R.c.recognized_on <= as_of)
+        .group_by(R.c.tier)
+    )
+    schema = {"tier": pl.String, "review_due": pl.Int64, "expiring": pl.Int64, "expired": pl.Int64}
+    return _tier_order(_read(_engine(engine), _scoped(stmt, principal), schema))
+
+
+DUE_COLUMNS = {
+    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tier": pl.String,
+    "jurisdiction": pl.String, "batch": pl.String, "recognized_on": pl.Date, "valid_until": pl.Date,
+}
+
+
+def due_recognitions(
+    principal: Principal, as_of: date, review_due_days: int, expiring_days: int, *, limit: int | None = None,
+    engine: Engine | None = None,
+) -> pl.DataFrame:
+    """The recognitions behind due_counts, soonest first, with `days_left` and `state`
+    (expired | expiring | review_due)."""
+    stmt = (
+        sa.select(E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
+                  R.c.recognized_on, R.c.valid_until)
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(R.c.status == "active", R.c.superseded_by.is_(None), R.c.recognized_on <= as_of,
+               R.c.valid_until <= as_of + timedelta(days=review_due_days))
+        .order_by(R.c.valid_until, E.c.uscc)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    frame = _read(_engine(engine), _scoped(stmt, principal), DUE_COLUMNS)
+    days_left = (pl.col("valid_until") - pl.lit(as_of)).dt.total_days()
+    return frame.with_columns(days_left.alias("days_left")).with_columns(
+        pl.when(pl.col("days_left") < 0).then(pl.lit("expired"))
+        .when(pl.col("days_left") <= expiring_days).then(pl.lit("expiring"))
+        .otherwise(pl.lit("review_due")).alias("state")
+    )
+
+
+def open_flags_by_kind(principal: Principal, *, engine: Engine | None = None) -> pl.DataFrame:
+    """Open (unresolved) lifecycle flags per kind and severity: `kind`, `severity`, `firms`, `flags`."""
+    stmt = (
+        sa.select(F.c.kind, F.c.severity, sa.func.count(sa.distinct(F.c.enterprise_id)).label("firms"),
+                  sa.func.count().label("flags"))
+        .select_from(F.join(E, E.c.id == F.c.enterprise_id))
+        .where(F.c.resolved_on.is_(None))
+        .group_by(F.c.kind, F.c.severity)
+        .order_by(F.c.kind, F.c.severity)
+    )
+    schema = {"kind": pl.String, "severity": pl.String, "firms": pl.Int64, "flags": pl.Int64}
+    return _read(_engine(engine), _scoped(stmt, principal), schema)
+
+
+def regional_targets_attainment(principal: Principal, as_of: date, *, engine: Engine | None = None) -> pl.DataFrame:
+    """Cultivation targets visible to the principal with what has been reached on `as_of`.
+
+    `actual` counts firms registered in the target's jurisdiction that hold a valid recognition of the target's
+    tier (whoever recognised them: a 小巨人 in Shandong counts towards Shandong's 小巨人 target).
+    `state`: achieved | on_course (target year not over) | missed (target year over, not reached).
+    Columns: jurisdiction, name_zh, name_en, tier, year, target_count, actual, attainment_pct, state, source.
+    """
+    eng = _engine(engine)
+    visible = jurisdictions_in_scope(principal).select(
+        pl.col("id").alias("jurisdiction"), "name_zh", "name_en", "region_codes"
+    )
+    targets = _read(
+        eng,
+        sa.select(T.c.jurisdiction, T.c.tier, T.c.year, T.c.target_count, T.c.source)
+        .where(T.c.jurisdiction.in_(visible["jurisdiction"].to_list())),
+        {"jurisdiction": pl.String, "tier": pl.String, "year": pl.Int64, "target_count": pl.Int64,
+         "source": pl.String},
+    )
+    # Valid firms per tier and 4-digit region prefix: small (≤ tiers × ~400 rows) whatever the registry size,
+    # so matching it against every target's prefixes is cheap.
+    prefix4 = sa.func.substr(E.c.region_code, 1, 4).label("prefix4")
+    counts = _read(
+        eng,
+        sa.select(R.c.tier, prefix4, sa.func.count(sa.distinct(E.c.id)).label("firms"))
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(valid_on(as_of), R.c.tier.in_(targets["tier"].unique().to_list()))
+        .group_by(R.c.tier, prefix4),
+        {"tier": pl.String, "prefix4": pl.String, "firms": pl.Int64},
+    )
+    # A firm has one region code, hence one prefix4: summing per-prefix distinct counts does not double count.
+    target_prefixes = (
+        targets.select("jurisdiction", "tier").unique()
+        .join(visible.select("jurisdiction", "region_codes"), on="jurisdiction", how="left")
+        .with_columns(pl.col("region_codes").str.split(";").alias("prefix"))
+        .explode("prefix")
+    )
+    actual = (
+        target_prefixes.join(counts, on="tier", how="inner")
+        .filter(pl.col("prefix4").str.starts_with(pl.col("prefix")))
+        .group_by("jurisdiction", "tier")
+        .agg(pl.col("firms").sum().alias("actual"))
+    )
+    attainment = (pl.col("actual") / pl.col("target_count") * 100).round(1)
+    return (
+        targets.join(visible.drop("region_codes"), on="jurisdiction", how="left")
+        .join(actual, on=["jurisdiction", "tier"], how="left")
+        .with_columns(pl.col("actual").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            pl.when(pl.col("target_count") > 0).then(attainment).otherwise(None).alias("attainment_pct"),
+            pl.when(pl.col("actual") >= pl.col("target_count")).then(pl.lit("achieved"))
+            .when(pl.col("year") >= as_of.year).then(pl.lit("on_course"))
+            .otherwise(pl.lit("missed")).alias("state"),
+        )
+        .select("jurisdiction", "name_zh", "name_en", "tier", "year", "target_count", "actual",
+                "attainment_pct", "state", "source")
+        .sort([pl.col("jurisdiction") != "cn", "jurisdiction", "year", "tier"])
+    )
+
+
+# ---------------------------------------------------------------- the registry list
+
+
+def search_firms(
+    principal: Principal,
+    text: str | None = None,
+    uscc: str | None = None,
+    province: str | None = None,
+    industry: str | None = None,
+    tier: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    *,
+    engine: Engine | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """One page of firms matching every given filter, ordered by name, and the number of matches.
+
+    text: substring of the normalised name (full-/half-width and spacing do not matter, Latin letters any case);
+    uscc: code or its beginning; province: 2-digit code; industry: GB/T 4754 section letter or code prefix;
+    tier / status: the firm has a recognition of that tier and/or that status.
+    Columns: FIRM_COLUMNS + `tiers` (the tiers the firm holds as active recognitions, ladder order, "," joined).
+    """
+    conditions: list[sa.ColumnElement[bool]] = []
+    if text and text.strip():
+        conditions.append(sa.func.lower(E.c.name_norm).contains(normalize_name(text).lower(), autoescape=True))
+    if uscc and uscc.strip():
+        conditions.append(E.c.uscc.startswith(uscc.strip().upper(), autoescape=True))
+    if province:
+        conditions.append(E.c.province_code == province)
+    if industry:
+        conditions.append(E.c.industry_code.startswith(industry.strip().upper(), autoescape=True))
+    if tier or status:
+        holds = sa.select(R.c.id).where(R.c.enterprise_id == E.c.id)
+        if tier:
+            holds = holds.where(R.c.tier == tier)
+        if status:
+            holds = holds.where(R.c.status == status)
+        conditions.append(sa.exists(holds))
+    scope = scope_clause(principal, E.c.region_code)
+    if scope is not None:
+        conditions.append(scope)
+
+    eng = _engine(engine)
+    count_stmt = sa.select(sa.func.count()).select_from(E).where(*conditions)
+    page_stmt = (
+        sa.select(E.c.id, *(E.c[name] for name in FIRM_COLUMNS))
+        .where(*conditions)
+        .order_by(E.c.name_norm, E.c.id)
+        .offset(max(0, offset))
+        .limit(max(0, limit))
+    )
+    with eng.connect() as conn:
+        total = int(conn.execute(count_stmt).scalar_one())
+    page = _read(eng, page_stmt, {"id": pl.Int64, **FIRM_COLUMNS})
+    return _with_active_tiers(eng, page).drop("id"), total
+
+
+def _with_active_tiers(engine: Engine, firms: pl.DataFrame) -> pl.DataFrame:
+    ids = firms["id"].to_list()
+    held = _read(
+        engine,
+        sa.select(R.c.enterprise_id.label("id"), R.c.tier).where(R.c.enterprise_id.in_(ids), R.c.status == "active")
+        .distinct(),
+        {"id": pl.Int64, "tier": pl.String},
+    ) if ids else pl.DataFrame(schema={"id": pl.Int64, "tier": pl.String})
+    tiers = (
+        _tier_order(held).group_by("id", maintain_order=True)
+        .agg(pl.col("tier").str.join(",").alias("tiers"))
+    )
+    return firms.join(tiers, on="id", how="left").with_columns(pl.col("tiers").fill_null(""))
+
+
+def search_firms_all(
+    principal: Principal, *, engine: Engine | None = None, **filters: Any
+) -> pl.DataFrame:
+    """Every firm matching the filters of search_firms (for a download), without paging."""
+    _, total = search_firms(principal, limit=0, engine=engine, **filters)
+    frame, _ = search_firms(principal, limit=total, engine=engine, **filters)
+    return frame
+
+
+# ---------------------------------------------------------------- one firm
+
+
+def _firm_id(principal: Principal, uscc: str, engine: Engine) -> int | None:
+    stmt = _scoped(sa.select(E.c.id).where(E.c.uscc == uscc.strip().upper()), principal)
+    with engine.connect() as conn:
+        return conn.execute(stmt).scalar_one_or_none()
+
+
+def firm_profile(principal: Principal, uscc: str, *, engine: Engine | None = None) -> dict[str, Any] | None:
+    """The firm's registry entry, or None when it does not exist or lies outside the principal's jurisdiction
+    (the two are indistinguishable on purpose: scope must not leak existence)."""
+    stmt = _scoped(
+        sa.select(*(E.c[name] for name in FIRM_COLUMNS), E.c.updated_at).where(E.c.uscc == uscc.strip().upper()),
+        principal,
+    )
+    with _engine(engine).connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+RECOGNITION_COLUMNS = {
+    "id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String, "batch": pl.String, "recognized_on": pl.Date,
+    "valid_until": pl.Date, "status": pl.String, "document_no": pl.String, "superseded_by": pl.Int64,
+    "ended_on": pl.Date, "end_reason": pl.String,
+}
+
+
+def _firm_rows(principal: Principal, uscc: str, engine: Engine | None, table: sa.Table,
+               schema: dict[str, Any], order: list) -> pl.DataFrame:
+    eng = _engine(engine)
+    firm_id = _firm_id(principal, uscc, eng)
+    if firm_id is None:
+        return pl.DataFrame(schema=schema)
+    stmt = sa.select(*(table.c[name] for name in schema)).where(table.c.enterprise_id == firm_id).order_by(*order)
+    return _read(eng, stmt, schema)
+
+
+def firm_recognitions(principal: Principal, uscc: str, *, engine: Engine | None = None) -> pl.DataFrame:
+    """Every recognition of the firm, oldest first, history included (superseded, revoked, expired)."""
+    return _firm_rows(principal, uscc, engine, R, RECOGNITION_COLUMNS, [R.c.recognized_on, R.c.id])
+
+
+REPORT_COLUMNS: dict[str, Any] = {
+    "period": pl.String, "period_type": pl.String, "year": pl.Int64, "period_end": pl.Date, "basis": pl.String,
+    **{m: pl.Float64 for m in REPORT_METRICS},
+}
+
+
+def firm_reports(principal: Principal, uscc: str, *, engine: Engine | None = None) -> pl.DataFrame:
+    """Every operating-data report of the firm in period order (blank metrics stay null: not reported ≠ 0)."""
+    return _firm_rows(principal, uscc, engine, P, REPORT_COLUMNS, [P.c.period_end, P.c.basis])
+
+
+ATTRIBUTE_COLUMNS = {"attribute": pl.String, "value": pl.String, "effective_on": pl.Date, "expires_on": pl.Date,
+                     "evidence": pl.String}
+
+
+def firm_attributes(principal: Principal, uscc: str, *, engine: Engine | None = None) -> pl.DataFrame:
+    return _firm_rows(principal, uscc, engine, A, ATTRIBUTE_COLUMNS, [A.c.attribute, A.c.effective_on])
+
+
+EVENT_COLUMNS = {"event": pl.String, "occurred_on": pl.Date, "notified_on": pl.Date, "detail": pl.String,
+                 "source": pl.String}
+
+
+def firm_events(principal: Principal, uscc: str, *, engine: Engine | None = None) -> pl.DataFrame:
+    return _firm_rows(principal, uscc, engine, V, EVENT_COLUMNS, [V.c.occurred_on])
+
+
+FLAG_COLUMNS = {"kind": pl.String, "severity": pl.String, "tier": pl.String, "jurisdiction": pl.String,
+                "due_on": pl.Date, "opened_on": pl.Date, "resolved_on": pl.Date}
+
+
+def firm_flags(principal: Principal, uscc: str, *, engine: Engine | None = None) -> pl.DataFrame:
+    """Lifecycle flags of the firm, open ones first."""
+    return _firm_rows(principal, uscc, engine, F, FLAG_COLUMNS,
+                      [F.c.resolved_on.is_not(None), F.c.opened_on.desc()])
+
+
+# ---------------------------------------------------------------- freshness
+
+
+def data_version(engine: Engine | None = None) -> str:
+    """A cheap key that changes whenever the data does: a page's cache is keyed by it, so new data shows
+    without a restart. Max ids are index look-ups; the enterprise count catches deletions."""
+    parts = [
+        sa.select(sa.func.max(IR.c.id)).scalar_subquery(),
+        sa.select(sa.func.max(JR.c.id)).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(E).scalar_subquery(),
+        sa.select(sa.func.max(R.c.id)).scalar_subquery(),
+        sa.select(sa.func.max(P.c.id)).scalar_subquery(),
+        sa.select(sa.func.max(F.c.id)).scalar_subquery(),
+    ]
+    with _engine(engine).connect() as conn:
+        row = conn.execute(sa.select(*parts)).one()
+    return "-".join("0" if v is None else str(v) for v in row)
+
+
+def data_freshness(engine: Engine | None = None) -> dict[str, Any]:
+    """When data last arrived: the latest finished ingestion run and job run (None when there was none)."""
+    eng = _engine(engine)
+    with eng.connect() as conn:
+        ingestion = conn.execute(
+            sa.select(IR.c.file_name, IR.c.status, IR.c.finished_at)
+            .where(IR.c.finished_at.is_not(None)).order_by(IR.c.finished_at.desc()).limit(1)
+        ).mappings().first()
+        job = conn.execute(
+            sa.select(JR.c.job, JR.c.status, JR.c.finished_at)
+            .where(JR.c.finished_at.is_not(None)).order_by(JR.c.finished_at.desc()).limit(1)
+        ).mappings().first()
+    return {"ingestion": dict(ingestion) if ingestion else None, "job": dict(job) if job else None}
+
+
+def scope_prefixes(principal: Principal) -> tuple[str, ...] | None:
+    """Region prefixes the principal sees (None = all); for pages that filter reference lists."""
+    return region_prefixes(principal.jurisdiction)
