@@ -1,0 +1,1 @@
+"""The scheduled-jobs process (`zjtx scheduler`): job functions, run recording, single-instance lock."""

@@ -1,0 +1,81 @@
+"""The jobs the scheduler runs, by name. Each takes (engine, settings) and returns counts for job_run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from registry.errors import UserError
+from registry.settings import Settings
+
+JobFunction = Callable[[Engine, Settings], dict[str, Any]]
+
+
+def today_in(settings: Settings) -> date:
+    """"Today" where the officials are (Asia/Shanghai by default), not where the server clock is."""
+    return datetime.now(ZoneInfo(settings.scheduler.timezone)).date()
+
+
+def ingest_job(engine: Engine, settings: Settings) -> dict[str, Any]:
+    from registry.ingest import ingest_inbox
+
+    return _summarise_ingest(ingest_inbox(engine, settings))
+
+
+def _summarise_ingest(result: Any) -> dict[str, Any]:
+    """Counts per file status, whatever shape of per-file results ingest_inbox returns."""
+    if isinstance(result, dict):
+        return result
+    counts: dict[str, Any] = {"files": 0}
+    for item in result or []:
+        counts["files"] += 1
+        status = item.get("status") if isinstance(item, dict) else getattr(item, "status", None)
+        if status:
+            counts[str(status)] = counts.get(str(status), 0) + 1
+    return counts
+
+
+def flags_job(engine: Engine, settings: Settings) -> dict[str, Any]:
+    from registry.lifecycle import store_flags
+
+    return store_flags(engine, today_in(settings), settings)
+
+
+def snapshot_job(engine: Engine, settings: Settings) -> dict[str, Any]:
+    from registry.snapshot import take_snapshot
+
+    return take_snapshot(engine, today_in(settings), settings)
+
+
+def reminders_job(engine: Engine, settings: Settings) -> dict[str, Any]:
+    from registry.reminders import write_reminders
+
+    return write_reminders(engine, settings, today_in(settings))
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    function: JobFunction
+    cron_setting: str  # attribute of settings.scheduler holding the cron expression
+    label_zh: str
+
+
+JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
+    JobSpec("ingest", ingest_job, "ingest_cron", "收件箱导入"),
+    JobSpec("flags", flags_job, "flags_cron", "生命周期提示"),
+    JobSpec("snapshot", snapshot_job, "snapshot_cron", "每日快照"),
+    JobSpec("reminders", reminders_job, "reminders_cron", "催报清单"),
+)}
+
+
+def get_job(name: str) -> JobSpec:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise UserError(f"未知任务 unknown job {name!r}; jobs: {', '.join(JOBS)}") from None

@@ -1,0 +1,516 @@
+"""Lifecycle flags of recognitions, computed as of any date from the data alone (pure polars, no per-firm loop).
+
+A flag is a fact an official must act on: `review_due` (复核 window open), `expiring`, `expired` (valid_until
+passed and no renewal), `exit` (an exit/revocation condition of the recognising jurisdiction's rules),
+`missing_report` (a reporting period whose due date passed without a report), `anomaly` (sharp changes in the
+annual figures) and `promotion` (meets the next tier's policy in force). Each carries its evidence: the values,
+the dates, the rule and its source.
+
+Which recognitions count on the as-of date: per chain (firm, tier, jurisdiction) the latest recognition
+granted on or before that date; `withdrawn` rows never happened; a chain whose latest row is `revoked` has
+ended and raises nothing. A later 复核 row that renews the chain takes over from its own recognized_on, so the
+same data answers for any date (a row `superseded` today was the live one before its successor existed).
+
+The rules (validity, expiry, 复核, exit rules, reporting duties) are the recognising jurisdiction's, as picked
+by `registry.policy.lifecycle_for(tier, jurisdiction, recognized_on)`; the review/expiring windows are config
+(`[lifecycle]`). Readings of ambiguous text are written next to the code that makes them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import polars as pl
+
+from registry.policy import Lifecycle, lifecycle_for
+from registry.policy.indicators import annual_figures
+from registry.settings import LifecycleSettings
+
+LifecycleResolver = Callable[[str, str, date], Lifecycle]
+
+SEVERITY = {"expired": "critical", "exit": "critical", "review_due": "warning", "expiring": "warning",
+            "missing_report": "warning", "anomaly": "warning", "promotion": "info"}
+
+FLAG_SCHEMA = {
+    "uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
+    "batch": pl.String, "flag": pl.String, "severity": pl.String, "due_on": pl.Date, "key": pl.String,
+    "evidence": pl.String,
+}
+
+DEFAULT_RULE_SOURCE = "默认规则 default rule: 有效期3年 3-year validity (registry.policy DEFAULT_LIFECYCLE)"
+
+# Revenue falling by more than this share year on year is a sharp change (issue 4: "revenue down > 30%").
+REVENUE_DROP_PCT = 30.0
+
+# R&D ratio thresholds a recognised tier was granted on; falling below one is an anomaly worth a look before
+# 复核. Bands are on last year's revenue (万元): [lower, upper) → minimum ratio in percent.
+RD_THRESHOLDS: dict[str, list[tuple[float, float | None, float, str]]] = {
+    "little_giant": [
+        (10000.0, None, 3.0, "工信厅企业函〔2021〕79号 L918-920 (a类: 营业收入1亿元及以上, 研发经费占比不低于3%)"),
+        (5000.0, 10000.0, 6.0, "工信厅企业函〔2021〕79号 L928-930 (b类: 5000万元—1亿元, 研发经费占比不低于6%)"),
+    ],
+    "key_little_giant": [
+        (0.0, None, 4.0, "财建〔2021〕2号 L429-431 (近2年研发经费支出占营业收入比重4%以上)"),
+    ],
+}
+
+
+class BundleLike(Protocol):
+    """What the flags need of interfaces B's Bundle."""
+
+    enterprises: pl.DataFrame
+    recognitions: pl.DataFrame
+    reports: pl.DataFrame
+    events: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class FlagWindows:
+    review_due_days: int = 180
+    expiring_days: int = 90
+
+    @classmethod
+    def from_settings(cls, settings: LifecycleSettings) -> FlagWindows:
+        return cls(settings.review_due_days, settings.expiring_days)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Which recognitions hold on a date, and under which rules
+# ------------------------------------------------------------------------------------------------------------
+
+def current_recognitions(recognitions: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The live recognition of each chain (uscc, tier, jurisdiction) on `as_of`; ended chains dropped."""
+    live = (
+        recognitions
+        .filter(pl.col("recognized_on") <= as_of, pl.col("status").fill_null("active") != "withdrawn")
+        .sort("recognized_on", "id")
+        .group_by("uscc", "tier", "jurisdiction", maintain_order=True).last()
+    )
+    return live.filter(pl.col("status").fill_null("active") != "revoked")
+
+
+def _lifecycle_index(frame: pl.DataFrame, resolver: LifecycleResolver) -> tuple[pl.DataFrame, list[Lifecycle]]:
+    """(tier, jurisdiction, recognized_on) → index into a list of distinct Lifecycle objects.
+
+    The resolver runs once per distinct key (a few thousand at most), never once per firm.
+    """
+    keys = frame.select("tier", "jurisdiction", "recognized_on").unique()
+    lifecycles: list[Lifecycle] = []
+    seen: dict[int, int] = {}
+    idx = []
+    for tier, jurisdiction, on in keys.iter_rows():
+        lc = resolver(tier, jurisdiction, on)
+        idx.append(seen.setdefault(id(lc), len(lifecycles)))
+        if len(lifecycles) < len(seen):
+            lifecycles.append(lc)
+    return keys.with_columns(pl.Series("lc", idx, dtype=pl.Int32)), lifecycles
+
+
+def _source_text(source: Any) -> str | None:
+    if source is None:
+        return None
+    return source.cite() if hasattr(source, "cite") else f"{source.doc} {source.lines or ''}".strip()
+
+
+def with_rules(recognitions: pl.DataFrame, resolver: LifecycleResolver = lifecycle_for
+               ) -> tuple[pl.DataFrame, list[Lifecycle]]:
+    """Attach each recognition's lifecycle (column `lc` + the date rules) and fill a missing valid_until.
+
+    valid_until, when the file did not give one: `anniversary` → the day before the N-th anniversary of
+    recognized_on (有效期3年 from 2021-07-15 ends 2024-07-14); `year_end` → 31 Dec of the N-th calendar year
+    counting the year of recognition (Xinjiang: recognised in 2021, valid to 2023-12-31).
+    """
+    keys, lifecycles = _lifecycle_index(recognitions, resolver)
+    rules = pl.DataFrame({
+        "lc": pl.Series(range(len(lifecycles)), dtype=pl.Int32),
+        "validity_years": pl.Series([lc.validity_years for lc in lifecycles], dtype=pl.Int32),
+        "expiry": pl.Series([lc.expiry for lc in lifecycles], dtype=pl.String),
+        "review_at_years": pl.Series([lc.review_at_years for lc in lifecycles], dtype=pl.Int32),
+        "lapse_without_review": pl.Series([lc.lapse_without_review for lc in lifecycles], dtype=pl.Boolean),
+        "rule_source": pl.Series([_source_text(lc.source) or DEFAULT_RULE_SOURCE for lc in lifecycles],
+                                 dtype=pl.String),
+    })
+    anniversary = (pl.col("recognized_on").dt.offset_by(pl.format("{}y", pl.col("validity_years")))
+                   - pl.duration(days=1))
+    year_end = pl.date(pl.col("recognized_on").dt.year() + pl.col("validity_years") - 1, 12, 31)
+    out = (
+        recognitions.join(keys, on=["tier", "jurisdiction", "recognized_on"], how="left")
+        .join(rules, on="lc", how="left")
+        .with_columns(
+            valid_until_given=pl.col("valid_until").is_not_null(),
+            valid_until=pl.coalesce(
+                pl.col("valid_until"),
+                pl.when(pl.col("expiry") == "year_end").then(year_end).otherwise(anniversary)),
+        )
+    )
+    return out, lifecycles
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Building the flag rows
+# ------------------------------------------------------------------------------------------------------------
+
+def _emit(frame: pl.DataFrame, flag: str, due_on: pl.Expr, reason: pl.Expr, evidence: dict[str, pl.Expr],
+          severity: pl.Expr | None = None) -> pl.DataFrame:
+    """Rows of one flag kind in the common shape; the key names the same flag across recomputations."""
+    if frame.is_empty():
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    return frame.select(
+        pl.col("uscc"),
+        pl.col("id").cast(pl.Int64).alias("recognition_id"),
+        pl.col("tier"),
+        pl.col("jurisdiction"),
+        pl.col("batch").cast(pl.String),
+        pl.lit(flag).alias("flag"),
+        (severity if severity is not None else pl.lit(SEVERITY[flag])).alias("severity"),
+        due_on.cast(pl.Date).alias("due_on"),
+        pl.concat_str([pl.col("uscc"), pl.col("id").cast(pl.String), pl.lit(flag), reason], separator=":",
+                      ignore_nulls=True).alias("key"),
+        pl.struct(**evidence).struct.json_encode().alias("evidence"),
+    )
+
+
+def _date_flags(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> list[pl.DataFrame]:
+    days_left = (pl.col("valid_until") - pl.lit(as_of)).dt.total_days()
+    cur = cur.with_columns(days_left=days_left)
+    # 复核 is due at "入选满N年"; when N is the validity it coincides with the end of validity.
+    review_on = pl.when(pl.col("review_at_years") == pl.col("validity_years")).then(pl.col("valid_until")) \
+        .otherwise(pl.col("recognized_on").dt.offset_by(pl.format("{}y", pl.col("review_at_years")))
+                   - pl.duration(days=1))
+    cur = cur.with_columns(review_on=review_on)
+    common = {
+        "recognized_on": pl.col("recognized_on"), "valid_until": pl.col("valid_until"),
+        "valid_until_derived": ~pl.col("valid_until_given"), "validity_years": pl.col("validity_years"),
+        "expiry": pl.col("expiry"), "days_left": pl.col("days_left"), "source": pl.col("rule_source"),
+    }
+    review = cur.filter(
+        pl.col("review_at_years").is_not_null(),
+        (pl.col("review_on") - pl.lit(as_of)).dt.total_days() <= windows.review_due_days,
+        pl.col("days_left") >= 0,
+    )
+    expiring = cur.filter(pl.col("days_left").is_between(0, windows.expiring_days))
+    expired = cur.filter(pl.col("days_left") < 0)
+    return [
+        _emit(review, "review_due", pl.col("review_on"), pl.lit(None, pl.String),
+              {**common, "review_on": pl.col("review_on"), "review_at_years": pl.col("review_at_years"),
+               "rule": pl.lit(f"复核提示: valid_until 前 {windows.review_due_days} 天起 "
+                              f"from {windows.review_due_days} days before valid_until (lifecycle.review_due_days)")}),
+        _emit(expiring, "expiring", pl.col("valid_until"), pl.lit(None, pl.String),
+              {**common, "rule": pl.lit(f"即将到期: valid_until 前 {windows.expiring_days} 天内 "
+                                        f"within {windows.expiring_days} days of valid_until (lifecycle.expiring_days)")}),
+        _emit(expired, "expired", pl.col("valid_until"), pl.lit(None, pl.String),
+              {**common, "days_overdue": -pl.col("days_left"),
+               "lapse_without_review": pl.col("lapse_without_review"),
+               "rule": pl.lit("有效期届满且无复核续期 valid_until passed with no renewal")}),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Exit rules
+# ------------------------------------------------------------------------------------------------------------
+
+def _exit_rules_frame(lifecycles: list[Lifecycle]) -> pl.DataFrame:
+    rows = []
+    for i, lc in enumerate(lifecycles):
+        for r in lc.exit_rules:
+            rows.append({
+                "lc": i, "rule_id": r.id, "rule_kind": r.kind, "rule_event": r.event,
+                "within_years": r.within_years, "boards": r.boards, "notify_within_days": r.notify_within_days,
+                "rule_frequency": r.frequency, "max_missing": r.max_missing, "ban_years": r.ban_years,
+                "rule_severity": r.severity, "label_zh": r.label_zh, "label_en": r.label_en,
+                "rule_source_exit": _source_text(r.source),
+            })
+    schema = {"lc": pl.Int32, "rule_id": pl.String, "rule_kind": pl.String, "rule_event": pl.String,
+              "within_years": pl.Float64, "boards": pl.List(pl.String), "notify_within_days": pl.Int64,
+              "rule_frequency": pl.String, "max_missing": pl.Int64, "ban_years": pl.Int64,
+              "rule_severity": pl.String, "label_zh": pl.String, "label_en": pl.String,
+              "rule_source_exit": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _rule_evidence(**extra: pl.Expr) -> dict[str, pl.Expr]:
+    return {"reason": pl.col("rule_id"), "label_zh": pl.col("label_zh"), "label_en": pl.col("label_en"),
+            **extra, "ban_years": pl.col("ban_years"), "source": pl.col("rule_source_exit")}
+
+
+def _exit_event_flags(cur_rules: pl.DataFrame, events: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """kind `event`: a dated event of that kind on or before as_of.
+
+    Reading of `within_years` ("within N years of recognition"): the event happened between N years before
+    recognized_on (it would have excluded the firm — 近三年未发生…) and N years after it; without a window, any
+    event up to as_of counts (false declaration, deregistration).
+    """
+    rules = cur_rules.filter(pl.col("rule_kind") == "event")
+    hits = rules.join(events.filter(pl.col("occurred_on") <= as_of),
+                      left_on=["uscc", "rule_event"], right_on=["uscc", "event"], how="inner")
+    years = pl.format("{}y", pl.col("within_years").cast(pl.Int64))
+    # offset_by needs whole units; fractional windows (0.5 years) are taken in days.
+    window_days = (pl.col("within_years") * 365.25).round().cast(pl.Int64)
+    lower = pl.when(pl.col("within_years") == pl.col("within_years").floor()) \
+        .then(pl.col("recognized_on").dt.offset_by(pl.concat_str(pl.lit("-"), years))) \
+        .otherwise(pl.col("recognized_on") - pl.duration(days=window_days))
+    upper = pl.when(pl.col("within_years") == pl.col("within_years").floor()) \
+        .then(pl.col("recognized_on").dt.offset_by(years)) \
+        .otherwise(pl.col("recognized_on") + pl.duration(days=window_days))
+    hits = hits.filter(pl.col("within_years").is_null()
+                       | pl.col("occurred_on").is_between(lower, upper))
+    hits = _latest_per_rule(hits)
+    return _emit(hits, "exit", pl.col("occurred_on"), pl.col("rule_id"),
+                 _rule_evidence(event=pl.col("rule_event"), occurred_on=pl.col("occurred_on"),
+                                detail=pl.col("detail"), events=pl.col("n_events"),
+                                within_years=pl.col("within_years")),
+                 severity=pl.col("rule_severity"))
+
+
+def _latest_per_rule(hits: pl.DataFrame) -> pl.DataFrame:
+    return (hits.sort("occurred_on")
+            .with_columns(n_events=pl.len().over("id", "rule_id"))
+            .group_by("id", "rule_id", maintain_order=True).last())
+
+
+def _exit_listing_flags(cur_rules: pl.DataFrame, enterprises: pl.DataFrame, events: pl.DataFrame,
+                        as_of: date) -> pl.DataFrame:
+    """kind `listing`: the firm's listing_board, or a `listing` event (detail = board), is one of `boards`."""
+    rules = cur_rules.filter(pl.col("rule_kind") == "listing").explode("boards")
+    by_board = rules.join(enterprises.select("uscc", board=pl.col("listing_board")),
+                          left_on=["uscc", "boards"], right_on=["uscc", "board"], how="inner") \
+        .with_columns(occurred_on=pl.lit(None, pl.Date), via=pl.lit("enterprise.listing_board"))
+    listed = events.filter(pl.col("event") == "listing", pl.col("occurred_on") <= as_of) \
+        .select("uscc", "occurred_on", board=pl.col("detail").str.strip_chars().str.to_lowercase())
+    by_event = rules.join(listed, left_on=["uscc", "boards"], right_on=["uscc", "board"], how="inner") \
+        .with_columns(via=pl.lit("event listing"))
+    hits = pl.concat([by_board, by_event], how="diagonal_relaxed")
+    if hits.is_empty():
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    hits = (hits.sort("occurred_on", nulls_last=True)
+            .group_by("id", "rule_id", maintain_order=True).first())
+    return _emit(hits, "exit", pl.col("occurred_on"), pl.col("rule_id"),
+                 _rule_evidence(board=pl.col("boards"), occurred_on=pl.col("occurred_on"), via=pl.col("via")),
+                 severity=pl.col("rule_severity"))
+
+
+def _exit_notification_flags(cur_rules: pl.DataFrame, events: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """kind `notification`: a rename/restructure after recognition not notified within the window.
+
+    Late: notified_on − occurred_on > window. Not notified (no notified_on, or one after as_of): late once
+    as_of − occurred_on > window.
+    """
+    rules = cur_rules.filter(pl.col("rule_kind") == "notification")
+    hits = rules.join(events.filter(pl.col("occurred_on") <= as_of),
+                      left_on=["uscc", "rule_event"], right_on=["uscc", "event"], how="inner")
+    notified = pl.col("notified_on").is_not_null() & (pl.col("notified_on") <= as_of)
+    delay = pl.when(notified).then(pl.col("notified_on") - pl.col("occurred_on")) \
+        .otherwise(pl.lit(as_of) - pl.col("occurred_on")).dt.total_days()
+    hits = hits.with_columns(delay_days=delay, notified=notified) \
+        .filter(pl.col("occurred_on") >= pl.col("recognized_on"), pl.col("delay_days") > pl.col("notify_within_days"))
+    hits = _latest_per_rule(hits)
+    deadline = pl.col("occurred_on") + pl.duration(days=pl.col("notify_within_days"))
+    return _emit(hits, "exit", deadline, pl.col("rule_id"),
+                 _rule_evidence(event=pl.col("rule_event"), occurred_on=pl.col("occurred_on"),
+                                notified_on=pl.when(pl.col("notified")).then(pl.col("notified_on")),
+                                delay_days=pl.col("delay_days"), notify_within_days=pl.col("notify_within_days"),
+                                detail=pl.col("detail")),
+                 severity=pl.col("rule_severity"))
+
+
+def _exit_missing_reports_flags(cur_rules: pl.DataFrame, missing: pl.DataFrame) -> pl.DataFrame:
+    """kind `missing_reports`: more than `max_missing` reports of `frequency` missed in one calendar year."""
+    rules = cur_rules.filter(pl.col("rule_kind") == "missing_reports")
+    counts = missing.group_by("recognition_id", "frequency", "period_year").agg(
+        missed=pl.len(), periods=pl.col("period").sort())
+    hits = rules.join(counts, left_on=["id", "rule_frequency"], right_on=["recognition_id", "frequency"],
+                      how="inner").filter(pl.col("missed") > pl.col("max_missing"))
+    return _emit(hits, "exit", pl.date(pl.col("period_year"), 12, 31),
+                 pl.concat_str(pl.col("rule_id"), pl.col("period_year").cast(pl.String), separator=":"),
+                 _rule_evidence(frequency=pl.col("rule_frequency"), year=pl.col("period_year"),
+                                missed=pl.col("missed"), max_missing=pl.col("max_missing"),
+                                periods=pl.col("periods")),
+                 severity=pl.col("rule_severity"))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reporting obligations
+# ------------------------------------------------------------------------------------------------------------
+
+def _clamped(year: int, month: int, day: int) -> date:
+    """Day `day` of a month, or its last day (due on the 31st in a 30-day month = the 30th)."""
+    while month > 12:
+        year, month = year + 1, month - 12
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _periods(frequency: str, first_year: int, last_year: int) -> Iterable[tuple[str, date, date, list[str]]]:
+    """(label, start, end, report periods that satisfy it) for every period of the years.
+
+    Half-years have no period code in the contract: H1 is met by a report for the quarter or month ending
+    in June (2024Q2 / 2024-06, normally year-to-date), H2 by one ending in December or by the annual report.
+    """
+    for y in range(first_year, last_year + 1):
+        if frequency == "monthly":
+            for m in range(1, 13):
+                yield f"{y}-{m:02d}", date(y, m, 1), _clamped(y, m, 31), [f"{y}-{m:02d}"]
+        elif frequency == "quarterly":
+            for q in range(1, 5):
+                yield f"{y}Q{q}", date(y, 3 * q - 2, 1), _clamped(y, 3 * q, 31), [f"{y}Q{q}"]
+        elif frequency == "half_yearly":
+            yield f"{y}H1", date(y, 1, 1), date(y, 6, 30), [f"{y}Q2", f"{y}-06"]
+            yield f"{y}H2", date(y, 7, 1), date(y, 12, 31), [f"{y}Q4", f"{y}-12", f"{y}"]
+        else:
+            yield f"{y}", date(y, 1, 1), date(y, 12, 31), [f"{y}"]
+
+
+def _due_on(obligation: Any, period_end: date) -> date:
+    if obligation.frequency == "annual":
+        return _clamped(period_end.year + 1, obligation.due_month, obligation.due_day)
+    return _clamped(period_end.year, period_end.month + obligation.months_after, obligation.due_day)
+
+
+def _obligation_calendar(lifecycles: list[Lifecycle], as_of: date) -> pl.DataFrame:
+    """Every reporting period of every obligation from 1 Jan of last year whose due date is before as_of.
+
+    Small (obligations × ≤ 24 periods): built in Python once, then joined to the firms.
+    """
+    rows = []
+    for i, lc in enumerate(lifecycles):
+        for o in lc.reporting:
+            for label, start, end, accepted in _periods(o.frequency, as_of.year - 1, as_of.year):
+                due = _due_on(o, end)
+                if due < as_of:
+                    rows.append({"lc": i, "frequency": o.frequency, "period": label, "period_year": start.year,
+                                 "period_start": start, "period_end": end, "report_due_on": due,
+                                 "accepted": accepted, "what": o.what, "obligation_source": _source_text(o.source)})
+    schema = {"lc": pl.Int32, "frequency": pl.String, "period": pl.String, "period_year": pl.Int32,
+              "period_start": pl.Date, "period_end": pl.Date, "report_due_on": pl.Date,
+              "accepted": pl.List(pl.String), "what": pl.String, "obligation_source": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _missing_reports(cur: pl.DataFrame, lifecycles: list[Lifecycle], reports: pl.DataFrame,
+                     as_of: date) -> pl.DataFrame:
+    """One row per live recognition × reporting period due before as_of with no report for it.
+
+    Only periods while the recognition held: the period ends on or after recognized_on and starts on or
+    before valid_until.
+    """
+    cal = _obligation_calendar(lifecycles, as_of)
+    expected = cur.join(cal, on="lc", how="inner").filter(
+        pl.col("period_end") >= pl.col("recognized_on"), pl.col("period_start") <= pl.col("valid_until"))
+    present = reports.select("uscc", accepted=pl.col("period")).unique().with_columns(present=pl.lit(True))
+    checked = (expected.with_row_index("_row").explode("accepted")
+               .join(present, on=["uscc", "accepted"], how="left")
+               .group_by("_row", maintain_order=True)
+               .agg(pl.all().exclude("accepted", "present").first(), present=pl.col("present").any()))
+    return checked.filter(~pl.col("present").fill_null(False)).drop("_row", "present") \
+        .rename({"id": "recognition_id"})
+
+
+def missing_reports(bundle: BundleLike, as_of: date, resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
+    """Reports due before `as_of` and not filed, per live recognition and reporting period.
+
+    Columns: uscc, recognition_id, tier, jurisdiction, batch, frequency, period, period_start, period_end,
+    report_due_on, what, obligation_source.
+    """
+    cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
+    return _missing_reports(cur, lifecycles, bundle.reports, as_of).select(
+        "uscc", "recognition_id", "tier", "jurisdiction", "batch", "frequency", "period", "period_start",
+        "period_end", "report_due_on", "what", "obligation_source")
+
+
+def _missing_report_flags(missing: pl.DataFrame) -> pl.DataFrame:
+    return _emit(missing.rename({"recognition_id": "id"}), "missing_report", pl.col("report_due_on"),
+                 pl.concat_str(pl.col("frequency"), pl.col("period"), separator=":"),
+                 {"frequency": pl.col("frequency"), "period": pl.col("period"),
+                  "period_end": pl.col("period_end"), "due_on": pl.col("report_due_on"),
+                  "what": pl.col("what"), "source": pl.col("obligation_source")})
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Anomalies in the annual figures
+# ------------------------------------------------------------------------------------------------------------
+
+def _rd_threshold_frame() -> pl.DataFrame:
+    rows = [{"tier": tier, "band_low": lo, "band_high": hi, "rd_min": pct, "rd_source": src}
+            for tier, bands in RD_THRESHOLDS.items() for lo, hi, pct, src in bands]
+    return pl.DataFrame(rows, schema={"tier": pl.String, "band_low": pl.Float64, "band_high": pl.Float64,
+                                      "rd_min": pl.Float64, "rd_source": pl.String})
+
+
+def _anomaly_flags(cur: pl.DataFrame, reports: pl.DataFrame, as_of: date) -> list[pl.DataFrame]:
+    """Last year (as_of.year − 1) against the year before, from the annual figures (annual report, else
+    complete sub-annual reports: registry.policy.indicators.annual_figures).
+
+    revenue_drop: revenue down more than 30% year on year. rd_below_threshold: the R&D ratio (rd_expense /
+    revenue, %) was at or above the tier's threshold the year before and is below it last year — a sharp
+    change, not a firm that never met it (that is for 复核 to judge).
+    """
+    y1, y0 = as_of.year - 1, as_of.year - 2
+    annual = annual_figures(reports, [y0, y1], ["revenue", "rd_expense"])
+    last = annual.filter(pl.col("year") == y1).select("uscc", rev1="revenue", rd1="rd_expense")
+    prev = annual.filter(pl.col("year") == y0).select("uscc", rev0="revenue", rd0="rd_expense")
+    firms = cur.join(last, on="uscc", how="inner").join(prev, on="uscc", how="inner").with_columns(
+        revenue_change_pct=((pl.col("rev1") - pl.col("rev0")) / pl.col("rev0") * 100).round(2),
+        rd_ratio1=(pl.col("rd1") / pl.col("rev1") * 100).round(2),
+        rd_ratio0=(pl.col("rd0") / pl.col("rev0") * 100).round(2),
+    )
+    year_end = pl.date(pl.lit(y1), 12, 31)
+    drop = firms.filter(pl.col("rev0") > 0, pl.col("revenue_change_pct") < -REVENUE_DROP_PCT)
+    out = [_emit(drop, "anomaly", year_end, pl.concat_str(pl.lit("revenue_drop"), pl.lit(str(y1)), separator=":"),
+                 {"reason": pl.lit("revenue_drop"), "label_zh": pl.lit("营业收入同比下降超过30%"),
+                  "label_en": pl.lit("revenue down more than 30% year on year"),
+                  "year": pl.lit(y1), "revenue": pl.col("rev1"), "previous_year": pl.lit(y0),
+                  "previous_revenue": pl.col("rev0"), "change_pct": pl.col("revenue_change_pct"),
+                  "threshold_pct": pl.lit(-REVENUE_DROP_PCT)})]
+    banded = firms.filter(pl.col("rev1") > 0, pl.col("rev0") > 0).join(_rd_threshold_frame(), on="tier", how="inner")
+    in_band = pl.col("rev1").ge(pl.col("band_low")) & (pl.col("band_high").is_null() | (pl.col("rev1") < pl.col("band_high")))
+    fell = banded.filter(in_band, pl.col("rd_ratio1") < pl.col("rd_min"), pl.col("rd_ratio0") >= pl.col("rd_min"))
+    out.append(_emit(fell, "anomaly", year_end,
+                     pl.concat_str(pl.lit("rd_below_threshold"), pl.lit(str(y1)), separator=":"),
+                     {"reason": pl.lit("rd_below_threshold"), "label_zh": pl.lit("研发经费占比降至称号门槛以下"),
+                      "label_en": pl.lit("R&D ratio fell below the tier's threshold"),
+                      "year": pl.lit(y1), "rd_ratio_pct": pl.col("rd_ratio1"), "previous_rd_ratio_pct": pl.col("rd_ratio0"),
+                      "threshold_pct": pl.col("rd_min"), "revenue": pl.col("rev1"), "source": pl.col("rd_source")}))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Everything together
+# ------------------------------------------------------------------------------------------------------------
+
+def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None = None,
+                  resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
+    """All lifecycle flags on `as_of` (columns FLAG_SCHEMA; evidence is a JSON object string)."""
+    windows = windows or FlagWindows()
+    cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
+    parts = _date_flags(cur, as_of, windows)
+    # Exit conditions and reporting duties concern recognitions still in force; an expired one is already
+    # flagged critical and is for the official to close.
+    in_force = cur.filter(pl.col("valid_until") >= as_of)
+    cur_rules = in_force.join(_exit_rules_frame(lifecycles), on="lc", how="inner")
+    missing = _missing_reports(in_force, lifecycles, bundle.reports, as_of)
+    parts += [
+        _exit_event_flags(cur_rules, bundle.events, as_of),
+        _exit_listing_flags(cur_rules, bundle.enterprises, bundle.events, as_of),
+        _exit_notification_flags(cur_rules, bundle.events, as_of),
+        _exit_missing_reports_flags(cur_rules, missing),
+        _missing_report_flags(missing),
+        *_anomaly_flags(in_force, bundle.reports, as_of),
+    ]
+    flags = pl.concat([p.select(list(FLAG_SCHEMA)).cast(FLAG_SCHEMA) for p in parts if not p.is_empty()]
+                      or [pl.DataFrame(schema=FLAG_SCHEMA)])
+    return flags.sort("uscc", "tier", "jurisdiction", "flag", "key")
+
+
+def flag_records(flags: pl.DataFrame) -> list[dict[str, Any]]:
+    """CONTRACT §4 objects: uscc, tier, jurisdiction, batch, flag, severity, due_on, evidence."""
+    return [
+        {"uscc": r["uscc"], "tier": r["tier"], "jurisdiction": r["jurisdiction"], "batch": r["batch"],
+         "flag": r["flag"], "severity": r["severity"],
+         "due_on": r["due_on"].isoformat() if r["due_on"] else None,
+         "evidence": json.loads(r["evidence"])}
+        for r in flags.iter_rows(named=True)
+    ]
