@@ -1,0 +1,160 @@
+"""Evaluation input (interfaces B): everything the evaluation needs about a set of firms, as polars frames.
+
+A Bundle comes from the database (`load_bundle`) or straight from data files (`bundle_from_files`, for
+`zjtx screen`, which stores nothing). Column names are the contract's English names; every frame has the
+same schema whether it has rows or not, so the evaluation never special-cases an empty input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+from registry.models import REPORT_METRICS, Attribute, Enterprise, Event, Recognition, Report
+
+ENTERPRISE_SCHEMA: dict[str, pl.DataType] = {
+    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "industry_code": pl.String,
+    "founded_on": pl.Date, "registered_capital": pl.Float64, "ownership": pl.String,
+    "listing_board": pl.String, "main_product": pl.String,
+}
+RECOGNITION_SCHEMA: dict[str, pl.DataType] = {
+    "uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String, "batch": pl.String,
+    "recognized_on": pl.Date, "valid_until": pl.Date, "status": pl.String, "document_no": pl.String,
+    "id": pl.Int64, "superseded_by": pl.Int64, "ended_on": pl.Date,
+}
+REPORT_SCHEMA: dict[str, pl.DataType] = {
+    "uscc": pl.String, "period": pl.String, "period_type": pl.String, "year": pl.Int32, "basis": pl.String,
+    **{m: pl.Float64 for m in REPORT_METRICS},
+}
+ATTRIBUTE_SCHEMA: dict[str, pl.DataType] = {
+    "uscc": pl.String, "attribute": pl.String, "value": pl.String, "effective_on": pl.Date,
+    "expires_on": pl.Date,
+}
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "uscc": pl.String, "event": pl.String, "occurred_on": pl.Date, "notified_on": pl.Date, "detail": pl.String,
+}
+SCHEMAS = {
+    "enterprises": ENTERPRISE_SCHEMA, "recognitions": RECOGNITION_SCHEMA, "reports": REPORT_SCHEMA,
+    "attributes": ATTRIBUTE_SCHEMA, "events": EVENT_SCHEMA,
+}
+
+
+def conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The frame with exactly `schema`'s columns and types (absent columns become nulls)."""
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    return frame.select(
+        (pl.col(c) if c in frame.columns else pl.lit(None)).cast(t, strict=False).alias(c)
+        for c, t in schema.items()
+    )
+
+
+@dataclass(frozen=True)
+class Bundle:
+    enterprises: pl.DataFrame
+    recognitions: pl.DataFrame
+    reports: pl.DataFrame
+    attributes: pl.DataFrame
+    events: pl.DataFrame
+
+    @classmethod
+    def of(cls, enterprises: pl.DataFrame | None = None, recognitions: pl.DataFrame | None = None,
+           reports: pl.DataFrame | None = None, attributes: pl.DataFrame | None = None,
+           events: pl.DataFrame | None = None) -> Bundle:
+        """A bundle from whatever frames are at hand, conformed to the schemas (tests, screen, benchmarks)."""
+        if reports is not None and "period_type" not in reports.columns:
+            reports = reports.with_columns(period_columns(pl.col("period")))
+        return cls(
+            enterprises=conform(enterprises, ENTERPRISE_SCHEMA),
+            recognitions=conform(recognitions, RECOGNITION_SCHEMA),
+            reports=conform(reports, REPORT_SCHEMA),
+            attributes=conform(attributes, ATTRIBUTE_SCHEMA),
+            events=conform(events, EVENT_SCHEMA),
+        )
+
+    def only(self, usccs: Iterable[str]) -> Bundle:
+        keep = pl.Series("uscc", list(usccs), dtype=pl.String)
+        return Bundle(**{name: getattr(self, name).filter(pl.col("uscc").is_in(keep.implode()))
+                         for name in SCHEMAS})
+
+
+def period_columns(period: pl.Expr) -> list[pl.Expr]:
+    """period_type and year from a normalised period string (2024 | 2024Q3 | 2024-07)."""
+    return [
+        pl.when(period.str.contains("Q")).then(pl.lit("quarterly"))
+        .when(period.str.contains("-")).then(pl.lit("monthly"))
+        .otherwise(pl.lit("annual")).alias("period_type"),
+        period.str.slice(0, 4).cast(pl.Int32, strict=False).alias("year"),
+    ]
+
+
+# SQLite's default limit on bound parameters is 32766; stay well below it.
+_IN_CHUNK = 5000
+
+
+def _read(engine: sa.Engine, stmt_for, usccs: Sequence[str] | None, schema) -> pl.DataFrame:
+    chunks = [None] if usccs is None else [usccs[i:i + _IN_CHUNK] for i in range(0, len(usccs), _IN_CHUNK)]
+    frames = []
+    with engine.connect() as conn:
+        for chunk in chunks:
+            stmt = stmt_for()
+            if chunk is not None:
+                stmt = stmt.where(Enterprise.uscc.in_(list(chunk)))
+            result = conn.execute(stmt)
+            rows = result.fetchall()
+            frames.append(pl.DataFrame([tuple(r) for r in rows], schema=list(result.keys()), orient="row",
+                                       infer_schema_length=None))
+    return conform(pl.concat(frames, how="vertical_relaxed") if frames else None, schema)
+
+
+def load_bundle(engine: sa.Engine, usccs: list[str] | None = None) -> Bundle:
+    """The firms in the database (or only `usccs`) with all their recognitions, reports, attributes, events."""
+    ids = list(dict.fromkeys(usccs)) if usccs is not None else None
+    e = Enterprise.__table__.c
+
+    def firms():
+        return sa.select(*(getattr(e, c) for c in ENTERPRISE_SCHEMA))
+
+    def child(table, cols):
+        t = table.__table__.c
+        return lambda: sa.select(e.uscc, *(getattr(t, c) for c in cols)).join_from(
+            table, Enterprise, t.enterprise_id == e.id)
+
+    return Bundle(
+        enterprises=_read(engine, firms, ids, ENTERPRISE_SCHEMA),
+        recognitions=_read(engine, child(Recognition, [c for c in RECOGNITION_SCHEMA if c != "uscc"]), ids,
+                           RECOGNITION_SCHEMA),
+        reports=_read(engine, child(Report, [c for c in REPORT_SCHEMA if c != "uscc"]), ids, REPORT_SCHEMA),
+        attributes=_read(engine, child(Attribute, [c for c in ATTRIBUTE_SCHEMA if c != "uscc"]), ids,
+                         ATTRIBUTE_SCHEMA),
+        events=_read(engine, child(Event, [c for c in EVENT_SCHEMA if c != "uscc"]), ids, EVENT_SCHEMA),
+    )
+
+
+def bundle_from_files(paths: Sequence[Path]) -> Bundle:
+    """A bundle from data files via the ingestion reader (interfaces A); nothing is stored."""
+    return read_files(paths)[0]
+
+
+def read_files(paths: Sequence[Path]) -> tuple[Bundle, list]:
+    """A bundle from data files (enterprises + reports + attributes + events + recognitions), via the
+    ingestion reader (interfaces A). Returns the bundle and the ParsedFile of each file, so the caller can
+    report rejected rows. Files of the same kind are stacked; nothing is stored."""
+    from registry.ingest.read import read_data_file
+
+    parsed = [read_data_file(Path(p)) for p in paths]
+    frames: dict[str, list[pl.DataFrame]] = {}
+    for pf in parsed:
+        if pf.kind in SCHEMAS:
+            frames.setdefault(pf.kind, []).append(conform(pf.frame, SCHEMAS[pf.kind]))
+    stacked = {k: pl.concat(v, how="vertical") for k, v in frames.items()}
+    if "reports" in stacked:
+        stacked["reports"] = stacked["reports"].with_columns(
+            pl.col("basis").fill_null("period"),
+            *period_columns(pl.col("period")),
+        )
+    return Bundle.of(**stacked), parsed

@@ -1,0 +1,495 @@
+"""The evaluation engine: compiles a policy's criteria tree into polars expressions, three-valued.
+
+Every node becomes a Boolean column `r:<id>`: true = pass, false = fail, null = missing (data that could
+change the outcome is not there). polars' Kleene logic gives the combinators their meaning directly:
+all = AND (any fail ⇒ fail, else any missing ⇒ missing), any = OR (any pass ⇒ pass, else any missing ⇒
+missing). Waived nodes are deemed met. One policy over any number of firms is one polars plan; nothing
+loops over firms.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from registry.errors import UserError
+from registry.policy.bundle import Bundle
+from registry.policy.indicators import derive_indicators, known_indicator
+from registry.policy.schema import (
+    All,
+    Any_,
+    AtLeast,
+    BandTable,
+    ExactlyOne,
+    Exclusion,
+    IndicatorRef,
+    Leaf,
+    Policy,
+    Prerequisite,
+    ReferenceLookup,
+    Score,
+    children_of,
+    iter_nodes,
+)
+
+VERDICTS = ("eligible", "ineligible", "insufficient_data")
+RESULTS = ("pass", "fail", "missing", "waived")
+CRITERION_STRUCT = pl.Struct({"id": pl.String, "label": pl.String, "result": pl.String, "actual": pl.String,
+                              "expected": pl.String, "source": pl.String})
+OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Which indicators a policy needs.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def exclusion_ref(node: Exclusion) -> IndicatorRef:
+    if node.events is not None:
+        return IndicatorRef(indicator="events_within",
+                            params={"events": sorted(node.events), "years": node.within_years or 0})
+    if node.boards is not None:
+        return IndicatorRef(indicator="listing_board")
+    return IndicatorRef(indicator="holds_tier", params={"tiers": sorted(node.tiers or [])})
+
+
+def prerequisite_ref(node: Prerequisite) -> IndicatorRef:
+    params: dict[str, Any] = {"tiers": sorted(node.tiers)}
+    if node.jurisdictions:
+        params["jurisdictions"] = sorted(node.jurisdictions)
+    return IndicatorRef(indicator="holds_tier", params=params)
+
+
+def group_ref(policy: Policy, group: str) -> IndicatorRef:
+    g = policy.relaxation_groups[group]
+    return IndicatorRef(indicator="in_group", params={"attribute": g.attribute, "values": sorted(g.values)})
+
+
+def required_refs(policy: Policy) -> list[IndicatorRef]:
+    """Every indicator (with its window) the policy's criteria read, each once."""
+    refs: list[IndicatorRef] = []
+    for node in iter_nodes(policy.criteria):
+        if isinstance(node, Leaf):
+            refs.append(node.ref())
+            if isinstance(node.threshold, BandTable):
+                refs.append(node.threshold.band_by)
+            if node.relaxation:
+                refs.append(group_ref(policy, node.relaxation.group))
+        elif isinstance(node, Exclusion):
+            refs.append(exclusion_ref(node))
+        elif isinstance(node, Prerequisite):
+            refs.append(prerequisite_ref(node))
+        elif isinstance(node, Score):
+            refs.extend(i.indicator for i in node.items if i.indicator is not None)
+    if policy.class_indicator:
+        refs.append(IndicatorRef(indicator=policy.class_indicator))
+    unknown = sorted({r.indicator for r in refs if not known_indicator(r.indicator)})
+    if unknown:
+        raise UserError(f"{policy.id}: 未知指标 / unknown indicators {', '.join(unknown)}")
+    return list({r.key(): r for r in refs}.values())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Compilation.
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    policy: Policy
+    as_of: date
+    batch: str | None
+    lang: str
+    schema: dict[str, pl.DataType]
+    result: dict[str, pl.Expr] = field(default_factory=dict)
+    actual: dict[str, pl.Expr] = field(default_factory=dict)
+    expected: dict[str, pl.Expr] = field(default_factory=dict)
+    waived: set[str] = field(default_factory=set)
+    score_cols: dict[str, pl.Expr] = field(default_factory=dict)
+    class_cols: dict[str, pl.Expr] = field(default_factory=dict)
+
+    def label(self, node: Any) -> str:
+        return node.label_en if self.lang == "en" else node.label_zh
+
+
+def _r(node_id: str) -> pl.Expr:
+    return pl.col(f"r:{node_id}")
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+    """JSON text of a value column (numbers rounded to 4 places; not-computable numbers as "n/a")."""
+    if dtype is not None and dtype.is_numeric():
+        e = expr.cast(pl.Float64)
+        return (pl.when(e.is_null()).then(pl.lit("null"))
+                .when(e.is_nan()).then(pl.lit('"n/a"'))
+                .otherwise(e.round(4).cast(pl.String)))
+    if dtype == pl.Boolean:
+        return pl.when(expr.is_null()).then(pl.lit("null")).otherwise(expr.cast(pl.String))
+    text = expr.cast(pl.String).str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+    return pl.when(expr.is_null()).then(pl.lit("null")).otherwise(pl.lit('"') + text + pl.lit('"'))
+
+
+def _compare(val: pl.Expr, op: str, thr: Any, numeric: bool) -> pl.Expr:
+    """Three-valued comparison: null when the value (or threshold) is unknown, false when not computable."""
+    if op in ("in", "not_in"):
+        items = [str(t).lower() if isinstance(t, str) else t for t in thr]
+        hit = val.is_in(pl.lit(pl.Series(items)).implode()) if items else pl.lit(False)
+        res = hit if op == "in" else hit.not_()
+        return pl.when(val.is_null()).then(None).otherwise(res)
+    if op in ("==", "!="):
+        t = thr.lower() if isinstance(thr, str) else thr
+        res = (val == t) if op == "==" else (val != t)
+        return pl.when(val.is_null()).then(None).otherwise(res)
+    v = val.cast(pl.Float64)
+    t = thr if isinstance(thr, pl.Expr) else pl.lit(float(thr))
+    res = {">=": v >= t, ">": v > t, "<=": v <= t, "<": v < t}[op]
+    return (pl.when(v.is_null() | t.is_null()).then(None)
+            .when(v.is_nan()).then(False)
+            .otherwise(res))
+
+
+def _reference_threshold(ctx: _Ctx, look: ReferenceLookup) -> float | None:
+    series = ctx.policy.references[look.reference].values
+    first = ctx.as_of.year + look.year_offset
+    vals = [series.get(first - i) for i in range(look.years)]
+    if any(v is None for v in vals):
+        return None  # the reference year is not in the series: every firm's criterion is missing
+    return look.factor * sum(vals) / len(vals)
+
+
+def _unit(leaf: Leaf) -> str:
+    return f" {leaf.unit}" if leaf.unit else ""
+
+
+def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
+    ref = leaf.ref()
+    key = ref.key()
+    each = leaf.window.aggregation == "each"
+    cols = [f"{key}#{k}" for k in range(1, leaf.window.years + 1)] if each else [key]
+    dtype = ctx.schema.get(cols[0])
+    numeric = dtype is not None and dtype.is_numeric()
+    op = leaf.op
+    sym = OP_TEXT[op]
+
+    # The threshold: a literal, a band table (per firm), or a reference lookup.
+    band_idx: pl.Expr | None = None
+    if isinstance(leaf.threshold, BandTable):
+        bt = leaf.threshold
+        b = pl.col(bt.band_by.key()).cast(pl.Float64)
+        conds = []
+        for band in bt.bands:
+            c = pl.lit(True)
+            if band.lower is not None:
+                c = c & ((b >= band.lower) if band.lower_inclusive else (b > band.lower))
+            if band.upper is not None:
+                c = c & ((b <= band.upper) if band.upper_inclusive else (b < band.upper))
+            conds.append(c)
+        band_idx = pl.lit(-1)
+        thr_expr: pl.Expr = pl.lit(None, pl.Float64)
+        exp_expr: pl.Expr = pl.lit("无适用档 / no band applies")
+        for i in reversed(range(len(bt.bands))):
+            band = bt.bands[i]
+            band_idx = pl.when(conds[i]).then(pl.lit(i)).otherwise(band_idx)
+            t = pl.lit(band.threshold, pl.Float64) if band.threshold is not None else pl.lit(None, pl.Float64)
+            thr_expr = pl.when(conds[i]).then(t).otherwise(thr_expr)
+            txt = (f"{sym} {_num(band.threshold)}{_unit(leaf)}" if band.threshold is not None
+                   else "本档不适用 / not eligible in this band")
+            exp_expr = pl.when(conds[i]).then(pl.lit(f"{txt} ({band.label or i + 1})")).otherwise(exp_expr)
+        band_known = b.is_not_null()
+        exp_expr = pl.when(band_known).then(exp_expr).otherwise(
+            pl.lit(f"{sym} ? ({bt.band_by.indicator} 未知 / unknown)"))
+    elif isinstance(leaf.threshold, ReferenceLookup):
+        t = _reference_threshold(ctx, leaf.threshold)
+        thr_expr = pl.lit(t, pl.Float64)
+        exp_expr = pl.lit(f"{sym} {_num(t)}{_unit(leaf)}" if t is not None
+                          else f"{sym} ? (参考数据缺失 / reference value missing)")
+    elif op in ("in", "not_in"):
+        thr_expr = None  # type: ignore[assignment]
+        exp_expr = pl.lit(f"{sym} {{{', '.join(map(str, leaf.threshold))}}}")
+    elif op in ("==", "!="):
+        thr_expr = None  # type: ignore[assignment]
+        shown = json.dumps(leaf.threshold, ensure_ascii=False)
+        exp_expr = pl.lit(f"{sym} {shown}")
+    else:
+        thr_expr = pl.lit(float(leaf.threshold), pl.Float64)
+        exp_expr = pl.lit(f"{sym} {_num(float(leaf.threshold))}{_unit(leaf)}")
+
+    if leaf.relaxation is not None:
+        member = pl.col(group_ref(ctx.policy, leaf.relaxation.group).key())
+        factor = 1 - leaf.relaxation.max_percent / 100 if op in (">=", ">") else 1 + leaf.relaxation.max_percent / 100
+        relaxed = thr_expr * factor
+        thr_expr = pl.when(member).then(relaxed).otherwise(thr_expr)
+        note = f" (放宽{_num(leaf.relaxation.max_percent)}% / relaxed)"
+        exp_expr = pl.when(member).then(
+            pl.lit(f"{sym} ") + relaxed.round(4).cast(pl.String) + pl.lit(f"{_unit(leaf)}{note}")
+        ).otherwise(exp_expr)
+
+    threshold = thr_expr if thr_expr is not None else leaf.threshold
+    per_year = []
+    sample = leaf.threshold[0] if isinstance(leaf.threshold, list) and leaf.threshold else leaf.threshold
+    for c in cols:
+        v = pl.col(c)
+        if op in ("in", "not_in", "==", "!="):
+            if isinstance(sample, bool):
+                v = v.cast(pl.Boolean)
+            elif isinstance(sample, str):
+                v = v.cast(pl.String).str.to_lowercase()
+            else:
+                v = v.cast(pl.Float64)
+        per_year.append(_compare(v, op, threshold, numeric))
+    res = per_year[0] if len(per_year) == 1 else pl.all_horizontal(per_year)
+    if band_idx is not None:
+        b = pl.col(leaf.threshold.band_by.key())
+        res = (pl.when(b.is_null()).then(None)
+               .when(band_idx == -1).then(False)
+               .when(thr_expr.is_null()).then(False)
+               .otherwise(res))
+    # A sum with some parts unknown can still pass on the known parts (lower bound).
+    lb = f"{key}~lb"
+    if lb in ctx.schema and op in (">=", ">") and not each:
+        res = pl.when(_compare(pl.col(lb), op, threshold, True)).then(True).otherwise(res)
+
+    ctx.result[leaf.id] = res
+    if each:
+        ctx.actual[leaf.id] = pl.lit("[") + pl.concat_str([_json(pl.col(c), dtype) for c in cols],
+                                                          separator=",") + pl.lit("]")
+    elif lb in ctx.schema:
+        # Show what is known: the sum of the reported parts when some part is blank.
+        ctx.actual[leaf.id] = _json(pl.coalesce(pl.col(key), pl.col(lb)), dtype)
+    else:
+        ctx.actual[leaf.id] = _json(pl.col(key), dtype)
+    ctx.expected[leaf.id] = exp_expr
+
+
+def _waived(ctx: _Ctx, node: Any) -> bool:
+    for w in node.waivers:
+        if (w.batches and ctx.batch in w.batches) or (w.as_of_years and ctx.as_of.year in w.as_of_years):
+            return True
+    return False
+
+
+def _compile(ctx: _Ctx, node: Any) -> None:
+    """Fill ctx with the node's result/actual/expected expressions; children first (they are columns)."""
+    for child in children_of(node):
+        _compile(ctx, child)
+    if _waived(ctx, node):
+        ctx.waived.add(node.id)
+        ctx.result[node.id] = pl.lit(True)
+        ctx.actual[node.id] = pl.lit("null")
+        reason = next(w for w in node.waivers)
+        ctx.expected[node.id] = pl.lit(f"不适用 / waived: {reason.reason_zh} / {reason.reason_en}")
+        return
+    kids = [_r(c.id) for c in children_of(node)]
+    if isinstance(node, Leaf):
+        _compile_leaf(ctx, node)
+    elif isinstance(node, Exclusion):
+        ref = exclusion_ref(node)
+        v = pl.col(ref.key())
+        if node.events is not None:
+            ctx.result[node.id] = v == 0
+            window = f"近{_num(node.within_years)}年" if node.within_years else "任何时候"
+            ctx.expected[node.id] = pl.lit(f"0 ({window}无 {', '.join(node.events)})")
+        elif node.boards is not None:
+            ctx.result[node.id] = pl.when(v.is_null()).then(True).otherwise(v.is_in(node.boards).not_())
+            ctx.expected[node.id] = pl.lit(f"∉ {{{', '.join(node.boards)}}}")
+        else:
+            ctx.result[node.id] = v.not_()
+            ctx.expected[node.id] = pl.lit(f"不持有 / not holding {', '.join(node.tiers or [])}")
+        ctx.actual[node.id] = _json(v, ctx.schema.get(ref.key()))
+    elif isinstance(node, Prerequisite):
+        ref = prerequisite_ref(node)
+        ctx.result[node.id] = pl.col(ref.key())
+        ctx.actual[node.id] = _json(pl.col(ref.key()), pl.Boolean)
+        where = f" ({', '.join(node.jurisdictions)})" if node.jurisdictions else ""
+        ctx.expected[node.id] = pl.lit(f"持有 / holds {', '.join(node.tiers)}{where}")
+    elif isinstance(node, All):
+        ctx.result[node.id] = pl.all_horizontal(kids)
+        ctx.expected[node.id] = pl.lit("全部满足 / all")
+        ctx.actual[node.id] = _count_json(kids)
+    elif isinstance(node, Any_):
+        ctx.result[node.id] = pl.any_horizontal(kids)
+        ctx.expected[node.id] = pl.lit("任一满足 / any")
+        ctx.actual[node.id] = _count_json(kids)
+    elif isinstance(node, AtLeast):
+        passes, unknown = _counts(kids)
+        ctx.result[node.id] = (pl.when(passes >= node.n).then(True)
+                               .when(passes + unknown < node.n).then(False)
+                               .otherwise(None))
+        ctx.expected[node.id] = pl.lit(f"≥ {node.n} / {len(kids)}")
+        ctx.actual[node.id] = _count_json(kids)
+    elif isinstance(node, ExactlyOne):
+        passes, unknown = _counts(kids)
+        ok = (passes == 1) & (unknown == 0)
+        ctx.result[node.id] = (pl.when(ok).then(True)
+                               .when((passes >= 2) | ((passes == 0) & (unknown == 0))).then(False)
+                               .otherwise(None))
+        cls: pl.Expr = pl.lit(None, pl.String)
+        for opt in reversed(node.classes):
+            cls = pl.when(_r(opt.criteria.id)).then(pl.lit(opt.name)).otherwise(cls)
+        ctx.class_cols[node.id] = pl.when(ok).then(cls)
+        names = "/".join(o.name for o in node.classes)
+        ctx.expected[node.id] = pl.lit(f"恰好一类 / exactly one of {names}")
+        ctx.actual[node.id] = _json(pl.when(ok).then(cls), pl.String)
+    elif isinstance(node, Score):
+        _compile_score(ctx, node)
+    else:  # pragma: no cover - the schema admits no other node
+        raise TypeError(type(node))
+
+
+def _counts(kids: list[pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
+    passes = pl.sum_horizontal([k.fill_null(False).cast(pl.Int32) for k in kids])
+    unknown = pl.sum_horizontal([k.is_null().cast(pl.Int32) for k in kids])
+    return passes, unknown
+
+
+def _count_json(kids: list[pl.Expr]) -> pl.Expr:
+    passes, unknown = _counts(kids)
+    return (pl.lit('{"pass":') + passes.cast(pl.String) + pl.lit(',"missing":') + unknown.cast(pl.String)
+            + pl.lit(f',"of":{len(kids)}}}'))
+
+
+def _compile_score(ctx: _Ctx, node: Score) -> None:
+    lows, highs, bonus_lows, bonus_highs = [], [], [], []
+    for item in node.items:
+        if item.criteria is not None:
+            r = _r(item.criteria.id)
+            lo = pl.when(r).then(item.points).otherwise(0.0)
+            hi = pl.when(r.not_()).then(0.0).otherwise(item.points)
+        else:
+            v = pl.col(item.indicator.key()).cast(pl.Float64)
+            pts = (item.base + item.per_unit * v).clip(lower_bound=0.0)
+            if item.cap is not None:
+                pts = pts.clip(upper_bound=item.cap)
+            known = v.is_not_null() & v.is_not_nan()
+            lo = pl.when(known).then(pts).when(v.is_nan()).then(0.0).otherwise(0.0)
+            hi = pl.when(known).then(pts).when(v.is_nan()).then(0.0).otherwise(
+                item.cap if item.cap is not None else float("inf"))
+        (bonus_lows if item.bonus else lows).append(lo)
+        (bonus_highs if item.bonus else highs).append(hi)
+
+    def total(main: list[pl.Expr], bonus: list[pl.Expr]) -> pl.Expr:
+        t = pl.sum_horizontal(main) if main else pl.lit(0.0)
+        if node.max_points is not None:
+            t = t.clip(upper_bound=node.max_points)
+        if bonus:
+            b = pl.sum_horizontal(bonus)
+            if node.bonus_cap is not None:
+                b = b.clip(upper_bound=node.bonus_cap)
+            t = t + b
+        return t
+
+    low, high = total(lows, bonus_lows), total(highs, bonus_highs)
+    score = pl.when(low == high).then(low)
+    ctx.score_cols[node.id] = score
+    if node.pass_mark is None:
+        ctx.result[node.id] = pl.lit(True)
+        ctx.expected[node.id] = pl.lit("计分，无合格线 / scored, no pass mark")
+    else:
+        ctx.result[node.id] = (pl.when(low >= node.pass_mark).then(True)
+                               .when(high < node.pass_mark).then(False).otherwise(None))
+        ctx.expected[node.id] = pl.lit(f"≥ {_num(node.pass_mark)} 分 / points")
+    ctx.actual[node.id] = _json(score, pl.Float64)
+
+
+def _heights(node: Any, out: dict[str, int]) -> int:
+    h = 1 + max((_heights(c, out) for c in children_of(node)), default=-1)
+    out[node.id] = h
+    return h
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Evaluation.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def check_as_of(policy: Policy, as_of: date) -> None:
+    if not policy.in_force(as_of):
+        until = policy.effective_to.isoformat() if policy.effective_to else "—"
+        raise UserError(
+            f"评估日期 {as_of} 不在政策 {policy.id} 的有效期 {policy.effective_from}–{until} 内 / "
+            f"as-of date {as_of} is outside the effective range of {policy.id}")
+
+
+def evaluate_indicators(policy: Policy, indicators: pl.DataFrame, as_of: date, *, batch: str | None = None,
+                        lang: str = "zh", detail: bool = True) -> pl.DataFrame:
+    """Evaluate from a frame of derived indicators (uscc + one column per required key).
+
+    Returns uscc, policy, as_of, verdict, class, score and (with detail) `criteria`: a list of structs
+    {id, label, result, actual (JSON text), expected, source}, one per node except the root.
+    """
+    ctx = _Ctx(policy=policy, as_of=as_of, batch=batch or policy.batch_of(as_of), lang=lang,
+               schema=dict(indicators.schema))
+    _compile(ctx, policy.criteria)
+    heights: dict[str, int] = {}
+    _heights(policy.criteria, heights)
+    lf = indicators.lazy()
+    for level in range(max(heights.values()) + 1):
+        lf = lf.with_columns(ctx.result[i].alias(f"r:{i}") for i, h in heights.items() if h == level)
+
+    root = _r(policy.criteria.id)
+    verdict = (pl.when(root).then(pl.lit("eligible"))
+               .when(root.not_()).then(pl.lit("ineligible"))
+               .otherwise(pl.lit("insufficient_data")))
+    if policy.class_indicator:
+        cls = pl.col(IndicatorRef(indicator=policy.class_indicator).key()).cast(pl.String)
+    elif ctx.class_cols:
+        cls = next(iter(ctx.class_cols.values()))
+    else:
+        cls = pl.lit(None, pl.String)
+    score = next(iter(ctx.score_cols.values())) if ctx.score_cols else pl.lit(None, pl.Float64)
+    out = [pl.col("uscc"), pl.lit(policy.id).alias("policy"), pl.lit(as_of).alias("as_of"),
+           verdict.alias("verdict"), cls.cast(pl.String).alias("class"), score.cast(pl.Float64).alias("score")]
+    if detail:
+        structs = []
+        for node in iter_nodes(policy.criteria):
+            if node is policy.criteria:
+                continue
+            r = _r(node.id)
+            result = (pl.lit("waived") if node.id in ctx.waived else
+                      pl.when(r).then(pl.lit("pass")).when(r.not_()).then(pl.lit("fail"))
+                      .otherwise(pl.lit("missing")))
+            structs.append(pl.struct(
+                pl.lit(node.id).alias("id"), pl.lit(ctx.label(node)).alias("label"), result.alias("result"),
+                ctx.actual[node.id].alias("actual"), ctx.expected[node.id].alias("expected"),
+                pl.lit(node.source.cite() if node.source else None, pl.String).alias("source"),
+            ))
+        out.append(pl.concat_list(structs).alias("criteria"))
+    return lf.select(out).collect()
+
+
+def evaluate(policy: Policy, bundle: Bundle, as_of: date, *, batch: str | None = None, lang: str = "zh",
+             detail: bool = True) -> pl.DataFrame:
+    """One row per firm of the bundle: uscc, verdict, class, score, criteria (interfaces C)."""
+    check_as_of(policy, as_of)
+    indicators = derive_indicators(bundle, required_refs(policy), as_of)
+    return evaluate_indicators(policy, indicators, as_of, batch=batch, lang=lang, detail=detail)
+
+
+def evaluation_records(df: pl.DataFrame) -> list[dict]:
+    """The CONTRACT §4 JSON objects, one per firm, in the frame's order."""
+    records = []
+    for row in df.iter_rows(named=True):
+        as_of = row["as_of"]
+        records.append({
+            "uscc": row["uscc"],
+            "policy": row["policy"],
+            "as_of": as_of.isoformat() if isinstance(as_of, date) else as_of,
+            "verdict": row["verdict"],
+            "class": row["class"],
+            "score": row["score"],
+            "criteria": [
+                {"id": c["id"], "label": c["label"], "result": c["result"],
+                 "actual": json.loads(c["actual"]) if c["actual"] is not None else None,
+                 "expected": c["expected"], "source": c["source"]}
+                for c in (row.get("criteria") or [])
+            ],
+        })
+    return records
