@@ -41,7 +41,7 @@ def _summarise_ingest(result: Any) -> dict[str, Any]:
 
 
 def flags_job(engine: Engine, settings: Settings) -> dict[str, Any]:
-    from registry.lifecycle import store_flags
+    from jobs.flag_store import store_flags
 
     return store_flags(engine, today_in(settings), settings)
 

@@ -7,8 +7,8 @@ annual figures) and `promotion` (meets the next tier's policy in force). Each ca
 the dates, the rule and its source.
 
 Which recognitions count on the as-of date: per chain (firm, tier, jurisdiction) the latest recognition
-granted on or before that date; `withdrawn` rows never happened; a chain whose latest row is `revoked` has
-ended and raises nothing. A later 复核 row that renews the chain takes over from its own recognized_on, so the
+granted on or before that date; `withdrawn` rows never happened; a chain whose latest row is `revoked` (on
+or before that date, by `ended_on`) has ended and raises nothing. A later 复核 row that renews the chain takes over from its own recognized_on, so the
 same data answers for any date (a row `superseded` today was the live one before its successor existed).
 
 The rules (validity, expiry, 复核, exit rules, reporting duties) are the recognising jurisdiction's, as picked
@@ -91,7 +91,11 @@ def current_recognitions(recognitions: pl.DataFrame, as_of: date) -> pl.DataFram
         .sort("recognized_on", "id")
         .group_by("uscc", "tier", "jurisdiction", maintain_order=True).last()
     )
-    return live.filter(pl.col("status").fill_null("active") != "revoked")
+    # A revocation dated after as_of had not happened yet; one without a date is taken as always in effect.
+    revoked = (pl.col("status").fill_null("active") == "revoked") & (
+        pl.col("ended_on").is_null() | (pl.col("ended_on") <= as_of)) if "ended_on" in live.columns \
+        else pl.col("status").fill_null("active") == "revoked"
+    return live.filter(~revoked)
 
 
 def _lifecycle_index(frame: pl.DataFrame, resolver: LifecycleResolver) -> tuple[pl.DataFrame, list[Lifecycle]]:
@@ -377,17 +381,20 @@ def _obligation_calendar(lifecycles: list[Lifecycle], as_of: date) -> pl.DataFra
     """
     rows = []
     for i, lc in enumerate(lifecycles):
-        for o in lc.reporting:
+        for j, o in enumerate(lc.reporting):
             for label, start, end, accepted in _periods(o.frequency, as_of.year - 1, as_of.year):
                 due = _due_on(o, end)
                 if due < as_of:
-                    rows.append({"lc": i, "frequency": o.frequency, "period": label, "period_year": start.year,
+                    rows.append({"lc": i, "obligation": j, "frequency": o.frequency, "period": label,
+                                 "period_year": start.year,
                                  "period_start": start, "period_end": end, "report_due_on": due,
                                  "accepted": accepted, "what": o.what, "obligation_source": _source_text(o.source)})
-    schema = {"lc": pl.Int32, "frequency": pl.String, "period": pl.String, "period_year": pl.Int32,
-              "period_start": pl.Date, "period_end": pl.Date, "report_due_on": pl.Date,
+    schema = {"lc": pl.Int32, "obligation": pl.Int32, "frequency": pl.String, "period": pl.String,
+              "period_year": pl.Int32, "period_start": pl.Date, "period_end": pl.Date, "report_due_on": pl.Date,
               "accepted": pl.List(pl.String), "what": pl.String, "obligation_source": pl.String}
-    return pl.DataFrame(rows, schema=schema)
+    # The period most recently due of each obligation: the one a 催报 list chases.
+    return pl.DataFrame(rows, schema=schema).with_columns(
+        latest_due=pl.col("report_due_on") == pl.col("report_due_on").max().over("lc", "obligation"))
 
 
 def _missing_reports(cur: pl.DataFrame, lifecycles: list[Lifecycle], reports: pl.DataFrame,
@@ -413,12 +420,12 @@ def missing_reports(bundle: BundleLike, as_of: date, resolver: LifecycleResolver
     """Reports due before `as_of` and not filed, per live recognition and reporting period.
 
     Columns: uscc, recognition_id, tier, jurisdiction, batch, frequency, period, period_start, period_end,
-    report_due_on, what, obligation_source.
+    report_due_on, latest_due (the period most recently due of its obligation), what, obligation_source.
     """
     cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
     return _missing_reports(cur, lifecycles, bundle.reports, as_of).select(
         "uscc", "recognition_id", "tier", "jurisdiction", "batch", "frequency", "period", "period_start",
-        "period_end", "report_due_on", "what", "obligation_source")
+        "period_end", "report_due_on", "latest_due", "what", "obligation_source")
 
 
 def _missing_report_flags(missing: pl.DataFrame) -> pl.DataFrame:

@@ -251,3 +251,9 @@ def test_keys_are_stable_and_distinct():
     again = compute_flags(b, date(2024, 6, 2), resolver=default_rules)
     assert first["key"].to_list() == again["key"].to_list()
     assert first["key"].n_unique() == len(first)
+
+
+def test_a_revocation_counts_from_its_date():
+    revoked_later = {**rec(status="revoked"), "ended_on": date(2024, 8, 1)}
+    assert kinds(compute_flags(bundle([revoked_later]), date(2024, 7, 20), resolver=default_rules)) == ["expired"]
+    assert compute_flags(bundle([revoked_later]), date(2024, 8, 1), resolver=default_rules).is_empty()

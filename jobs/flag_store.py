@@ -1,0 +1,61 @@
+"""The flags job: recompute the lifecycle flags as of a date and store them idempotently.
+
+A flag that still holds stays open (same `key`, evidence refreshed); a new one opens on the date; an open one
+that no longer holds is resolved with the date. Running it twice on one day changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from registry.lifecycle import FlagWindows, LifecycleResolver, compute_flags
+from registry.models import Enterprise, Flag
+from registry.policy import lifecycle_for
+from registry.policy.bundle import load_bundle
+from registry.settings import Settings
+
+FLAG = Flag.__table__
+_CHUNK = 2000
+
+
+def store_flags(engine: Engine, as_of: date, settings: Settings,
+                resolver: LifecycleResolver = lifecycle_for) -> dict[str, Any]:
+    """Returns counts: computed, opened, kept, updated, resolved."""
+    flags = compute_flags(load_bundle(engine), as_of, FlagWindows.from_settings(settings.lifecycle), resolver)
+    with engine.begin() as conn:
+        firm_ids = pl.DataFrame(conn.execute(sa.select(Enterprise.__table__.c.uscc, Enterprise.__table__.c.id)).all(),
+                                schema={"uscc": pl.String, "enterprise_id": pl.Int64}, orient="row")
+        flags = flags.join(firm_ids, on="uscc", how="inner")
+        open_rows = {r.key: r for r in conn.execute(
+            sa.select(FLAG.c.id, FLAG.c.key, FLAG.c.severity, FLAG.c.due_on, FLAG.c.evidence)
+            .where(FLAG.c.resolved_on.is_(None)))}
+        wanted = set(flags["key"].to_list())
+
+        new_rows, changed = [], []
+        for f in flags.iter_rows(named=True):
+            evidence = json.loads(f["evidence"])
+            existing = open_rows.get(f["key"])
+            if existing is None:
+                new_rows.append({
+                    "enterprise_id": f["enterprise_id"], "recognition_id": f["recognition_id"], "tier": f["tier"],
+                    "jurisdiction": f["jurisdiction"], "kind": f["flag"], "severity": f["severity"],
+                    "due_on": f["due_on"], "key": f["key"], "evidence": evidence, "opened_on": as_of,
+                })
+            elif (existing.severity, existing.due_on, existing.evidence) != (f["severity"], f["due_on"], evidence):
+                changed.append({"fid": existing.id, "sev": f["severity"], "due": f["due_on"], "ev": evidence})
+        for i in range(0, len(new_rows), _CHUNK):
+            conn.execute(sa.insert(FLAG), new_rows[i:i + _CHUNK])
+        if changed:
+            conn.execute(sa.update(FLAG).where(FLAG.c.id == sa.bindparam("fid")).values(
+                severity=sa.bindparam("sev"), due_on=sa.bindparam("due"), evidence=sa.bindparam("ev")), changed)
+        gone = [r.id for key, r in open_rows.items() if key not in wanted]
+        for i in range(0, len(gone), _CHUNK):
+            conn.execute(sa.update(FLAG).where(FLAG.c.id.in_(gone[i:i + _CHUNK])).values(resolved_on=as_of))
+    return {"as_of": as_of.isoformat(), "computed": len(flags), "opened": len(new_rows),
+            "kept": len(wanted) - len(new_rows), "updated": len(changed), "resolved": len(gone)}

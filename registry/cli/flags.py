@@ -1,0 +1,75 @@
+"""`zjtx flags`: lifecycle flags as of any date, computed from the data alone (printed, never stored)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jobs.definitions import today_in
+from registry.db import get_engine
+from registry.errors import UserError
+from registry.lifecycle import FlagWindows, compute_flags, flag_records
+from registry.policy.bundle import load_bundle
+from registry.settings import get_settings
+
+FLAG_ZH = {"review_due": "待复核", "expiring": "即将到期", "expired": "已到期", "exit": "退出条件",
+           "promotion": "可晋级", "missing_report": "未报送", "anomaly": "异常"}
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("flags")(flags)
+
+
+def parse_as_of(value: str | None) -> date:
+    if value is None:
+        return today_in(get_settings())
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of {value!r}: 日期格式应为 YYYY-MM-DD / expected a date like 2024-06-30") from None
+
+
+def flags(
+    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    output_format: str = typer.Option("table", "--format", help="table | json"),
+    limit: int = typer.Option(50, "--limit", min=0, help="Table: rows shown (0 = all). JSON always has all."),
+) -> None:
+    """Lifecycle flags (review_due, expiring, expired, exit, promotion, missing_report, anomaly) as of a date.
+    生命周期提示：按数据计算任意日期的提示（仅打印，不保存；定时任务负责保存）。"""
+    if output_format not in ("table", "json"):
+        raise UserError(f"--format {output_format!r}: 只支持 expected table | json")
+    on = parse_as_of(as_of)
+    settings = get_settings()
+    result = compute_flags(load_bundle(get_engine()), on, FlagWindows.from_settings(settings.lifecycle))
+    if output_format == "json":
+        typer.echo(json.dumps(flag_records(result), ensure_ascii=False))
+        return
+    _print_table(result, on, limit)
+
+
+def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
+    console = Console()
+    summary = result.group_by("flag", "severity").agg(n=pl.len()).sort("flag")
+    console.print(f"[bold]生命周期提示 Lifecycle flags[/] as of {on.isoformat()}: {len(result)} "
+                  + ("(" + ", ".join(f"{FLAG_ZH.get(f, f)} {f}: {n}" for f, _, n in summary.iter_rows()) + ")"
+                     if len(result) else ""))
+    if result.is_empty():
+        return
+    table = Table("USCC 统一社会信用代码", "称号 tier", "辖区 jurisdiction", "批次 batch", "提示 flag",
+                  "级别 severity", "日期 due_on", "依据 evidence")
+    shown = result if limit == 0 else result.head(limit)
+    for r in flag_records(shown):
+        ev = r["evidence"]
+        detail = ev.get("reason") or ev.get("period") or ev.get("rule") or ""
+        table.add_row(r["uscc"], r["tier"], r["jurisdiction"], r["batch"] or "",
+                      f"{FLAG_ZH.get(r['flag'], r['flag'])} {r['flag']}",
+                      f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]", r["due_on"] or "", str(detail))
+    console.print(table)
+    if len(shown) < len(result):
+        console.print(f"… {len(result) - len(shown)} more (--limit 0 for all, --format json for the full evidence)")
