@@ -1,0 +1,188 @@
+"""Regional policies of the south/west part (notes-provinces-c/d/e): each file loads, and each policy
+admits a hand-built qualifying firm and rejects one that misses a threshold at its boundary.
+
+Every case is a small Bundle built directly (no database): one firm whose figures sit just on the
+qualifying side of each threshold, and variants that move exactly one figure just across it. The
+expected failing criterion is named, so a case proves that threshold, not merely "something failed".
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from registry.policy.bundle import Bundle
+from registry.policy.engine import evaluate
+from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
+
+SOUTH_JURISDICTIONS = (
+    "cn-sd", "cn-sd-qingdao", "cn-ha", "cn-hb", "cn-hn", "cn-gd", "cn-gx", "cn-hi", "cn-cq", "cn-sc", "cn-gz",
+    "cn-yn", "cn-xz", "cn-sn", "cn-gs", "cn-qh", "cn-nx", "cn-xj", "cn-fj-xiamen", "cn-zj-ningbo",
+)
+# Shenzhen and the Bingtuan are the policy engineer's files, not this part's.
+SOUTH_FILES = sorted(p for j in SOUTH_JURISDICTIONS for p in (POLICY_DIR / j).rglob("*.yaml"))
+
+USCC = "91650100MA0000001X"
+
+
+@dataclass
+class Firm:
+    """One firm: enterprise row, annual reports by year, attributes, recognitions and events."""
+
+    region_code: str
+    industry_code: str = "C3562"
+    founded_on: date = date(2010, 3, 1)
+    listing_board: str = "none"
+    years: dict[int, dict[str, float]] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+    recognitions: list[tuple[str, str, date]] = field(default_factory=list)
+    events: list[tuple[str, date]] = field(default_factory=list)
+
+    def bundle(self) -> Bundle:
+        ent = pl.DataFrame([{"uscc": USCC, "name": "测试企业", "region_code": self.region_code,
+                             "industry_code": self.industry_code, "founded_on": self.founded_on,
+                             "listing_board": self.listing_board}])
+        reports = pl.DataFrame([{"uscc": USCC, "period": str(y), "basis": "period", **m}
+                                for y, m in sorted(self.years.items())])
+        attrs = pl.DataFrame([{"uscc": USCC, "attribute": k, "value": v, "effective_on": date(2000, 1, 1)}
+                              for k, v in self.attributes.items()],
+                             schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
+                                     "effective_on": pl.Date})
+        recs = pl.DataFrame([{"uscc": USCC, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active",
+                              "id": i} for i, (t, j, d) in enumerate(self.recognitions, start=1)],
+                            schema={"uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,
+                                    "recognized_on": pl.Date, "status": pl.String, "id": pl.Int64})
+        events = pl.DataFrame([{"uscc": USCC, "event": e, "occurred_on": d} for e, d in self.events],
+                              schema={"uscc": pl.String, "event": pl.String, "occurred_on": pl.Date})
+        return Bundle.of(enterprises=ent, reports=reports, attributes=attrs, recognitions=recs, events=events)
+
+
+def grown(last_year: int, revenue: float, growth: float = 12.0, n: int = 4, **ratios: float
+          ) -> dict[int, dict[str, float]]:
+    """Annual figures for `n` years ending `last_year`: revenue growing `growth`% a year to `revenue`.
+
+    Every other metric follows from a ratio (percent of revenue unless named otherwise), so a case can
+    sit a threshold exactly: rd (R&D / revenue), main (main business / revenue), product (lead product /
+    revenue), profit (net profit / revenue), debt (liabilities / assets), assets (assets / revenue),
+    rd_staff (R&D staff / employees), tax (taxes / revenue); employees, patents as counts (stocks).
+    """
+    r = {"rd": 5.0, "main": 90.0, "product": 80.0, "profit": 10.0, "debt": 50.0, "assets": 100.0,
+         "rd_staff": 20.0, "tax": 5.0, "employees": 200.0, "invention": 3.0, "utility": 6.0, "design": 0.0,
+         "software": 0.0, "rank": 1.0, "equity": 0.0}
+    r.update(ratios)
+    out = {}
+    for k in range(n):
+        year = last_year - k
+        rev = revenue / (1 + growth / 100) ** k
+        assets = rev * r["assets"] / 100
+        out[year] = {
+            "revenue": rev, "main_revenue": rev * r["main"] / 100, "main_product_revenue": rev * r["product"] / 100,
+            "net_profit": rev * r["profit"] / 100, "total_assets": assets, "total_liabilities": assets * r["debt"] / 100,
+            "rd_expense": rev * r["rd"] / 100, "taxes_paid": rev * r["tax"] / 100, "employees": r["employees"],
+            "rd_staff": r["employees"] * r["rd_staff"] / 100, "invention_patents": r["invention"],
+            "utility_patents": r["utility"], "design_patents": r["design"], "software_copyrights": r["software"],
+            "province_rank": r["rank"], "equity_financing": r["equity"],
+        }
+    return out
+
+
+FULL_ATTRIBUTES = {
+    "niche_since_year": "2010", "rd_institution": "self", "info_system": "true", "own_brand": "true",
+    "quality_cert": "ISO9001", "product_standard": "national", "foreign_cert": "false",
+    "standards_led": "1", "standards_participated": "0", "high_tech_enterprise": "true",
+}
+
+
+def result_of(policy_id: str, as_of: date, firm: Firm) -> tuple[str, dict[str, str], str | None]:
+    """Verdict, {criterion id: result} and class of the firm under the policy."""
+    df = evaluate(get_policy(policy_id), firm.bundle(), as_of)
+    row = df.row(0, named=True)
+    return row["verdict"], {c["id"]: c["result"] for c in row["criteria"]}, row["class"]
+
+
+def with_year(firm: Firm, year: int, **metrics: float) -> Firm:
+    out = copy.deepcopy(firm)
+    out.years[year].update(metrics)
+    return out
+
+
+def with_attr(firm: Firm, **attrs: str) -> Firm:
+    out = copy.deepcopy(firm)
+    out.attributes.update(attrs)
+    return out
+
+
+def with_event(firm: Firm, event: str, on: date) -> Firm:
+    out = copy.deepcopy(firm)
+    out.events.append((event, on))
+    return out
+
+
+def with_years(firm: Firm, years: dict[int, dict[str, float]]) -> Firm:
+    out = copy.deepcopy(firm)
+    out.years = years
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every file of this part loads and validates.
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SOUTH_FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
+def test_policy_file_loads(path: Path) -> None:
+    policy = read_policy_file(path)
+    assert policy.jurisdiction in SOUTH_JURISDICTIONS
+    assert policy.leaves(), "a policy without evaluable criteria gives verdicts that mean nothing"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cases: (policy id, as_of, qualifying firm, [(variant name, failing firm, criterion that must fail)]).
+# ---------------------------------------------------------------------------------------------------------
+
+CASES: list[tuple[str, date, Firm, list[tuple[str, Firm, str]]]] = []
+
+
+def case(policy_id: str, as_of: date, firm: Firm, *variants: tuple[str, Firm, str]) -> None:
+    CASES.append((policy_id, as_of, firm, list(variants)))
+
+
+# Xinjiang 自治区专精特新中小企业: basics + at least one of four special conditions.
+_xj = Firm(region_code="650102", years=grown(2020, 1000.0, growth=5.0), attributes=dict(FULL_ATTRIBUTES))
+_xj_one_special = with_attr(with_years(_xj, grown(2020, 1000.0, growth=5.0, product=50.0, rd=1.0)),
+                            quality_cert="false")
+case("cn-xj/zjtx/2021", date(2021, 9, 1), _xj_one_special,
+     ("revenue_999", with_year(_xj_one_special, 2020, revenue=999.0, main_revenue=999.0 * 0.9), "revenue_1000"),
+     ("growth_below_5", with_years(_xj_one_special, grown(2020, 1000.0, growth=4.9, product=50.0, rd=1.0)),
+      "special"),
+     ("outside_xinjiang", Firm(**{**_xj_one_special.__dict__, "region_code": "659001"}), "registered_in_xinjiang"),
+     ("accident_2y_ago", with_event(_xj_one_special, "major_accident", date(2019, 9, 2)), "no_accident_3y"))
+
+# Xinjiang 自治区专精特新“小巨人”: needs a valid 自治区专精特新 recognition.
+_xjlg = Firm(region_code="650102", years=grown(2020, 5000.0, growth=10.0, rd=3.0, rd_staff=15.0, main=70.0,
+                                               debt=70.0, rank=5.0, invention=2.0),
+             attributes=dict(FULL_ATTRIBUTES), recognitions=[("zjtx_sme", "cn-xj", date(2019, 10, 1))])
+case("cn-xj/little-giant/2021", date(2021, 3, 15), _xjlg,
+     ("revenue_4999", with_year(_xjlg, 2020, revenue=4999.0), "revenue_5000"),
+     ("debt_70_1", with_year(_xjlg, 2020, total_liabilities=_xjlg.years[2020]["total_assets"] * 0.701),
+      "debt_ratio_70"),
+     ("rank_6", with_year(_xjlg, 2020, province_rank=6.0), "region_rank_5"),
+     ("rd_staff_14", with_year(_xjlg, 2020, rd_staff=29.0), "rd_staff_15"),
+     ("no_prerequisite", Firm(**{**_xjlg.__dict__, "recognitions": []}), "holds_xj_zjtx"),
+     ("niche_2_years", with_attr(_xjlg, niche_since_year="2019"), "niche_3_years"))
+
+
+@pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
+def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
+                                        variants: list[tuple[str, Firm, str]]) -> None:
+    verdict, results, _ = result_of(policy_id, as_of, firm)
+    failing = {k: v for k, v in results.items() if v != "pass"}
+    assert verdict == "eligible", failing
+    for name, variant, criterion in variants:
+        verdict, results, _ = result_of(policy_id, as_of, variant)
+        assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
