@@ -1,0 +1,38 @@
+"""The dashboard's entry point (`zjtx serve` / `zjtx up` run it with Streamlit).
+
+It sets up the page, the language switch and the data-freshness note, and builds the navigation from the one page
+registry (dashboard/pages.py), filtered by the current principal's role.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import components
+from dashboard.i18n import t
+from dashboard.pages import pages_for
+from registry.db import DatabaseError
+
+st.set_page_config(page_title="专精特新 zjtx", page_icon=":material/factory:", layout="wide")
+
+lang = components.language_switch()
+principal = components.current_principal()
+
+navigation = st.navigation([
+    st.Page(spec.path, title=t(f"page.{spec.key}", lang), icon=spec.icon, default=spec.default,
+            url_path=None if spec.default else spec.key)
+    for spec in pages_for(principal.role)
+])
+
+try:
+    components.freshness_note()
+except (SQLAlchemyError, DatabaseError) as exc:
+    # A database that is missing or not migrated: one clear line instead of a traceback on every page.
+    st.error(f"{t('app.db_unavailable', lang)} — {str(exc).splitlines()[0]}")
+    st.stop()
+
+with st.sidebar:
+    st.caption(f"{t('app.scope', lang)}: {principal.jurisdiction} · {principal.username}")
+
+navigation.run()

@@ -1,0 +1,167 @@
+"""Pieces every page uses: language, the current principal, cached queries, labelled tables and downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from dashboard.formatting import fmt_date
+from dashboard.i18n import LANGUAGES, code_label, column_labels, t
+from registry import queries
+from registry.access import SYSTEM, Principal
+from registry.db import get_engine
+from registry.export import to_csv_bytes, to_excel_bytes
+from registry.settings import Settings, get_settings
+
+LANG_KEY = "lang"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ---------------------------------------------------------------- language
+
+
+def current_lang() -> str:
+    """zh or en: the switch's value; first time, `?lang=` from the URL, else the configured default."""
+    if LANG_KEY not in st.session_state:
+        requested = st.query_params.get(LANG_KEY)
+        st.session_state[LANG_KEY] = requested if requested in LANGUAGES else get_settings().dashboard.language
+    return st.session_state[LANG_KEY]
+
+
+def tr(key: str, **values: object) -> str:
+    return t(key, current_lang(), **values)
+
+
+def language_switch() -> str:
+    """The sidebar switch. The choice is also written to the URL so that a shared link opens in it."""
+    current_lang()
+    with st.sidebar:
+        lang = st.radio(t("app.language", "zh"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY,
+                        horizontal=True)
+    if st.query_params.get(LANG_KEY) != lang:
+        st.query_params[LANG_KEY] = lang
+    return lang
+
+
+# ---------------------------------------------------------------- who, when, which database
+
+
+def current_principal() -> Principal:
+    """The signed-in user; until sign-in exists, the system principal (national scope)."""
+    return st.session_state.get("principal", SYSTEM)
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def today() -> date:
+    """Today in the configured time zone (the officials' calendar day, not the server's UTC day)."""
+    return datetime.now(ZoneInfo(settings().scheduler.timezone)).date()
+
+
+def data_version() -> str:
+    return queries.data_version(get_engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached_query(name: str, version: str, database_url: str, principal: tuple[str, str, str],
+                  kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    # `version` and `database_url` are only cache keys: new data (or another database) is a new entry.
+    del version
+    return getattr(queries, name)(Principal(*principal), engine=get_engine(database_url), **dict(kwargs))
+
+
+def query(name: str, **kwargs: Any) -> Any:
+    """Run registry.queries.<name>(principal, **kwargs), cached until the data changes."""
+    principal = current_principal()
+    return _cached_query(name, data_version(), settings().database_url,
+                         (principal.username, principal.role, principal.jurisdiction), tuple(sorted(kwargs.items())))
+
+
+# ---------------------------------------------------------------- tables and downloads
+
+
+def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str | None = None) -> pl.DataFrame:
+    """The frame as the user reads it: codes replaced by their names (`codes` maps column → code kind, e.g.
+    {"tier": "tier"}), comma-joined tier lists translated, headers in `lang` (default: the current language)."""
+    lang = lang or current_lang()
+    codes = dict(codes or {})
+    if "tiers" in frame.columns:
+        codes.setdefault("tiers", "tier")
+    exprs = []
+    for column, kind in codes.items():
+        if column not in frame.columns:
+            continue
+        if column == "tiers":  # a comma-joined list of tier codes
+            values = frame[column].str.split(",").explode().drop_nulls().unique().to_list()
+            mapping = {v: code_label(kind, v, lang) for v in values}
+            exprs.append(pl.col(column).str.split(",").list.eval(pl.element().replace(mapping)).list.join("、"))
+        else:
+            mapping = {v: code_label(kind, v, lang) for v in frame[column].drop_nulls().unique().to_list()}
+            exprs.append(pl.col(column).replace(mapping))
+    return frame.with_columns(exprs).rename(column_labels(frame.columns, lang))
+
+
+def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename: str, key: str,
+                     sheet_name: str | None = None) -> None:
+    """Excel and CSV buttons. A callable frame is only computed when a button is pressed (big downloads)."""
+    def frame_now() -> pl.DataFrame:
+        return frame() if callable(frame) else frame
+
+    stamp = today().strftime("%Y%m%d")
+    left, right, _ = st.columns([1, 1, 4])
+    with left:
+        st.download_button(tr("download.excel"), lambda: to_excel_bytes(frame_now(), sheet_name or basename),
+                           file_name=f"{basename}_{stamp}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx",
+                           icon=":material/table:", on_click="ignore")
+    with right:
+        st.download_button(tr("download.csv"), lambda: to_csv_bytes(frame_now()),
+                           file_name=f"{basename}_{stamp}.csv", mime="text/csv", key=f"{key}_csv",
+                           icon=":material/download:", on_click="ignore")
+
+
+def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:
+    """Show a labelled table (no index); returns what was shown, for the matching download."""
+    shown = labelled(frame, codes)
+    st.dataframe(shown, hide_index=True, **kwargs)
+    return shown
+
+
+def firm_link_expr(uscc_column: str, lang: str) -> pl.Expr:
+    """Relative link to the firm page for each code in the column; the page opens in the same language."""
+    return pl.lit("firm?uscc=") + pl.col(uscc_column) + pl.lit(f"&lang={lang}")
+
+
+# ---------------------------------------------------------------- sidebar
+
+
+def freshness_note() -> None:
+    """When data last arrived (latest ingestion and job run), in the sidebar."""
+    fresh = queries.data_freshness(get_engine())
+    ingestion, job = fresh["ingestion"], fresh["job"]
+    lines = [f"**{tr('app.freshness')}**"]
+    if ingestion:
+        lines.append(f"{tr('app.last_ingestion')}: {_local(ingestion['finished_at'])} · {ingestion['file_name']}")
+    else:
+        lines.append(f"{tr('app.last_ingestion')}: {tr('app.never')}")
+    if job:
+        lines.append(f"{tr('app.last_job')}: {_local(job['finished_at'])} · {job['job']}")
+    else:
+        lines.append(f"{tr('app.last_job')}: {tr('app.never')}")
+    with st.sidebar:
+        st.caption("  \n".join(lines))
+
+
+def _local(moment: datetime | None) -> str:
+    """A stored UTC time in the configured zone (SQLite returns naive UTC)."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return fmt_date(moment.astimezone(ZoneInfo(settings().scheduler.timezone)))

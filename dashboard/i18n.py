@@ -1,0 +1,290 @@
+"""The dashboard's one label catalogue, Chinese first with English alongside.
+
+`t(key, lang)` for interface text, `code_label(kind, code, lang)` for the codes the data carries (tiers, statuses,
+flags, boards ...), `column_label(name, lang)` for table headers (the contract's Chinese names). An unknown key is
+shown as the key itself, never as an error: a missing label must not break a page.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
+
+LABELS: dict[str, tuple[str, str]] = {
+    "app.title": ("专精特新企业梯度培育登记与监测", "SME cultivation registry & monitoring"),
+    "app.language": ("语言 / Language", "语言 / Language"),
+    "app.freshness": ("数据更新", "Data updated"),
+    "app.last_ingestion": ("最近导入", "Last ingestion"),
+    "app.last_job": ("最近任务", "Last job run"),
+    "app.never": ("尚无", "none yet"),
+    "app.db_unavailable": ("数据库不可用，请先运行 `zjtx init`", "Database unavailable: run `zjtx init` first"),
+    "app.scope": ("辖区", "Jurisdiction"),
+    "page.overview": ("总览", "Overview"),
+    "page.registry": ("企业名录", "Registry"),
+    "page.firm": ("企业详情", "Firm"),
+    # overview
+    "overview.as_of": ("统计日期", "As of"),
+    "overview.valid_by_tier": ("有效认定企业（按称号）", "Firms with a valid recognition, by tier"),
+    "overview.by_province": ("按省份分布", "By province"),
+    "overview.tier_filter": ("称号", "Tier"),
+    "overview.all_tiers": ("全部称号", "All tiers"),
+    "overview.due": ("复核与到期", "Re-review and expiry"),
+    "overview.due_help": ("有效期至在 {review} 天内为待复核，{expiring} 天内为即将到期，已过期且未续期为已到期",
+                          "Due for re-review: valid_until within {review} days; expiring: within {expiring} days; "
+                          "expired: past valid_until, not renewed"),
+    "overview.due_list": ("待复核 / 到期名单", "Recognitions due / expired"),
+    "overview.due_list_cap": ("显示最早的 {shown} 条，共 {total} 条；下载获取全部", "Showing the first {shown} of {total}; "
+                              "download for all"),
+    "overview.flags": ("未关闭的预警", "Open flags"),
+    "overview.targets": ("培育目标完成情况", "Cultivation targets"),
+    "overview.national_targets": ("全国“百十万千”目标", "National 百十万千 targets"),
+    "overview.region_targets": ("地区目标", "Regional targets"),
+    "overview.region": ("地区", "Region"),
+    "overview.no_targets": ("尚未导入该地区的目标（targets 文件）", "No targets loaded for this region (targets file)"),
+    "overview.no_data": ("暂无数据", "No data yet"),
+    "metric.review_due": ("待复核", "Due for review"),
+    "metric.expiring": ("即将到期", "Expiring"),
+    "metric.expired": ("已到期未续期", "Expired, not renewed"),
+    "metric.firms": ("家", "firms"),
+    # registry list
+    "registry.name": ("企业名称（包含）", "Name contains"),
+    "registry.uscc": ("统一社会信用代码", "USCC"),
+    "registry.province": ("省份", "Province"),
+    "registry.industry": ("行业门类", "Industry section"),
+    "registry.tier": ("称号", "Tier"),
+    "registry.status": ("认定状态", "Recognition status"),
+    "registry.any": ("全部", "Any"),
+    "registry.total": ("共 {total} 家企业", "{total} firms"),
+    "registry.open": ("查看详情", "Open"),
+    "registry.open_firm": ("打开企业详情", "Open a firm"),
+    "registry.page_size": ("每页", "Per page"),
+    "registry.select_hint": ("点选一行即可打开企业详情", "Select a row to open the firm"),
+    # firm
+    "firm.search": ("企业名称或信用代码", "Firm name or USCC"),
+    "firm.matches": ("匹配的企业", "Matching firms"),
+    "firm.none_found": ("未找到匹配的企业", "No matching firm"),
+    "firm.not_found": ("未找到该企业，或不在您的辖区内：{uscc}", "Firm not found or outside your jurisdiction: {uscc}"),
+    "firm.prompt": ("请输入企业名称或统一社会信用代码", "Enter a firm name or USCC"),
+    "firm.profile": ("基本信息", "Profile"),
+    "firm.recognitions": ("认定记录", "Recognitions"),
+    "firm.timeline": ("认定有效期", "Recognition validity"),
+    "firm.reports": ("运行数据", "Operating data"),
+    "firm.annual": ("年度数据", "Annual figures"),
+    "firm.monthly_revenue": ("月度营业收入", "Monthly revenue"),
+    "firm.rd_ratio": ("研发费用占营业收入比重 (%)", "R&D expense / revenue (%)"),
+    "firm.debt_ratio": ("资产负债率 (%)", "Debt ratio (%)"),
+    "firm.revenue_trend": ("营业收入（万元）", "Revenue (万元)"),
+    "firm.attributes": ("企业资质", "Attributes"),
+    "firm.events": ("事件", "Events"),
+    "firm.flags": ("生命周期预警", "Lifecycle flags"),
+    "firm.evaluation": ("政策评估", "Policy evaluation"),
+    "firm.policy": ("政策", "Policy"),
+    "firm.verdict": ("结论", "Verdict"),
+    "firm.none": ("无", "None"),
+    "firm.superseded_note": ("斜线填充 = 已被复核续期的新认定替代", "Hatched = superseded by a re-review"),
+    "firm.superseded_by": ("已被认定记录 #{id} 替代", "superseded by recognition #{id}"),
+    # downloads
+    "download.excel": ("下载 Excel", "Download Excel"),
+    "download.csv": ("下载 CSV", "Download CSV"),
+    # chart titles and axes
+    "chart.firms": ("企业数", "Firms"),
+    "chart.tier": ("称号", "Tier"),
+    "chart.province": ("省份", "Province"),
+    "chart.year": ("年度", "Year"),
+    "chart.month": ("月份", "Month"),
+    "chart.attainment": ("完成率 (%)", "Attainment (%)"),
+    "chart.target": ("目标", "Target"),
+    "chart.actual": ("实际", "Actual"),
+    "chart.flags": ("预警数", "Flags"),
+}
+
+CODES: dict[str, dict[str, tuple[str, str]]] = {
+    "tier": {
+        "innovative_sme": ("创新型中小企业", "Innovative SME"),
+        "zjtx_sme": ("专精特新中小企业", "Provincial ZJTX SME"),
+        "little_giant": ("专精特新“小巨人”", "Little giant"),
+        "key_little_giant": ("重点“小巨人”", "Key little giant"),
+        "single_champion": ("制造业单项冠军", "Single champion"),
+    },
+    "status": {
+        "active": ("有效", "active"),
+        "revoked": ("已撤销", "revoked"),
+        "withdrawn": ("已撤回", "withdrawn"),
+        "superseded": ("已被复核替代", "superseded"),
+        "expired": ("已过期", "expired"),
+    },
+    "due_state": {
+        "review_due": ("待复核", "due for review"),
+        "expiring": ("即将到期", "expiring"),
+        "expired": ("已到期", "expired"),
+    },
+    "target_state": {
+        "achieved": ("已完成", "achieved"),
+        "on_course": ("进行中", "in progress"),
+        "missed": ("未完成", "missed"),
+    },
+    "flag": {
+        "expiring": ("即将到期", "expiring"),
+        "review_due": ("待复核", "review due"),
+        "expired": ("已到期", "expired"),
+        "exit": ("触发退出条件", "exit condition"),
+        "promotion": ("可晋级", "promotion candidate"),
+        "missing_report": ("未按时报送", "missing report"),
+        "anomaly": ("数据异常", "anomaly"),
+    },
+    "severity": {
+        "info": ("提示", "info"),
+        "warning": ("警告", "warning"),
+        "critical": ("严重", "critical"),
+    },
+    "listing_board": {
+        "none": ("未上市", "not listed"),
+        "neeq": ("新三板", "NEEQ"),
+        "bse": ("北交所", "Beijing SE"),
+        "star": ("科创板", "STAR Market"),
+        "main": ("主板", "Main board"),
+        "chinext": ("创业板", "ChiNext"),
+        "overseas": ("境外上市", "Overseas"),
+    },
+    "event": {
+        "major_accident": ("重大安全/质量/环境事故", "major accident"),
+        "tax_violation": ("偷漏税", "tax violation"),
+        "serious_dishonesty": ("严重失信", "serious dishonesty"),
+        "abnormal_operation": ("经营异常名录", "abnormal operation list"),
+        "false_declaration": ("虚假申报", "false declaration"),
+        "rename": ("更名", "rename"),
+        "restructure": ("重组/分立/合并", "restructuring"),
+        "relocation": ("迁出", "relocation"),
+        "listing": ("上市", "listing"),
+        "deregistration": ("注销", "deregistration"),
+    },
+    "attribute": {
+        "niche_since_year": ("从事细分市场起始年", "in niche market since"),
+        "rd_institution": ("研发机构", "R&D institution"),
+        "info_system": ("核心业务信息系统支撑", "core information systems"),
+        "own_brand": ("自主品牌", "own brand"),
+        "quality_cert": ("管理体系认证", "management system certification"),
+        "product_standard": ("产品执行标准", "product standard"),
+        "foreign_cert": ("发达国家认证", "developed-country certification"),
+        "standards_led": ("主持制修订标准数", "standards led"),
+        "standards_participated": ("参与制修订标准数", "standards participated"),
+        "key_tech_breakthrough": ("关键技术重大突破", "key technology breakthrough"),
+        "listing_plan": ("上市计划", "listing plan"),
+        "high_tech_enterprise": ("高新技术企业", "high-tech enterprise"),
+        "industry_orientation": ("产业导向", "industry orientation"),
+    },
+    "verdict": {
+        "eligible": ("符合", "eligible"),
+        "ineligible": ("不符合", "ineligible"),
+        "insufficient_data": ("数据不足", "insufficient data"),
+    },
+}
+
+# Table headers: the contract's Chinese column names, plus the dashboard's derived columns.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "uscc": ("统一社会信用代码", "USCC"),
+    "name": ("企业名称", "Name"),
+    "region_code": ("行政区划代码", "Region code"),
+    "province_code": ("省份代码", "Province code"),
+    "province": ("省份", "Province"),
+    "industry_code": ("行业代码", "Industry code"),
+    "founded_on": ("成立日期", "Founded"),
+    "registered_capital": ("注册资本（万元）", "Registered capital (万元)"),
+    "ownership": ("企业类型", "Ownership"),
+    "listing_board": ("上市板块", "Listing board"),
+    "main_product": ("主导产品", "Main product"),
+    "tiers": ("现有称号", "Tiers held"),
+    "tier": ("称号", "Tier"),
+    "jurisdiction": ("认定机关辖区", "Jurisdiction"),
+    "batch": ("批次", "Batch"),
+    "recognized_on": ("认定日期", "Recognised on"),
+    "valid_until": ("有效期至", "Valid until"),
+    "status": ("状态", "Status"),
+    "document_no": ("文号", "Document no."),
+    "superseded_by": ("被替代为", "Superseded by"),
+    "ended_on": ("终止日期", "Ended on"),
+    "end_reason": ("终止原因", "End reason"),
+    "days_left": ("剩余天数", "Days left"),
+    "state": ("状态", "State"),
+    "firms": ("企业数", "Firms"),
+    "flags": ("预警数", "Flags"),
+    "kind": ("预警类型", "Flag"),
+    "severity": ("严重程度", "Severity"),
+    "due_on": ("到期日", "Due on"),
+    "opened_on": ("开启日期", "Opened on"),
+    "resolved_on": ("关闭日期", "Resolved on"),
+    "review_due": ("待复核", "Due for review"),
+    "expiring": ("即将到期", "Expiring"),
+    "expired": ("已到期未续期", "Expired"),
+    "region": ("地区", "Region"),
+    "year": ("年度", "Year"),
+    "target_count": ("目标数", "Target"),
+    "actual": ("实际数", "Actual"),
+    "attainment_pct": ("完成率 (%)", "Attainment (%)"),
+    "source": ("来源", "Source"),
+    "period": ("报告期", "Period"),
+    "basis": ("口径", "Basis"),
+    "revenue": ("营业收入（万元）", "Revenue (万元)"),
+    "main_revenue": ("主营业务收入（万元）", "Main business revenue (万元)"),
+    "net_profit": ("净利润（万元）", "Net profit (万元)"),
+    "total_assets": ("资产总额（万元）", "Total assets (万元)"),
+    "total_liabilities": ("负债总额（万元）", "Total liabilities (万元)"),
+    "taxes_paid": ("上缴税金（万元）", "Taxes paid (万元)"),
+    "rd_expense": ("研发费用（万元）", "R&D expense (万元)"),
+    "employees": ("从业人数", "Employees"),
+    "rd_staff": ("研发人员数", "R&D staff"),
+    "export_value": ("出口额", "Export value"),
+    "main_product_revenue": ("主导产品销售收入（万元）", "Main product revenue (万元)"),
+    "equity_financing": ("新增股权融资（万元）", "New equity financing (万元)"),
+    "invention_patents": ("有效发明专利", "Invention patents"),
+    "utility_patents": ("实用新型专利", "Utility patents"),
+    "design_patents": ("外观设计专利", "Design patents"),
+    "software_copyrights": ("软件著作权", "Software copyrights"),
+    "market_share": ("主导产品市场占有率 (%)", "Market share (%)"),
+    "province_rank": ("主导产品本省排名", "Rank in province"),
+    "rd_ratio": ("研发费用占比 (%)", "R&D ratio (%)"),
+    "debt_ratio": ("资产负债率 (%)", "Debt ratio (%)"),
+    "attribute": ("资质", "Attribute"),
+    "value": ("取值", "Value"),
+    "effective_on": ("生效日期", "Effective on"),
+    "expires_on": ("失效日期", "Expires on"),
+    "evidence": ("证明材料", "Evidence"),
+    "event": ("事件", "Event"),
+    "occurred_on": ("发生日期", "Occurred on"),
+    "notified_on": ("报告日期", "Notified on"),
+    "detail": ("详情", "Detail"),
+    "link": ("详情", "Details"),
+    "criterion": ("条件", "Criterion"),
+    "result": ("结果", "Result"),
+    "expected": ("要求", "Expected"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The label for `key` in `lang`, with {placeholders} filled from `values`."""
+    pair = LABELS.get(key)
+    text = _pick(pair, lang) if pair else key
+    return text.format(**values) if values else text
+
+
+def code_label(kind: str, code: str | None, lang: str) -> str:
+    """The display name of a data code (tier, status, flag ...); the code itself when it has no label."""
+    if code is None:
+        return ""
+    pair = CODES.get(kind, {}).get(code)
+    return _pick(pair, lang) if pair else code
+
+
+def column_label(name: str, lang: str) -> str:
+    pair = COLUMNS.get(name)
+    return _pick(pair, lang) if pair else name
+
+
+def column_labels(names: list[str], lang: str) -> dict[str, str]:
+    return {n: column_label(n, lang) for n in names}

@@ -1,0 +1,43 @@
+"""The one page registry: which pages exist, in which order, with which icon, and which roles see them.
+
+app.py builds the navigation from `pages_for(role)`; a new page is added here and nowhere else.
+Page scripts live in dashboard/views/, not pages/: a folder named pages/ beside app.py switches Streamlit into its
+legacy multipage mode, which reruns a page file without app.py (the language switch and sidebar then vanish).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DASHBOARD_DIR = Path(__file__).resolve().parent
+ROLES = frozenset({"admin", "official", "analyst", "manager"})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str  # URL path and i18n key "page.<key>"
+    script: str  # relative to dashboard/
+    icon: str
+    roles: frozenset[str] = ROLES
+    default: bool = False
+
+    @property
+    def path(self) -> Path:
+        return DASHBOARD_DIR / self.script
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "views/overview.py", ":material/dashboard:", default=True),
+    PageSpec("registry", "views/registry_list.py", ":material/table_view:"),
+    PageSpec("firm", "views/firm.py", ":material/factory:"),
+)
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    """The pages a role may open (access control hooks in here; every role sees every page for now)."""
+    return [p for p in PAGES if role in p.roles]
+
+
+def page_spec(key: str) -> PageSpec:
+    return next(p for p in PAGES if p.key == key)

@@ -1,0 +1,174 @@
+"""企业详情 Firm: profile, recognition timeline, operating data trends, attributes, events, flags, evaluation.
+
+Opened with `?uscc=<code>` (links from the registry page) or from the search box. A firm outside the user's
+jurisdiction looks exactly like a firm that does not exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts
+from dashboard.components import (
+    current_lang,
+    download_buttons,
+    labelled,
+    query,
+    settings,
+    table,
+    today,
+    tr,
+)
+from dashboard.formatting import fmt_date, fmt_money
+from dashboard.i18n import code_label, column_label
+from registry import queries, reference
+from registry.db import get_engine
+
+MATCH_LIMIT = 20
+USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
+
+lang = current_lang()
+as_of = today()
+
+st.title(tr("page.firm"))
+
+selected = st.query_params.get("uscc")
+search = st.text_input(tr("firm.search"), key="firm_search", placeholder=tr("firm.prompt")).strip()
+if search:
+    by_code = bool(USCC_LIKE.fullmatch(search)) and any(c.isdigit() for c in search)
+    matches, _ = query("search_firms", text=None if by_code else search, uscc=search if by_code else None,
+                       limit=MATCH_LIMIT)
+    if matches.is_empty():
+        st.info(tr("firm.none_found"))
+    else:
+        names = dict(zip(matches["uscc"], matches["name"], strict=True))
+        options = matches["uscc"].to_list()
+        picked = st.selectbox(tr("firm.matches"), options, key=f"firm_pick_{search}",
+                              index=options.index(selected) if selected in options else 0,
+                              format_func=lambda code: f"{names[code]} · {code}")
+        if picked != selected:
+            selected = picked
+            st.query_params["uscc"] = picked
+
+if not selected:
+    st.info(tr("firm.prompt"))
+    st.stop()
+
+profile = query("firm_profile", uscc=selected)
+if profile is None:
+    st.warning(tr("firm.not_found", uscc=selected))
+    st.stop()
+
+# ---------------------------------------------------------------- profile
+st.header(profile["name"])
+st.caption(f"{column_label('uscc', lang)}: {profile['uscc']}")
+region_code = profile["region_code"]
+region_rows = reference.regions().filter(
+    pl.col("code").is_in([region_code[:2] + "0000", region_code[:4] + "00", region_code]))
+region_text = " · ".join(dict.fromkeys(region_rows.sort("code")["name"].to_list())) or region_code
+industry = profile["industry_code"] or ""
+section_names = dict(zip(queries.industry_sections()["section"], queries.industry_sections()["name"], strict=True))
+facts = [
+    ("region", f"{region_text} ({region_code})"),
+    ("industry_code", f"{industry} {section_names.get(industry[:1], '')}".strip() or "—"),
+    ("founded_on", fmt_date(profile["founded_on"])),
+    ("registered_capital", fmt_money(profile["registered_capital"], lang)),
+    ("ownership", profile["ownership"] or "—"),
+    ("listing_board", code_label("listing_board", profile["listing_board"], lang) or "—"),
+    ("main_product", profile["main_product"] or "—"),
+]
+st.subheader(tr("firm.profile"))
+for column, (name, value) in zip(st.columns(4) * 2, facts, strict=False):
+    column.markdown(f"**{column_label(name, lang).split('（')[0]}**  \n{value}")
+
+# ---------------------------------------------------------------- recognitions
+st.subheader(tr("firm.recognitions"))
+recognitions = query("firm_recognitions", uscc=selected)
+if recognitions.is_empty():
+    st.caption(tr("firm.none"))
+else:
+    st.plotly_chart(charts.recognition_timeline(recognitions, lang, as_of), key="timeline_chart")
+    if (recognitions["status"] == "superseded").any():
+        st.caption(tr("firm.superseded_note"))
+    table(recognitions.drop("ended_on", "end_reason") if recognitions["ended_on"].is_null().all() else recognitions,
+          codes={"tier": "tier", "status": "status"})
+
+# ---------------------------------------------------------------- operating data
+st.subheader(tr("firm.reports"))
+reports = query("firm_reports", uscc=selected)
+if reports.is_empty():
+    st.caption(tr("firm.none"))
+else:
+    indicators = charts.annual_indicators(reports)
+    if not indicators.is_empty():
+        revenue_column, ratio_column = st.columns(2)
+        revenue_column.plotly_chart(charts.annual_revenue_chart(indicators, lang), key="revenue_chart")
+        ratio_column.plotly_chart(charts.ratio_chart(indicators, lang), key="ratio_chart")
+        st.markdown(f"**{tr('firm.annual')}**")
+        shown_indicators = table(indicators)
+        download_buttons(shown_indicators, f"{profile['uscc']}_{tr('firm.annual')}", key="dl_indicators")
+    months = charts.monthly_revenue(reports)
+    if not months.is_empty():
+        st.plotly_chart(charts.monthly_revenue_chart(months, lang), key="monthly_chart")
+    with st.expander(f"{tr('firm.reports')} ({reports.height})"):
+        reported = reports.select(["period", "basis"] + [c for c in reports.columns[5:]
+                                                         if reports[c].is_not_null().any()])
+        shown_reports = table(reported)
+        download_buttons(shown_reports, f"{profile['uscc']}_{tr('firm.reports')}", key="dl_reports")
+
+# ---------------------------------------------------------------- attributes, events, flags
+attributes_column, events_column = st.columns(2)
+with attributes_column:
+    st.subheader(tr("firm.attributes"))
+    attributes = query("firm_attributes", uscc=selected)
+    if attributes.is_empty():
+        st.caption(tr("firm.none"))
+    else:
+        table(attributes, codes={"attribute": "attribute"})
+with events_column:
+    st.subheader(tr("firm.events"))
+    events = query("firm_events", uscc=selected)
+    if events.is_empty():
+        st.caption(tr("firm.none"))
+    else:
+        table(events, codes={"event": "event"})
+
+flags = query("firm_flags", uscc=selected)
+if not flags.is_empty():
+    st.subheader(tr("firm.flags"))
+    table(flags, codes={"kind": "flag", "severity": "severity", "tier": "tier"})
+
+
+# ---------------------------------------------------------------- evaluation (once the policy engine is there)
+def policy_engine():
+    """registry.policy when it offers evaluation (interfaces C), else None: the section then does not appear."""
+    try:
+        policy = importlib.import_module("registry.policy")
+        bundle = importlib.import_module("registry.policy.bundle")
+    except ModuleNotFoundError:
+        return None
+    needed = ("evaluate", "evaluation_records", "load_policies", "get_policy")
+    if all(hasattr(policy, name) for name in needed) and hasattr(bundle, "load_bundle"):
+        return policy, bundle
+    return None
+
+
+engine_modules = policy_engine()
+if engine_modules is not None:
+    policy, bundle = engine_modules
+    st.subheader(tr("firm.evaluation"))
+    policy_id = st.selectbox(tr("firm.policy"), sorted(policy.load_policies()), index=None, key="firm_policy")
+    if policy_id:
+        firm_bundle = bundle.load_bundle(get_engine(settings().database_url), [profile["uscc"]])
+        evaluated = policy.evaluate(policy.get_policy(policy_id), firm_bundle, as_of)
+        for record in policy.evaluation_records(evaluated):
+            verdict = code_label("verdict", record["verdict"], lang)
+            extra = " · ".join(str(v) for v in (record.get("class"), record.get("score")) if v is not None)
+            st.markdown(f"**{tr('firm.verdict')}: {verdict}** {extra}")
+            criteria = pl.DataFrame(record["criteria"], infer_schema_length=None).with_columns(
+                pl.all().cast(pl.String))
+            st.dataframe(labelled(criteria.rename({"label": "criterion"})), hide_index=True)

@@ -1,0 +1,112 @@
+"""总览 Overview: valid recognitions by tier and province, 复核 / expiry, open flags, cultivation targets."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts
+from dashboard.components import (
+    current_lang,
+    current_principal,
+    download_buttons,
+    labelled,
+    query,
+    settings,
+    table,
+    today,
+    tr,
+)
+from dashboard.formatting import fmt_count
+from dashboard.i18n import code_label
+from registry.access import jurisdictions_in_scope
+
+DUE_LIST_ROWS = 200
+
+lang = current_lang()
+principal = current_principal()
+lifecycle = settings().lifecycle
+
+st.title(tr("page.overview"))
+as_of = st.date_input(tr("overview.as_of"), value=today(), key="overview_as_of", format="YYYY-MM-DD")
+
+# ---------------------------------------------------------------- by tier
+st.subheader(tr("overview.valid_by_tier"))
+by_tier = query("counts_by_tier", as_of=as_of)
+for column, (tier, firms) in zip(st.columns(by_tier.height), by_tier.select("tier", "firms").rows(), strict=True):
+    column.metric(code_label("tier", tier, lang), fmt_count(firms), border=True)
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(charts.tier_bar(by_tier, lang), key="tier_chart")
+with right:
+    tier_options = [None, *by_tier["tier"].to_list()]
+    province_tier = st.selectbox(
+        tr("overview.tier_filter"), tier_options, key="overview_province_tier",
+        format_func=lambda tier: tr("overview.all_tiers") if tier is None else code_label("tier", tier, lang),
+    )
+    by_province = query("counts_by_province", as_of=as_of, tier=province_tier)
+    if by_province.is_empty():
+        st.info(tr("overview.no_data"))
+    else:
+        st.plotly_chart(charts.province_bar(by_province, lang), key="province_chart")
+shown = table(by_tier, codes={"tier": "tier"})
+download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier")
+
+# ---------------------------------------------------------------- due for 复核 / expiring
+st.subheader(tr("overview.due"))
+st.caption(tr("overview.due_help", review=lifecycle.review_due_days, expiring=lifecycle.expiring_days))
+due = query("due_counts", as_of=as_of, review_due_days=lifecycle.review_due_days,
+            expiring_days=lifecycle.expiring_days)
+for column, metric in zip(st.columns(3), ("review_due", "expiring", "expired"), strict=True):
+    column.metric(tr(f"metric.{metric}"), fmt_count(due[metric].sum()), border=True)
+if not due.is_empty():
+    table(due, codes={"tier": "tier"})
+due_list = query("due_recognitions", as_of=as_of, review_due_days=lifecycle.review_due_days,
+                 expiring_days=lifecycle.expiring_days)
+if not due_list.is_empty():
+    with st.expander(f"{tr('overview.due_list')} ({fmt_count(due_list.height)})"):
+        if due_list.height > DUE_LIST_ROWS:
+            st.caption(tr("overview.due_list_cap", shown=DUE_LIST_ROWS, total=fmt_count(due_list.height)))
+        codes = {"tier": "tier", "state": "due_state"}
+        table(due_list.head(DUE_LIST_ROWS), codes=codes)
+        download_buttons(labelled(due_list, codes), tr("overview.due_list"), key="dl_due")
+
+# ---------------------------------------------------------------- open flags
+flags = query("open_flags_by_kind")
+if not flags.is_empty():
+    st.subheader(tr("overview.flags"))
+    flag_chart, flag_table = st.columns([2, 3])
+    with flag_chart:
+        st.plotly_chart(charts.flags_bar(flags, lang), key="flags_chart")
+    with flag_table:
+        shown_flags = table(flags, codes={"kind": "flag", "severity": "severity"})
+        download_buttons(shown_flags, tr("overview.flags"), key="dl_flags")
+
+# ---------------------------------------------------------------- cultivation targets
+st.subheader(tr("overview.targets"))
+targets = query("regional_targets_attainment", as_of=as_of)
+regions = jurisdictions_in_scope(principal).filter(pl.col("id") != "cn")
+region_names = dict(zip(regions["id"], regions["name_en" if lang == "en" else "name_zh"], strict=True))
+default_region = principal.jurisdiction if principal.jurisdiction in region_names else None
+region_ids = [None, *region_names]
+region = st.selectbox(tr("overview.region"), region_ids, index=region_ids.index(default_region),
+                      format_func=lambda rid: tr("registry.any") if rid is None else region_names[rid],
+                      key="overview_region")
+target_codes = {"tier": "tier", "state": "target_state"}
+target_columns = ["name_zh" if lang == "zh" else "name_en", "tier", "year", "target_count", "actual",
+                  "attainment_pct", "state", "source"]
+national = targets.filter(pl.col("jurisdiction") == "cn")
+regional = targets.filter(pl.col("jurisdiction") != "cn")
+if region is not None:
+    regional = regional.filter(pl.col("jurisdiction") == region)
+for heading, part, key in ((tr("overview.national_targets"), national, "national"),
+                           (tr("overview.region_targets"), regional, "regional")):
+    st.markdown(f"**{heading}**")
+    if part.is_empty():
+        st.info(tr("overview.no_targets"))
+        continue
+    st.plotly_chart(charts.attainment_bar(part, lang), key=f"{key}_targets_chart")
+    shown_targets = table(part.select(target_columns).rename({target_columns[0]: "region"}), codes=target_codes)
+    download_buttons(shown_targets, heading, key=f"dl_{key}_targets")
+
