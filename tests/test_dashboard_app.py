@@ -1,0 +1,204 @@
+"""The dashboard as a user sees it (Streamlit AppTest) on a seeded SQLite registry.
+
+Numbers on the page are checked against counts computed here with plain SQL, not against the app's own queries.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from dashboard_seed import FEATURED_NAME, seed_registry
+from streamlit.testing.v1 import AppTest
+
+from registry.db import make_engine, upgrade
+from registry.settings import get_settings
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+VALID_BY_TIER = """
+    SELECT tier, COUNT(DISTINCT enterprise_id) FROM recognition
+    WHERE status = 'active' AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)
+    GROUP BY tier"""
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """One seeded database for the module (seeding is the slow part); tests only read it."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    url = f"sqlite:///{folder / 'zjtx.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    info = seed_registry(engine, firms=800, seed=11)
+    config = folder / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    yield engine, info, config
+    engine.dispose()
+
+
+@pytest.fixture
+def app(seeded, monkeypatch):
+    engine, info, config = seeded
+    monkeypatch.setenv("ZJTX_CONFIG", str(config))
+    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    yield at, engine, info
+    get_settings.cache_clear()
+
+
+def sql(engine, statement: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(statement), params).all()
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def no_errors(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_overview_counts_match_the_database(app):
+    at, engine, _ = app
+    at.run()
+    no_errors(at)
+    assert at.title[0].value == "总览"
+    as_of = at.date_input(key="overview_as_of").value
+    expected = dict(sql(engine, VALID_BY_TIER, d=as_of))
+    shown = metrics(at)
+    assert shown["专精特新“小巨人”"] == f"{expected['little_giant']:,}"
+    assert shown["创新型中小企业"] == f"{expected['innovative_sme']:,}"
+    assert shown["制造业单项冠军"] == f"{expected['single_champion']:,}"
+    assert shown["重点“小巨人”"] == "0"
+    (due,), = sql(engine, """
+        SELECT COUNT(*) FROM (SELECT DISTINCT tier, enterprise_id FROM recognition
+        WHERE status = 'active' AND superseded_by IS NULL AND recognized_on <= :d
+          AND valid_until BETWEEN :d AND :end) AS due""", d=as_of, end=as_of + timedelta(days=180))
+    assert shown["待复核"] == f"{due:,}"
+    assert at.get("plotly_chart"), "the tier and province charts are drawn"
+    assert {b.label for b in at.get("download_button")} >= {"下载 Excel", "下载 CSV"}
+
+
+def test_overview_as_of_date_changes_the_counts(app):
+    at, engine, _ = app
+    at.run()
+    earlier = date.today() - timedelta(days=900)
+    at.date_input(key="overview_as_of").set_value(earlier).run()
+    no_errors(at)
+    expected = dict(sql(engine, VALID_BY_TIER, d=earlier))
+    assert metrics(at)["专精特新中小企业"] == f"{expected.get('zjtx_sme', 0):,}"
+
+
+def test_overview_targets_and_flags(app):
+    at, engine, _ = app
+    at.run()
+    markdown = [m.value for m in at.markdown]
+    assert "**全国“百十万千”目标**" in markdown
+    tables = [df.value for df in at.dataframe]
+    targets = next(t for t in tables if "目标数" in t.columns)
+    assert targets["目标数"].tolist() == [10000]
+    as_of = at.date_input(key="overview_as_of").value
+    (actual,), = sql(engine, """
+        SELECT COUNT(DISTINCT enterprise_id) FROM recognition WHERE tier = 'little_giant' AND status = 'active'
+          AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)""", d=as_of)
+    assert targets["实际数"].tolist() == [actual]
+    flags = next(t for t in tables if "预警类型" in t.columns)
+    assert flags["预警类型"].tolist() == ["即将到期"]
+    # Choosing Guangdong shows its own target.
+    at.selectbox(key="overview_region").set_value("cn-gd").run()
+    regional = [df.value for df in at.dataframe if "目标数" in df.value.columns]
+    assert [t["地区"].tolist() for t in regional] == [["全国"], ["广东省"]]
+
+
+def test_overview_in_english(app):
+    at, _, _ = app
+    at.run()
+    at.radio(key="lang").set_value("en").run()
+    no_errors(at)
+    assert at.title[0].value == "Overview"
+    assert {"Little giant", "Innovative SME", "Due for review"} <= set(metrics(at))
+    assert at.query_params.get("lang") == "en"
+
+
+def test_registry_lists_pages_and_filters(app):
+    at, engine, info = app
+    at.run()
+    at.switch_page("views/registry_list.py").run()
+    no_errors(at)
+    (total,), = sql(engine, "SELECT COUNT(*) FROM enterprise")
+    assert at.caption[0].value == f"共 {total:,} 家企业"
+    first_page = at.dataframe[0].value
+    assert len(first_page) == 50
+    at.pagination[0].set_value(2).run()
+    second_page = at.dataframe[0].value
+    assert len(second_page) == 50
+    assert not set(first_page["统一社会信用代码"]) & set(second_page["统一社会信用代码"])
+
+    at.selectbox(key="registry_province").set_value("44").run()
+    (in_guangdong,), = sql(engine, "SELECT COUNT(*) FROM enterprise WHERE region_code LIKE '44%'")
+    assert at.caption[0].value == f"共 {in_guangdong:,} 家企业"
+    assert set(at.dataframe[0].value["省份"]) == {"广东省"}
+
+    # Half-width brackets find the name written with full-width ones.
+    at.text_input(key="registry_text").input("(示范)精密").run()
+    assert at.dataframe[0].value["企业名称"].tolist() == [FEATURED_NAME]
+    assert at.dataframe[0].value["详情"].tolist() == [f"firm?uscc={info.featured_uscc}&lang=zh"]
+
+
+def test_registry_opens_the_firm_page(app):
+    at, _, info = app
+    at.run()
+    at.switch_page("views/registry_list.py").run()
+    at.text_input(key="registry_uscc").input(info.featured_uscc[:14]).run()
+    at.selectbox(key="registry_pick").set_value(info.featured_uscc)
+    at.button(key="registry_open").click().run()
+    no_errors(at)
+    assert at.header[0].value == FEATURED_NAME
+
+
+def test_firm_page_by_query_parameter(app):
+    at, engine, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    no_errors(at)
+    assert at.header[0].value == FEATURED_NAME
+    tables = [df.value for df in at.dataframe]
+    recognitions = next(t for t in tables if "认定日期" in t.columns)
+    rows = sql(engine, """SELECT r.status FROM recognition r JOIN enterprise e ON e.id = r.enterprise_id
+                          WHERE e.uscc = :u ORDER BY r.recognized_on, r.id""", u=info.featured_uscc)
+    status_names = {"active": "有效", "superseded": "已被复核替代"}
+    assert recognitions["状态"].tolist() == [status_names[s] for (s,) in rows]
+    annual = next(t for t in tables if "研发费用占比 (%)" in t.columns)
+    (years,), = sql(engine, """SELECT COUNT(DISTINCT year) FROM report r JOIN enterprise e ON e.id = r.enterprise_id
+                               WHERE e.uscc = :u""", u=info.featured_uscc)
+    assert len(annual) == years  # 4 annual reports + a year covered by 12 monthly ones
+    events = next(t for t in tables if "事件" in t.columns)
+    assert events["事件"].tolist() == ["更名"]
+    assert "生命周期预警" in [s.value for s in at.subheader]
+
+    at.radio(key="lang").set_value("en").run()
+    no_errors(at)
+    assert at.title[0].value == "Firm"
+    assert {"Profile", "Recognitions", "Operating data"} <= {s.value for s in at.subheader}
+
+
+def test_firm_page_search_box_and_unknown_firm(app):
+    at, _, info = app
+    at.run()
+    at.switch_page("views/firm.py").run()
+    assert at.info[0].value == "请输入企业名称或统一社会信用代码"
+    at.text_input(key="firm_search").input("示范）精密").run()
+    no_errors(at)
+    assert at.header[0].value == FEATURED_NAME
+    assert at.query_params["uscc"] == info.featured_uscc
+
+    stranger = AppTest.from_file(str(APP), default_timeout=60)
+    stranger.query_params["uscc"] = "91110000000000000X"
+    stranger.run()
+    stranger.switch_page("views/firm.py").run()
+    assert stranger.warning[0].value.endswith("91110000000000000X")
