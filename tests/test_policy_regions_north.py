@@ -1,0 +1,282 @@
+"""Regional policies of the north/east part (notes-beijing, notes-provinces-a, notes-provinces-b): every
+file loads, its citations hold, and each policy admits a hand-built qualifying firm and rejects variants
+that move exactly one figure just across a threshold (the failing criterion is named, so a case proves
+that threshold, not merely that something failed).
+
+Every case is a small Bundle built directly from polars frames — no database, no mocks.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from registry.policy.bundle import Bundle
+from registry.policy.engine import evaluate
+from registry.policy.loader import POLICY_DIR, get_policy, lifecycle_for, read_policy_file
+
+sys.path.insert(0, str(Path(__file__).parent))
+from policy_citations import citation_problems  # noqa: E402
+
+NORTH_JURISDICTIONS = (
+    "cn-bj", "cn-tj", "cn-he", "cn-sx", "cn-nm", "cn-ln", "cn-jl", "cn-hl", "cn-sh", "cn-js", "cn-zj",
+    "cn-ah", "cn-fj", "cn-jx",
+)
+NORTH_FILES = sorted(p for j in NORTH_JURISDICTIONS for p in (POLICY_DIR / j).rglob("*.yaml"))
+
+USCC = "91110000MA0000001X"
+
+
+@dataclass
+class Firm:
+    """One firm: enterprise row, annual reports by year, attributes, recognitions and events."""
+
+    region_code: str
+    industry_code: str = "C3562"
+    founded_on: date = date(2008, 3, 1)
+    listing_board: str = "none"
+    years: dict[int, dict[str, float]] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+    recognitions: list[tuple[str, str, date]] = field(default_factory=list)
+    events: list[tuple[str, date]] = field(default_factory=list)
+
+    def bundle(self) -> Bundle:
+        ent = pl.DataFrame([{"uscc": USCC, "name": "测试企业", "region_code": self.region_code,
+                             "industry_code": self.industry_code, "founded_on": self.founded_on,
+                             "listing_board": self.listing_board}])
+        reports = pl.DataFrame([{"uscc": USCC, "period": str(y), "basis": "period", **m}
+                                for y, m in sorted(self.years.items())])
+        attrs = pl.DataFrame([{"uscc": USCC, "attribute": k, "value": v, "effective_on": date(2000, 1, 1)}
+                              for k, v in self.attributes.items()],
+                             schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
+                                     "effective_on": pl.Date})
+        recs = pl.DataFrame([{"uscc": USCC, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active",
+                              "id": i} for i, (t, j, d) in enumerate(self.recognitions, start=1)],
+                            schema={"uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,
+                                    "recognized_on": pl.Date, "status": pl.String, "id": pl.Int64})
+        events = pl.DataFrame([{"uscc": USCC, "event": e, "occurred_on": d} for e, d in self.events],
+                              schema={"uscc": pl.String, "event": pl.String, "occurred_on": pl.Date})
+        return Bundle.of(enterprises=ent, reports=reports, attributes=attrs, recognitions=recs, events=events)
+
+
+def grown(last_year: int, revenue: float, growth: float = 12.0, n: int = 4, **ratios: float
+          ) -> dict[int, dict[str, float]]:
+    """Annual figures for `n` years ending `last_year`, revenue growing `growth`% a year up to `revenue`.
+
+    Other metrics follow from ratios in percent: rd (R&D / revenue), main (main business / revenue),
+    product (lead product / revenue), profit (net profit / revenue), debt (liabilities / assets), assets
+    (assets / revenue), rd_staff (R&D staff / employees); counts as given: employees, invention, utility,
+    design, software (patent stocks), rank (province rank), equity (new equity financing per year).
+    """
+    r = {"rd": 5.0, "main": 90.0, "product": 80.0, "profit": 10.0, "debt": 50.0, "assets": 100.0,
+         "rd_staff": 20.0, "employees": 200.0, "invention": 3.0, "utility": 6.0, "design": 0.0,
+         "software": 0.0, "rank": 1.0, "equity": 0.0}
+    r.update(ratios)
+    out = {}
+    for k in range(n):
+        rev = revenue / (1 + growth / 100) ** k
+        assets = rev * r["assets"] / 100
+        out[last_year - k] = {
+            "revenue": rev, "main_revenue": rev * r["main"] / 100, "main_product_revenue": rev * r["product"] / 100,
+            "net_profit": rev * r["profit"] / 100, "total_assets": assets,
+            "total_liabilities": assets * r["debt"] / 100, "rd_expense": rev * r["rd"] / 100,
+            "employees": r["employees"], "rd_staff": r["employees"] * r["rd_staff"] / 100,
+            "invention_patents": r["invention"], "utility_patents": r["utility"], "design_patents": r["design"],
+            "software_copyrights": r["software"], "province_rank": r["rank"], "equity_financing": r["equity"],
+        }
+    return out
+
+
+FULL_ATTRIBUTES = {
+    "niche_since_year": "2008", "rd_institution": "self", "info_system": "true", "own_brand": "true",
+    "quality_cert": "ISO9001", "product_standard": "national", "foreign_cert": "false",
+    "standards_led": "1", "standards_participated": "0", "high_tech_enterprise": "true",
+    "industry_orientation": "four_bases", "listing_plan": "none",
+}
+
+
+def result_of(policy_id: str, as_of: date, firm: Firm) -> tuple[str, dict[str, str], str | None, float | None]:
+    """Verdict, {criterion id: result}, class and score of the firm under the policy."""
+    row = evaluate(get_policy(policy_id), firm.bundle(), as_of).row(0, named=True)
+    return row["verdict"], {c["id"]: c["result"] for c in row["criteria"]}, row["class"], row["score"]
+
+
+def with_year(firm: Firm, year: int, **metrics: float) -> Firm:
+    out = copy.deepcopy(firm)
+    out.years[year].update(metrics)
+    return out
+
+
+def with_years(firm: Firm, years: dict[int, dict[str, float]]) -> Firm:
+    return replace(copy.deepcopy(firm), years=years)
+
+
+def with_attr(firm: Firm, **attrs: str) -> Firm:
+    out = copy.deepcopy(firm)
+    out.attributes.update(attrs)
+    return out
+
+
+def with_event(firm: Firm, event: str, on: date) -> Firm:
+    out = copy.deepcopy(firm)
+    out.events.append((event, on))
+    return out
+
+
+def debt_at(firm: Firm, year: int, percent: float) -> Firm:
+    """The firm with its debt ratio in `year` set to `percent`."""
+    return with_year(firm, year, total_liabilities=firm.years[year]["total_assets"] * percent / 100)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every file of this part loads, validates and cites the compilation correctly.
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", NORTH_FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
+def test_policy_file_loads_and_cites(path: Path) -> None:
+    policy = read_policy_file(path)
+    assert policy.jurisdiction in NORTH_JURISDICTIONS
+    assert policy.leaves(), "a policy without evaluable criteria gives verdicts that mean nothing"
+    assert citation_problems(policy) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cases: (policy id, as_of, qualifying firm, [(variant name, failing firm, criterion that must fail)]).
+# ---------------------------------------------------------------------------------------------------------
+
+CASES: list[tuple[str, date, Firm, list[tuple[str, Firm, str]]]] = []
+
+
+def case(policy_id: str, as_of: date, firm: Firm, *variants: tuple[str, Firm, str]) -> None:
+    CASES.append((policy_id, as_of, firm, list(variants)))
+
+
+# --- Tianjin ----------------------------------------------------------------------------------------------
+
+# 种子企业: revenue 300 with 10% growth, then 4 of the optional items exactly (R&D > 3% each year, R&D
+# staff 10%, 1 invention patent, quality certification); nothing else optional is met.
+_tj_seed = Firm(region_code="120104", founded_on=date(2016, 5, 1),
+                years=grown(2020, 300.0, growth=10.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0, invention=1.0,
+                            utility=0.0),
+                attributes={"quality_cert": "ISO9001", "own_brand": "false", "rd_institution": "none",
+                            "product_standard": "none", "foreign_cert": "false", "standards_led": "0",
+                            "standards_participated": "0"})
+case("cn-tj/seed/2021", date(2021, 3, 1), _tj_seed,
+     ("revenue_299", with_years(_tj_seed, {y: {**m, "revenue": m["revenue"] * 299 / 300,
+                                               "main_revenue": m["main_revenue"] * 299 / 300}
+                                           for y, m in _tj_seed.years.items()}), "revenue_and_growth"),
+     ("growth_9_9", with_years(_tj_seed, grown(2020, 300.0, growth=9.9, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0,
+                                               invention=1.0, utility=0.0)), "revenue_and_growth"),
+     ("main_share_49_9", with_year(_tj_seed, 2020, main_revenue=300.0 * 0.499), "main_business_share"),
+     ("debt_70_1", debt_at(_tj_seed, 2020, 70.1), "debt_ratio"),
+     ("rd_exactly_3", with_year(_tj_seed, 2019, rd_expense=_tj_seed.years[2019]["revenue"] * 0.03), "optional"),
+     ("rd_staff_9_5", with_year(_tj_seed, 2020, rd_staff=19.0), "optional"),
+     ("outside_tianjin", replace(_tj_seed, region_code="130102"), "registered_in_tianjin"),
+     ("already_tj_zjtx", replace(_tj_seed, recognitions=[("zjtx_sme", "cn-tj", date(2020, 1, 10))]),
+      "not_already_recognised"),
+     ("accident_2020", with_event(_tj_seed, "major_accident", date(2020, 6, 1)), "no_accident_since_2019"))
+
+# The one-year-old firm of option ③: revenue 500, no growth test.
+_tj_seed_young = Firm(region_code="120104", founded_on=date(2019, 11, 1),
+                      years={2020: grown(2020, 500.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0,
+                                         invention=1.0, utility=0.0)[2020],
+                             2019: grown(2020, 500.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0,
+                                         invention=1.0, utility=0.0)[2019]},
+                      attributes=dict(_tj_seed.attributes))
+case("cn-tj/seed/2021-b2", date(2021, 9, 1), _tj_seed_young,
+     ("revenue_499", with_year(_tj_seed_young, 2020, revenue=499.0, main_revenue=499.0 * 0.5), "revenue_and_growth"),
+     ("quality_cert_missing", with_attr(_tj_seed_young, quality_cert="false"), "optional"))
+
+# 天津市专精特新中小企业 (2021 guide): 4 of 6 innovation items exactly.
+_tj_zjtx = Firm(region_code="120116", founded_on=date(2015, 1, 1),
+                years=grown(2020, 1000.0, growth=5.0, rd=3.1, rd_staff=10.0, main=70.0, debt=70.0, invention=1.0),
+                attributes={**FULL_ATTRIBUTES, "niche_since_year": "2019", "product_standard": "none",
+                            "standards_led": "0"})
+case("cn-tj/zjtx/2021", date(2021, 12, 15), _tj_zjtx,
+     ("revenue_999", with_year(_tj_zjtx, 2020, revenue=999.0, main_revenue=999.0 * 0.7), "revenue_1000"),
+     ("growth_4_9", with_years(_tj_zjtx, grown(2020, 1000.0, growth=4.9, rd=3.1, rd_staff=10.0, main=70.0, debt=70.0,
+                                               invention=1.0, profit=0.0)), "growth_5"),
+     ("niche_since_2020", with_attr(_tj_zjtx, niche_since_year="2020"), "years_in_niche"),
+     ("main_share_69_9", with_year(_tj_zjtx, 2020, main_revenue=699.0), "main_business_share"),
+     ("three_innovation_items", with_attr(_tj_zjtx, rd_institution="none"), "innovation"),
+     ("no_brand", with_attr(_tj_zjtx, own_brand="false"), "own_brand"))
+
+# --- Hebei ------------------------------------------------------------------------------------------------
+
+_he_pool = Firm(region_code="130102", founded_on=date(2019, 3, 1), years=grown(2020, 500.0, growth=1.0))
+case("cn-he/zjtx-pool/2021", date(2021, 3, 10), _he_pool,
+     ("revenue_499", with_year(_he_pool, 2020, revenue=499.0, main_revenue=499.0 * 0.9), "revenue_500"),
+     ("main_revenue_flat", with_year(_he_pool, 2020, main_revenue=_he_pool.years[2019]["main_revenue"]),
+      "main_revenue_growth"),
+     ("operating_1_year", replace(_he_pool, founded_on=date(2019, 3, 11)), "operating_years"),
+     ("accident_2019", with_event(_he_pool, "major_accident", date(2019, 4, 1)), "no_accident_3y"))
+
+# 省级专精特新中小企业: in the pool, revenue 1000 in both years, only the 新颖化 special condition met.
+_he_zjtx = Firm(region_code="130102", years=grown(2020, 1100.0, growth=9.0, product=50.0, rd=1.0, invention=0.0,
+                                                  utility=0.0),
+                attributes={**FULL_ATTRIBUTES, "quality_cert": "false"},
+                recognitions=[("he_zjtx_pool", "cn-he", date(2020, 6, 1))])
+case("cn-he/zjtx/2021", date(2021, 5, 1), _he_zjtx,
+     ("revenue_2019_999", with_year(_he_zjtx, 2019, revenue=999.0, main_revenue=1009.0 / 1.09 * 0.9),
+      "revenue_each_1000"),
+     ("no_special", with_attr(_he_zjtx, info_system="false"), "special"),
+     ("not_in_pool", replace(_he_zjtx, recognitions=[], attributes={**_he_zjtx.attributes,
+                                                                     "industry_orientation": "none"}),
+      "pool_or_fast_track"),
+     ("no_rd_institution", with_attr(_he_zjtx, rd_institution="none"), "rd_institution"))
+
+# Fast track (art. 8): a priority-field firm not in the pool, one year old.
+case("cn-he/zjtx/2021", date(2021, 5, 1), replace(_he_zjtx, recognitions=[], founded_on=date(2020, 4, 1)),
+     ("operating_11_months", replace(_he_zjtx, recognitions=[], founded_on=date(2020, 6, 1)), "pool_or_fast_track"))
+
+_he_demo = Firm(region_code="130202", years=grown(2020, 5000.0, growth=8.0, main=60.0, rd=3.0, debt=80.0, rank=5.0,
+                                                  invention=1.0, utility=0.0),
+                attributes=dict(FULL_ATTRIBUTES), recognitions=[("zjtx_sme", "cn-he", date(2019, 7, 1))])
+case("cn-he/zjtx-demo/2021", date(2021, 5, 10), _he_demo,
+     ("revenue_4999", with_year(_he_demo, 2020, revenue=4999.0, main_revenue=4999.0 * 0.6), "revenue_5000"),
+     ("debt_80_1", debt_at(_he_demo, 2020, 80.1), "debt_ratio"),
+     ("rank_6", with_year(_he_demo, 2020, province_rank=6.0), "province_rank"),
+     ("rd_2_9", with_years(_he_demo, grown(2020, 5000.0, growth=8.0, main=60.0, rd=2.9, debt=80.0, rank=5.0,
+                                          invention=1.0, utility=0.0)), "rd_ratio"),
+     ("no_zjtx_no_pool", replace(_he_demo, recognitions=[]), "scope"))
+
+_he_demo_b4 = replace(_he_demo, recognitions=[("he_zjtx_pool", "cn-he", date(2021, 3, 1))])
+case("cn-he/zjtx-demo/2021-b4", date(2021, 10, 1), _he_demo_b4,
+     ("pool_not_priority", with_attr(_he_demo_b4, industry_orientation="shortboard"), "scope"),
+     ("debt_80_1", debt_at(_he_demo_b4, 2020, 80.1), "debt_ratio"),
+     ("accident_2019", with_event(_he_demo_b4, "major_accident", date(2019, 1, 5)), "no_accident_3y"))
+
+
+@pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
+def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
+                                        variants: list[tuple[str, Firm, str]]) -> None:
+    verdict, results, _, _ = result_of(policy_id, as_of, firm)
+    assert verdict == "eligible", {k: v for k, v in results.items() if v != "pass"}
+    for name, variant, criterion in variants:
+        verdict, results, _, _ = result_of(policy_id, as_of, variant)
+        assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lifecycles as the texts state them.
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_tianjin_seed_pool_is_reviewed_yearly_with_a_two_year_ban() -> None:
+    lc = lifecycle_for("tj_seed", "cn-tj", date(2021, 4, 1))
+    assert (lc.validity_years, lc.review_at_years, lc.lapse_without_review) == (1, 1, True)
+    assert [(r.event, r.ban_years) for r in lc.exit_rules] == [("false_declaration", 2)]
+
+
+def test_hebei_sme_reports_half_yearly_and_annually_and_must_notify_renames_within_a_month() -> None:
+    lc = lifecycle_for("zjtx_sme", "cn-he", date(2021, 6, 1))
+    assert {(r.frequency, r.due_month) for r in lc.reporting} == {("half_yearly", None), ("annual", 5)}
+    notices = {r.event: r.notify_within_days for r in lc.exit_rules if r.kind == "notification"}
+    assert notices == {"rename": 31, "restructure": 31}
