@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ class SchedulerLock:
         if self.is_postgres:
             self._acquire_advisory()
         try:
-            self._acquire_row()
+            self._acquire_row_after_crash()
         except BaseException:
             self._release_advisory()
             raise
@@ -134,6 +135,26 @@ class SchedulerLock:
             finally:
                 self._pg_conn.close()
                 self._pg_conn = None
+
+    def _acquire_row_after_crash(self) -> None:
+        """Take the row; if its holder crashed on this host, wait out the heartbeat window first.
+
+        A restart right after a crash (kill -9, OOM) finds the dead process's fresh heartbeat: rather than
+        failing, it waits until that heartbeat is stale, then takes over. A live holder is refused at once.
+        """
+        try:
+            self._acquire_row()
+            return
+        except SchedulerLockHeld:
+            holder = current_holder(self.engine)
+            if (self.is_postgres or holder is None or holder.host != socket.gethostname()
+                    or pid_alive(holder.pid)):
+                raise
+        wait = max(0.0, (holder.heartbeat_at - _now()).total_seconds() + self.stale_after) + 0.5
+        log.warning("the previous scheduler (pid %s) died without releasing its lock; taking it over in %.0f s",
+                    holder.pid, wait)
+        time.sleep(wait)
+        self._acquire_row()
 
     def _acquire_row(self) -> None:
         now = _now()

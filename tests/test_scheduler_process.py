@@ -1,0 +1,175 @@
+"""The real `zjtx scheduler` process, started as a subprocess with a fast schedule from a tmp config."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from registry.db import make_engine, upgrade
+from registry.models import JobRequest, JobRun, SchedulerLock
+
+pytestmark = pytest.mark.slow
+
+
+def write_config(tmp_path: Path, db_url: str, **scheduler: str | int) -> Path:
+    cron = {"ingest_cron": "", "flags_cron": "", "snapshot_cron": "", "reminders_cron": "",
+            "request_poll_seconds": 1, **scheduler}
+    lines = [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}" for k, v in cron.items()]
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[database]\nurl = "{db_url}"\n[paths]\ninbox = "inbox"\narchive = "archive"\nquarantine = "quarantine"\n'
+        'outbox = "outbox"\n[demo]\nfirms = 0\n[scheduler]\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    return cfg
+
+
+def start_scheduler(cfg: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "ZJTX_CONFIG": str(cfg)}
+    env.pop("ZJTX_DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "registry.cli.main", "scheduler", *extra], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def runs(engine, job: str | None = None) -> list:
+    t = JobRun.__table__
+    stmt = sa.select(t.c.job, t.c.status, t.c.error, t.c.scheduled_for).order_by(t.c.id)
+    if job:
+        stmt = stmt.where(t.c.job == job)
+    with engine.connect() as conn:
+        return conn.execute(stmt).all()
+
+
+def lock_row(engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(SchedulerLock.__table__)).first()
+
+
+@pytest.fixture
+def migrated(db_url) -> Iterator[tuple[str, sa.Engine]]:
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield db_url, eng
+    eng.dispose()
+
+
+def stop(proc: subprocess.Popen) -> tuple[int, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return proc.returncode, err
+
+
+def test_cron_jobs_run_and_are_recorded_and_a_second_scheduler_is_refused(tmp_path, migrated):
+    url, engine = migrated
+    cfg = write_config(tmp_path, url, snapshot_cron="*/1 * * * * *")  # every second (6-field form)
+    proc = start_scheduler(cfg)
+    try:
+        wait_for(lambda: any(r.status == "success" for r in runs(engine, "snapshot")), what="a snapshot run")
+        assert runs(engine, "snapshot")[0].scheduled_for is not None
+        assert lock_row(engine).pid == proc.pid
+        second = start_scheduler(cfg)
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 1
+        assert "another scheduler is already running" in err and str(proc.pid) in err
+        assert err.count("\n") <= 2  # one clear line, not a traceback
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    assert lock_row(engine) is None  # released on a clean stop
+
+
+def test_run_now_request_is_picked_up(tmp_path, migrated):
+    url, engine = migrated
+    proc = start_scheduler(write_config(tmp_path, url))
+    try:
+        with engine.begin() as conn:
+            rid = conn.execute(sa.insert(JobRequest.__table__).values(job="snapshot", requested_by="admin",
+                                                                     requested_at=sa.func.now())
+                               .returning(JobRequest.__table__.c.id)).scalar_one()
+
+        def done():
+            with engine.connect() as conn:
+                row = conn.execute(sa.select(JobRequest.__table__).where(JobRequest.__table__.c.id == rid)).first()
+            return row.job_run_id and row.picked_at
+
+        wait_for(done, what="the request to be run")
+        assert [r.status for r in runs(engine, "snapshot")] == ["success"]
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+
+
+def test_sigterm_lets_the_running_job_finish_then_exits(tmp_path):
+    db = tmp_path / "zjtx.db"
+    url = f"sqlite:///{db}"
+    engine = make_engine(url)
+    upgrade(engine)
+    proc = start_scheduler(write_config(tmp_path, url, snapshot_cron="*/1 * * * * *"))
+    blocker = None
+    try:
+        wait_for(lambda: lock_row(engine), what="the scheduler lock")
+        # Hold SQLite's write lock: the next snapshot run blocks inside its first write.
+        blocker = sqlite3.connect(db, timeout=30)
+        blocker.execute("BEGIN IMMEDIATE")
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(1.5)
+        assert proc.poll() is None, "exited while a job was still running"
+        blocker.rollback()
+        blocker.close()
+        blocker = None
+        proc.wait(timeout=30)
+    finally:
+        if blocker is not None:
+            blocker.rollback()
+            blocker.close()
+        code, err = stop(proc)
+    assert code == 0, err
+    statuses = [r.status for r in runs(engine, "snapshot")]
+    assert statuses and set(statuses) == {"success"}  # the blocked run completed, none left "running"
+    assert "stopping" in err
+    assert lock_row(engine) is None
+    engine.dispose()
+
+
+def test_kill_9_leaves_a_stale_lock_that_the_next_scheduler_takes_over(tmp_path):
+    url = f"sqlite:///{tmp_path / 'zjtx.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    cfg = write_config(tmp_path, url)
+    first = start_scheduler(cfg, "--lock-stale-seconds", "2")
+    wait_for(lambda: lock_row(engine), what="the scheduler lock")
+    first.kill()
+    first.communicate()
+    assert lock_row(engine).pid == first.pid  # left behind
+    second = start_scheduler(cfg, "--lock-stale-seconds", "2")
+    try:
+        wait_for(lambda: lock_row(engine) and lock_row(engine).pid == second.pid, timeout=30,
+                 what="the takeover")
+    finally:
+        code, err = stop(second)
+    assert code == 0, err
+    assert "took over a stale scheduler lock" in err
+    engine.dispose()
