@@ -1,0 +1,182 @@
+"""`zjtx evaluate` (firms in the database) and `zjtx screen` (firms in data files, nothing stored):
+verdicts of a policy as of a date, as a table for people or as JSON / CSV / Excel (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from registry.db import get_engine
+from registry.errors import UserError
+from registry.policy.bundle import Bundle, load_bundle, read_files
+from registry.policy.engine import check_as_of, evaluate, evaluation_records
+from registry.policy.export import csv_bytes, xlsx_bytes
+from registry.policy.loader import get_policy
+from registry.policy.schema import Policy, children_of, iter_nodes
+from registry.settings import get_settings
+
+FORMATS = ("table", "json", "csv", "xlsx")
+VERDICT_ZH = {"eligible": "符合", "ineligible": "不符合", "insufficient_data": "数据不足"}
+VERDICT_STYLE = {"eligible": "green", "ineligible": "red", "insufficient_data": "yellow"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate_command)
+    app.command("screen")(screen_command)
+
+
+def parse_as_of(value: str | None) -> date:
+    if value is None:
+        # "Today" where the officials are, not where the server clock is.
+        return datetime.now(ZoneInfo(get_settings().scheduler.timezone)).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of {value!r}: 日期格式应为 YYYY-MM-DD / expected a date like 2021-06-30") from None
+
+
+def _check_format(output_format: str, output: Path | None) -> None:
+    if output_format not in FORMATS:
+        raise UserError(f"--format {output_format!r}: 只支持 / expected one of {', '.join(FORMATS)}")
+    if output_format == "xlsx" and output is None:
+        raise UserError("--format xlsx 需要 --output 文件路径 / needs --output PATH")
+
+
+def evaluate_command(
+    policy_id: str = typer.Option(..., "--policy", help="Policy id, e.g. cn/little-giant/2021 (zjtx policies list)."),
+    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    usccs: list[str] = typer.Option(None, "--uscc", help="Only these firms (repeat the option)."),
+    output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
+    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+    lang: str = typer.Option("zh", "--lang", help="Criterion labels: zh | en"),
+    batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
+) -> None:
+    """Evaluate firms in the database against a policy. 按政策评估登记库中的企业（符合 / 不符合 / 数据不足）。"""
+    _check_format(output_format, output)
+    policy = get_policy(policy_id)
+    on = parse_as_of(as_of)
+    check_as_of(policy, on)
+    wanted = [u.strip().upper() for u in usccs] if usccs else None
+    bundle = load_bundle(get_engine(), wanted)
+    if wanted:
+        found = set(bundle.enterprises["uscc"].to_list())
+        unknown = [u for u in dict.fromkeys(wanted) if u not in found]
+        if unknown:
+            raise UserError(f"登记库中没有这些企业 / not in the database: {', '.join(unknown)}")
+    result = evaluate(policy, bundle, on, batch=batch, lang=lang)
+    _emit(result, policy, bundle, output_format, output, lang)
+
+
+def screen_command(
+    files: list[Path] = typer.Argument(..., help="Data files: enterprises + reports + attributes + events."),
+    policy_id: str = typer.Option(..., "--policy", help="Policy id, e.g. cn/little-giant-precheck/2021."),
+    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
+    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+    lang: str = typer.Option("zh", "--lang", help="Criterion labels: zh | en"),
+    batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
+) -> None:
+    """Pre-screen (初核) firms in data files against a policy; nothing is stored. 初核预筛：不入库。"""
+    _check_format(output_format, output)
+    policy = get_policy(policy_id)
+    on = parse_as_of(as_of)
+    check_as_of(policy, on)
+    for f in files:
+        if not f.is_file():
+            raise UserError(f"{f}: 文件不存在 / file not found")
+    bundle, parsed = read_files(files)
+    if not any(p.kind == "enterprises" for p in parsed):
+        raise UserError("初核需要企业名录文件 / screen needs an enterprises file (uscc, name, region_code, "
+                        "industry_code, founded_on)")
+    for p in parsed:
+        # Rejected rows are left out of the screening; say so on stderr so that JSON output stays clean.
+        for rej in p.rejections[:20]:
+            typer.echo(f"zjtx: warning: {p.path}: row {rej.row}, {rej.column}: {rej.reason}", err=True)
+        if len(p.rejections) > 20:
+            typer.echo(f"zjtx: warning: {p.path}: {len(p.rejections) - 20} more rejected rows", err=True)
+        if p.unknown_columns:
+            typer.echo(f"zjtx: warning: {p.path}: 未使用的列 / columns not used: {', '.join(p.unknown_columns)}",
+                       err=True)
+    result = evaluate(policy, bundle, on, batch=batch, lang=lang)
+    _emit(result, policy, bundle, output_format, output, lang)
+
+
+def _emit(result: pl.DataFrame, policy: Policy, bundle: Bundle, output_format: str, output: Path | None,
+          lang: str) -> None:
+    names = bundle.enterprises.select("uscc", "name")
+    if output_format == "json":
+        text = json.dumps(evaluation_records(result), ensure_ascii=False)
+        _write_text(text, output)
+    elif output_format == "csv":
+        data = csv_bytes(result, policy, names)
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            output.write_bytes(data)
+    elif output_format == "xlsx":
+        output.write_bytes(xlsx_bytes(result, policy, names, lang))
+        typer.echo(f"{len(result)} firms → {output}", err=True)
+    else:
+        _print_table(result, policy, names, lang)
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang: str) -> None:
+    console = Console()
+    counts = dict(result.group_by("verdict").len().iter_rows())
+    as_of = result["as_of"][0] if len(result) else None
+    console.print(f"[bold]{policy.title_zh}[/] {policy.id} ({policy.document_no}) as of {as_of or '—'}: "
+                  + ", ".join(f"{VERDICT_ZH[v]} {v}: {counts.get(v, 0)}" for v in VERDICT_ZH))
+    if result.is_empty():
+        return
+    table = Table("USCC 统一社会信用代码", "企业 name", "结论 verdict", "类别 class", "未满足 failed",
+                  "缺数据 missing")
+    named = result.join(names.unique("uscc"), on="uscc", how="left")
+    parents = _parents(policy.criteria)
+    leaves = {n.id for n in iter_nodes(policy.criteria) if not children_of(n)}
+    for r in named.iter_rows(named=True):
+        results = {c["id"]: c["result"] for c in (r.get("criteria") or [])}
+        failed = _decisive(results, parents, leaves, "fail")
+        missing = _decisive(results, parents, leaves, "missing")
+        v = r["verdict"]
+        table.add_row(r["uscc"], r["name"] or "", f"[{VERDICT_STYLE[v]}]{VERDICT_ZH[v]} {v}[/]", r["class"] or "",
+                      ", ".join(failed[:6]) + (" …" if len(failed) > 6 else ""),
+                      ", ".join(missing[:6]) + (" …" if len(missing) > 6 else ""))
+    console.print(table)
+
+
+def _parents(root) -> dict[str, str]:
+    out = {}
+    for node in iter_nodes(root):
+        for child in children_of(node):
+            out[child.id] = node.id
+    return out
+
+
+def _decisive(results: dict[str, str], parents: dict[str, str], leaves: set[str], kind: str) -> list[str]:
+    """Conditions with this result that matter: none of their groups passed anyway (a failed alternative of
+    a met any-of, or a class the firm is not in, is not worth a reviewer's attention)."""
+    out = []
+    for cid, res in results.items():
+        if cid not in leaves or res != kind:
+            continue
+        p = parents.get(cid)
+        while p is not None and results.get(p) not in ("pass", "waived"):
+            p = parents.get(p)
+        if p is None:
+            out.append(cid)
+    return out
