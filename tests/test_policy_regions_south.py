@@ -48,7 +48,7 @@ class Firm:
                              "industry_code": self.industry_code, "founded_on": self.founded_on,
                              "listing_board": self.listing_board}])
         reports = pl.DataFrame([{"uscc": USCC, "period": str(y), "basis": "period", **m}
-                                for y, m in sorted(self.years.items())])
+                                for y, m in sorted(self.years.items())]) if self.years else None
         attrs = pl.DataFrame([{"uscc": USCC, "attribute": k, "value": v, "effective_on": date(2000, 1, 1)}
                               for k, v in self.attributes.items()],
                              schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
@@ -175,6 +175,47 @@ case("cn-xj/little-giant/2021", date(2021, 3, 15), _xjlg,
      ("rd_staff_14", with_year(_xjlg, 2020, rd_staff=29.0), "rd_staff_15"),
      ("no_prerequisite", Firm(**{**_xjlg.__dict__, "recognitions": []}), "holds_xj_zjtx"),
      ("niche_2_years", with_attr(_xjlg, niche_since_year="2019"), "niche_3_years"))
+
+# Hubei provincial 小巨人, February 2021 call: revenue >= 8000, rank top 5 in Hubei, R&D >= 3%, staff >= 10%.
+_hb = Firm(region_code="420100", years=grown(2020, 8000.0, rd=3.0, rd_staff=10.0, main=70.0, rank=5.0,
+                                             invention=0.0, utility=5.0),
+           attributes=dict(FULL_ATTRIBUTES))
+case("cn-hb/little-giant/2021", date(2021, 3, 1), _hb,
+     ("revenue_7999", with_year(_hb, 2020, revenue=7999.0), "revenue_8000"),
+     ("rd_2_9", with_years(_hb, grown(2020, 8000.0, rd=2.9, rd_staff=10.0, main=70.0, rank=5.0, invention=0.0,
+                                      utility=5.0)), "rd_ratio_3"),
+     ("utility_4", with_year(_hb, 2020, utility_patents=4.0), "patents"),
+     ("national_little_giant", Firm(**{**_hb.__dict__, "recognitions": [("little_giant", "cn", date(2020, 12, 1))]}),
+      "not_national_little_giant_or_champion"),
+     ("no_foreign_cert_or_standard", with_attr(_hb, product_standard="none"), "standard_or_foreign_cert"))
+
+# Hubei provincial 小巨人, rolling call from September 2021: class a (>= 5000, R&D >= 2.5%) or class b.
+_hb9 = Firm(region_code="420100", years=grown(2020, 5000.0, growth=5.0, rd=2.5, debt=80.0, invention=1.0,
+                                              utility=0.0), attributes=dict(FULL_ATTRIBUTES))
+_hb9_b = with_years(_hb9, grown(2020, 4000.0, growth=5.0, rd=40.0, debt=80.0, rd_staff=50.0, equity=4000.0))
+case("cn-hb/little-giant/2021-09", date(2021, 10, 1), _hb9,
+     ("growth_4_9", with_years(_hb9, grown(2020, 5000.0, growth=4.9, rd=2.5, debt=80.0, invention=1.0,
+                                           utility=0.0)), "growth_5_one_year"),
+     ("debt_80_1", with_year(_hb9, 2020, total_liabilities=_hb9.years[2020]["total_assets"] * 0.801), "debt_ratio_80"),
+     ("revenue_4999_no_class_b", with_year(_hb9, 2020, revenue=4999.0, main_revenue=4999 * 0.9,
+                                           net_profit=4999 * 0.1), "classes"),
+     ("single_champion", Firm(**{**_hb9.__dict__, "recognitions": [("single_champion", "cn", date(2020, 1, 1))]}),
+      "not_single_champion"))
+case("cn-hb/little-giant/2021-09", date(2021, 10, 1), with_attr(_hb9_b, key_tech_breakthrough="true"),
+     ("no_breakthrough", with_attr(_hb9_b, key_tech_breakthrough="false"), "classes"),
+     ("equity_below_8000", with_year(with_attr(_hb9_b, key_tech_breakthrough="true"), 2020, equity_financing=3999.0),
+      "classes"))
+
+# Hubei 培育库: direct entry for Little Giants, else basics + entry conditions.
+_hbp = Firm(region_code="420100", years=grown(2020, 3000 / 0.9, rd=2.0, invention=0.0, utility=1.0, software=1.0),
+            attributes=dict(FULL_ATTRIBUTES))
+case("cn-hb/zjtx-pool/2021", date(2021, 10, 1), _hbp,
+     ("main_revenue_2999", with_year(_hbp, 2020, main_revenue=2999.0), "main_revenue_3000"),
+     ("revenue_fell", with_year(_hbp, 2020, main_revenue=_hbp.years[2019]["main_revenue"] * 0.99), "steady_growth"),
+     ("one_ip", with_year(_hbp, 2020, software_copyrights=0.0), "ip_2"),
+     ("accident_within_2y", with_event(_hbp, "major_accident", date(2020, 1, 5)), "no_accident_2y"))
+case("cn-hb/zjtx-pool/2021", date(2021, 10, 1),
+     Firm(region_code="420100", recognitions=[("hb_little_giant", "cn-hb", date(2021, 5, 1))]))
 
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
