@@ -35,7 +35,7 @@ LABELS: dict[str, tuple[str, str]] = {
                           "Due for re-review: valid_until within {review} days; expiring: within {expiring} days; "
                           "expired: past valid_until, not renewed"),
     "overview.due_list": ("待复核 / 到期名单", "Recognitions due / expired"),
-    "overview.due_list_cap": ("显示最早的 {shown} 条，共 {total} 条；下载获取全部", "Showing the first {shown} of {total}; "
+    "overview.due_list_cap": ("按有效期先后显示前 {shown} 条；下载可获取全部", "The first {shown} by valid_until; "
                               "download for all"),
     "overview.flags": ("未关闭的预警", "Open flags"),
     "overview.targets": ("培育目标完成情况", "Cultivation targets"),
