@@ -27,16 +27,13 @@ def ingest_job(engine: Engine, settings: Settings) -> dict[str, Any]:
     return _summarise_ingest(ingest_inbox(engine, settings))
 
 
-def _summarise_ingest(result: Any) -> dict[str, Any]:
-    """Counts per file status, whatever shape of per-file results ingest_inbox returns."""
-    if isinstance(result, dict):
-        return result
-    counts: dict[str, Any] = {"files": 0}
-    for item in result or []:
-        counts["files"] += 1
-        status = item.get("status") if isinstance(item, dict) else getattr(item, "status", None)
-        if status:
-            counts[str(status)] = counts.get(str(status), 0) + 1
+def _summarise_ingest(results: list[Any]) -> dict[str, Any]:
+    """Counts for job_run: files per status, rows loaded and rejected (FileResult objects of registry.ingest)."""
+    counts: dict[str, Any] = {"files": len(results), "rows_loaded": 0, "rows_rejected": 0}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+        counts["rows_loaded"] += result.rows_loaded
+        counts["rows_rejected"] += result.rows_rejected
     return counts
 
 

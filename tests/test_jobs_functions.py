@@ -4,8 +4,11 @@ snapshot equal to its reconstruction from recognitions, 催报 Excel lists per r
 from __future__ import annotations
 
 import json
+import os
 import random
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -13,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from jobs.definitions import ingest_job
 from jobs.flag_store import store_flags
 from jobs.runs import (
     JobRecordingError,
@@ -281,3 +285,40 @@ def test_flags_cli_prints_the_contract_json(config_env):
         assert s.exec(select(Flag)).first() is None
     bad = CliRunner().invoke(app, ["flags", "--as-of", "2024-13-01"])
     assert bad.exit_code != 0
+
+
+def _inbox_file(settings: Settings, n: int = 3) -> Path:
+    inbox = settings.path("inbox")
+    inbox.mkdir(parents=True, exist_ok=True)
+    rows = [f"{make_uscc(RNG, '460100')},收件箱企业{i}有限公司,460105,C35,2012-05-01" for i in range(n)]
+    path = inbox / "enterprises.csv"
+    path.write_text("uscc,name,region_code,industry_code,founded_on\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    return path
+
+
+def test_ingest_job_while_the_database_is_away_keeps_the_file_for_the_next_run(sqlite_engine, tmp_path):
+    settings = Settings(base_dir=tmp_path)
+    path = _inbox_file(settings)
+    dead = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 2})
+    with pytest.raises(JobRecordingError):
+        run_recorded(dead, "ingest", lambda: ingest_job(dead, settings))
+    assert path.exists()
+
+    # Reachable for recording, but the load itself fails (its table is away): recorded as failed, file kept.
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE enterprise RENAME TO enterprise_away")
+    failed = run_recorded(sqlite_engine, "ingest", lambda: ingest_job(sqlite_engine, settings))
+    assert failed.status == "failed" and "enterprise" in failed.error
+    assert path.exists()
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE enterprise_away RENAME TO enterprise")
+
+    ok = run_recorded(sqlite_engine, "ingest", lambda: ingest_job(sqlite_engine, settings))
+    assert ok.status == "success", ok.error
+    assert ok.counts["rows_loaded"] == 3 and ok.counts["loaded"] == 1
+    assert not path.exists()
+    with Session(sqlite_engine) as s:
+        assert len(s.exec(select(Enterprise)).all()) == 3
+        assert [r.status for r in s.exec(select(JobRun).order_by(JobRun.id))] == ["failed", "success"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -15,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from registry.db import make_engine, upgrade
-from registry.models import JobRequest, JobRun, SchedulerLock
+from registry.identity import make_uscc
+from registry.models import Enterprise, IngestionRun, JobRequest, JobRun, SchedulerLock
 
 pytestmark = pytest.mark.slow
 
@@ -172,4 +174,74 @@ def test_kill_9_leaves_a_stale_lock_that_the_next_scheduler_takes_over(tmp_path)
         code, err = stop(second)
     assert code == 0, err
     assert "took over a stale scheduler lock" in err
+    engine.dispose()
+
+
+def enterprises_csv(path: Path, n: int, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    rows = [f"{make_uscc(rng, '460100')},测试企业{i}有限公司,460105,C35,2010-01-01" for i in range(n)]
+    path.write_text("uscc,name,region_code,industry_code,founded_on\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    old = time.time() - 60  # the inbox job leaves files younger than a few seconds (maybe still being copied)
+    os.utime(path, (old, old))
+    return path
+
+
+def count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def test_files_dropped_into_the_inbox_are_loaded(tmp_path, migrated):
+    url, engine = migrated
+    cfg = write_config(tmp_path, url, ingest_cron="*/1 * * * * *")
+    (tmp_path / "inbox").mkdir()
+    proc = start_scheduler(cfg)
+    try:
+        enterprises_csv(tmp_path / "inbox" / "企业名录.csv", 25)
+        wait_for(lambda: count(engine, Enterprise.__table__) == 25, what="the file to load")
+        wait_for(lambda: not any((tmp_path / "inbox").iterdir()), what="the inbox to empty")
+        done = [r for r in runs(engine, "ingest") if r.status == "success"]
+        assert done
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    with engine.connect() as conn:
+        counts = [r.counts for r in conn.execute(sa.select(JobRun.__table__.c.counts)
+                                                 .where(JobRun.__table__.c.job == "ingest"))]
+    assert sum(c.get("rows_loaded", 0) for c in counts) == 25
+
+
+def test_kill_9_during_a_large_file_loads_nothing_then_exactly_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'zjtx.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    cfg = write_config(tmp_path, url, ingest_cron="*/1 * * * * *")
+    inbox, archive = tmp_path / "inbox", tmp_path / "archive"
+    inbox.mkdir()
+    n = 100_000
+    enterprises_csv(inbox / "large.csv", n)
+    first = start_scheduler(cfg, "--lock-stale-seconds", "2")
+    # The file is archived just before its load transaction starts: kill in the middle of that transaction.
+    wait_for(lambda: archive.exists() and any(p.is_file() for p in archive.rglob("*")), timeout=60,
+             what="the load to start")
+    time.sleep(0.5)
+    first.kill()
+    first.communicate()
+    assert count(engine, Enterprise.__table__) == 0, "a killed load left rows behind"
+    assert (inbox / "large.csv").exists()
+
+    second = start_scheduler(cfg, "--lock-stale-seconds", "2")
+    try:
+        wait_for(lambda: not (inbox / "large.csv").exists(), timeout=90, what="the reload")
+    finally:
+        code, err = stop(second)
+    assert code == 0, err
+    assert count(engine, Enterprise.__table__) == n
+    with engine.connect() as conn:
+        loads = conn.execute(sa.select(IngestionRun.__table__.c.status)
+                             .where(IngestionRun.__table__.c.status == "loaded")).all()
+        killed_run = conn.execute(sa.select(JobRun.__table__.c.status, JobRun.__table__.c.error)
+                                  .order_by(JobRun.__table__.c.id)).first()
+    assert len(loads) == 1
+    assert killed_run.status == "failed" and "interrupted" in killed_run.error
     engine.dispose()
