@@ -217,6 +217,24 @@ case("cn-hb/zjtx-pool/2021", date(2021, 10, 1), _hbp,
 case("cn-hb/zjtx-pool/2021", date(2021, 10, 1),
      Firm(region_code="420100", recognitions=[("hb_little_giant", "cn-hb", date(2021, 5, 1))]))
 
+# Hunan provincial 小巨人: manufacturing (>= 3000, CAGR >= 10%) vs software/IT (>= 2000, CAGR >= 15%).
+_hn = Firm(region_code="430100", years=grown(2020, 3000 / 0.9, growth=10.0, rd=3.0, rd_staff=15.0, rank=10.0,
+                                             invention=2.0), attributes=dict(FULL_ATTRIBUTES))
+_hn_sw = Firm(region_code="430100", industry_code="I6513",
+              years=grown(2020, 2000 / 0.9, growth=15.0, rd=3.0, rd_staff=15.0, rank=10.0, invention=2.0),
+              attributes=dict(FULL_ATTRIBUTES))
+case("cn-hn/little-giant/2021", date(2021, 3, 1), _hn,
+     ("growth_9_9", with_years(_hn, grown(2020, 3000 / 0.9, growth=9.9, rd=3.0, rd_staff=15.0, rank=10.0,
+                                          invention=2.0)), "revenue_and_growth"),
+     ("rank_11", with_year(_hn, 2020, province_rank=11.0), "province_rank_10"),
+     ("one_invention", with_year(_hn, 2020, invention_patents=1.0), "invention_2"),
+     ("false_declaration_1y", with_event(_hn, "false_declaration", date(2020, 6, 1)), "no_false_declaration_2y"),
+     # A manufacturer cannot use the software thresholds.
+     ("mfg_at_software_thresholds", Firm(**{**_hn_sw.__dict__, "industry_code": "C3562"}), "revenue_and_growth"))
+case("cn-hn/little-giant/2021", date(2021, 3, 1), _hn_sw,
+     ("sw_growth_14_9", with_years(_hn_sw, grown(2020, 2000 / 0.9, growth=14.9, rd=3.0, rd_staff=15.0, rank=10.0,
+                                                invention=2.0)), "revenue_and_growth"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
