@@ -125,12 +125,12 @@ def _num(x: float) -> str:
 
 
 def _json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
-    """JSON text of a value column (numbers rounded to 4 places; not-computable numbers as "n/a")."""
+    """JSON text of a value column (numbers rounded to 6 places; not-computable numbers as "n/a")."""
     if dtype is not None and dtype.is_numeric():
         e = expr.cast(pl.Float64)
         return (pl.when(e.is_null()).then(pl.lit("null"))
                 .when(e.is_nan()).then(pl.lit('"n/a"'))
-                .otherwise(e.round(4).cast(pl.String)))
+                .otherwise(e.round(6).cast(pl.String)))
     if dtype == pl.Boolean:
         return pl.when(expr.is_null()).then(pl.lit("null")).otherwise(expr.cast(pl.String))
     text = expr.cast(pl.String).str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
@@ -225,7 +225,7 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
     if leaf.relaxation is not None:
         member = pl.col(group_ref(ctx.policy, leaf.relaxation.group).key())
         factor = 1 - leaf.relaxation.max_percent / 100 if op in (">=", ">") else 1 + leaf.relaxation.max_percent / 100
-        relaxed = thr_expr * factor
+        relaxed = (thr_expr * factor).round(9)
         thr_expr = pl.when(member).then(relaxed).otherwise(thr_expr)
         note = f" (放宽{_num(leaf.relaxation.max_percent)}% / relaxed)"
         exp_expr = pl.when(member).then(

@@ -158,17 +158,22 @@ def _year_value(name: str, k: int) -> pl.Expr:
     return pl.col(f"{name}#{k}")
 
 
+# Derived percentages are rounded to 9 places so that a figure exactly on a threshold (70.0%, 3.0%, +5%)
+# is not pushed across it by binary floating point (1.05 - 1 = 0.050000000000000044).
+PRECISION = 9
+
+
 def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return (pl.when(num.is_null() | den.is_null()).then(None)
             .when(den <= 0).then(float("nan"))
-            .otherwise(num / den * 100.0))
+            .otherwise((num * 100.0 / den).round(PRECISION)))
 
 
 def _growth(new: pl.Expr, old: pl.Expr) -> pl.Expr:
     # A growth rate from a zero or negative base says nothing (a loss halving is not -50% "growth").
     return (pl.when(new.is_null() | old.is_null()).then(None)
             .when(old <= 0).then(float("nan"))
-            .otherwise((new / old - 1.0) * 100.0))
+            .otherwise(((new - old) * 100.0 / old).round(PRECISION)))
 
 
 def _annual_exprs(ref: IndicatorRef) -> dict[str, pl.Expr]:
@@ -195,17 +200,17 @@ def _annual_exprs(ref: IndicatorRef) -> dict[str, pl.Expr]:
     if agg == "sum":
         return {key: pl.when(_all_known(values)).then(pl.sum_horizontal(values))}
     if agg == "mean":
-        return {key: pl.when(_all_known(values)).then(pl.mean_horizontal(values))}
+        return {key: pl.when(_all_known(values)).then(pl.mean_horizontal(values).round(PRECISION))}
     if agg == "growth":
         return {key: _growth(_year_value(name, 1), _year_value(name, 1 + n))}
     if agg == "mean_growth":
         rates = [_growth(_year_value(name, k), _year_value(name, k + 1)) for k in range(1, n + 1)]
-        return {key: pl.when(_all_known(rates)).then(pl.mean_horizontal(rates))}
+        return {key: pl.when(_all_known(rates)).then(pl.mean_horizontal(rates).round(PRECISION))}
     if agg == "compound_growth":
         new, old = _year_value(name, 1), _year_value(name, n + 1)
         return {key: pl.when(new.is_null() | old.is_null()).then(None)
                 .when((old <= 0) | (new < 0)).then(float("nan"))
-                .otherwise(((new / old) ** (1.0 / n) - 1.0) * 100.0)}
+                .otherwise((((new / old) ** (1.0 / n) - 1.0) * 100.0).round(PRECISION))}
     raise ValueError(f"unknown aggregation {agg}")
 
 

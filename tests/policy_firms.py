@@ -1,0 +1,121 @@
+"""Hand-built firms for policy tests: one dataclass per firm, turned into a Bundle (no database).
+
+Figures are in the contract's units (万元, persons, counts); `years` maps a year to that year's annual
+report. USCCs are valid GB 32100 codes (make_uscc) so the same firms can be written to files and ingested.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from registry.identity import make_uscc
+from registry.policy.bundle import Bundle
+
+
+def uscc_for(n: int, region_code: str = "110108") -> str:
+    return make_uscc(random.Random(n), region_code)
+
+
+@dataclass
+class Firm:
+    uscc: str
+    region_code: str = "110108"
+    industry_code: str = "C3562"
+    founded_on: date = date(2012, 3, 1)
+    name: str = "测试企业"
+    listing_board: str | None = None
+    years: dict[int, dict[str, float | None]] = field(default_factory=dict)
+    reports: list[dict] = field(default_factory=list)  # extra report rows (sub-annual), with `period`
+    attributes: dict[str, str] = field(default_factory=dict)
+    recognitions: list[tuple[str, str, date]] = field(default_factory=list)  # (tier, jurisdiction, recognized_on)
+    events: list[tuple[str, date]] = field(default_factory=list)
+
+    def but(self, **changes) -> Firm:
+        """A copy with some fields replaced (years/attributes merged one level deep)."""
+        clone = copy.deepcopy(self)
+        for key, value in changes.items():
+            setattr(clone, key, value)
+        return clone
+
+    def with_year(self, year: int, **metrics) -> Firm:
+        clone = copy.deepcopy(self)
+        clone.years[year] = {**clone.years.get(year, {}), **metrics}
+        return clone
+
+    def with_attr(self, **attrs) -> Firm:
+        clone = copy.deepcopy(self)
+        clone.attributes.update(attrs)
+        return clone
+
+    def without_attr(self, *names) -> Firm:
+        clone = copy.deepcopy(self)
+        for n in names:
+            clone.attributes.pop(n, None)
+        return clone
+
+
+def bundle(*firms: Firm) -> Bundle:
+    ent = pl.DataFrame([{"uscc": f.uscc, "name": f.name, "region_code": f.region_code,
+                         "industry_code": f.industry_code, "founded_on": f.founded_on,
+                         "listing_board": f.listing_board} for f in firms],
+                       schema={"uscc": pl.String, "name": pl.String, "region_code": pl.String,
+                               "industry_code": pl.String, "founded_on": pl.Date, "listing_board": pl.String})
+    report_rows = [{"uscc": f.uscc, "period": str(y), "basis": "period", **m}
+                   for f in firms for y, m in sorted(f.years.items())]
+    report_rows += [{"uscc": f.uscc, "basis": "period", **r} for f in firms for r in f.reports]
+    reports = pl.DataFrame(report_rows, infer_schema_length=None) if report_rows else None
+    attrs = pl.DataFrame([{"uscc": f.uscc, "attribute": k, "value": v, "effective_on": date(2000, 1, 1)}
+                          for f in firms for k, v in f.attributes.items()],
+                         schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
+                                 "effective_on": pl.Date})
+    recs = pl.DataFrame([{"uscc": f.uscc, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active"}
+                         for f in firms for t, j, d in f.recognitions],
+                        schema={"uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,
+                                "recognized_on": pl.Date, "status": pl.String})
+    events = pl.DataFrame([{"uscc": f.uscc, "event": e, "occurred_on": d} for f in firms for e, d in f.events],
+                          schema={"uscc": pl.String, "event": pl.String, "occurred_on": pl.Date})
+    return Bundle.of(enterprises=ent, reports=reports, attributes=attrs, recognitions=recs, events=events)
+
+
+def write_files(folder: Path, *firms: Firm) -> list[Path]:
+    """The firms as the four contract files (enterprises, reports, attributes, events), UTF-8 CSV."""
+    b = bundle(*firms)
+    paths = []
+    ent = b.enterprises.select("uscc", "name", "region_code", "industry_code", "founded_on")
+    rep = b.reports.drop("period_type", "year")
+    rep = rep.select([c for c in rep.columns if rep[c].null_count() < len(rep)])
+    for name, frame in (("enterprises", ent), ("reports", rep),
+                        ("attributes", b.attributes.select("uscc", "attribute", "value", "effective_on")),
+                        ("events", b.events.select("uscc", "event", "occurred_on"))):
+        if frame.is_empty():
+            continue
+        path = folder / f"{name}.csv"
+        frame.write_csv(path, quote_style="necessary")
+        paths.append(path)
+    return paths
+
+
+def little_giant_2020(n: int = 1) -> Firm:
+    """A firm meeting every criterion of cn/little-giant/2021 as of 2021-05-01, in class a, each figure
+    with a margin (boundary tests move one figure onto or across its threshold)."""
+    years = {
+        2018: {"revenue": 10000.0, "main_revenue": 8000.0, "net_profit": 800.0},
+        2019: {"revenue": 11000.0, "main_revenue": 8800.0, "net_profit": 900.0, "rd_expense": 440.0},
+        2020: {"revenue": 12000.0, "main_revenue": 9600.0, "net_profit": 1000.0, "rd_expense": 480.0,
+               "total_assets": 20000.0, "total_liabilities": 10000.0, "employees": 250.0, "rd_staff": 40.0,
+               "invention_patents": 4.0, "utility_patents": 3.0, "design_patents": 0.0,
+               "software_copyrights": 1.0, "province_rank": 2.0, "equity_financing": 0.0},
+    }
+    years[2019]["equity_financing"] = 0.0
+    return Firm(
+        uscc=uscc_for(n), years=years,
+        attributes={"niche_since_year": "2012", "rd_institution": "provincial", "info_system": "true",
+                    "own_brand": "true", "quality_cert": "true", "product_standard": "national",
+                    "foreign_cert": "false"},
+    )
