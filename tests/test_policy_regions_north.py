@@ -158,6 +158,48 @@ def case(policy_id: str, as_of: date, firm: Firm, *variants: tuple[str, Firm, st
     CASES.append((policy_id, as_of, firm, list(variants)))
 
 
+# --- Beijing ----------------------------------------------------------------------------------------------
+
+# 北京市专精特新中小企业: two years old, revenue exactly 1500, main business exactly 50%.
+_bj_zjtx = Firm(region_code="110108", founded_on=date(2019, 3, 1), years=grown(2020, 1500.0, main=50.0, profit=5.0))
+case("cn-bj/zjtx/2021", date(2021, 6, 1), _bj_zjtx,
+     ("revenue_1499", with_year(_bj_zjtx, 2020, revenue=1499.0, main_revenue=749.5), "business"),
+     ("main_share_49_9", with_year(_bj_zjtx, 2020, main_revenue=1500.0 * 0.499), "main_business_share"),
+     ("operating_1_year", replace(_bj_zjtx, founded_on=date(2019, 6, 2)), "operating_years"),
+     ("dishonesty_2019", with_event(_bj_zjtx, "serious_dishonesty", date(2019, 1, 1)), "no_violation_3y"))
+# Revenue under 1500 but two years' net profit of 600 together also qualify.
+_bj_zjtx_profit = with_years(_bj_zjtx, grown(2020, 1000.0, main=50.0, profit=31.5, growth=0.0))
+case("cn-bj/zjtx/2021", date(2021, 6, 1), _bj_zjtx_profit,
+     ("profit_599", with_year(_bj_zjtx_profit, 2020, net_profit=284.0), "net_profit_2y_600"))
+
+# 北京市专精特新“小巨人”: class (2) firm sitting on every threshold.
+_bj_lg = Firm(region_code="110108", years=grown(2020, 5000.0, growth=5.0, rd=6.0, main=70.0, debt=70.0, rank=3.0,
+                                                invention=2.0, utility=0.0),
+              attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
+case("cn-bj/little-giant/2021", date(2021, 5, 1), _bj_lg,
+     ("rank_4", with_year(_bj_lg, 2020, province_rank=4.0), "province_rank"),
+     ("rd_5_9", with_years(_bj_lg, grown(2020, 5000.0, growth=5.0, rd=5.9, main=70.0, debt=70.0, rank=3.0,
+                                        invention=2.0, utility=0.0)), "classes"),
+     ("debt_70_1", debt_at(_bj_lg, 2020, 70.1), "debt_ratio"),
+     ("one_invention_patent", with_year(_bj_lg, 2020, invention_patents=1.0), "patents"),
+     ("niche_2_years", with_attr(_bj_lg, niche_since_year="2019"), "years_in_niche"),
+     ("single_champion", replace(_bj_lg, recognitions=[("single_champion", "cn", date(2020, 12, 1))]),
+      "not_single_champion"))
+case("cn-bj/little-giant/2021-b2", date(2021, 11, 25), _bj_lg,
+     ("rank_4", with_year(_bj_lg, 2020, province_rank=4.0), "province_rank"),
+     ("growth_4_9", with_years(_bj_lg, grown(2020, 5000.0, growth=4.9, rd=6.0, main=70.0, debt=70.0, rank=3.0,
+                                            invention=2.0, utility=0.0, profit=0.0)), "growth"))
+
+# 北京市第一批重点“小巨人”: a national Little Giant with R&D at exactly 4% in each of two years.
+_bj_klg = Firm(region_code="110108", years=grown(2020, 8000.0, rd=4.0, main=70.0, invention=0.0),
+               attributes=dict(FULL_ATTRIBUTES), recognitions=[("little_giant", "cn", date(2020, 12, 1))])
+case("cn-bj/key-little-giant/2021", date(2021, 3, 10), _bj_klg,
+     ("rd_2019_3_9", with_year(_bj_klg, 2019, rd_expense=_bj_klg.years[2019]["revenue"] * 0.039), "rd_ratio_each"),
+     ("main_share_69_9", with_year(_bj_klg, 2020, main_revenue=8000.0 * 0.699), "main_business_share"),
+     ("listed_star", replace(_bj_klg, listing_board="star"), "not_listed"),
+     ("not_little_giant", replace(_bj_klg, recognitions=[]), "is_little_giant"),
+     ("none_of_three", with_attr(_bj_klg, rd_institution="none", standards_led="0"), "innovation_one_of_three"))
+
 # --- Tianjin ----------------------------------------------------------------------------------------------
 
 # 种子企业: revenue 300 with 10% growth, then 4 of the optional items exactly (R&D > 3% each year, R&D
@@ -267,6 +309,24 @@ def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
 # ---------------------------------------------------------------------------------------------------------
 # Lifecycles as the texts state them.
 # ---------------------------------------------------------------------------------------------------------
+
+
+def test_beijing_second_little_giant_call_drops_the_single_champion_clause() -> None:
+    champion = replace(_bj_lg, recognitions=[("single_champion", "cn", date(2020, 12, 1))])
+    assert result_of("cn-bj/little-giant/2021-b2", date(2021, 11, 25), champion)[0] == "eligible"
+
+
+@pytest.mark.xfail(strict=True, reason="engine: an exclusion without within_years counts no events (years=0)")
+def test_beijing_sme_excludes_an_accident_at_any_time() -> None:
+    old_accident = with_event(_bj_zjtx, "major_accident", date(2012, 5, 1))
+    verdict, results, _, _ = result_of("cn-bj/zjtx/2021", date(2021, 6, 1), old_accident)
+    assert (verdict, results["no_accident_ever"]) == ("ineligible", "fail")
+
+
+def test_beijing_sme_is_reviewed_yearly_with_a_three_year_ban() -> None:
+    lc = lifecycle_for("zjtx_sme", "cn-bj", date(2021, 6, 1))
+    assert (lc.validity_years, lc.review_at_years) == (3, 1)
+    assert {(r.event, r.ban_years) for r in lc.exit_rules} == {("false_declaration", 3), ("tax_violation", 3)}
 
 
 def test_tianjin_seed_pool_is_reviewed_yearly_with_a_two_year_ban() -> None:
