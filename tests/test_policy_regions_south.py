@@ -235,6 +235,25 @@ case("cn-hn/little-giant/2021", date(2021, 3, 1), _hn_sw,
      ("sw_growth_14_9", with_years(_hn_sw, grown(2020, 2000 / 0.9, growth=14.9, rd=3.0, rd_staff=15.0, rank=10.0,
                                                 invention=2.0)), "revenue_and_growth"))
 
+# Guangdong 专精特新 2021: assets and revenue >= 2000, mean growth >= 15%, R&D >= 3%, one evaluation class;
+# thresholds 3-4 lowered by 20% for firms marked as priority fields.
+_gd_years = grown(2020, 2000.0, growth=15.0, rd=3.0, main=75.0, assets=100.0, invention=0.0, utility=0.0)
+_gd = Firm(region_code="445100", years=_gd_years,
+           attributes={"niche_since_year": "2019", "quality_cert": "false", "own_brand": "false",
+                       "rd_institution": "none", "standards_led": "0", "standards_participated": "0"})
+_gd_priority = with_attr(with_years(_gd, grown(2020, 1600.0, growth=12.0, rd=3.0, main=75.0, invention=0.0,
+                                               utility=0.0)), relaxation_group="gd_priority")
+case("cn-gd/zjtx/2021", date(2021, 4, 1), _gd,
+     ("revenue_1999", with_year(_gd, 2020, revenue=1999.0), "revenue_2000"),
+     ("assets_1999", with_year(_gd, 2020, total_assets=1999.0, total_liabilities=999.0), "total_assets_2000"),
+     ("growth_14_9", with_years(_gd, grown(2020, 2000.0, growth=14.9, rd=3.0, main=75.0, invention=0.0,
+                                          utility=0.0)), "growth_and_profit"),
+     ("loss", with_year(_gd, 2020, net_profit=-1.0), "profit_positive"),
+     ("main_share_74", with_year(_gd, 2020, revenue=1500 / 0.74), "evaluation_classes"))
+case("cn-gd/zjtx/2021", date(2021, 4, 1), _gd_priority,
+     ("not_priority", with_attr(_gd_priority, relaxation_group="none"), "revenue_2000"),
+     ("below_relaxed_revenue", with_year(_gd_priority, 2020, revenue=1599.0), "revenue_2000"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
