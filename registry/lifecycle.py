@@ -22,13 +22,15 @@ import calendar
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import polars as pl
 
-from registry.policy import Lifecycle, lifecycle_for
+from registry.errors import UserError
+from registry.policy import Lifecycle, Policy, evaluate, get_policy, lifecycle_for, load_policies
 from registry.policy.indicators import annual_figures
+from registry.reference import jurisdictions
 from registry.settings import LifecycleSettings
 
 LifecycleResolver = Callable[[str, str, date], Lifecycle]
@@ -98,21 +100,40 @@ def current_recognitions(recognitions: pl.DataFrame, as_of: date) -> pl.DataFram
     return live.filter(~revoked)
 
 
+def _policy_breakpoints() -> pl.Series:
+    """Dates on which some policy starts or stops being in force: lifecycle_for is constant between them."""
+    dates = set()
+    for p in load_policies().values():
+        dates.add(p.effective_from)
+        if p.effective_to is not None:
+            dates.add(p.effective_to + timedelta(days=1))
+    return pl.Series("bp", sorted(dates), dtype=pl.Date)
+
+
 def _lifecycle_index(frame: pl.DataFrame, resolver: LifecycleResolver) -> tuple[pl.DataFrame, list[Lifecycle]]:
     """(tier, jurisdiction, recognized_on) → index into a list of distinct Lifecycle objects.
 
-    The resolver runs once per distinct key (a few thousand at most), never once per firm.
+    The resolver runs once per distinct key, never once per firm. For `lifecycle_for` the dates are first
+    bucketed between policy effective dates (its answer cannot change inside a bucket), so it runs once per
+    tier × jurisdiction × bucket: a few dozen calls for a national registry instead of one per recognition day.
     """
     keys = frame.select("tier", "jurisdiction", "recognized_on").unique()
+    if resolver is lifecycle_for:
+        buckets = _policy_breakpoints().search_sorted(keys["recognized_on"], side="right")
+        keys = keys.with_columns(bucket=pl.Series(buckets, dtype=pl.Int64))
+    else:
+        keys = keys.with_columns(bucket=pl.int_range(pl.len(), dtype=pl.Int64))
+    calls = keys.group_by("tier", "jurisdiction", "bucket").agg(pl.col("recognized_on").min())
     lifecycles: list[Lifecycle] = []
     seen: dict[int, int] = {}
     idx = []
-    for tier, jurisdiction, on in keys.iter_rows():
+    for tier, jurisdiction, _bucket, on in calls.iter_rows():
         lc = resolver(tier, jurisdiction, on)
         idx.append(seen.setdefault(id(lc), len(lifecycles)))
         if len(lifecycles) < len(seen):
             lifecycles.append(lc)
-    return keys.with_columns(pl.Series("lc", idx, dtype=pl.Int32)), lifecycles
+    calls = calls.select("tier", "jurisdiction", "bucket", pl.Series("lc", idx, dtype=pl.Int32))
+    return keys.join(calls, on=["tier", "jurisdiction", "bucket"], how="left").drop("bucket"), lifecycles
 
 
 def _source_text(source: Any) -> str | None:
@@ -485,12 +506,106 @@ def _anomaly_flags(cur: pl.DataFrame, reports: pl.DataFrame, as_of: date) -> lis
 
 
 # ------------------------------------------------------------------------------------------------------------
+# Conditions judged by the policy engine: no longer an SME, ready for the next tier
+# ------------------------------------------------------------------------------------------------------------
+
+SME_SIZE_POLICY = "cn/sme-size/2011"
+
+# The next rung of the national ladder and the policy families that decide it. A family is a policy id without
+# its version (the version in force on the as-of date is used); None = every policy of the target tier in force
+# (the provincial 专精特新 rules), each applied to firms of its own jurisdiction.
+PROMOTION: dict[str, tuple[str, list[str] | None]] = {
+    "innovative_sme": ("zjtx_sme", None),
+    "zjtx_sme": ("little_giant", ["cn/little-giant"]),
+    "little_giant": ("key_little_giant", ["cn/key-little-giant"]),
+}
+
+
+def _subset(bundle: BundleLike, usccs: pl.Series) -> BundleLike:
+    return bundle.only(usccs.unique().to_list()) if hasattr(bundle, "only") else bundle
+
+
+def _not_sme_flags(cur_rules: pl.DataFrame, bundle: BundleLike, as_of: date) -> pl.DataFrame:
+    """kind `not_sme`: the firm is `large` under 工信部联企业〔2011〕300号 on last year's figures."""
+    rules = cur_rules.filter(pl.col("rule_kind") == "not_sme")
+    policy = get_policy(SME_SIZE_POLICY)
+    if rules.is_empty() or not policy.in_force(as_of):
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    sizes = evaluate(policy, _subset(bundle, rules["uscc"]), as_of, detail=False)
+    large = sizes.filter(pl.col("class") == "large").select("uscc", size_class="class")
+    hits = rules.join(large, on="uscc", how="inner")
+    return _emit(hits, "exit", pl.lit(None, pl.Date), pl.col("rule_id"),
+                 _rule_evidence(size_class=pl.col("size_class"), policy=pl.lit(SME_SIZE_POLICY),
+                                size_rule=pl.lit(f"{policy.document_no} ({SME_SIZE_POLICY})")),
+                 severity=pl.col("rule_severity"))
+
+
+def _in_jurisdiction(region_code: pl.Expr, jurisdiction: str) -> pl.Expr:
+    row = jurisdictions().filter(pl.col("id") == jurisdiction)
+    prefixes = [p for p in (row["region_codes"][0].split(";") if len(row) else []) if p]
+    if jurisdiction == "cn":
+        return pl.lit(True)
+    if not prefixes:
+        return pl.lit(False)
+    return pl.any_horizontal([region_code.str.starts_with(p) for p in prefixes])
+
+
+def promotion_policies(target_tier: str, families: list[str] | None, as_of: date,
+                       policies: dict[str, Policy] | None = None) -> list[Policy]:
+    """The policies in force on as_of that decide the target tier (latest version of each family)."""
+    policies = policies if policies is not None else load_policies()
+    in_force = [p for p in policies.values() if p.tier == target_tier and p.in_force(as_of)]
+    if families is None:
+        in_force = [p for p in in_force if p.purpose == "new_application"]
+        families = sorted({p.id.rsplit("/", 1)[0] for p in in_force})
+    chosen = []
+    for family in families:
+        versions = [p for p in in_force if p.id.rsplit("/", 1)[0] == family]
+        if versions:
+            chosen.append(max(versions, key=lambda p: p.effective_from))
+    return chosen
+
+
+def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
+                     policies: dict[str, Policy] | None = None) -> pl.DataFrame:
+    """`promotion`: a holder of a tier, not holding the next one, whom the next tier's policy finds eligible."""
+    out = []
+    regions = bundle.enterprises.select("uscc", "region_code")
+    for tier, (target, families) in PROMOTION.items():
+        holders = in_force.filter(pl.col("tier") == tier).join(
+            in_force.filter(pl.col("tier") == target).select("uscc").unique(), on="uscc", how="anti")
+        if holders.is_empty():
+            continue
+        holders = holders.join(regions, on="uscc", how="left")
+        for policy in promotion_policies(target, families, as_of, policies):
+            scope = holders.filter(_in_jurisdiction(pl.col("region_code").fill_null(""), policy.jurisdiction))
+            if scope.is_empty():
+                continue
+            try:
+                verdicts = evaluate(policy, _subset(bundle, scope["uscc"]), as_of, detail=False)
+            except UserError:  # the policy cannot judge this date (e.g. outside a batch window)
+                continue
+            eligible = verdicts.filter(pl.col("verdict") == "eligible").select(
+                "uscc", target_class="class", target_score="score")
+            hits = scope.join(eligible, on="uscc", how="inner")
+            out.append(_emit(hits, "promotion", pl.lit(None, pl.Date), pl.lit(policy.id),
+                             {"target_tier": pl.lit(target), "policy": pl.lit(policy.id),
+                              "policy_title": pl.lit(policy.title_zh), "class": pl.col("target_class"),
+                              "score": pl.col("target_score"), "source": pl.lit(policy.document_no)}))
+    return pl.concat(out) if out else pl.DataFrame(schema=FLAG_SCHEMA)
+
+
+# ------------------------------------------------------------------------------------------------------------
 # Everything together
 # ------------------------------------------------------------------------------------------------------------
 
 def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None = None,
-                  resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
-    """All lifecycle flags on `as_of` (columns FLAG_SCHEMA; evidence is a JSON object string)."""
+                  resolver: LifecycleResolver = lifecycle_for, policies: dict[str, Policy] | None = None,
+                  promotions: bool = True) -> pl.DataFrame:
+    """All lifecycle flags on `as_of` (columns FLAG_SCHEMA; evidence is a JSON object string).
+
+    `policies` (default: data/policies) decide promotions; `promotions=False` skips that evaluation.
+    """
     windows = windows or FlagWindows()
     cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
     parts = _date_flags(cur, as_of, windows)
@@ -504,9 +619,12 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
         _exit_listing_flags(cur_rules, bundle.enterprises, bundle.events, as_of),
         _exit_notification_flags(cur_rules, bundle.events, as_of),
         _exit_missing_reports_flags(cur_rules, missing),
+        _not_sme_flags(cur_rules, bundle, as_of),
         _missing_report_flags(missing),
         *_anomaly_flags(in_force, bundle.reports, as_of),
     ]
+    if promotions:
+        parts.append(_promotion_flags(in_force, bundle, as_of, policies))
     flags = pl.concat([p.select(list(FLAG_SCHEMA)).cast(FLAG_SCHEMA) for p in parts if not p.is_empty()]
                       or [pl.DataFrame(schema=FLAG_SCHEMA)])
     return flags.sort("uscc", "tier", "jurisdiction", "flag", "key")

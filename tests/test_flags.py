@@ -257,3 +257,56 @@ def test_a_revocation_counts_from_its_date():
     revoked_later = {**rec(status="revoked"), "ended_on": date(2024, 8, 1)}
     assert kinds(compute_flags(bundle([revoked_later]), date(2024, 7, 20), resolver=default_rules)) == ["expired"]
     assert compute_flags(bundle([revoked_later]), date(2024, 8, 1), resolver=default_rules).is_empty()
+
+
+# --- judged by the policy engine with the real policies (data/policies) -------------------------------------
+
+def test_promotion_when_the_next_tiers_policy_finds_the_firm_eligible():
+    from policy_firms import bundle as firms_bundle
+    from policy_firms import little_giant_2020
+
+    ready = little_giant_2020(1).but(recognitions=[("zjtx_sme", "cn-bj", date(2020, 1, 1))])
+    weak = little_giant_2020(2).with_year(2020, rd_expense=100.0).but(
+        recognitions=[("zjtx_sme", "cn-bj", date(2020, 1, 1))])
+    holder = little_giant_2020(3).but(recognitions=[("zjtx_sme", "cn-bj", date(2020, 1, 1)),
+                                                    ("little_giant", "cn", date(2020, 12, 1))])
+    flags = compute_flags(firms_bundle(ready, weak, holder), date(2021, 5, 1))
+    promotions = [r for r in flag_records(flags) if r["flag"] == "promotion"]
+    assert [(r["uscc"], r["tier"]) for r in promotions] == [(ready.uscc, "zjtx_sme")]
+    [p] = promotions
+    assert p["severity"] == "info" and p["due_on"] is None
+    assert p["evidence"]["target_tier"] == "little_giant"
+    assert p["evidence"]["policy"] == "cn/little-giant/2021"
+    assert p["evidence"]["class"] == "a"
+
+
+def test_exit_when_a_little_giant_grows_into_a_large_enterprise():
+    from policy_firms import bundle as firms_bundle
+    from policy_firms import little_giant_2020
+
+    big = little_giant_2020(4).with_year(2020, employees=1500.0, revenue=60000.0).but(
+        recognitions=[("little_giant", "cn", date(2019, 7, 1))])
+    small = little_giant_2020(5).but(recognitions=[("little_giant", "cn", date(2019, 7, 1))])
+    flags = compute_flags(firms_bundle(big, small), date(2021, 5, 1))
+    grown = [r for r in flag_records(flags) if r["flag"] == "exit" and r["evidence"]["reason"] == "grown_large"]
+    assert [r["uscc"] for r in grown] == [big.uscc]
+    assert grown[0]["evidence"]["size_class"] == "large"
+    assert "79号" in grown[0]["evidence"]["source"]
+
+
+def test_bucketed_rule_lookup_gives_what_lifecycle_for_gives_day_by_day():
+    from registry.lifecycle import with_rules
+    from registry.policy import lifecycle_for
+
+    days = pl.date_range(date(2020, 12, 1), date(2022, 3, 1), "3d", eager=True)
+    combos = [("zjtx_sme", "cn-xj"), ("zjtx_sme", "cn-he"), ("little_giant", "cn"), ("hb_little_giant", "cn-hb"),
+              ("zjtx_sme", "cn-zj")]
+    recs = pl.DataFrame([
+        {"uscc": f"{i:018d}", "tier": t, "jurisdiction": j, "recognized_on": d, "valid_until": None, "id": i}
+        for i, ((t, j), d) in enumerate((c, d) for c in combos for d in days)
+    ], schema_overrides={"valid_until": pl.Date})
+    bucketed, _ = with_rules(recs, lifecycle_for)
+    daily, _ = with_rules(recs, lambda t, j, on: lifecycle_for(t, j, on))  # not bucketed: one call per day
+    cols = ["id", "valid_until", "expiry", "validity_years", "review_at_years", "rule_source"]
+    assert bucketed.sort("id").select(cols).equals(daily.sort("id").select(cols))
+    assert bucketed["expiry"].n_unique() == 2  # Xinjiang's year-end rule is among them
