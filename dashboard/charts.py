@@ -58,7 +58,7 @@ def flags_bar(flags: pl.DataFrame, lang: str) -> go.Figure:
                     name=code_label("severity", severity, lang), marker_color=SEVERITY_COLOURS[severity])
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text=t("chart.flags", lang))
-    return _layout(fig, t("overview.flags", lang))
+    return _layout(fig, t("overview.flags", lang), height=320)
 
 
 def attainment_bar(targets: pl.DataFrame, lang: str) -> go.Figure:

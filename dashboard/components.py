@@ -101,7 +101,8 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
         if column == "tiers":  # a comma-joined list of tier codes
             values = frame[column].str.split(",").explode().drop_nulls().unique().to_list()
             mapping = {v: code_label(kind, v, lang) for v in values}
-            exprs.append(pl.col(column).str.split(",").list.eval(pl.element().replace(mapping)).list.join("、"))
+            separator = ", " if lang == "en" else "、"
+            exprs.append(pl.col(column).str.split(",").list.eval(pl.element().replace(mapping)).list.join(separator))
         else:
             mapping = {v: code_label(kind, v, lang) for v in frame[column].drop_nulls().unique().to_list()}
             exprs.append(pl.col(column).replace(mapping))
@@ -115,12 +116,10 @@ def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename:
         return frame() if callable(frame) else frame
 
     stamp = today().strftime("%Y%m%d")
-    left, right, _ = st.columns([1, 1, 4])
-    with left:
+    with st.container(horizontal=True, gap="small"):
         st.download_button(tr("download.excel"), lambda: to_excel_bytes(frame_now(), sheet_name or basename),
                            file_name=f"{basename}_{stamp}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx",
                            icon=":material/table:", on_click="ignore")
-    with right:
         st.download_button(tr("download.csv"), lambda: to_csv_bytes(frame_now()),
                            file_name=f"{basename}_{stamp}.csv", mime="text/csv", key=f"{key}_csv",
                            icon=":material/download:", on_click="ignore")
@@ -129,7 +128,10 @@ def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename:
 def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:
     """Show a labelled table (no index); returns what was shown, for the matching download."""
     shown = labelled(frame, codes)
-    st.dataframe(shown, hide_index=True, **kwargs)
+    # Dates as dates (Streamlit would otherwise show a midnight time after each one).
+    config = {name: st.column_config.DateColumn(name, format="YYYY-MM-DD")
+              for name, dtype in shown.schema.items() if dtype == pl.Date}
+    st.dataframe(shown, hide_index=True, column_config={**config, **kwargs.pop("column_config", {})}, **kwargs)
     return shown
 
 

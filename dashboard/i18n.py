@@ -184,6 +184,7 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
 
 # Table headers: the contract's Chinese column names, plus the dashboard's derived columns.
 COLUMNS: dict[str, tuple[str, str]] = {
+    "id": ("编号", "No."),
     "uscc": ("统一社会信用代码", "USCC"),
     "name": ("企业名称", "Name"),
     "region_code": ("行政区划代码", "Region code"),

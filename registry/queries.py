@@ -135,12 +135,16 @@ def province_names() -> pl.DataFrame:
     provinces = reference.regions().filter(pl.col("level") == "province").select(
         pl.col("code").str.slice(0, 2).alias("province_code"), pl.col("name").alias("name_zh")
     )
-    english = reference.jurisdictions().filter(
-        (pl.col("level") == "province") & (pl.col("region_codes").str.len_chars() == 2)
-    ).select(pl.col("region_codes").alias("province_code"), "name_en")
-    return provinces.join(english, on="province_code", how="left").with_columns(
-        pl.col("name_en").fill_null(pl.col("name_zh"))
+    # Matched by Chinese name: Xinjiang's jurisdiction lists 4-digit prefixes (兵团 6590 is a jurisdiction of its own).
+    english = reference.jurisdictions().filter(pl.col("level") == "province").select("name_zh", "name_en")
+    return provinces.join(english, on="name_zh", how="left").with_columns(
+        pl.col("name_en").fill_null(pl.col("province_code").replace_strict(
+            OTHER_PROVINCE_NAMES_EN, default=pl.col("name_zh")))
     )
+
+
+# Province-level units that recognise no firms (no jurisdiction row) but have GB/T 2260 codes.
+OTHER_PROVINCE_NAMES_EN = {"71": "Taiwan", "81": "Hong Kong", "82": "Macao"}
 
 
 def industry_sections() -> pl.DataFrame:

@@ -106,6 +106,7 @@ def test_counts_by_province_ranked_with_names(registry_db):
         ("44", 3), ("11", 2), ("65", 2), ("33", 1), ("37", 1)]
     assert as_dict(provinces, "province_code", "name_zh")["44"] == "广东省"
     assert as_dict(provinces, "province_code", "name_en")["44"] == "Guangdong"
+    assert as_dict(provinces, "province_code", "name_en")["65"] == "Xinjiang"  # 兵团 firms roll up to 65 too
     little = queries.counts_by_province(SYSTEM, AS_OF, tier="little_giant", engine=engine)
     assert as_dict(little, "province_code", "firms") == {"44": 2, "11": 1, "37": 1}
 
