@@ -7,8 +7,8 @@ annual figures) and `promotion` (meets the next tier's policy in force). Each ca
 the dates, the rule and its source.
 
 Which recognitions count on the as-of date: per chain (firm, tier, jurisdiction) the latest recognition
-granted on or before that date; `withdrawn` rows never happened; a chain whose latest row is `revoked` (on
-or before that date, by `ended_on`) has ended and raises nothing. A later 复核 row that renews the chain takes over from its own recognized_on, so the
+granted on or before that date; `withdrawn` rows never happened; a chain whose latest row is `revoked` or
+`expired` (closed by an official on or before that date, by `ended_on`) has ended and raises nothing. A later 复核 row that renews the chain takes over from its own recognized_on, so the
 same data answers for any date (a row `superseded` today was the live one before its successor existed).
 
 The rules (validity, expiry, 复核, exit rules, reporting duties) are the recognising jurisdiction's, as picked
@@ -93,11 +93,12 @@ def current_recognitions(recognitions: pl.DataFrame, as_of: date) -> pl.DataFram
         .sort("recognized_on", "id")
         .group_by("uscc", "tier", "jurisdiction", maintain_order=True).last()
     )
-    # A revocation dated after as_of had not happened yet; one without a date is taken as always in effect.
-    revoked = (pl.col("status").fill_null("active") == "revoked") & (
-        pl.col("ended_on").is_null() | (pl.col("ended_on") <= as_of)) if "ended_on" in live.columns \
-        else pl.col("status").fill_null("active") == "revoked"
-    return live.filter(~revoked)
+    # Revoked, or closed as expired by an official: the chain has ended. A closure dated after as_of had not
+    # happened yet; one without a date is taken as always in effect.
+    closed = pl.col("status").fill_null("active").is_in(["revoked", "expired"])
+    if "ended_on" in live.columns:
+        closed = closed & (pl.col("ended_on").is_null() | (pl.col("ended_on") <= as_of))
+    return live.filter(~closed)
 
 
 def _policy_breakpoints() -> pl.Series:

@@ -5,8 +5,8 @@ renewals, dated revocations), so the stored daily snapshot and a later reconstru
 data about that date did not change. The job stores exactly what this function returns.
 
 Per chain (firm, tier, jurisdiction) the recognition live on the date counts once, with status:
-`revoked` when it was revoked on or before the date (`ended_on`; an undated revocation counts from the
-start), `expired` when its valid_until (given or derived from the jurisdiction's rule) has passed with no
+`revoked` (or `expired` when an official closed it so) on or before the date (`ended_on`; an undated
+closure counts from the start), `expired` when its valid_until (given or derived from the jurisdiction's rule) has passed with no
 renewal, else `active`. Withdrawn rows never happened.
 """
 
@@ -45,7 +45,7 @@ def recognition_counts(recognitions: pl.DataFrame, on: date,
     if live.is_empty():
         return pl.DataFrame(schema=COUNT_SCHEMA)
     live, _ = with_rules(live, resolver)
-    ended = pl.col("status").is_in(["revoked"]) & (pl.col("ended_on").is_null() | (pl.col("ended_on") <= on))
+    ended = pl.col("status").is_in(["revoked", "expired"]) & (pl.col("ended_on").is_null() | (pl.col("ended_on") <= on))
     status = pl.when(ended).then(pl.col("status")) \
         .when(pl.col("valid_until") < on).then(pl.lit("expired")) \
         .otherwise(pl.lit("active"))

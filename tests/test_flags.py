@@ -310,3 +310,9 @@ def test_bucketed_rule_lookup_gives_what_lifecycle_for_gives_day_by_day():
     cols = ["id", "valid_until", "expiry", "validity_years", "review_at_years", "rule_source"]
     assert bucketed.sort("id").select(cols).equals(daily.sort("id").select(cols))
     assert bucketed["expiry"].n_unique() == 2  # Xinjiang's year-end rule is among them
+
+
+def test_a_recognition_closed_as_expired_by_an_official_stops_flagging():
+    closed = {**rec(status="expired"), "ended_on": date(2024, 8, 1)}
+    assert kinds(compute_flags(bundle([closed]), date(2024, 7, 20), resolver=default_rules)) == ["expired"]
+    assert compute_flags(bundle([closed]), date(2024, 8, 2), resolver=default_rules).is_empty()

@@ -26,6 +26,7 @@ from jobs.runs import (
     request_run,
     run_recorded,
 )
+from registry.errors import UserError
 from registry.identity import make_uscc, normalize_name
 from registry.models import Enterprise, Event, Flag, JobRun, Recognition, Report
 from registry.policy import Lifecycle, ReportingObligation, Source
@@ -260,6 +261,8 @@ def test_run_requests_are_claimed_once(engine):
     assert claim_request(engine, rid) is True
     assert claim_request(engine, rid) is False
     assert pending_requests(engine) == []
+    with pytest.raises(UserError, match="unknown job"):
+        request_run(engine, "nope", "admin")
 
 
 def test_flags_cli_prints_the_contract_json(config_env):
