@@ -254,6 +254,17 @@ case("cn-gd/zjtx/2021", date(2021, 4, 1), _gd_priority,
      ("not_priority", with_attr(_gd_priority, relaxation_group="none"), "revenue_2000"),
      ("below_relaxed_revenue", with_year(_gd_priority, 2020, revenue=1599.0), "revenue_2000"))
 
+# Guangxi 自治区专精特新: city-level recognition first; 2 of the (4 evaluable) growth items.
+_gx_years = grown(2020, 2000.0, rd=3.0, rd_staff=8.0, main=70.0, rank=10.0, invention=2.0)
+_gx_years[2020].update(net_profit=_gx_years[2019]["net_profit"], taxes_paid=_gx_years[2019]["taxes_paid"])
+_gx = Firm(region_code="450100", years=_gx_years, attributes=dict(FULL_ATTRIBUTES),
+           recognitions=[("gx_city_zjtx", "cn-gx", date(2020, 6, 1))])
+case("cn-gx/zjtx/2021", date(2021, 4, 1), _gx,
+     ("only_one_item_grew", with_year(_gx, 2020, rd_expense=_gx.years[2019]["rd_expense"]), "high_growth"),
+     ("no_city_recognition", Firm(**{**_gx.__dict__, "recognitions": []}), "city_level_zjtx"),
+     ("rd_staff_7_9", with_year(_gx, 2020, rd_staff=15.8), "rd_staff_8"),
+     ("niche_1_year", with_attr(_gx, niche_since_year="2020"), "niche_2_years"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
