@@ -82,6 +82,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "firm.evaluation": ("政策评估", "Policy evaluation"),
     "firm.policy": ("政策", "Policy"),
     "firm.verdict": ("结论", "Verdict"),
+    "firm.class": ("类别", "Class"),
+    "firm.score": ("得分", "Score"),
     "firm.none": ("无", "None"),
     "firm.superseded_note": ("斜线填充 = 已被复核续期的新认定替代", "Hatched = superseded by a re-review"),
     "firm.superseded_by": ("已被认定记录 #{id} 替代", "superseded by recognition #{id}"),
@@ -175,6 +177,12 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "high_tech_enterprise": ("高新技术企业", "high-tech enterprise"),
         "industry_orientation": ("产业导向", "industry orientation"),
     },
+    "result": {
+        "pass": ("满足", "pass"),
+        "fail": ("不满足", "fail"),
+        "missing": ("缺少数据", "missing"),
+        "waived": ("免于考核", "waived"),
+    },
     "verdict": {
         "eligible": ("符合", "eligible"),
         "ineligible": ("不符合", "ineligible"),
@@ -260,6 +268,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "criterion": ("条件", "Criterion"),
     "result": ("结果", "Result"),
     "expected": ("要求", "Expected"),
+    "actual_value": ("实际值", "Actual"),
 }
 
 

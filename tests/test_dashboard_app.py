@@ -202,3 +202,17 @@ def test_firm_page_search_box_and_unknown_firm(app):
     stranger.run()
     stranger.switch_page("views/firm.py").run()
     assert stranger.warning[0].value.endswith("91110000000000000X")
+
+
+def test_firm_page_evaluates_a_policy(app):
+    at, _, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    at.selectbox(key="firm_policy").set_value("cn/sme-size/2011").run()
+    no_errors(at)
+    # 工业 under 300号: last year 210 employees (< 300) and revenue 12,500 万元 (≥ 300) → 小型 (small).
+    assert "**结论: 符合**  类别: small" in [m.value for m in at.markdown]
+    criteria = next(df.value for df in at.dataframe if "条件" in df.value.columns)
+    assert set(criteria["结果"]) <= {"满足", "不满足", "缺少数据", "免于考核"}
+    assert criteria["来源"].str.contains("300号").any()

@@ -7,6 +7,7 @@ jurisdiction looks exactly like a firm that does not exist.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 
 import polars as pl
@@ -16,7 +17,6 @@ from dashboard import charts
 from dashboard.components import (
     current_lang,
     download_buttons,
-    labelled,
     query,
     settings,
     table,
@@ -144,6 +144,14 @@ if not flags.is_empty():
 
 
 # ---------------------------------------------------------------- evaluation (once the policy engine is there)
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 def policy_engine():
     """registry.policy when it offers evaluation (interfaces C), else None: the section then does not appear."""
     try:
@@ -167,8 +175,13 @@ if engine_modules is not None:
         evaluated = policy.evaluate(policy.get_policy(policy_id), firm_bundle, as_of)
         for record in policy.evaluation_records(evaluated):
             verdict = code_label("verdict", record["verdict"], lang)
-            extra = " · ".join(str(v) for v in (record.get("class"), record.get("score")) if v is not None)
-            st.markdown(f"**{tr('firm.verdict')}: {verdict}** {extra}")
-            criteria = pl.DataFrame(record["criteria"], infer_schema_length=None).with_columns(
-                pl.all().cast(pl.String))
-            st.dataframe(labelled(criteria.rename({"label": "criterion"})), hide_index=True)
+            extra = [f"{tr('firm.class')}: {record['class']}"] if record.get("class") is not None else []
+            extra += [f"{tr('firm.score')}: {record['score']}"] if record.get("score") is not None else []
+            st.markdown(f"**{tr('firm.verdict')}: {verdict}**  " + " · ".join(extra))
+            # One firm's criteria (a few dozen): actual/expected mix numbers, text and counts, shown as text.
+            criteria = pl.DataFrame(
+                {column: [_as_text(criterion.get(column)) for criterion in record["criteria"]]
+                 for column in ("label", "result", "actual", "expected", "source")},
+                schema=dict.fromkeys(("label", "result", "actual", "expected", "source"), pl.String),
+            ).rename({"label": "criterion", "actual": "actual_value"})
+            table(criteria, codes={"result": "result"})
