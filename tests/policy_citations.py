@@ -37,6 +37,8 @@ def cited_text(source: Source) -> str:
 
 def number_forms(value: float, unit: str | None) -> list[str]:
     forms = [f"{value:g}"]
+    if value == 0:
+        forms += ["正", "positive", "增长", "growth"]  # "> 0" is how the texts say "grew" / "positive"
     if value == int(value):
         n = int(value)
         if n in CN_NUMERALS:
@@ -51,7 +53,12 @@ def number_forms(value: float, unit: str | None) -> list[str]:
 def citation_problems(policy: Policy) -> list[str]:
     """Every problem found, as readable lines (empty when all citations hold)."""
     problems = []
-    interpreted = {cid for i in policy.interpretations for cid in i.applies_to}
+    # An interpretation explains a threshold the text does not state when it names the criterion and
+    # states the number (e.g. "events within 3 years", "growth > 0").
+    readings: dict[str, str] = {}
+    for i in policy.interpretations:
+        for cid in i.applies_to:
+            readings[cid] = readings.get(cid, "") + squash(i.zh + i.en)
     sources: list[tuple[str, Source]] = []
     for node in iter_nodes(policy.criteria):
         if node.source is not None:
@@ -78,7 +85,8 @@ def citation_problems(policy: Policy) -> list[str]:
             continue
         where = squash(node.source.quote) if node.source.quote else cited_text(node.source)
         for value, unit in numbers:
-            if not any(f in where for f in number_forms(value, unit)) and node.id not in interpreted:
+            forms = number_forms(value, unit)
+            if not any(f in where for f in forms) and not any(f in readings.get(node.id, "") for f in forms):
                 problems.append(f"{policy.id} {node.id}: threshold {value:g} is neither in the cited text "
                                 f"({node.source.lines}) nor explained by an interpretation")
         if (isinstance(node, Leaf) and node.relaxation and node.relaxation.source.quote

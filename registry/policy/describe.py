@@ -28,6 +28,7 @@ AGG_TEXT = {
     "sum": ("近{n}年合计", "sum of the last {n} years"),
     "mean": ("近{n}年平均", "mean of the last {n} years"),
     "growth": ("上年增长率", "growth of last year"),
+    "each_growth": ("近{n}年逐年增长率", "growth in each of the last {n} years"),
     "mean_growth": ("近{n}年平均增长率", "mean yearly growth over {n} years"),
     "compound_growth": ("近{n}年复合增长率", "compound growth over {n} years"),
 }

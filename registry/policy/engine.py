@@ -172,7 +172,7 @@ def _unit(leaf: Leaf) -> str:
 def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
     ref = leaf.ref()
     key = ref.key()
-    each = leaf.window.aggregation == "each"
+    each = leaf.window.aggregation in ("each", "each_growth")
     cols = [f"{key}#{k}" for k in range(1, leaf.window.years + 1)] if each else [key]
     dtype = ctx.schema.get(cols[0])
     numeric = dtype is not None and dtype.is_numeric()

@@ -75,7 +75,7 @@ def annual_depth(ref: IndicatorRef) -> int:
     w = ref.window
     if w.aggregation == "growth":
         return w.years + 1
-    if w.aggregation in ("mean_growth", "compound_growth"):
+    if w.aggregation in ("mean_growth", "compound_growth", "each_growth"):
         return w.years + 1
     return w.years
 
@@ -189,6 +189,8 @@ def _annual_exprs(ref: IndicatorRef) -> dict[str, pl.Expr]:
         return out
     if agg == "each":
         return {f"{key}#{k}": _year_value(name, k) for k in range(1, n + 1)}
+    if agg == "each_growth":
+        return {f"{key}#{k}": _growth(_year_value(name, k), _year_value(name, k + 1)) for k in range(1, n + 1)}
     if agg == "pooled":
         if name in RATIOS:
             nums = [pl.col(f"{RATIOS[name][0]}#{k}") for k in range(1, n + 1)]
