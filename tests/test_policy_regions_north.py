@@ -295,6 +295,75 @@ case("cn-he/zjtx-demo/2021-b4", date(2021, 10, 1), _he_demo_b4,
      ("debt_80_1", debt_at(_he_demo_b4, 2020, 80.1), "debt_ratio"),
      ("accident_2019", with_event(_he_demo_b4, "major_accident", date(2019, 1, 5)), "no_accident_3y"))
 
+# --- Shanxi -----------------------------------------------------------------------------------------------
+
+_sx_lg = Firm(region_code="140105", years=grown(2020, 10000.0, growth=5.0, rd=3.0, rd_staff=15.0, main=70.0, debt=70.0,
+                                                invention=2.0, utility=0.0),
+              attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
+case("cn-sx/little-giant/2021", date(2021, 5, 1), _sx_lg,
+     ("revenue_9999", with_year(_sx_lg, 2020, revenue=9999.0, main_revenue=9999.0 * 0.7), "revenue_10000"),
+     ("rd_staff_14_5", with_year(_sx_lg, 2020, rd_staff=29.0), "rd_staff_ratio"),
+     ("one_patent_no_standard", with_attr(with_year(_sx_lg, 2020, invention_patents=1.0), standards_led="0"),
+      "patents"),
+     ("accident_2020", with_event(_sx_lg, "major_accident", date(2020, 1, 2)), "no_accident_2y"),
+     ("no_brand", with_attr(_sx_lg, own_brand="false"), "own_brand"))
+# A standard counts as an invention patent: one of each makes the two the text asks for.
+case("cn-sx/little-giant/2021", date(2021, 5, 1), with_year(_sx_lg, 2020, invention_patents=1.0),
+     ("no_standard", with_attr(with_year(_sx_lg, 2020, invention_patents=1.0), standards_led="0"), "patents"))
+
+# 专项资金项目: the growth threshold follows the revenue band.
+_sx_award = Firm(region_code="140105", founded_on=date(2015, 1, 1),
+                 years=grown(2020, 4000.0, growth=10.0, rd=3.1, product=50.0, debt=69.9, invention=0.0, utility=1.0),
+                 attributes=dict(FULL_ATTRIBUTES))
+case("cn-sx/zjtx-award/2021", date(2021, 5, 1), _sx_award,
+     ("growth_9_9_under_5000", with_years(_sx_award, grown(2020, 4000.0, growth=7.9, rd=3.1, product=50.0, debt=69.9,
+                                                           invention=0.0, utility=1.0)), "growth_by_band"),
+     ("debt_exactly_70", debt_at(_sx_award, 2020, 70.0), "debt_ratio"),
+     ("rd_exactly_3", with_year(_sx_award, 2020, rd_expense=40.0 * 3), "rd_ratio_over_3"),
+     ("loss", with_year(_sx_award, 2020, net_profit=-1.0), "profit_positive"),
+     ("revenue_999", with_years(_sx_award, grown(2020, 999.0, growth=10.0, rd=3.1, product=50.0, debt=69.9,
+                                                 invention=0.0, utility=1.0)), "revenue_1000"))
+_sx_award_mid = with_years(_sx_award, grown(2020, 6000.0, growth=8.0, rd=3.1, product=50.0, debt=69.9, invention=0.0,
+                                            utility=1.0))
+case("cn-sx/zjtx-award/2021", date(2021, 5, 1), _sx_award_mid,
+     ("growth_5_9_middle_band", with_years(_sx_award, grown(2020, 6000.0, growth=5.9, rd=3.1, product=50.0, debt=69.9,
+                                                            invention=0.0, utility=1.0)), "growth_by_band"))
+
+# --- Liaoning ---------------------------------------------------------------------------------------------
+
+_ln_product = Firm(region_code="210102", founded_on=date(2018, 1, 1),
+                   years=grown(2020, 1000.0, growth=0.0, main=60.0, invention=0.0, utility=0.0),
+                   attributes={**FULL_ATTRIBUTES, "quality_cert": "false"})
+_ln_product.years[2020]["main_revenue"] = 600.5  # the only special class met: grew over two years, 60% share
+case("cn-ln/zjtx-product/2021", date(2021, 6, 1), _ln_product,
+     ("revenue_999", with_year(_ln_product, 2020, revenue=999.0, main_revenue=600.0), "revenue_1000"),
+     ("no_growth", with_year(_ln_product, 2020, main_revenue=600.0), "special"),
+     ("main_share_59_9", with_year(_ln_product, 2020, main_revenue=599.0), "special"))
+
+_ln_zjtx = Firm(region_code="210202", years=grown(2020, 1500.0, rd=1.0, debt=70.0, rd_staff=10.0, invention=1.0,
+                                                  utility=0.0),
+                attributes={**FULL_ATTRIBUTES, "own_brand": "false", "niche_since_year": "2020"},
+                recognitions=[("ln_zjtx_product", "cn-ln", date(2019, 9, 1))])
+case("cn-ln/zjtx/2021", date(2021, 6, 1), _ln_zjtx,
+     ("debt_2019_70_1", debt_at(_ln_zjtx, 2019, 70.1), "debt_ratio_each"),
+     ("rd_0_9", with_years(_ln_zjtx, grown(2020, 1500.0, rd=0.9, debt=70.0, rd_staff=10.0, invention=1.0, utility=0.0)),
+      "rd_ratio"),
+     ("rd_staff_9_5", with_year(_ln_zjtx, 2020, rd_staff=19.0), "special"),
+     ("no_product_title", replace(_ln_zjtx, recognitions=[]), "holds_product"),
+     ("dishonesty_2019", with_event(_ln_zjtx, "serious_dishonesty", date(2019, 1, 1)), "no_violation_3y"))
+
+_ln_lg = Firm(region_code="210102", years=grown(2020, 2000.0, growth=3.0, rd=2.0, debt=70.0, main=60.0, rank=15.0),
+              attributes={**FULL_ATTRIBUTES, "own_brand": "false", "rd_institution": "none", "standards_led": "0"},
+              recognitions=[("zjtx_sme", "cn-ln", date(2019, 9, 1))])
+_ln_lg.years[2020].update(invention_patents=0.0, utility_patents=0.0)  # the innovative class fails; specialised passes
+case("cn-ln/little-giant/2021", date(2021, 6, 1), _ln_lg,
+     ("rank_16", with_year(_ln_lg, 2020, province_rank=16.0), "special"),
+     ("growth_2_9", with_years(_ln_lg, {y: {**m, "invention_patents": 0.0, "utility_patents": 0.0} for y, m in
+                                        grown(2020, 2000.0, growth=2.9, rd=2.0, debt=70.0, main=60.0, rank=15.0).items()}),
+      "special"),
+     ("revenue_1999", with_year(_ln_lg, 2020, revenue=1999.0, main_revenue=1199.4), "revenue_2000"),
+     ("not_zjtx", replace(_ln_lg, recognitions=[("zjtx_sme", "cn-ln", date(2018, 5, 1))]), "holds_zjtx"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
@@ -327,6 +396,14 @@ def test_beijing_sme_is_reviewed_yearly_with_a_three_year_ban() -> None:
     lc = lifecycle_for("zjtx_sme", "cn-bj", date(2021, 6, 1))
     assert (lc.validity_years, lc.review_at_years) == (3, 1)
     assert {(r.event, r.ban_years) for r in lc.exit_rules} == {("false_declaration", 3), ("tax_violation", 3)}
+
+
+def test_liaoning_titles_lapse_unless_re_applied_and_firms_report_monthly() -> None:
+    for tier in ("ln_zjtx_product", "zjtx_sme", "ln_little_giant"):
+        lc = lifecycle_for(tier, "cn-ln", date(2021, 6, 1))
+        assert (lc.validity_years, lc.lapse_without_review) == (3, True), tier
+        assert [(r.frequency, r.due_day) for r in lc.reporting] == [("monthly", 10)], tier
+        assert {r.ban_years for r in lc.exit_rules if r.kind == "event"} == {3}, tier
 
 
 def test_tianjin_seed_pool_is_reviewed_yearly_with_a_two_year_ban() -> None:
