@@ -265,6 +265,21 @@ case("cn-gx/zjtx/2021", date(2021, 4, 1), _gx,
      ("rd_staff_7_9", with_year(_gx, 2020, rd_staff=15.8), "rd_staff_8"),
      ("niche_1_year", with_attr(_gx, niche_since_year="2020"), "niche_2_years"))
 
+# Hainan 省级专精特新: main revenue >= 1000 growing, one special condition; or revenue >= 1000 + high-tech.
+_hi_attrs = {"product_standard": "none", "foreign_cert": "false", "industry_orientation": "none",
+             "high_tech_enterprise": "false"}
+_hi = Firm(region_code="460100", years=grown(2020, 1000 / 0.9, growth=3.0, product=50.0, rd=1.0, invention=0.0,
+                                             utility=0.0), attributes=_hi_attrs)
+_hi_bypass = Firm(region_code="460100", founded_on=date(2020, 1, 1), years={2020: {"revenue": 1000.0, "employees": 50.0, "total_assets": 800.0}},
+                  attributes={**_hi_attrs, "high_tech_enterprise": "true"})
+case("cn-hi/zjtx/2021", date(2021, 8, 1), _hi,
+     ("main_revenue_999", with_year(_hi, 2020, main_revenue=999.0), "standard_or_bypass"),
+     ("no_special", with_year(_hi, 2020, main_product_revenue=1000 / 0.9 * 0.49), "c3_special"),
+     ("revenue_fell", with_year(_hi, 2020, main_revenue=_hi.years[2019]["main_revenue"]), "standard_or_bypass"),
+     ("accident_3y", with_event(_hi, "major_accident", date(2018, 8, 2)), "no_accident_3y"))
+case("cn-hi/zjtx/2021", date(2021, 8, 1), _hi_bypass,
+     ("bypass_revenue_999", with_year(_hi_bypass, 2020, revenue=999.0), "standard_or_bypass"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
@@ -275,3 +290,12 @@ def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
     for name, variant, criterion in variants:
         verdict, results, _ = result_of(policy_id, as_of, variant)
         assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
+
+
+@pytest.mark.xfail(strict=True, reason="engine: an exclusion without within_years counts events in an empty window "
+                   "(events_within years=0), so 'no time limit' exclusions never fire — reported to the policy engineer")
+def test_exclusion_without_time_limit_counts_any_earlier_event() -> None:
+    # 琼工信规〔2021〕1号 (五)3: on a dishonesty list — the text sets no period, so a 2015 listing still excludes.
+    verdict, results, _ = result_of("cn-hi/zjtx/2021", date(2021, 8, 1),
+                                    with_event(_hi, "serious_dishonesty", date(2015, 1, 1)))
+    assert (verdict, results["no_dishonesty_list"]) == ("ineligible", "fail")
