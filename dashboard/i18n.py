@@ -60,6 +60,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "registry.open": ("查看详情", "Open"),
     "registry.open_firm": ("打开企业详情", "Open a firm"),
     "registry.page_size": ("每页", "Per page"),
+    "registry.large_download": ("共 {rows} 行：生成 Excel 需要较长时间，CSV 可立即下载",
+                                "{rows} rows: the Excel file takes a while to build, CSV is immediate"),
     "registry.select_hint": ("点选一行即可打开企业详情", "Select a row to open the firm"),
     # firm
     "firm.search": ("企业名称或信用代码", "Firm name or USCC"),

@@ -8,7 +8,8 @@ with a single quote. Numbers and dates are written as numbers and dates and are 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
+from functools import partial
 
 import polars as pl
 import xlsxwriter
@@ -73,27 +74,46 @@ def to_excel_bytes(frame: pl.DataFrame, sheet_name: str = "data") -> bytes:
     for col_index, name in enumerate(safe.columns):
         sheet.write_string(0, col_index, name, header)
         sheet.set_column(col_index, col_index, _column_width(safe, name))
-    datetime_columns = [n for n, t in safe.schema.items() if isinstance(t, pl.Datetime) and t.time_zone]
-    # Excel has no time zones: write wall-clock time in the zone the data carries.
-    safe = safe.with_columns(pl.col(n).dt.replace_time_zone(None) for n in datetime_columns)
+    # Dates become Excel serial numbers in one vectorised step, so the cell loop below only ever writes
+    # numbers, booleans or text, with the writer chosen once per column.
+    writers = [_cell_writer(sheet, dtype, date_format, datetime_format) for dtype in safe.dtypes]
+    safe = safe.with_columns(_excel_serial(n, t) for n, t in safe.schema.items()
+                             if t == pl.Date or isinstance(t, pl.Datetime))
     for row_index, row in enumerate(safe.iter_rows(), start=1):
         for col_index, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                sheet.write_boolean(row_index, col_index, value)
-            elif isinstance(value, (int, float)):
-                sheet.write_number(row_index, col_index, value)
-            elif isinstance(value, datetime):
-                sheet.write_datetime(row_index, col_index, value, datetime_format)
-            elif isinstance(value, date):
-                sheet.write_datetime(row_index, col_index, datetime(value.year, value.month, value.day),
-                                     date_format)
-            else:
-                sheet.write_string(row_index, col_index, str(value))
+            if value is not None:
+                writers[col_index](row_index, col_index, value)
     sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()
+
+
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _excel_serial(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Days since Excel's epoch (1899-12-30); a time of day is the fraction. Time zones are dropped: Excel has
+    none, so the wall-clock time in the data's own zone is what a reader expects."""
+    moment = pl.col(name).cast(pl.Datetime("us"))
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone:
+        moment = pl.col(name).dt.replace_time_zone(None).cast(pl.Datetime("us"))
+    return ((moment - pl.lit(EXCEL_EPOCH)).dt.total_microseconds() / 86_400_000_000).alias(name)
+
+
+def _cell_writer(sheet, dtype: pl.DataType, date_format, datetime_format):
+    if dtype == pl.Date:
+        return partial(_write_with_format, sheet.write_number, date_format)
+    if isinstance(dtype, pl.Datetime):
+        return partial(_write_with_format, sheet.write_number, datetime_format)
+    if dtype == pl.Boolean:
+        return sheet.write_boolean
+    if dtype.is_numeric():
+        return sheet.write_number
+    return sheet.write_string
+
+
+def _write_with_format(write, cell_format, row: int, col: int, value) -> None:
+    write(row, col, value, cell_format)
 
 
 def _sheet_title(name: str) -> str:

@@ -341,17 +341,21 @@ def search_firms(
     with eng.connect() as conn:
         total = int(conn.execute(count_stmt).scalar_one())
     page = _read(eng, page_stmt, {"id": pl.Int64, **FIRM_COLUMNS})
-    return _with_active_tiers(eng, page).drop("id"), total
+    page_ids = page_stmt.with_only_columns(E.c.id).subquery()
+    return _with_active_tiers(eng, page, sa.select(page_ids.c.id)).drop("id"), total
 
 
-def _with_active_tiers(engine: Engine, firms: pl.DataFrame) -> pl.DataFrame:
-    ids = firms["id"].to_list()
+def _with_active_tiers(engine: Engine, firms: pl.DataFrame, ids: Select) -> pl.DataFrame:
+    """Add `tiers` to the firms, reading the recognitions of the firms `ids` selects (a subquery, not a list of
+    ids: a download of every firm would otherwise send 200,000 parameters)."""
+    if firms.is_empty():
+        return firms.with_columns(pl.lit("").alias("tiers"))
     held = _read(
         engine,
         sa.select(R.c.enterprise_id.label("id"), R.c.tier).where(R.c.enterprise_id.in_(ids), R.c.status == "active")
         .distinct(),
         {"id": pl.Int64, "tier": pl.String},
-    ) if ids else pl.DataFrame(schema={"id": pl.Int64, "tier": pl.String})
+    )
     tiers = (
         _tier_order(held).group_by("id", maintain_order=True)
         .agg(pl.col("tier").str.join(",").alias("tiers"))

@@ -26,6 +26,8 @@ from registry.db import get_engine
 from registry.models import RECOGNITION_STATUSES, TIERS
 
 PAGE_SIZES = (25, 50, 100)
+# Above this many rows an Excel file takes tens of seconds to build (xlsxwriter writes cell by cell); CSV is instant.
+LARGE_EXCEL_ROWS = 50_000
 FIRM_PAGE = page_spec("firm").path
 
 lang = current_lang()
@@ -117,3 +119,5 @@ def every_match() -> pl.DataFrame:
 
 if total:
     download_buttons(lambda: labelled(every_match(), codes, lang), tr("page.registry"), key="dl_registry")
+    if total > LARGE_EXCEL_ROWS:
+        st.caption(tr("registry.large_download", rows=f"{total:,}"))
