@@ -216,3 +216,27 @@ def test_firm_page_evaluates_a_policy(app):
     criteria = next(df.value for df in at.dataframe if "条件" in df.value.columns)
     assert set(criteria["结果"]) <= {"满足", "不满足", "缺少数据", "免于考核"}
     assert criteria["来源"].str.contains("300号").any()
+
+
+def test_new_data_shows_without_restart(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'zjtx.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_registry(engine, firms=40, seed=3)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    monkeypatch.setenv("ZJTX_CONFIG", str(config))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    as_of = at.date_input(key="overview_as_of").value
+    before = dict(sql(engine, VALID_BY_TIER, d=as_of)).get("key_little_giant", 0)
+    assert metrics(at)["重点“小巨人”"] == f"{before:,}"
+    with engine.begin() as conn:  # a new recognition arrives while the dashboard is open
+        conn.execute(sa.text("""INSERT INTO recognition (enterprise_id, tier, jurisdiction, recognized_on, valid_until,
+                                status, created_at) VALUES (1, 'key_little_giant', 'cn', :d, NULL, 'active', :d)"""),
+                     {"d": as_of})
+    at.run()
+    assert metrics(at)["重点“小巨人”"] == f"{before + 1:,}"
+    get_settings.cache_clear()
+    engine.dispose()
