@@ -280,6 +280,18 @@ case("cn-hi/zjtx/2021", date(2021, 8, 1), _hi,
 case("cn-hi/zjtx/2021", date(2021, 8, 1), _hi_bypass,
      ("bypass_revenue_999", with_year(_hi_bypass, 2020, revenue=999.0), "standard_or_bypass"))
 
+# Sichuan 专精特新 (143号): revenue >= 1000 growing, debt <= 80%, R&D >= 1.5%, staff >= 10%, one of Art. 5.
+_sc = Firm(region_code="513200", years=grown(2020, 1000.0, growth=2.0, rd=1.5, rd_staff=10.0, debt=80.0,
+                                             product=60.0),
+           attributes={"niche_since_year": "2018", "quality_cert": "false", "rd_institution": "none"})
+case("cn-sc/zjtx/2021", date(2021, 9, 1), _sc,
+     ("revenue_999", with_year(_sc, 2020, revenue=999.0), "revenue_1000"),
+     ("debt_80_1", with_year(_sc, 2020, total_liabilities=_sc.years[2020]["total_assets"] * 0.801), "debt_ratio_80"),
+     ("rd_1_4", with_years(_sc, grown(2020, 1000.0, growth=2.0, rd=1.4, rd_staff=10.0, debt=80.0, product=60.0)),
+      "rd_ratio_1_5"),
+     ("niche_2_years", with_attr(_sc, niche_since_year="2019"), "art5_standards"),
+     ("accident_2y", with_event(_sc, "major_accident", date(2019, 9, 2)), "no_accident_2y"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
