@@ -201,14 +201,26 @@ def _emit(frame: pl.DataFrame, flag: str, due_on: pl.Expr, reason: pl.Expr, evid
     )
 
 
+def _next_review(as_of: date) -> pl.Expr:
+    """The next 复核 date on or after as_of: every `review_at_years` years from recognition ("入选满N年", the eve
+    of the N-th anniversary), and at the latest valid_until. With N equal to the validity (the usual 3/3) this is
+    valid_until; with a shorter N (Beijing's yearly 复评) the window recurs before each review. Whether an
+    intermediate review took place is not in the data, so a passed one is not reported as overdue.
+    """
+    n = pl.col("review_at_years")
+    k = pl.max_horizontal(pl.lit(1), (pl.lit(as_of.year) - pl.col("recognized_on").dt.year()) // n)
+
+    def eve(multiple: pl.Expr) -> pl.Expr:
+        return pl.col("recognized_on").dt.offset_by(pl.format("{}y", multiple * n)) - pl.duration(days=1)
+
+    upcoming = pl.when(eve(k) >= as_of).then(eve(k)).otherwise(eve(k + 1))
+    return pl.min_horizontal(upcoming, pl.col("valid_until"))
+
+
 def _date_flags(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> list[pl.DataFrame]:
     days_left = (pl.col("valid_until") - pl.lit(as_of)).dt.total_days()
     cur = cur.with_columns(days_left=days_left)
-    # 复核 is due at "入选满N年"; when N is the validity it coincides with the end of validity.
-    review_on = pl.when(pl.col("review_at_years") == pl.col("validity_years")).then(pl.col("valid_until")) \
-        .otherwise(pl.col("recognized_on").dt.offset_by(pl.format("{}y", pl.col("review_at_years")))
-                   - pl.duration(days=1))
-    cur = cur.with_columns(review_on=review_on)
+    cur = cur.with_columns(review_on=_next_review(as_of))
     common = {
         "recognized_on": pl.col("recognized_on"), "valid_until": pl.col("valid_until"),
         "valid_until_derived": ~pl.col("valid_until_given"), "validity_years": pl.col("validity_years"),
@@ -224,6 +236,7 @@ def _date_flags(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> list[pl
     return [
         _emit(review, "review_due", pl.col("review_on"), pl.lit(None, pl.String),
               {**common, "review_on": pl.col("review_on"), "review_at_years": pl.col("review_at_years"),
+               "days_to_review": (pl.col("review_on") - pl.lit(as_of)).dt.total_days(),
                "rule": pl.lit(f"复核提示: valid_until 前 {windows.review_due_days} 天起 "
                               f"from {windows.review_due_days} days before valid_until (lifecycle.review_due_days)")}),
         _emit(expiring, "expiring", pl.col("valid_until"), pl.lit(None, pl.String),

@@ -316,3 +316,46 @@ def test_a_recognition_closed_as_expired_by_an_official_stops_flagging():
     closed = {**rec(status="expired"), "ended_on": date(2024, 8, 1)}
     assert kinds(compute_flags(bundle([closed]), date(2024, 7, 20), resolver=default_rules)) == ["expired"]
     assert compute_flags(bundle([closed]), date(2024, 8, 2), resolver=default_rules).is_empty()
+
+
+def test_hainan_monthly_reporting_rule_from_the_real_policy_file():
+    hainan = rec(tier="zjtx_sme", jurisdiction="cn-hi", recognized_on=date(2022, 1, 1), valid_until=None)
+    reports = monthly_reports(A, 2022, range(1, 10))  # January to September; October-December missed
+    flags = compute_flags(bundle([hainan], reports=reports), date(2023, 1, 11), promotions=False)
+    records = flag_records(flags)
+    missing = sorted(r["evidence"]["period"] for r in records if r["flag"] == "missing_report")
+    assert missing == ["2022-10", "2022-11", "2022-12"]
+    [exit_flag] = [r for r in records if r["flag"] == "exit"]
+    assert exit_flag["evidence"]["reason"] == "missed_monthly_reports"
+    assert exit_flag["evidence"]["missed"] == 3 and exit_flag["evidence"]["year"] == 2022
+    # Two missed months is within the rule.
+    fewer = compute_flags(bundle([hainan], reports=monthly_reports(A, 2022, range(1, 11))), date(2023, 1, 11),
+                          promotions=False)
+    assert "exit" not in fewer["flag"].to_list()
+
+
+def test_reviews_more_frequent_than_validity_recur():
+    # Beijing-like yearly 复评 within a 3-year validity: a window before each anniversary eve, then the end.
+    rules = Lifecycle(validity_years=3, review_at_years=1)
+    r = rec(valid_until=None)  # recognised 2021-07-15, valid until 2024-07-14
+
+    def review(on):
+        return [(f["due_on"], f["evidence"]["days_to_review"])
+                for f in flag_records(compute_flags(bundle([r]), on, resolver=lambda *_: rules))
+                if f["flag"] == "review_due"]
+
+    assert review(date(2022, 7, 14) - timedelta(days=181)) == []
+    assert review(date(2022, 7, 14) - timedelta(days=180)) == [("2022-07-14", 180)]
+    assert review(date(2022, 7, 14)) == [("2022-07-14", 0)]
+    assert review(date(2022, 7, 15)) == []  # next one 2023-07-14 is 364 days away
+    assert review(date(2023, 1, 15)) == [("2023-07-14", 180)]
+    assert review(date(2024, 3, 1)) == [("2024-07-14", 135)]
+
+
+def test_review_at_years_longer_than_the_window_waits_for_the_end_of_validity():
+    rules = Lifecycle(validity_years=5, review_at_years=3)
+    r = rec(valid_until=None)  # valid until 2026-07-14, 复核 at 2024-07-14
+    flags = flag_records(compute_flags(bundle([r]), date(2024, 7, 14) - timedelta(days=180),
+                                       resolver=lambda *_: rules))
+    assert [(f["flag"], f["due_on"]) for f in flags] == [("review_due", "2024-07-14")]
+    assert compute_flags(bundle([r]), date(2025, 1, 1), resolver=lambda *_: rules).is_empty()

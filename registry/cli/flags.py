@@ -61,15 +61,28 @@ def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
                      if len(result) else ""))
     if result.is_empty():
         return
-    table = Table("USCC 统一社会信用代码", "称号 tier", "辖区 jurisdiction", "批次 batch", "提示 flag",
-                  "级别 severity", "日期 due_on", "依据 evidence")
+    table = Table("USCC 统一社会信用代码", "称号 tier", "辖区", "提示 flag", "级别", "日期 due_on", "说明 detail")
+    table.columns[0].no_wrap = True
     shown = result if limit == 0 else result.head(limit)
     for r in flag_records(shown):
-        ev = r["evidence"]
-        detail = ev.get("reason") or ev.get("period") or ev.get("rule") or ""
-        table.add_row(r["uscc"], r["tier"], r["jurisdiction"], r["batch"] or "",
-                      f"{FLAG_ZH.get(r['flag'], r['flag'])} {r['flag']}",
-                      f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]", r["due_on"] or "", str(detail))
+        table.add_row(r["uscc"], r["tier"], r["jurisdiction"], f"{FLAG_ZH.get(r['flag'], r['flag'])} {r['flag']}",
+                      f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]", r["due_on"] or "",
+                      _detail(r["flag"], r["evidence"]))
     console.print(table)
     if len(shown) < len(result):
         console.print(f"… {len(result) - len(shown)} more (--limit 0 for all, --format json for the full evidence)")
+
+
+def _detail(flag: str, ev: dict) -> str:
+    """The one fact an official reads first; the full evidence is in --format json."""
+    if flag == "review_due":
+        return f"复核还有 {ev.get('days_to_review')} 天 days to review"
+    if flag == "expiring":
+        return f"剩余 {ev.get('days_left')} 天 days left"
+    if flag == "expired":
+        return f"逾期 {ev.get('days_overdue')} 天 days overdue"
+    if flag == "missing_report":
+        return f"{ev.get('period')} ({ev.get('frequency')})"
+    if flag == "promotion":
+        return f"→ {ev.get('target_tier')} ({ev.get('policy')})"
+    return str(ev.get("reason", ""))
