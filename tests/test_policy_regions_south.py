@@ -292,6 +292,20 @@ case("cn-sc/zjtx/2021", date(2021, 9, 1), _sc,
      ("niche_2_years", with_attr(_sc, niche_since_year="2019"), "art5_standards"),
      ("accident_2y", with_event(_sc, "major_accident", date(2019, 9, 2)), "no_accident_2y"))
 
+# Guizhou 专精特新 2021: eight required conditions (ethnic-craft firms from 1000万).
+_gz = Firm(region_code="520100", years=grown(2020, 2000.0, rd=2.0, main=70.0, invention=0.0, utility=3.0),
+           attributes={"quality_cert": "false", "product_standard": "industry", "foreign_cert": "false"})
+_gz_craft = Firm(**{**_gz.__dict__, "industry_code": "C2439",
+                    "years": grown(2020, 1000.0, rd=2.0, main=70.0, invention=1.0, utility=0.0)})
+case("cn-gz/zjtx/2021", date(2021, 7, 1), _gz,
+     ("revenue_1999", with_year(_gz, 2020, revenue=1999.0), "revenue"),
+     ("utility_2", with_year(_gz, 2020, utility_patents=2.0), "patents"),
+     ("no_standard", with_attr(_gz, product_standard="none"), "cert_or_standard"),
+     ("accident", with_event(_gz, "major_accident", date(2020, 1, 1)), "no_accident_3y"))
+case("cn-gz/zjtx/2021", date(2021, 7, 1), _gz_craft,
+     ("craft_999", with_year(_gz_craft, 2020, revenue=999.0), "revenue"),
+     ("not_craft_industry", Firm(**{**_gz_craft.__dict__, "industry_code": "C3562"}), "revenue"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
