@@ -85,6 +85,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "firm.policy": ("政策", "Policy"),
     "firm.verdict": ("结论", "Verdict"),
     "firm.class": ("类别", "Class"),
+    "firm.capital": ("注册资本", "Registered capital"),
     "firm.score": ("得分", "Score"),
     "firm.none": ("无", "None"),
     "firm.superseded_note": ("斜线填充 = 已被复核续期的新认定替代", "Hatched = superseded by a re-review"),

@@ -180,6 +180,9 @@ def test_firm_page_by_query_parameter(app):
     events = next(t for t in tables if "事件" in t.columns)
     assert events["事件"].tolist() == ["更名"]
     assert "生命周期预警" in [s.value for s in at.subheader]
+    (capital,), = sql(engine, "SELECT registered_capital FROM enterprise WHERE uscc = :u", u=info.featured_uscc)
+    written = f"{capital / 10000:,.2f} 亿元" if capital >= 10000 else f"{capital:,.1f} 万元"
+    assert f"**注册资本**  \n{written}" in [m.value for m in at.markdown]
 
     at.radio(key="lang").set_value("en").run()
     no_errors(at)

@@ -82,8 +82,10 @@ facts = [
     ("main_product", profile["main_product"] or "—"),
 ]
 st.subheader(tr("firm.profile"))
+# The capital is formatted with its unit (万元 / 亿元), so its label carries none.
+PROFILE_LABELS = {"registered_capital": tr("firm.capital")}
 for column, (name, value) in zip(st.columns(4) * 2, facts, strict=False):
-    column.markdown(f"**{column_label(name, lang).split('（')[0]}**  \n{value}")
+    column.markdown(f"**{PROFILE_LABELS.get(name) or column_label(name, lang)}**  \n{value}")
 
 # ---------------------------------------------------------------- recognitions
 st.subheader(tr("firm.recognitions"))
