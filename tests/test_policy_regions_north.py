@@ -364,6 +364,79 @@ case("cn-ln/little-giant/2021", date(2021, 6, 1), _ln_lg,
      ("revenue_1999", with_year(_ln_lg, 2020, revenue=1999.0, main_revenue=1199.4), "revenue_2000"),
      ("not_zjtx", replace(_ln_lg, recognitions=[("zjtx_sme", "cn-ln", date(2018, 5, 1))]), "holds_zjtx"))
 
+# --- Jilin ------------------------------------------------------------------------------------------------
+
+_jl = Firm(region_code="220102", founded_on=date(2020, 1, 1), years=grown(2020, 1000.0, rd=1.5, main=50.0, invention=1.0),
+           attributes={**FULL_ATTRIBUTES, "rd_institution": "none", "standards_led": "0"})
+case("cn-jl/zjtx/2021", date(2021, 7, 10), _jl,
+     ("revenue_999", with_year(_jl, 2020, revenue=999.0, main_revenue=500.0), "revenue_1000"),
+     ("rd_1_4", with_years(_jl, grown(2020, 1000.0, rd=1.4, main=50.0, invention=1.0)), "rd_ratio"),
+     ("no_patent_institution_or_standard", with_year(_jl, 2020, invention_patents=0.0), "one_of_three"),
+     ("founded_11_months_ago", replace(_jl, founded_on=date(2020, 8, 11)), "founded_1_year"))
+
+# --- Shanghai ---------------------------------------------------------------------------------------------
+
+# 上海市专精特新企业: only the 新颖化 class is met (equity financing just over 2000 in two years).
+_sh = Firm(region_code="310115", years=grown(2020, 1000.0, growth=2.0, rd=3.0, main=60.0, equity=1000.5,
+                                            invention=0.0, utility=0.0),
+           attributes={**FULL_ATTRIBUTES, "own_brand": "false"})
+case("cn-sh/zjtx/2021", date(2021, 8, 1), _sh,
+     ("equity_exactly_2000", with_year(_sh, 2020, equity_financing=999.5), "special"),
+     ("rd_2_9", with_years(_sh, grown(2020, 1000.0, growth=2.0, rd=2.9, main=60.0, equity=1000.5, invention=0.0,
+                                      utility=0.0)), "rd_ratio"),
+     ("operating_2_years", replace(_sh, founded_on=date(2018, 8, 2)), "operating_years"),
+     ("tax_violation_2020", with_event(_sh, "tax_violation", date(2020, 3, 1)), "no_tax_violation_3y"))
+
+_sh_seed = Firm(region_code="310115", years=grown(2020, 3000.0, growth=20.0, rd=6.0, rd_staff=10.0, main=100.0),
+                attributes=dict(FULL_ATTRIBUTES))
+case("cn-sh/tech-little-giant-seed/2021", date(2021, 10, 1), _sh_seed,
+     ("main_revenue_10001", with_years(_sh_seed, grown(2020, 10001.0, growth=20.0, rd=6.0, rd_staff=10.0, main=100.0)),
+      "main_revenue_max"),
+     ("cagr_19_9", with_years(_sh_seed, grown(2020, 3000.0, growth=19.9, rd=6.0, rd_staff=10.0, main=100.0,
+                                             profit=0.0)), "growth_or_equity"),
+     ("rd_5_9", with_years(_sh_seed, grown(2020, 3000.0, growth=20.0, rd=5.9, rd_staff=10.0, main=100.0)),
+      "rd_ratio_3y"),
+     ("not_high_tech", with_attr(_sh_seed, high_tech_enterprise="false"), "high_tech_enterprise"),
+     ("listed_star", replace(_sh_seed, listing_board="star"), "not_listed"))
+
+_sh_lg = Firm(region_code="310115", years=grown(2020, 10000.0, growth=0.0, rd=5.0, rd_staff=20.0, main=100.0,
+                                                equity=2667.0),
+              attributes=dict(FULL_ATTRIBUTES))
+case("cn-sh/tech-little-giant/2021", date(2021, 10, 1), _sh_lg,
+     ("equity_8000_not_over", with_year(_sh_lg, 2020, equity_financing=2666.0), "growth_or_equity"),
+     ("rd_staff_19_5", with_year(_sh_lg, 2020, rd_staff=39.0), "rd_staff_ratio"),
+     ("no_rd_institution", with_attr(_sh_lg, rd_institution="none"), "rd_institution"))
+
+# --- Jiangsu ----------------------------------------------------------------------------------------------
+
+_js_pool = Firm(region_code="320102", years=grown(2020, 2000.0, growth=5.0, product=40.0, invention=1.0, utility=1.0))
+case("cn-js/qianqi-pool/2021", date(2021, 9, 20), _js_pool,
+     ("outside_jiangsu", replace(_js_pool, region_code="330102"), "registered_in_jiangsu"),
+     ("no_patents", with_year(_js_pool, 2020, invention_patents=0.0, utility_patents=0.0, design_patents=0.0,
+                              software_copyrights=0.0), "class"))
+
+_js_lg = Firm(region_code="320102", years=grown(2020, 5000.0, growth=8.0, rd=3.0, main=100.0, profit=5.0),
+              attributes=dict(FULL_ATTRIBUTES), recognitions=[("js_qianqi_pool", "cn-js", date(2021, 10, 1))])
+case("cn-js/little-giant/2021", date(2021, 10, 30), _js_lg,
+     ("main_revenue_4999", with_year(_js_lg, 2020, revenue=4999.0, main_revenue=4999.0), "size"),
+     ("cagr_7_9", with_years(_js_lg, grown(2020, 5000.0, growth=7.9, rd=3.0, main=100.0, profit=5.0)),
+      "revenue_cagr_3y"),
+     ("rd_2018_low", with_year(_js_lg, 2018, rd_expense=_js_lg.years[2018]["revenue"] * 0.0299 - 1.0),
+      "rd_ratio_mean_3y"),
+     ("not_in_pool", replace(_js_lg, recognitions=[]), "in_pool"))
+# Main-business revenue under 50 million, but net profit of 4 million or more.
+case("cn-js/little-giant/2021", date(2021, 10, 30),
+     with_years(_js_lg, grown(2020, 4000.0, growth=8.0, rd=3.0, main=100.0, profit=10.0)),
+     ("profit_399", with_year(with_years(_js_lg, grown(2020, 4000.0, growth=8.0, rd=3.0, main=100.0, profit=10.0)),
+                              2020, net_profit=399.0), "size"))
+
+_js_product = Firm(region_code="320102", years=grown(2020, 3000.0, product=60.0, invention=1.0, utility=0.0,
+                                                     software=1.0),
+                   recognitions=[("js_qianqi_pool", "cn-js", date(2021, 10, 1))])
+case("cn-js/zjtx-product/2021", date(2021, 10, 30), _js_product,
+     ("product_59_9", with_year(_js_product, 2020, main_product_revenue=3000.0 * 0.599), "product_share"),
+     ("one_patent_only", with_year(_js_product, 2020, software_copyrights=0.0), "two_patents"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
