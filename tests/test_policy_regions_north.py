@@ -331,13 +331,14 @@ case("cn-sx/zjtx-award/2021", date(2021, 5, 1), _sx_award_mid,
 
 # --- Liaoning ---------------------------------------------------------------------------------------------
 
+# The only special class met: main business grew in each of two years and is exactly 60% of revenue.
 _ln_product = Firm(region_code="210102", founded_on=date(2018, 1, 1),
-                   years=grown(2020, 1000.0, growth=0.0, main=60.0, invention=0.0, utility=0.0),
+                   years=grown(2020, 1000.0, growth=1.0, main=60.0, invention=0.0, utility=0.0),
                    attributes={**FULL_ATTRIBUTES, "quality_cert": "false"})
-_ln_product.years[2020]["main_revenue"] = 600.5  # the only special class met: grew over two years, 60% share
 case("cn-ln/zjtx-product/2021", date(2021, 6, 1), _ln_product,
      ("revenue_999", with_year(_ln_product, 2020, revenue=999.0, main_revenue=600.0), "revenue_1000"),
-     ("no_growth", with_year(_ln_product, 2020, main_revenue=600.0), "special"),
+     ("flat_2020", with_year(_ln_product, 2020, revenue=_ln_product.years[2019]["revenue"],
+                             main_revenue=_ln_product.years[2019]["main_revenue"]), "special"),
      ("main_share_59_9", with_year(_ln_product, 2020, main_revenue=599.0), "special"))
 
 _ln_zjtx = Firm(region_code="210202", years=grown(2020, 1500.0, rd=1.0, debt=70.0, rd_staff=10.0, invention=1.0,
