@@ -284,3 +284,13 @@ def test_one_polars_plan_scales_without_python_loops():
     out = evaluate(p, Bundle.of(enterprises=ent, reports=rep), AS_OF)
     assert out["uscc"].to_list() == ids
     assert set(out["verdict"].unique()) <= {"eligible", "ineligible", "insufficient_data"}
+
+
+def test_exclusion_without_a_window_counts_any_earlier_event():
+    excl = {"type": "exclusion", "id": "never_false", "label_zh": "从未虚假申报", "label_en": "never false",
+            "events": ["false_declaration"], "source": SRC}
+    p = policy(node("all", excl))
+    firm = Firm(uscc=uscc_for(1), events=[("false_declaration", date(2001, 1, 1))])
+    assert run(p, firm)[0]["verdict"] == "ineligible"  # twenty years earlier still counts
+    later = firm.but(events=[("false_declaration", date(2021, 5, 2))])
+    assert run(p, later)[0]["verdict"] == "eligible"  # not known yet on the as-of date

@@ -17,7 +17,7 @@ from rich.table import Table
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.policy.bundle import Bundle, load_bundle, read_files
-from registry.policy.engine import check_as_of, evaluate, evaluation_records
+from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluation_records
 from registry.policy.export import csv_bytes, xlsx_bytes
 from registry.policy.loader import get_policy
 from registry.policy.schema import Policy, children_of, iter_nodes
@@ -149,7 +149,7 @@ def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang
     parents = _parents(policy.criteria)
     leaves = {n.id for n in iter_nodes(policy.criteria) if not children_of(n)}
     for r in named.iter_rows(named=True):
-        results = {c["id"]: c["result"] for c in (r.get("criteria") or [])}
+        results = {c["id"]: c["result"] for c in criteria_list(r.get("criteria"))}
         failed = _decisive(results, parents, leaves, "fail")
         missing = _decisive(results, parents, leaves, "missing")
         v = r["verdict"]

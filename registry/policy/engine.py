@@ -38,8 +38,6 @@ from registry.policy.schema import (
 
 VERDICTS = ("eligible", "ineligible", "insufficient_data")
 RESULTS = ("pass", "fail", "missing", "waived")
-CRITERION_STRUCT = pl.Struct({"id": pl.String, "label": pl.String, "result": pl.String, "actual": pl.String,
-                              "expected": pl.String, "source": pl.String})
 OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉"}
 
 
@@ -125,7 +123,7 @@ def _num(x: float) -> str:
 
 
 def _json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
-    """JSON text of a value column (numbers rounded to 6 places; not-computable numbers as "n/a")."""
+    """JSON text of a value column, so that every criterion's `actual` shares one type in the list."""
     if dtype is not None and dtype.is_numeric():
         e = expr.cast(pl.Float64)
         return (pl.when(e.is_null()).then(pl.lit("null"))
@@ -313,18 +311,18 @@ def _compile(ctx: _Ctx, node: Any) -> None:
     elif isinstance(node, All):
         ctx.result[node.id] = pl.all_horizontal(kids)
         ctx.expected[node.id] = pl.lit("全部满足 / all")
-        ctx.actual[node.id] = _count_json(kids)
+        ctx.actual[node.id] = _counts_struct(kids)
     elif isinstance(node, Any_):
         ctx.result[node.id] = pl.any_horizontal(kids)
         ctx.expected[node.id] = pl.lit("任一满足 / any")
-        ctx.actual[node.id] = _count_json(kids)
+        ctx.actual[node.id] = _counts_struct(kids)
     elif isinstance(node, AtLeast):
         passes, unknown = _counts(kids)
         ctx.result[node.id] = (pl.when(passes >= node.n).then(True)
                                .when(passes + unknown < node.n).then(False)
                                .otherwise(None))
         ctx.expected[node.id] = pl.lit(f"≥ {node.n} / {len(kids)}")
-        ctx.actual[node.id] = _count_json(kids)
+        ctx.actual[node.id] = _counts_struct(kids)
     elif isinstance(node, ExactlyOne):
         passes, unknown = _counts(kids)
         ok = (passes == 1) & (unknown == 0)
@@ -350,7 +348,7 @@ def _counts(kids: list[pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
     return passes, unknown
 
 
-def _count_json(kids: list[pl.Expr]) -> pl.Expr:
+def _counts_struct(kids: list[pl.Expr]) -> pl.Expr:
     passes, unknown = _counts(kids)
     return (pl.lit('{"pass":') + passes.cast(pl.String) + pl.lit(',"missing":') + unknown.cast(pl.String)
             + pl.lit(f',"of":{len(kids)}}}'))
@@ -448,6 +446,8 @@ def evaluate_indicators(policy: Policy, indicators: pl.DataFrame, as_of: date, *
     out = [pl.col("uscc"), pl.lit(policy.id).alias("policy"), pl.lit(as_of).alias("as_of"),
            verdict.alias("verdict"), cls.cast(pl.String).alias("class"), score.cast(pl.Float64).alias("score")]
     if detail:
+        # A list of {id, label, result, actual (JSON text), expected, source}, one per node in tree order.
+        # Built as a fixed-size array first: concat_list of structs is an order of magnitude slower.
         structs = []
         for node in iter_nodes(policy.criteria):
             if node is policy.criteria:
@@ -458,10 +458,11 @@ def evaluate_indicators(policy: Policy, indicators: pl.DataFrame, as_of: date, *
                       .otherwise(pl.lit("missing")))
             structs.append(pl.struct(
                 pl.lit(node.id).alias("id"), pl.lit(ctx.label(node)).alias("label"), result.alias("result"),
-                ctx.actual[node.id].alias("actual"), ctx.expected[node.id].alias("expected"),
+                ctx.actual[node.id].cast(pl.String).alias("actual"), ctx.expected[node.id].alias("expected"),
                 pl.lit(node.source.cite() if node.source else None, pl.String).alias("source"),
             ))
-        out.append(pl.concat_list(structs).alias("criteria"))
+        out.append(pl.concat_arr(structs).arr.to_list().alias("criteria") if structs
+                   else pl.lit([], pl.List(pl.Null)).alias("criteria"))
     return lf.select(out).collect()
 
 
@@ -471,6 +472,13 @@ def evaluate(policy: Policy, bundle: Bundle, as_of: date, *, batch: str | None =
     check_as_of(policy, as_of)
     indicators = derive_indicators(bundle, required_refs(policy), as_of)
     return evaluate_indicators(policy, indicators, as_of, batch=batch, lang=lang, detail=detail)
+
+
+def criteria_list(value: list | None) -> list[dict]:
+    """The `criteria` cell of one row as the contract's list, `actual` decoded from its JSON text."""
+    return [{"id": c["id"], "label": c["label"], "result": c["result"],
+             "actual": json.loads(c["actual"]) if c["actual"] is not None else None,
+             "expected": c["expected"], "source": c["source"]} for c in (value or [])]
 
 
 def evaluation_records(df: pl.DataFrame) -> list[dict]:
@@ -485,11 +493,6 @@ def evaluation_records(df: pl.DataFrame) -> list[dict]:
             "verdict": row["verdict"],
             "class": row["class"],
             "score": row["score"],
-            "criteria": [
-                {"id": c["id"], "label": c["label"], "result": c["result"],
-                 "actual": json.loads(c["actual"]) if c["actual"] is not None else None,
-                 "expected": c["expected"], "source": c["source"]}
-                for c in (row.get("criteria") or [])
-            ],
+            "criteria": criteria_list(row.get("criteria")),
         })
     return records

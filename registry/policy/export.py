@@ -27,11 +27,11 @@ def results_wide(df: pl.DataFrame, policy: Policy, names: pl.DataFrame | None = 
     """uscc, [name], policy, as_of, verdict, class, score, then one result column per criterion id."""
     ids = criterion_ids(policy)
     base = df.select("uscc", "policy", "as_of", "verdict", "class", "score")
-    if "criteria" in df.columns and ids and len(df):
-        long = (df.select("uscc", "criteria").explode("criteria").unnest("criteria")
-                .select("uscc", "id", "result"))
-        wide = long.pivot(on="id", index="uscc", values="result")
-        base = base.join(wide.select("uscc", *[c for c in ids if c in wide.columns]), on="uscc", how="left")
+    if "criteria" in df.columns and ids:
+        # The criteria list is in tree order, the same order as criterion_ids.
+        crit = pl.col("criteria")
+        base = base.with_columns(df.select(crit.list.get(k, null_on_oob=True).struct.field("result").alias(i)
+                                           for k, i in enumerate(ids)))
     if names is not None:
         base = base.join(names.select("uscc", "name").unique("uscc"), on="uscc", how="left").select(
             "uscc", "name", *[c for c in base.columns if c != "uscc"])

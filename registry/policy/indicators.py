@@ -56,7 +56,7 @@ FIRM = {
     "sme_size_class": "large | medium | small | micro under 工信部联企业〔2011〕300号, from 上年 figures",
     "industry_code": "GB/T 4754-2017 code of the firm",
     "in_jurisdiction": "region_code lies in params.jurisdiction (bool)",
-    "events_within": "number of params.events with occurred_on in (as_of - params.years, as_of]",
+    "events_within": "number of params.events with occurred_on in (as_of - params.years, as_of]; years 0 = ever",
     "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of (bool)",
     "in_group": "has an in-force attribute params.attribute with a value in params.values (bool)",
     "attribute": "in-force value of attribute params.name read as params.type (bool | number | text)",
@@ -404,10 +404,11 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
             out = out.join(ent.select("uscc", "listing_board").join(listed, on="uscc", how="left")
                            .select("uscc", col.alias(key)), on="uscc", how="left")
         elif r.indicator == "events_within":
-            start = _years_before(as_of, float(p["years"]))
+            # years = 0 (no within_years in the policy): any event up to as_of counts.
+            after = (pl.col("occurred_on") > _years_before(as_of, float(p["years"]))) if p.get("years") else pl.lit(True)
             counts = (bundle.events.lazy()
                       .filter(pl.col("event").is_in(list(p["events"]))
-                              & (pl.col("occurred_on") > start) & (pl.col("occurred_on") <= as_of))
+                              & after & (pl.col("occurred_on") <= as_of))
                       .group_by("uscc").agg(pl.len().cast(pl.Float64).alias(key)).collect())
             out = out.join(counts, on="uscc", how="left").with_columns(pl.col(key).fill_null(0.0))
         elif r.indicator == "holds_tier":
