@@ -1,0 +1,343 @@
+"""数据接入 Data intake, the operations view of incoming data: which reports arrived (on time, late) and which are
+missing against each jurisdiction's reporting duties, by period × region; recent ingestion runs and their rejected
+rows; files uploaded from the dashboard; the scheduler's jobs.
+
+Reporting duties are the recognising jurisdiction's (policy lifecycle `reporting` rules, picked by
+`registry.policy.lifecycle_for`), over the same periods and recognitions as the `missing_report` flags and the 催报
+lists (registry.lifecycle): recognitions in force on the as-of date, periods from 1 January of last year whose due
+date has passed, and only periods while the recognition held. A firm owing the same report under two recognitions
+is counted once for it (the earlier due date applies).
+
+When a report arrived is the finish time of the ingestion run that first brought it (an earlier run kept in
+report_revision counts: a correction sent after the due date does not make a report that came on time late).
+A report loaded without a run (demo data, direct inserts) has no known arrival and counts as reported.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from registry.access import Principal, scope_clause
+from registry.db import get_engine
+from registry.ingest import FileResult, ingest_files
+from registry.ingest.service import ProgressCallback
+from registry.lifecycle import (
+    LifecycleResolver,
+    _obligation_calendar,  # the reporting calendar the flags and 催报 lists use; one definition of "owed"
+    current_recognitions,
+    with_rules,
+)
+from registry.models import (
+    Enterprise,
+    IngestionRun,
+    JobRequest,
+    JobRun,
+    Recognition,
+    RejectedRow,
+    Report,
+    ReportRevision,
+)
+from registry.policy import lifecycle_for
+from registry.reference import regions
+from registry.settings import Settings, get_settings
+
+E, R, P = Enterprise.__table__, Recognition.__table__, Report.__table__
+RV, IR, RJ = ReportRevision.__table__, IngestionRun.__table__, RejectedRow.__table__
+JR, JQ = JobRun.__table__, JobRequest.__table__
+
+STATUSES = ("reported", "late", "missing")
+FREQUENCIES = ("monthly", "quarterly", "half_yearly", "annual")
+LEVELS = ("province", "prefecture")
+
+EXPECTED_SCHEMA = {
+    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tiers": pl.String, "frequency": pl.String,
+    "period": pl.String, "period_end": pl.Date, "report_due_on": pl.Date, "status": pl.String,
+    "received_on": pl.Date, "days_late": pl.Int64, "what": pl.String, "obligation_source": pl.String,
+}
+COMPLETENESS_SCHEMA = {
+    "region_code": pl.String, "region_name": pl.String, "frequency": pl.String, "period": pl.String,
+    "report_due_on": pl.Date, "expected": pl.Int64, "reported": pl.Int64, "late": pl.Int64, "missing": pl.Int64,
+    "reported_pct": pl.Float64,
+}
+
+
+def _engine(engine: Engine | None) -> Engine:
+    return engine if engine is not None else get_engine()
+
+
+def _read(engine: Engine, stmt: sa.Select, schema: dict) -> pl.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _local_date(moment: pl.Expr, timezone: str) -> pl.Expr:
+    """A stored UTC timestamp (naive on SQLite, aware on PostgreSQL) as the officials' calendar day."""
+    return moment.dt.replace_time_zone("UTC", non_existent="null").dt.convert_time_zone(timezone).dt.date()
+
+
+# ---------------------------------------------------------------- what is owed, and what arrived
+
+
+def _recognitions(engine: Engine, principal: Principal, as_of: date) -> pl.DataFrame:
+    stmt = (
+        sa.select(E.c.uscc, E.c.name, E.c.region_code, R.c.id, R.c.tier, R.c.jurisdiction, R.c.batch,
+                  R.c.recognized_on, R.c.valid_until, R.c.status, R.c.ended_on)
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(R.c.recognized_on <= as_of, R.c.status != "withdrawn")
+    )
+    clause = scope_clause(principal, E.c.region_code)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return _read(engine, stmt, {
+        "uscc": pl.String, "name": pl.String, "region_code": pl.String, "id": pl.Int64, "tier": pl.String,
+        "jurisdiction": pl.String, "batch": pl.String, "recognized_on": pl.Date, "valid_until": pl.Date,
+        "status": pl.String, "ended_on": pl.Date,
+    })
+
+
+def _arrivals(engine: Engine, principal: Principal, first_year: int, timezone: str) -> pl.DataFrame:
+    """uscc, period, received_on (null when no run recorded it), one row per report period present."""
+    stmt = (
+        sa.select(E.c.uscc, P.c.id, P.c.period, P.c.ingestion_run_id)
+        .select_from(P.join(E, E.c.id == P.c.enterprise_id))
+        .where(P.c.year >= first_year)
+    )
+    clause = scope_clause(principal, E.c.region_code)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    reports = _read(engine, stmt, {"uscc": pl.String, "report_id": pl.Int64, "period": pl.String,
+                                   "run_id": pl.Int64})
+    # Earlier versions of a corrected report keep the run that brought them in their values (JSON).
+    with engine.connect() as conn:
+        revisions = conn.execute(
+            sa.select(RV.c.report_id, RV.c["values"]).select_from(RV.join(P, P.c.id == RV.c.report_id))
+            .where(P.c.year >= first_year)).all()
+    revised = pl.DataFrame({
+        "report_id": pl.Series([r[0] for r in revisions], dtype=pl.Int64),
+        "run_id": pl.Series([(r[1] or {}).get("ingestion_run_id") for r in revisions], dtype=pl.Int64),
+    })
+    runs = _read(engine, sa.select(IR.c.id, IR.c.finished_at),
+                 {"run_id": pl.Int64, "finished_at": pl.Datetime("us")})
+    arrived = (
+        pl.concat([reports.select("report_id", "run_id"), revised])
+        .join(runs, on="run_id", how="left")
+        .group_by("report_id").agg(pl.col("finished_at").min())
+    )
+    return (
+        reports.select("uscc", "report_id", "period").join(arrived, on="report_id", how="left")
+        .with_columns(received_on=_local_date(pl.col("finished_at"), timezone))
+        .group_by("uscc", "period").agg(pl.col("received_on").min())
+    )
+
+
+def expected_reports(principal: Principal, as_of: date, *, engine: Engine | None = None,
+                     resolver: LifecycleResolver = lifecycle_for, timezone: str | None = None) -> pl.DataFrame:
+    """Every report owed and due before `as_of` by the firms in scope, with its status.
+
+    One row per firm × frequency × period: uscc, name, region_code, tiers (the tiers that owe it, "," joined),
+    frequency, period, period_end, report_due_on, status (reported | late | missing), received_on, days_late,
+    what, obligation_source.
+    """
+    eng = _engine(engine)
+    timezone = timezone or get_settings().scheduler.timezone
+    recognitions = _recognitions(eng, principal, as_of)
+    if recognitions.is_empty():
+        return pl.DataFrame(schema=EXPECTED_SCHEMA)
+    live, lifecycles = with_rules(current_recognitions(recognitions, as_of), resolver)
+    in_force = live.filter(pl.col("valid_until") >= as_of)
+    owed = (
+        in_force.join(_obligation_calendar(lifecycles, as_of), on="lc", how="inner")
+        .filter(pl.col("period_end") >= pl.col("recognized_on"), pl.col("period_start") <= pl.col("valid_until"))
+        .group_by("uscc", "frequency", "period")
+        .agg(pl.col("name", "region_code", "period_end", "accepted").first(),
+             pl.col("tier").unique().sort().str.join(",").alias("tiers"),
+             pl.col("report_due_on").min(),
+             pl.col("what").sort_by("report_due_on").first(),
+             pl.col("obligation_source").sort_by("report_due_on").first())
+    )
+    if owed.is_empty():
+        return pl.DataFrame(schema=EXPECTED_SCHEMA)
+    arrivals = _arrivals(eng, principal, as_of.year - 1, timezone).with_columns(present=pl.lit(True))
+    matched = (
+        owed.with_row_index("_row").explode("accepted")
+        .join(arrivals, left_on=["uscc", "accepted"], right_on=["uscc", "period"], how="left")
+        .group_by("_row")
+        .agg(pl.all().exclude("accepted", "present", "received_on").first(),
+             present=pl.col("present").any(), received_on=pl.col("received_on").min())
+    )
+    late = pl.col("received_on") > pl.col("report_due_on")
+    return (
+        matched.with_columns(
+            status=pl.when(~pl.col("present").fill_null(False)).then(pl.lit("missing"))
+            .when(late.fill_null(False)).then(pl.lit("late")).otherwise(pl.lit("reported")),
+            days_late=pl.when(late).then((pl.col("received_on") - pl.col("report_due_on")).dt.total_days()),
+        )
+        .select(list(EXPECTED_SCHEMA)).cast(EXPECTED_SCHEMA)
+        .sort("region_code", "uscc", "frequency", "period_end")
+    )
+
+
+# ---------------------------------------------------------------- period × region
+
+
+def region_of(region_code: pl.Expr, level: str) -> pl.Expr:
+    """The unit a report is chased by: the province, or the prefecture-level unit (a county directly under its
+    province, such as Hainan's 省直辖县, stands for itself)."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    province = region_code.str.slice(0, 2) + "0000"
+    if level == "province":
+        return province
+    codes = regions()["code"].implode()
+    prefecture = region_code.str.slice(0, 4) + "00"
+    return (pl.when(region_code.is_in(codes) & ~region_code.str.ends_with("00")).then(region_code)
+            .when(prefecture.is_in(codes)).then(prefecture).otherwise(province))
+
+
+def completeness(expected: pl.DataFrame, level: str = "province") -> pl.DataFrame:
+    """Counts per region × frequency × period of an `expected_reports` frame: expected, reported (on time),
+    late, missing, and reported_pct = (reported + late) / expected in percent."""
+    names = regions().select(region_code="code", region_name="name")
+    counts = (
+        expected.with_columns(region_code=region_of(pl.col("region_code"), level))
+        .group_by("region_code", "frequency", "period")
+        .agg(report_due_on=pl.col("report_due_on").min(), expected=pl.len(),
+             **{s: (pl.col("status") == s).sum() for s in STATUSES})
+    )
+    return (
+        counts.join(names, on="region_code", how="left")
+        .with_columns(region_name=pl.col("region_name").fill_null(pl.col("region_code")),
+                      reported_pct=((pl.col("reported") + pl.col("late")) / pl.col("expected") * 100).round(1))
+        .select(list(COMPLETENESS_SCHEMA)).cast(COMPLETENESS_SCHEMA)
+        .sort("frequency", "region_code", "report_due_on")
+    )
+
+
+def firms_in_cell(expected: pl.DataFrame, level: str, region_code: str | None = None, period: str | None = None,
+                  frequency: str | None = None, status: str | None = None) -> pl.DataFrame:
+    """The firms behind one heatmap cell (any argument left None does not filter)."""
+    out = expected
+    if region_code:
+        out = out.filter(region_of(pl.col("region_code"), level) == region_code)
+    if period:
+        out = out.filter(pl.col("period") == period)
+    if frequency:
+        out = out.filter(pl.col("frequency") == frequency)
+    if status:
+        out = out.filter(pl.col("status") == status)
+    return out
+
+
+# ---------------------------------------------------------------- ingestion runs and rejected rows
+
+RUN_SCHEMA = {
+    "run_id": pl.Int64, "file_name": pl.String, "kind": pl.String, "status": pl.String, "source": pl.String,
+    "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64, "started_at": pl.Datetime("us"),
+    "finished_at": pl.Datetime("us"), "error": pl.String,
+}
+
+
+def recent_runs(limit: int = 50, *, engine: Engine | None = None) -> pl.DataFrame:
+    """The latest ingestion runs, newest first (RUN_SCHEMA; times in UTC)."""
+    stmt = (sa.select(IR.c.id, IR.c.file_name, IR.c.kind, IR.c.status, IR.c.source, IR.c.rows_read,
+                      IR.c.rows_loaded, IR.c.rows_rejected, IR.c.started_at, IR.c.finished_at, IR.c.error)
+            .order_by(IR.c.id.desc()).limit(limit))
+    frame = _read(_engine(engine), stmt, RUN_SCHEMA)
+    # Only the file's own name: the folder is the uploader's temporary one or the server's inbox.
+    return frame.with_columns(pl.col("file_name").str.replace(r"^.*[\\/]", ""))
+
+
+def rejected_rows(run_ids: Sequence[int], *, engine: Engine | None = None) -> pl.DataFrame:
+    """The rejected rows of runs, ready to send back to a firm: run_id, file_name, row, column, reason, then the
+    row's cells as the file had them (one column per header; whole-file and column notes have none)."""
+    stmt = (sa.select(RJ.c.run_id, IR.c.file_name, RJ.c.row, RJ.c.column, RJ.c.reason, RJ.c.raw)
+            .select_from(RJ.join(IR, IR.c.id == RJ.c.run_id))
+            .where(RJ.c.run_id.in_(list(run_ids))).order_by(RJ.c.run_id, RJ.c.row, RJ.c.id))
+    with _engine(engine).connect() as conn:
+        rows = conn.execute(stmt).all()
+    base = pl.DataFrame([r[:5] for r in rows], orient="row", schema={
+        "run_id": pl.Int64, "file_name": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String})
+    base = base.with_columns(pl.col("file_name").str.replace(r"^.*[\\/]", ""))
+    raws = [r[5] if isinstance(r[5], dict) else {} for r in rows]
+    headers = list(dict.fromkeys(k for raw in raws for k in raw))
+    if not headers:
+        return base
+    cells = pl.DataFrame({h: [None if raw.get(h) is None else str(raw.get(h)) for raw in raws] for h in headers},
+                         schema=dict.fromkeys(headers, pl.String))
+    # A header that clashes with ours keeps the file's name with a mark.
+    return pl.concat([base, cells.rename({h: f"{h} (原值)" for h in headers if h in base.columns})],
+                     how="horizontal")
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+def ingest_uploads(engine: Engine, uploads: Sequence[Upload], kind: str | None = None,
+                   progress: ProgressCallback | None = None) -> list[FileResult]:
+    """Load files uploaded in the dashboard exactly as `zjtx ingest` does (registry.ingest.ingest_files,
+    source `upload`): the same validation, runs, archive and quarantine. The files keep their own names."""
+    with tempfile.TemporaryDirectory(prefix="zjtx-upload-") as folder:
+        paths = []
+        for index, upload in enumerate(uploads):
+            # One sub-folder per file: two uploads with the same name stay two files.
+            target = Path(folder) / str(index) / Path(upload.name).name
+            target.parent.mkdir()
+            target.write_bytes(upload.data)
+            paths.append(target)
+        return ingest_files(engine, paths, kind=kind, source="upload", progress=progress)
+
+
+# ---------------------------------------------------------------- scheduled jobs
+
+JOB_SCHEMA = {
+    "job": pl.String, "label": pl.String, "cron": pl.String, "last_started": pl.Datetime("us"),
+    "last_finished": pl.Datetime("us"), "last_status": pl.String, "last_error": pl.String,
+    "next_run": pl.Datetime("us", "UTC"), "pending_requests": pl.Int64,
+}
+
+
+def jobs_overview(settings: Settings | None = None, now: datetime | None = None, *,
+                  engine: Engine | None = None) -> pl.DataFrame:
+    """One row per scheduled job: its cron, the last run (start, end, status, error), the next scheduled run
+    (null when disabled) and the number of "run now" requests not yet picked up."""
+    from jobs.definitions import JOBS
+    from jobs.scheduler import parse_cron
+
+    settings = settings or get_settings()
+    now = now or datetime.now(ZoneInfo("UTC"))
+    eng = _engine(engine)
+    latest = sa.select(JR.c.job, sa.func.max(JR.c.id).label("id")).group_by(JR.c.job).subquery()
+    with eng.connect() as conn:
+        last = {r.job: r for r in conn.execute(
+            sa.select(JR.c.job, JR.c.started_at, JR.c.finished_at, JR.c.status, JR.c.error)
+            .join(latest, latest.c.id == JR.c.id))}
+        pending = dict(conn.execute(sa.select(JQ.c.job, sa.func.count()).where(JQ.c.picked_at.is_(None))
+                                    .group_by(JQ.c.job)).all())
+    rows = []
+    for spec in JOBS.values():
+        cron = getattr(settings.scheduler, spec.cron_setting, "") or ""
+        next_run = None
+        if cron.strip():
+            next_run = parse_cron(cron, settings.scheduler.timezone, spec.cron_setting).get_next_fire_time(None, now)
+        run = last.get(spec.name)
+        rows.append({
+            "job": spec.name, "label": spec.label_zh, "cron": cron,
+            "last_started": run.started_at if run else None, "last_finished": run.finished_at if run else None,
+            "last_status": run.status if run else None, "last_error": run.error if run else None,
+            "next_run": next_run.astimezone(ZoneInfo("UTC")) if next_run else None,
+            "pending_requests": pending.get(spec.name, 0),
+        })
+    return pl.DataFrame(rows, schema=JOB_SCHEMA)
