@@ -438,6 +438,61 @@ case("cn-js/zjtx-product/2021", date(2021, 10, 30), _js_product,
      ("product_59_9", with_year(_js_product, 2020, main_product_revenue=3000.0 * 0.599), "product_share"),
      ("one_patent_only", with_year(_js_product, 2020, software_copyrights=0.0), "two_patents"))
 
+# --- Zhejiang ---------------------------------------------------------------------------------------------
+
+_zj = Firm(region_code="330106", years=grown(2020, 3000.0, growth=5.0, rd=3.0, main=70.0, invention=1.0, profit=0.0),
+           attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
+case("cn-zj/zjtx/2021", date(2021, 11, 1), _zj,
+     ("growth_4_9", with_years(_zj, grown(2020, 3000.0, growth=4.9, rd=3.0, main=70.0, invention=1.0, profit=0.0)),
+      "growth"),
+     ("rd_2019_2_9", with_year(_zj, 2019, rd_expense=_zj.years[2019]["revenue"] * 0.029), "rd_ratio_each"),
+     ("no_standard", with_attr(_zj, standards_led="0", standards_participated="0"), "standards"),
+     ("little_giant", replace(_zj, recognitions=[("little_giant", "cn", date(2020, 12, 1))]), "not_higher_tier"),
+     ("accident_2019", with_event(_zj, "major_accident", date(2019, 6, 1)), "no_major_accident_3y"))
+
+# 隐形冠军: ten years old, revenue growing each year, net profit growth exactly 10%.
+_zj_hc = Firm(region_code="330106", founded_on=date(2006, 1, 1),
+              years=grown(2020, 20000.0, growth=10.0, rd=4.0, main=70.0, debt=70.0, invention=3.0, profit=8.0),
+              attributes={**FULL_ATTRIBUTES, "niche_since_year": "2011", "rd_institution": "provincial"})
+case("cn-zj/hidden-champion/2021", date(2021, 11, 1), _zj_hc,
+     ("revenue_over_2_billion", with_years(_zj_hc, grown(2020, 200001.0, growth=10.0, rd=4.0, main=70.0, debt=70.0,
+                                                         invention=3.0, profit=8.0)), "revenue_max"),
+     ("niche_9_years", with_attr(_zj_hc, niche_since_year="2012"), "years_in_niche"),
+     ("profit_growth_9_9", with_years(_zj_hc, {y: {**m, "net_profit": 1600.0 / 1.099 ** (2020 - y)} for y, m in
+                                               _zj_hc.years.items()}), "net_profit_growth"),
+     ("revenue_flat_2019", with_year(_zj_hc, 2019, revenue=_zj_hc.years[2018]["revenue"]), "revenue_growing"),
+     ("single_champion", replace(_zj_hc, recognitions=[("single_champion", "cn", date(2019, 1, 1))]),
+      "not_single_champion"))
+
+# --- Anhui, Fujian, Jiangxi -------------------------------------------------------------------------------
+
+_ah = Firm(region_code="340104", founded_on=date(2019, 11, 1), years=grown(2020, 3000.0, rd=2.0, product=60.0, rank=5.0))
+case("cn-ah/zjtx/2021", date(2021, 11, 20), _ah,
+     ("rank_6", with_year(_ah, 2020, province_rank=6.0), "province_rank"),
+     ("product_59_9", with_year(_ah, 2020, main_product_revenue=3000.0 * 0.599), "main_product_share"),
+     ("rd_1_9", with_year(_ah, 2020, rd_expense=3000.0 * 0.019), "rd_ratio"),
+     ("operating_1_year", replace(_ah, founded_on=date(2019, 11, 21)), "operating_years"),
+     ("dishonesty_2015", with_event(_ah, "serious_dishonesty", date(2015, 1, 1)), "no_serious_dishonesty"))
+
+# Fujian: no growth at all passes in 2021 (growth waived), but the firm must stay profitable.
+_fj = Firm(region_code="350102", years=grown(2020, 5000.0, growth=0.0, rd=3.1, rd_staff=10.0, product=60.0, rank=3.0,
+                                             invention=1.0),
+           attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
+case("cn-fj/zjtx/2021", date(2021, 6, 1), _fj,
+     ("loss_2019", with_year(_fj, 2019, net_profit=-1.0), "profitable"),
+     ("rd_exactly_3", with_years(_fj, grown(2020, 5000.0, growth=0.0, rd=3.0, rd_staff=10.0, product=60.0, rank=3.0,
+                                            invention=1.0)), "rd_ratio"),
+     ("rank_4", with_year(_fj, 2020, province_rank=4.0), "province_rank"),
+     ("revenue_4999", with_year(_fj, 2020, revenue=4999.0, main_product_revenue=3000.0), "revenue_5000"))
+
+_jx = Firm(region_code="360102", years=grown(2020, 500.0, rd=3.0, rd_staff=10.0, product=50.0, debt=70.0, invention=1.0),
+           attributes=dict(FULL_ATTRIBUTES), recognitions=[("zjtx_sme", "cn-jx", date(2019, 10, 1))])
+case("cn-jx/specialised-little-giant/2020", date(2021, 10, 15), _jx,
+     ("not_jx_zjtx", replace(_jx, recognitions=[("zjtx_sme", "cn-jx", date(2018, 9, 1))]), "holds_jx_zjtx"),
+     ("revenue_499", with_year(_jx, 2020, revenue=499.0, main_product_revenue=250.0), "revenue_500"),
+     ("debt_70_1", debt_at(_jx, 2020, 70.1), "debt_ratio"),
+     ("no_brand", with_attr(_jx, own_brand="false"), "own_brand"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
@@ -459,7 +514,6 @@ def test_beijing_second_little_giant_call_drops_the_single_champion_clause() -> 
     assert result_of("cn-bj/little-giant/2021-b2", date(2021, 11, 25), champion)[0] == "eligible"
 
 
-@pytest.mark.xfail(strict=True, reason="engine: an exclusion without within_years counts no events (years=0)")
 def test_beijing_sme_excludes_an_accident_at_any_time() -> None:
     old_accident = with_event(_bj_zjtx, "major_accident", date(2012, 5, 1))
     verdict, results, _, _ = result_of("cn-bj/zjtx/2021", date(2021, 6, 1), old_accident)
@@ -478,6 +532,28 @@ def test_liaoning_titles_lapse_unless_re_applied_and_firms_report_monthly() -> N
         assert (lc.validity_years, lc.lapse_without_review) == (3, True), tier
         assert [(r.frequency, r.due_day) for r in lc.reporting] == [("monthly", 10)], tier
         assert {r.ban_years for r in lc.exit_rules if r.kind == "event"} == {3}, tier
+
+
+def test_fujian_growth_test_is_waived_in_2021_only() -> None:
+    shrinking = with_years(_fj, grown(2020, 5000.0, growth=-5.0, rd=3.1, rd_staff=10.0, product=60.0, rank=3.0,
+                                      invention=1.0))
+    verdict, results, _, _ = result_of("cn-fj/zjtx/2021", date(2021, 6, 1), shrinking)
+    assert (verdict, results["growth"]) == ("eligible", "waived")
+    verdict, results, _, _ = result_of("cn-fj/zjtx/2021", date(2022, 6, 1),
+                                       with_years(_fj, grown(2021, 5000.0, growth=-5.0, rd=3.1, rd_staff=10.0,
+                                                             product=60.0, rank=3.0, invention=1.0)))
+    assert (verdict, results["growth"]) == ("ineligible", "fail")
+
+
+def test_zhejiang_hidden_champion_scores_the_computable_objective_items() -> None:
+    # R&D 4% each year → 2 + 4 = 6; provincial R&D centre → 10; founded 2006 → 1 + 0.2 × 15 = 4 (bonus).
+    verdict, _, _, score = result_of("cn-zj/hidden-champion/2021", date(2021, 11, 1), _zj_hc)
+    assert verdict == "eligible"
+    assert score == pytest.approx(6.0 + 10.0 + 4.0)
+    # A municipal-or-own R&D centre earns none of the 10 institution points; 9% R&D is capped at 10 points.
+    strong_rd = with_attr(with_years(_zj_hc, grown(2020, 20000.0, growth=10.0, rd=9.0, main=70.0, debt=70.0,
+                                                   invention=3.0, profit=8.0)), rd_institution="self")
+    assert result_of("cn-zj/hidden-champion/2021", date(2021, 11, 1), strong_rd)[3] == pytest.approx(10.0 + 4.0)
 
 
 def test_tianjin_seed_pool_is_reviewed_yearly_with_a_two_year_ban() -> None:
