@@ -98,6 +98,11 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
     stocks = [m for m in metrics if m not in FLOW_METRICS]
     r = reports.lazy().filter(pl.col("year").is_in(list(years))).select(
         "uscc", "year", "period", "period_type", pl.col("basis").fill_null("period"), *metrics)
+    # Fast path, the common case of a registry fed by annual reports: one row per firm and year.
+    only_annual = r.select((pl.col("period_type") == "annual").all().alias("a"),
+                           pl.struct("uscc", "year").is_unique().all().alias("u")).collect()
+    if only_annual["a"][0] is not False and only_annual["u"][0] is not False:
+        return r.select("uscc", "year", *metrics).collect()
     annual = r.filter(pl.col("period_type") == "annual").with_columns(priority=pl.lit(0, pl.Int8))
     ytd_end = r.filter(
         (pl.col("basis") == "ytd")
@@ -226,9 +231,8 @@ def attributes_in_force(attributes: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return (attributes.lazy()
             .filter((pl.col("effective_on") <= as_of)
                     & (pl.col("expires_on").is_null() | (pl.col("expires_on") >= as_of)))
-            .sort("effective_on")
-            .group_by("uscc", "attribute", maintain_order=True)
-            .agg(pl.col("value").last())
+            .group_by("uscc", "attribute")
+            .agg(pl.col("value").sort_by("effective_on").last())
             .collect())
 
 
@@ -356,10 +360,9 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
                       "standards_count": {"standards_led", "standards_participated"},
                       "attribute": {r.params.get("name")}}.get(r.indicator, {r.indicator})
         in_force = attributes_in_force(bundle.attributes.filter(pl.col("attribute").is_in(list(names))), as_of)
-        wide = firms
-        for n in sorted(names):
-            wide = wide.join(in_force.filter(pl.col("attribute") == n).select(
-                "uscc", pl.col("value").alias(f"attr:{n}")), on="uscc", how="left")
+        # One pivot (a column per attribute) instead of a join per attribute.
+        pivoted = in_force.pivot(on="attribute", index="uscc", values="value", on_columns=sorted(names))
+        wide = firms.join(pivoted.rename({n: f"attr:{n}" for n in names}), on="uscc", how="left")
         exprs = {}
         for r in attr_refs:
             if r.indicator == "years_in_niche":
