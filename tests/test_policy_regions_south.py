@@ -324,6 +324,18 @@ case("cn-yn/growth/2021", date(2021, 9, 20), with_years(_yn, grown(2020, 500.0))
      ("outside_yunnan", Firm(**{**_yn.__dict__, "region_code": "520100", "years": grown(2020, 500.0)}),
       "registered_in_yunnan"))
 
+# Tibet 自治区专精特新 (藏经信发〔2020〕58号): two common conditions + any one special condition.
+_xz = Firm(region_code="540100", years=grown(2020, 1000 / 0.9, growth=10.0, debt=50.0, rd=1.0, product=50.0,
+                                             employees=25.0, rd_staff=20.0),
+           attributes={"rd_institution": "self", "niche_since_year": "2015", "quality_cert": "true",
+                       "own_brand": "true"})
+case("cn-xz/zjtx/2020", date(2021, 5, 20), _xz,
+     ("debt_50_1", with_year(_xz, 2020, total_liabilities=_xz.years[2020]["total_assets"] * 0.501), "debt_ratio_50"),
+     ("rd_staff_4", with_year(_xz, 2020, rd_staff=4.0), "rd_staff_5"),
+     ("growth_9_9", with_years(_xz, grown(2020, 1000 / 0.9, growth=9.9, debt=50.0, rd=1.0, product=50.0,
+                                          employees=25.0, rd_staff=20.0)), "growth_10"),
+     ("no_special", with_attr(_xz, quality_cert="false"), "special"))
+
 
 def test_yunnan_factor_score_counts_met_factors_without_deciding_the_verdict() -> None:
     # Ten evaluable factors; the base firm meets all of them. Missing three (debt, brand, foreign cert) lowers
