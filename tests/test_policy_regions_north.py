@@ -493,6 +493,31 @@ case("cn-jx/specialised-little-giant/2020", date(2021, 10, 15), _jx,
      ("debt_70_1", debt_at(_jx, 2020, 70.1), "debt_ratio"),
      ("no_brand", with_attr(_jx, own_brand="false"), "own_brand"))
 
+# --- Regional versions of the 重点“小巨人” conditions ---------------------------------------------------
+
+_klg = Firm(region_code="120104", years=grown(2020, 8000.0, growth=-2.0, rd=4.0, main=70.0),
+            attributes=dict(FULL_ATTRIBUTES), recognitions=[("little_giant", "cn", date(2020, 12, 1))])
+# Tianjin: growth waived in both 2021 batches (this firm shrinks), R&D 4% in each year.
+case("cn-tj/key-little-giant/2021", date(2021, 3, 5), _klg,
+     ("rd_2019_3_9", with_year(_klg, 2019, rd_expense=_klg.years[2019]["revenue"] * 0.039), "rd_ratio"),
+     ("listed_main", replace(_klg, listing_board="main"), "not_listed"),
+     ("main_share_69_9", with_year(_klg, 2020, main_revenue=8000.0 * 0.699), "main_business_share"))
+# Jiangsu: R&D is the mean of the two yearly ratios (3.9% and 4.1% pass), and growth is required.
+_js_klg = with_year(with_year(replace(_klg, region_code="320102",
+                                      years=grown(2020, 8000.0, growth=3.0, rd=4.0, main=70.0)),
+                              2019, rd_expense=8000.0 / 1.03 * 0.039), 2020, rd_expense=8000.0 * 0.041)
+case("cn-js/key-little-giant/2021", date(2021, 3, 8), _js_klg,
+     ("rd_mean_3_95", with_year(_js_klg, 2020, rd_expense=8000.0 * 0.040), "rd_ratio"),
+     ("shrinking_no_listing_plan", with_years(_js_klg, {y: {**m, "rd_expense": m["revenue"] * 0.05} for y, m in
+                                                          grown(2020, 8000.0, growth=-1.0, main=70.0).items()}),
+      "growth_or_listing"))
+# Zhejiang second batch: growth required, R&D 4% each year, no major accident in three years.
+_zj_klg = replace(_klg, region_code="330106", years=grown(2020, 8000.0, growth=3.0, rd=4.0, main=70.0))
+case("cn-zj/key-little-giant/2021-b2", date(2021, 7, 25), _zj_klg,
+     ("accident_2019", with_event(_zj_klg, "major_accident", date(2019, 8, 1)), "no_major_accident_3y"),
+     ("shrinking_reform_only", with_attr(with_years(_zj_klg, grown(2020, 8000.0, growth=-1.0, rd=4.0, main=70.0)),
+                                         listing_plan="reform"), "growth_or_listing"))
+
 
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
