@@ -336,6 +336,23 @@ case("cn-xz/zjtx/2020", date(2021, 5, 20), _xz,
                                           employees=25.0, rd_staff=20.0)), "growth_10"),
      ("no_special", with_attr(_xz, quality_cert="false"), "special"))
 
+# Qinghai: revised measures from 2021-09-01 (basics + one special) and the 4th-batch call under the 2018 rules.
+_qh = Firm(region_code="630100", years=grown(2020, 1000.0, growth=1.0, debt=70.0, rd=3.0, product=70.0,
+                                             invention=0.0, utility=0.0, software=0.0),
+           attributes={"quality_cert": "true", "info_system": "false", "rd_institution": "none"})
+case("cn-qh/zjtx/2021", date(2021, 10, 1), _qh,
+     ("revenue_999", with_year(_qh, 2020, revenue=999.0), "revenue_1000"),
+     ("shrank_last_year", with_years(_qh, grown(2020, 1000.0, growth=-1.0, debt=70.0, rd=3.0, product=70.0,
+                                                invention=0.0, utility=0.0, software=0.0)), "growth"),
+     ("no_quality_cert", with_attr(_qh, quality_cert="false"), "quality_cert"),
+     ("product_69", with_year(_qh, 2020, main_product_revenue=690.0), "special"))
+_qh4 = Firm(region_code="630100", years=grown(2020, 1000.0, growth=10.0, product=50.0, invention=0.0, utility=0.0,
+                                              software=1.0))
+case("cn-qh/zjtx/2021-b4", date(2021, 5, 10), _qh4,
+     ("growth_9_9", with_years(_qh4, grown(2020, 1000.0, growth=9.9, product=50.0, invention=0.0, utility=0.0,
+                                           software=1.0)), "main_revenue_growth_10"),
+     ("loss_2019", with_year(_qh4, 2019, net_profit=-1.0), "profitable_2_years"))
+
 
 def test_yunnan_factor_score_counts_met_factors_without_deciding_the_verdict() -> None:
     # Ten evaluable factors; the base firm meets all of them. Missing three (debt, brand, foreign cert) lowers
