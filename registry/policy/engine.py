@@ -446,24 +446,35 @@ def evaluate_indicators(policy: Policy, indicators: pl.DataFrame, as_of: date, *
     out = [pl.col("uscc"), pl.lit(policy.id).alias("policy"), pl.lit(as_of).alias("as_of"),
            verdict.alias("verdict"), cls.cast(pl.String).alias("class"), score.cast(pl.Float64).alias("score")]
     if detail:
-        # A list of {id, label, result, actual (JSON text), expected, source}, one per node in tree order.
-        # Built as a fixed-size array first: concat_list of structs is an order of magnitude slower.
-        structs = []
-        for node in iter_nodes(policy.criteria):
-            if node is policy.criteria:
-                continue
-            r = _r(node.id)
-            result = (pl.lit("waived") if node.id in ctx.waived else
-                      pl.when(r).then(pl.lit("pass")).when(r.not_()).then(pl.lit("fail"))
-                      .otherwise(pl.lit("missing")))
-            structs.append(pl.struct(
-                pl.lit(node.id).alias("id"), pl.lit(ctx.label(node)).alias("label"), result.alias("result"),
-                ctx.actual[node.id].cast(pl.String).alias("actual"), ctx.expected[node.id].alias("expected"),
-                pl.lit(node.source.cite() if node.source else None, pl.String).alias("source"),
-            ))
-        out.append(pl.concat_arr(structs).arr.to_list().alias("criteria") if structs
-                   else pl.lit([], pl.List(pl.Null)).alias("criteria"))
+        out.append(_criteria_list(ctx, policy))
     return lf.select(out).collect()
+
+
+def _criteria_list(ctx: _Ctx, policy: Policy) -> pl.Expr:
+    """A list of {id, label, result, actual (JSON text), expected, source}, one per node in tree order.
+
+    The constant texts (id, label, source, result) are an Enum and `expected` a Categorical: repeated for a
+    million firms as plain strings they would take gigabytes. The list is built as a fixed-size array first:
+    concat_list of structs is an order of magnitude slower.
+    """
+    nodes = [n for n in iter_nodes(policy.criteria) if n is not policy.criteria]
+    if not nodes:
+        return pl.lit([], pl.List(pl.Null)).alias("criteria")
+    words = {*RESULTS} | {n.id for n in nodes} | {ctx.label(n) for n in nodes}
+    words |= {n.source.cite() for n in nodes if n.source}
+    text = pl.Enum(sorted(words))
+    structs = []
+    for node in nodes:
+        r = _r(node.id)
+        result = (pl.lit("waived") if node.id in ctx.waived else
+                  pl.when(r).then(pl.lit("pass")).when(r.not_()).then(pl.lit("fail")).otherwise(pl.lit("missing")))
+        structs.append(pl.struct(
+            pl.lit(node.id, text).alias("id"), pl.lit(ctx.label(node), text).alias("label"),
+            result.cast(text).alias("result"), ctx.actual[node.id].cast(pl.String).alias("actual"),
+            ctx.expected[node.id].cast(pl.Categorical).alias("expected"),
+            pl.lit(node.source.cite() if node.source else None, text).alias("source"),
+        ))
+    return pl.concat_arr(structs).arr.to_list().alias("criteria")
 
 
 def evaluate(policy: Policy, bundle: Bundle, as_of: date, *, batch: str | None = None, lang: str = "zh",
