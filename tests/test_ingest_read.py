@@ -342,3 +342,15 @@ def test_several_bad_cells_of_one_row_are_all_reported(tmp_path):
     parsed = read_data_file(write_csv(tmp_path / "r.csv", ["uscc", "period", "revenue", "employees"],
                                       [[other, "2024", "-1", "x"]]))
     assert [(r.row, r.column) for r in parsed.rejections] == [(1, "revenue"), (1, "employees")]
+
+
+def test_every_column_of_every_kind_is_documented_for_users():
+    from pathlib import Path
+
+    from registry.ingest.headers import CATALOGUE
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "data-files.md").read_text(encoding="utf-8")
+    for kind, specs in CATALOGUE.items():
+        assert f"### {kind}" in doc
+        for spec in specs:
+            assert f"| `{spec.name}` | {' / '.join(spec.zh)} |" in doc, (kind, spec.name)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import polars as pl
 import sqlalchemy as sa
@@ -18,6 +20,8 @@ import sqlalchemy as sa
 CHUNK_ROWS = 50_000
 # Above this many keys a filtered read costs more round trips than reading the table and filtering in polars.
 IN_LIST_LIMIT = 20_000
+# Page cache for big SQLite writes, in KiB (negative = size rather than pages, as PRAGMA cache_size takes it).
+SQLITE_BULK_CACHE_KIB = -262_144
 _IN_CHUNK = 1_000
 
 Progress = Callable[[int], None]  # called with the number of rows just written
@@ -46,6 +50,22 @@ def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
+def _sql_literal(column: pl.Series) -> str | None:
+    """SQL literal of a column holding one value in every row (None when it varies or cannot be written)."""
+    if column.n_unique() != 1:
+        return None
+    value = column[0]
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
 def _chunks(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
     for offset in range(0, frame.height, CHUNK_ROWS):
         yield frame.slice(offset, CHUNK_ROWS)
@@ -53,10 +73,10 @@ def _chunks(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
 
 def _write_chunk(conn: sa.Connection, statement: str, chunk: pl.DataFrame) -> None:
     """One chunk through the driver (SQLite executemany; PostgreSQL COPY of CSV)."""
-    if dialect(conn) == "sqlite":
+    if dialect(conn) == "sqlite":  # the chunk is already _sqlite_ready
         cursor = _driver(conn).cursor()
         try:
-            cursor.executemany(statement, _sqlite_ready(chunk).iter_rows())
+            cursor.executemany(statement, chunk.iter_rows())
         finally:
             cursor.close()
         return
@@ -77,14 +97,39 @@ def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame, progress:
         return 0
     columns = ", ".join(_quote(c) for c in frame.columns)
     if dialect(conn) == "sqlite":
-        statement = f"INSERT INTO {_quote(table)} ({columns}) VALUES ({', '.join('?' * frame.width)})"
+        frame = _sqlite_ready(frame)
+        # Turning polars values into Python objects is most of executemany's cost: a column with one value for
+        # every row (run id, timestamp, basis ...) goes into the statement as a literal instead.
+        constants = {c: _sql_literal(frame.get_column(c)) for c in frame.columns if frame.height > 1}
+        constants = {c: v for c, v in constants.items() if v is not None}
+        if len(constants) == frame.width:  # a frame needs one bound column to keep its row count
+            constants.pop(frame.columns[0])
+        values = ", ".join(constants.get(c, "?") for c in frame.columns)
+        statement = f"INSERT INTO {_quote(table)} ({columns}) VALUES ({values})"
+        frame = frame.drop(list(constants))
     else:
         statement = f"COPY {_quote(table)} ({columns}) FROM STDIN (FORMAT csv, NULL '\\N')"
-    for chunk in _chunks(frame):
-        _write_chunk(conn, statement, chunk)
-        if progress:
-            progress(chunk.height)
+    with _large_cache(conn, frame.height):
+        for chunk in _chunks(frame):
+            _write_chunk(conn, statement, chunk)
+            if progress:
+                progress(chunk.height)
     return frame.height
+
+
+@contextmanager
+def _large_cache(conn: sa.Connection, rows: int) -> Iterator[None]:
+    """SQLite's default 2 MB page cache thrashes on the indexes of a million-row insert; give this connection a
+    larger one (pages are only allocated as used) for the duration, then restore it."""
+    if dialect(conn) != "sqlite" or rows < CHUNK_ROWS:
+        yield
+        return
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
 
 
 def update_frame(conn: sa.Connection, table: str, frame: pl.DataFrame, key: str = "id",
@@ -96,11 +141,12 @@ def update_frame(conn: sa.Connection, table: str, frame: pl.DataFrame, key: str 
     if dialect(conn) == "sqlite":
         assignments = ", ".join(f"{_quote(c)} = ?" for c in columns)
         statement = f"UPDATE {_quote(table)} SET {assignments} WHERE {_quote(key)} = ?"
-        ordered = frame.select(*columns, key)
-        for chunk in _chunks(ordered):
-            _write_chunk(conn, statement, chunk)
-            if progress:
-                progress(chunk.height)
+        ordered = _sqlite_ready(frame.select(*columns, key))
+        with _large_cache(conn, frame.height):
+            for chunk in _chunks(ordered):
+                _write_chunk(conn, statement, chunk)
+                if progress:
+                    progress(chunk.height)
         return frame.height
     # PostgreSQL: COPY into a temporary copy of the columns' types, then one set-based UPDATE.
     temp = f"_zjtx_update_{next(_temp_names)}"

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from registry.audit import ACTOR_SCHEDULER, ACTOR_SYSTEM, cli_actor, record
 from registry.errors import UserError
 from registry.ingest import bulk
 from registry.ingest.archive import archive_bytes, quarantine_file, sha256_of, write_rejected_rows
@@ -84,17 +85,21 @@ class _Pending:
 
 
 def ingest_files(engine: sa.Engine, paths: Sequence[Path | str], kind: str | None = None, source: str = "cli",
-                 progress: ProgressCallback | None = None) -> list[FileResult]:
+                 progress: ProgressCallback | None = None, actor: str | None = None) -> list[FileResult]:
     """Ingest files (folders: their files) and return one result per file, in the order given.
     Raises IngestFailed (after recording a failed run) when a file cannot be loaded for a reason other than its
-    content; files before it stay loaded."""
-    results, failures = _ingest(engine, _expand(paths), kind, source, progress, get_settings(), stop_on_error=True)
+    content; files before it stay loaded. Each run is an audit row by `actor` (default: the CLI user for
+    source "cli", else "system"; a dashboard upload passes the signed-in username)."""
+    actor = actor or (cli_actor() if source == "cli" else ACTOR_SYSTEM)
+    results, failures = _ingest(engine, _expand(paths), kind, source, progress, get_settings(), actor,
+                                stop_on_error=True)
     if failures:
         raise next(iter(failures.values()))
     return [r for r in results if r is not None]
 
 
-def ingest_inbox(engine: sa.Engine, settings: Settings, *, min_age_seconds: float = 5.0) -> list[FileResult]:
+def ingest_inbox(engine: sa.Engine, settings: Settings, *, min_age_seconds: float = 5.0,
+                 actor: str = ACTOR_SCHEDULER) -> list[FileResult]:
     """Ingest every file in the inbox, oldest first. Loaded, partial and unchanged files leave the inbox (their
     content is in the archive); rejected files move to the quarantine with a .reason.txt. Files modified in the
     last `min_age_seconds` are left for the next run (they may still be being copied in). A file whose load
@@ -108,7 +113,7 @@ def ingest_inbox(engine: sa.Engine, settings: Settings, *, min_age_seconds: floa
         and now - p.stat().st_mtime >= min_age_seconds
     ]
     files.sort(key=lambda p: (p.stat().st_mtime, p.name))
-    results, failures = _ingest(engine, files, None, "inbox", None, settings, stop_on_error=False)
+    results, failures = _ingest(engine, files, None, "inbox", None, settings, actor, stop_on_error=False)
     done = [r for r in results if r is not None]
     for result in done:
         assert result.path is not None
@@ -135,7 +140,7 @@ def _expand(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def _ingest(engine: sa.Engine, paths: list[Path], kind: str | None, source: str,
-            progress: ProgressCallback | None, settings: Settings, *, stop_on_error: bool,
+            progress: ProgressCallback | None, settings: Settings, actor: str, *, stop_on_error: bool,
             ) -> tuple[list[FileResult | None], dict[int, Exception]]:
     kind = resolve_kind(kind)
     pending = [_prepare(engine, i, p, kind) for i, p in enumerate(paths)]
@@ -144,7 +149,7 @@ def _ingest(engine: sa.Engine, paths: list[Path], kind: str | None, source: str,
     order = sorted(pending, key=lambda p: (KINDS.index(p.kind) if p.kind in KINDS else -1, p.index))
     for item in order:
         try:
-            results[item.index] = _process(engine, item, source, progress, settings)
+            results[item.index] = _process(engine, item, source, progress, settings, actor)
         except Exception as exc:  # noqa: BLE001 - recorded, reported, and re-raised by the callers
             failures[item.index] = exc if isinstance(exc, IngestFailed) else IngestFailed(
                 f"{item.path}: 载入失败，数据库未改变 / loading failed, database unchanged: "
@@ -198,11 +203,18 @@ def _new_run(conn: sa.Connection, item: _Pending, source: str, status: str, kind
     return result.inserted_primary_key[0]
 
 
+def _audit_run(conn: sa.Connection, actor: str, run_id: int, item: _Pending, status: str, kind: str | None,
+               **counts: int) -> None:
+    """The run's audit row, in the run's own transaction (registry.audit)."""
+    record(conn, actor, "ingest.run", "ingestion_run", run_id, None,
+           {"file": str(item.path), "sha256": item.sha256, "kind": kind, "status": status, **counts})
+
+
 def _process(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCallback | None,
-             settings: Settings) -> FileResult:
+             settings: Settings, actor: str) -> FileResult:
     name = str(item.path)
     if item.rejected is not None and item.data is None:
-        return _record_rejected(engine, item, source)
+        return _record_rejected(engine, item, source, actor)
     with engine.begin() as conn:
         earlier = _loaded_before(conn, item.sha256)
         if earlier is not None:
@@ -211,25 +223,27 @@ def _process(engine: sa.Engine, item: _Pending, source: str, progress: ProgressC
             now = utcnow()
             run_id = _new_run(conn, item, source, "unchanged", earlier[1], now, archive_path=str(archived),
                               finished_at=now, error=f"same content as run {earlier[0]}")
+            _audit_run(conn, actor, run_id, item, "unchanged", earlier[1])
             return FileResult(name, earlier[1], run_id, "unchanged", path=item.path)
     if item.rejected is not None:
-        return _record_rejected(engine, item, source)
-    return _load(engine, item, source, progress, settings)
+        return _record_rejected(engine, item, source, actor)
+    return _load(engine, item, source, progress, settings, actor)
 
 
-def _record_rejected(engine: sa.Engine, item: _Pending, source: str) -> FileResult:
+def _record_rejected(engine: sa.Engine, item: _Pending, source: str, actor: str) -> FileResult:
     assert item.rejected is not None
     reason = item.rejected.reason
     now = utcnow()
     with engine.begin() as conn:
         run_id = _new_run(conn, item, source, "rejected", item.rejected.kind, now, finished_at=now, error=reason)
         conn.execute(sa.insert(_REJECTED).values(run_id=run_id, row=None, column=None, reason=reason))
+        _audit_run(conn, actor, run_id, item, "rejected", item.rejected.kind)
     return FileResult(str(item.path), item.rejected.kind, run_id, "rejected",
                       rejections=[Rejection(None, None, reason)], path=item.path)
 
 
 def _load(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCallback | None,
-          settings: Settings) -> FileResult:
+          settings: Settings, actor: str) -> FileResult:
     parsed, data = item.parsed, item.data
     assert parsed is not None and data is not None
     archived = archive_bytes(settings.path("archive"), item.sha256, item.path, data)
@@ -250,8 +264,10 @@ def _load(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCall
             conn.execute(sa.update(_RUNS).where(_RUNS.c.id == run_id).values(
                 status=status, rows_loaded=loaded.rows_loaded, rows_rejected=rows_rejected, finished_at=utcnow(),
             ))
+            _audit_run(conn, actor, run_id, item, status, parsed.kind, rows_read=parsed.rows_read,
+                       rows_loaded=loaded.rows_loaded, rows_rejected=rows_rejected)
     except Exception as exc:
-        _record_failure(engine, item, source, parsed.kind, now, exc)
+        _record_failure(engine, item, source, parsed.kind, now, exc, actor)
         raise
     rejections = parsed.column_notes + [Rejection(r, c, why) for r, c, why in row_rejections.iter_rows()]
     quarantine_csv = None
@@ -266,7 +282,8 @@ def _load(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCall
 def _store_rejections(conn: sa.Connection, run_id: int, parsed: ParsedFile, rows: pl.DataFrame) -> None:
     """rejected_row: one row per failing cell, with the whole row as written (JSON); unknown columns with row NULL."""
     cells = parsed.raw.drop("row").columns
-    raw = parsed.raw.select("row", pl.struct(cells).struct.json_encode().alias("raw")) if cells else None
+    rejected_raw = parsed.raw.join(rows.select("row").unique(), on="row", how="semi")  # JSON for those rows only
+    raw = rejected_raw.select("row", pl.struct(cells).struct.json_encode().alias("raw")) if cells else None
     table = rows if raw is None else rows.join(raw, on="row", how="left", maintain_order="left")
     if raw is None:
         table = table.with_columns(pl.lit(None, dtype=pl.String).alias("raw"))
@@ -277,12 +294,13 @@ def _store_rejections(conn: sa.Connection, run_id: int, parsed: ParsedFile, rows
 
 
 def _record_failure(engine: sa.Engine, item: _Pending, source: str, kind: str | None, now: datetime,
-                    exc: Exception) -> None:
+                    exc: Exception, actor: str) -> None:
     # Best effort: if the database itself is down this cannot be written either, and the error still surfaces.
     try:
         with engine.begin() as conn:
-            _new_run(conn, item, source, "failed", kind, now, finished_at=utcnow(),
-                     error=f"{type(exc).__name__}: {exc}"[:2000])
+            run_id = _new_run(conn, item, source, "failed", kind, now, finished_at=utcnow(),
+                              error=f"{type(exc).__name__}: {exc}"[:2000])
+            _audit_run(conn, actor, run_id, item, "failed", kind)
     except Exception:  # noqa: BLE001, S110 - the original error is the one to report
         pass
 

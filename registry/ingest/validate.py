@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -42,6 +43,12 @@ _QUOTES = "\"'“”‘’「」『』"
 _NUMBER_TYPES = {"money", "count", "ratio", "rank"}
 
 
+def _lazy(frame: pl.DataFrame, plan: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame:
+    """Run `plan` through the lazy engine: its common-subexpression elimination evaluates a cleaned or parsed
+    cell once even where many checks use it (eager evaluation would redo it for every use)."""
+    return plan(frame.lazy()).collect()
+
+
 def _v(name: str) -> str:
     return f"__v_{name}"
 
@@ -60,13 +67,16 @@ def _lookup(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     return _key(expr).replace_strict(keyed, default=None, return_dtype=pl.String)
 
 
+_BLANK_TOKENS = [v for t in vocab.BLANK_TOKENS for v in {t, t.upper(), t.capitalize()}]
+
+
 def _blank_tokens(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.to_lowercase().is_in(vocab.BLANK_TOKENS)).then(None).otherwise(expr)
+    return pl.when(expr.is_in(_BLANK_TOKENS)).then(None).otherwise(expr)
 
 
 def _number_text(name: str, percent: bool = False) -> pl.Expr:
     # "1,234.5" (thousands separators) and, for ratios, "3.5%" are how spreadsheets show numbers.
-    t = _blank_tokens(_text(name)).str.replace_all(",", "")
+    t = _blank_tokens(_text(name)).str.replace_all(",", "", literal=True)
     if percent:
         t = t.str.strip_suffix("%").str.strip_chars()
     return t
@@ -132,11 +142,23 @@ def period_parts(name: str) -> dict[str, pl.Expr]:
     }
 
 
-def _reason(when: pl.Expr, zh: str, en: str, value: pl.Expr | None = None) -> pl.Expr:
+@dataclass(frozen=True)
+class Check:
+    """`bad` marks failing cells (evaluated on every row); `message` is only built for the failing rows."""
+
+    bad: pl.Expr
+    message: pl.Expr
+
+
+def _reason(when: pl.Expr, zh: str, en: str, value: pl.Expr | None = None) -> Check:
     """A bilingual reason, with the offending cell value when given."""
     if value is None:
-        return pl.when(when).then(pl.lit(f"{zh} / {en}"))
-    return pl.when(when).then(pl.format(f"{zh}：{{}} / {en}: {{}}", value, value))
+        return Check(when, pl.lit(f"{zh} / {en}"))
+    return Check(when, pl.format(f"{zh}：{{}} / {en}: {{}}", value, value))
+
+
+def _first_reason(checks: list[Check]) -> pl.Expr:
+    return pl.coalesce([pl.when(c.bad.fill_null(False)).then(c.message) for c in checks])
 
 
 def _choices(mapping: dict[str, str]) -> str:
@@ -148,24 +170,25 @@ def _choices(mapping: dict[str, str]) -> str:
 # expression (null where the cell is fine); checks run after all values exist, so they may use any column's value.
 # --------------------------------------------------------------------------------------------------------------
 
-Parsed = tuple[pl.Expr, list[pl.Expr]]
+Parsed = tuple[pl.Expr, list[Check]]
 
 
 def _parse_uscc(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     name = spec.name
     text = _text(name)
+    # The check-character test runs once per distinct code; the exact reason is then looked up per invalid code.
     bad_values = (
-        frame.filter(text.is_not_null() & ~uscc_valid_expr(name)).get_column(name).unique().to_list()
+        _lazy(frame, lambda lf: lf.with_columns(uscc_valid_expr(name).alias("__ok"))
+              .filter(text.is_not_null() & ~pl.col("__ok"))).get_column(name).unique().to_list()
     )
     reasons: dict[str, str] = {}
-    for value in bad_values:  # distinct invalid codes only, for an exact reason each
+    for value in bad_values:  # distinct invalid codes only
         try:
             validate_uscc(value)
         except InvalidUSCC as exc:
             reasons[value] = str(exc)
-    check = pl.when(text.is_not_null() & ~uscc_valid_expr(name)).then(
-        text.replace_strict(reasons, default="统一社会信用代码无效 / invalid USCC", return_dtype=pl.String)
-    )
+    check = Check(text.is_in(bad_values),
+                  text.replace_strict(reasons, default="统一社会信用代码无效 / invalid USCC", return_dtype=pl.String))
     return uscc_normalise_expr(name), [check]
 
 
@@ -176,11 +199,10 @@ def _parse_text(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
 def _parse_number(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     name = spec.name
     t = _number_text(name, percent=spec.type == "ratio")
-    value = t.cast(pl.Float64, strict=False)
+    # Unparsable text becomes NaN, so that one cheap test on the value finds it (NaN rows are rejected).
+    value = pl.when(t.is_null()).then(None).otherwise(t.cast(pl.Float64, strict=False).fill_null(float("nan")))
     vc = pl.col(_v(name))
-    checks = [
-        _reason(t.is_not_null() & (value.is_null() | ~value.is_finite()), "不是数字", "not a number", _text(name)),
-    ]
+    checks = [_reason(~vc.is_finite(), "不是数字", "not a number", _text(name))]
     if spec.minimum is not None:
         if spec.minimum == 0:
             checks.append(_reason(vc < 0, "不能为负数", "must not be negative", _text(name)))
@@ -221,10 +243,13 @@ def _parse_date(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
 
 def _parse_period(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     parts = period_parts(spec.name)
-    check = _reason(_text(spec.name).is_not_null() & parts["period"].is_null(),
-                    "报告期格式应为 2024、2024Q3 或 2024-07", "period must look like 2024, 2024Q3 or 2024-07",
-                    _text(spec.name))
-    return parts["period"], [check]
+    checks = [
+        _reason(_text(spec.name).is_not_null() & parts["period"].is_null(),
+                "报告期格式应为 2024、2024Q3 或 2024-07", "period must look like 2024, 2024Q3 or 2024-07",
+                _text(spec.name)),
+        _reason(parts["period_start"] > date.today(), "报告期尚未开始", "the period has not begun yet", _text(spec.name)),
+    ]
+    return parts["period"], checks
 
 
 def _parse_year(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
@@ -327,9 +352,8 @@ def _mapped_with_suggestions(
         else:
             values[key] = key
     value = _key(_text(name)).replace_strict(values, default=None, return_dtype=pl.String)
-    check = pl.when(_text(name).is_not_null() & value.is_null()).then(
-        _key(_text(name)).replace_strict(errors, default=None, return_dtype=pl.String)
-    )
+    check = Check(_text(name).is_not_null() & value.is_null(),
+                  _key(_text(name)).replace_strict(errors, default=None, return_dtype=pl.String))
     return value, [check]
 
 
@@ -355,7 +379,7 @@ def _parse_attribute_value(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     attribute = pl.col(_v("attribute"))
     text = _text(name)
     value: pl.Expr = text
-    checks: list[pl.Expr] = []
+    checks: list[Check] = []
     for attr, (_, kind) in vocab.ATTRIBUTES.items():
         is_attr = attribute == attr
         if isinstance(kind, dict):
@@ -388,7 +412,7 @@ def _parser(spec: ColumnSpec) -> Callable[[ColumnSpec, pl.DataFrame], Parsed]:
     return _parse_enum if spec.type.startswith("enum:") else PARSERS[spec.type]
 
 
-def _cross_checks(kind: str) -> list[tuple[str, pl.Expr]]:
+def _cross_checks(kind: str) -> list[tuple[str, Check]]:
     """Checks between columns of one row: (column to blame, reason expression)."""
     v = lambda n: pl.col(_v(n))  # noqa: E731 - local shorthand
     if kind == "recognitions":
@@ -406,13 +430,10 @@ def _cross_checks(kind: str) -> list[tuple[str, pl.Expr]]:
                                f"上市事件的详情应为上市板块（{_choices(vocab.LISTING_BOARDS)}）",
                                f"a listing event needs the board in detail ({_choices(vocab.LISTING_BOARDS)})")),
         ]
-    if kind == "reports":
-        start = period_parts("period")["period_start"]
-        return [("period", _reason(start > date.today(), "报告期尚未开始", "the period has not begun yet"))]
     return []
 
 
-def _required_checks(specs: tuple[ColumnSpec, ...]) -> list[tuple[str, pl.Expr]]:
+def _required_checks(specs: tuple[ColumnSpec, ...]) -> list[tuple[str, Check]]:
     return [(s.name, _reason(_text(s.name).is_null(), "必填项为空", "required value missing"))
             for s in specs if s.required]
 
@@ -422,11 +443,36 @@ def _clean(raw: pl.DataFrame, specs: tuple[ColumnSpec, ...]) -> pl.DataFrame:
     Chinese input method mean the same code. Free text (names, 文号, details) is kept as written."""
     def cleaned(spec: ColumnSpec) -> pl.Expr:
         c = pl.col(spec.name).cast(pl.String)
-        if spec.type != "text":
+        # NFKC is costly on a million cells and a no-op on ASCII, which most numeric columns are.
+        if spec.type != "text" and raw.get_column(spec.name).str.contains(r"[^\x00-\x7F]").any():
             c = c.str.normalize("NFKC")
         return c.str.strip_chars().replace("", None).alias(spec.name)
 
-    return raw.with_columns(cleaned(s) for s in specs)
+    return _lazy(raw, lambda lf: lf.with_columns(cleaned(s) for s in specs))
+
+
+# Column types parsed once per distinct cell value (a million report rows hold a few thousand firms and a dozen
+# periods), then joined back; numbers are cheap to parse directly, and an attribute's value depends on its row.
+_DIRECT_TYPES = {*_NUMBER_TYPES, "text", "target", "attribute_value"}
+
+
+def _e(name: str) -> str:
+    return f"__e_{name}"
+
+
+def _parse_distinct(spec: ColumnSpec, kind: str, work: pl.DataFrame) -> pl.DataFrame:
+    """Value (and reason) of each distinct cell of one column, as a small frame keyed by the cell text."""
+    name = spec.name
+    distinct = work.select(pl.col(name)).unique()
+    value, checks = _parser(spec)(spec, distinct)
+    computed = _lazy(distinct, lambda lf: lf.with_columns(value.alias(_v(name))))
+    if kind == "reports" and spec.type == "period":
+        parts = period_parts(name)
+        computed = _lazy(computed, lambda lf: lf.with_columns(
+            parts["period_type"].alias("__period_type"), parts["year"].alias("__year"),
+            parts["period_end"].alias("__period_end")))
+    reason = _first_reason(checks) if checks else pl.lit(None, dtype=pl.String)
+    return _lazy(computed, lambda lf: lf.with_columns(reason.alias(_e(name))))
 
 
 def validate(kind: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -436,24 +482,26 @@ def validate(kind: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     missing = [pl.lit(None, dtype=pl.String).alias(s.name) for s in specs if s.name not in raw.columns]
     work = _clean(raw.with_columns(missing), specs)
 
-    values: dict[str, pl.Expr] = {}
-    checks: list[tuple[str, pl.Expr]] = _required_checks(tuple(s for s in specs if s.name in raw.columns))
+    checks: list[tuple[str, Check]] = _required_checks(tuple(s for s in specs if s.name in raw.columns))
+    typed = work
+    direct: dict[str, pl.Expr] = {}
     for spec in specs:
-        value, column_checks = _parser(spec)(spec, work)
-        values[spec.name] = value
-        checks.extend((spec.name, c) for c in column_checks)
+        if spec.type in _DIRECT_TYPES:
+            value, column_checks = _parser(spec)(spec, work)
+            direct[spec.name] = value
+            checks.extend((spec.name, c) for c in column_checks)
+        else:
+            parsed = _parse_distinct(spec, kind, work)
+            typed = typed.join(parsed, on=spec.name, how="left", nulls_equal=True, maintain_order="left")
+            checks.append((spec.name, Check(pl.col(_e(spec.name)).is_not_null(), pl.col(_e(spec.name)))))
+    # Attribute values depend on the parsed attribute name (joined above), so direct values come after the joins.
+    typed = _lazy(typed, lambda lf: lf.with_columns(e.alias(_v(n)) for n, e in direct.items()))
     checks.extend(_cross_checks(kind))
-
-    # attribute values depend on the parsed attribute name, so that one is computed first.
-    first = {n: e for n, e in values.items() if n == "attribute"}
-    typed = work.with_columns(e.alias(_v(n)) for n, e in first.items())
-    typed = typed.with_columns(e.alias(_v(n)) for n, e in values.items() if n not in first)
     if kind == "recognitions":
         typed = typed.with_columns(_derive_valid_until(typed))
+        typed = typed.with_columns(pl.col(_v("status")).fill_null("active"))  # CONTRACT §2: active by default
     if kind == "reports":
         typed = _normalise_annual_basis(typed)
-    if kind == "recognitions":
-        typed = typed.with_columns(pl.col(_v("status")).fill_null("active"))  # CONTRACT §2: active by default
     if kind == "events":
         # A listing event's detail is its board; store the code (科创板 → star) so exit rules can match it.
         board = _lookup(pl.col("detail"), vocab.LISTING_BOARDS)
@@ -461,20 +509,22 @@ def validate(kind: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.when(pl.col(_v("event")) == "listing").then(board).otherwise(pl.col(_v("detail"))).alias(_v("detail"))
         )
 
-    # One reason per cell (the first that applies), one column per checked column.
-    by_column: dict[str, list[pl.Expr]] = {}
-    for column, expr in checks:
-        by_column.setdefault(column, []).append(expr)
-    errors = typed.select(
-        pl.col("row"), *(pl.coalesce(exprs).alias(column) for column, exprs in by_column.items())
-    )
+    # Failing rows first (booleans over every row), then reasons for those rows only: one per cell (the first
+    # check that applies), one column per checked column.
+    typed = _lazy(typed, lambda lf: lf.with_columns(
+        pl.any_horizontal([c.bad.fill_null(False) for _, c in checks]).alias("__bad")))
+    by_column: dict[str, list[Check]] = {}
+    for column, check in checks:
+        by_column.setdefault(column, []).append(check)
+    errors = _lazy(typed.filter(pl.col("__bad")), lambda lf: lf.select(
+        pl.col("row"), *(_first_reason(cs).alias(column) for column, cs in by_column.items())
+    ))
     rejections = (
         errors.unpivot(index="row", variable_name="column", value_name="reason")
         .drop_nulls("reason")
         .sort("row", maintain_order=True)
     )
-    bad_rows = rejections.get_column("row").unique()
-    good = typed.filter(~pl.col("row").is_in(bad_rows.implode()))
+    good = typed.filter(~pl.col("__bad"))
     frame = _typed_frame(kind, good)
     frame, duplicates = _reject_duplicates(kind, frame)
     rejections = pl.concat([rejections, duplicates]).sort("row", maintain_order=True)
@@ -484,7 +534,7 @@ def validate(kind: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _normalise_annual_basis(typed: pl.DataFrame) -> pl.DataFrame:
     # For an annual period 本年累计 and 当期 are the same figure; storing both would double-count the year.
     return typed.with_columns(
-        pl.when(period_parts("period")["period_type"] == "annual").then(pl.lit("period"))
+        pl.when(pl.col("__period_type") == "annual").then(pl.lit("period"))
         .otherwise(pl.col(_v("basis"))).alias(_v("basis"))
     )
 
@@ -529,9 +579,8 @@ def _typed_frame(kind: str, good: pl.DataFrame) -> pl.DataFrame:
     for spec in CATALOGUE[kind]:
         columns.append(pl.col(_v(spec.name)).alias(spec.name))
         if kind == "reports" and spec.name == "period":
-            parts = period_parts("period")
-            columns += [parts["period_type"].alias("period_type"), parts["year"].alias("year"),
-                        parts["period_end"].alias("period_end")]
+            columns += [pl.col("__period_type").alias("period_type"), pl.col("__year").alias("year"),
+                        pl.col("__period_end").alias("period_end")]
     frame = good.select(columns)
     # Every number column is Float64 and every date column Date, even when the file had no such column.
     casts = {s.name: pl.Float64 for s in CATALOGUE[kind] if s.type in {"money", "count", "ratio", "rank", "target"}}
