@@ -65,7 +65,7 @@ EXPECTED_SCHEMA = {
 }
 COMPLETENESS_SCHEMA = {
     "region_code": pl.String, "region_name": pl.String, "frequency": pl.String, "period": pl.String,
-    "report_due_on": pl.Date, "expected": pl.Int64, "reported": pl.Int64, "late": pl.Int64, "missing": pl.Int64,
+    "report_due_on": pl.Date, "owed": pl.Int64, "reported": pl.Int64, "late": pl.Int64, "missing": pl.Int64,
     "reported_pct": pl.Float64,
 }
 
@@ -205,19 +205,19 @@ def region_of(region_code: pl.Expr, level: str) -> pl.Expr:
 
 
 def completeness(expected: pl.DataFrame, level: str = "province") -> pl.DataFrame:
-    """Counts per region × frequency × period of an `expected_reports` frame: expected, reported (on time),
-    late, missing, and reported_pct = (reported + late) / expected in percent."""
+    """Counts per region × frequency × period of an `expected_reports` frame: owed, reported (on time),
+    late, missing, and reported_pct = (reported + late) / owed in percent."""
     names = regions().select(region_code="code", region_name="name")
     counts = (
         expected.with_columns(region_code=region_of(pl.col("region_code"), level))
         .group_by("region_code", "frequency", "period")
-        .agg(report_due_on=pl.col("report_due_on").min(), expected=pl.len(),
+        .agg(report_due_on=pl.col("report_due_on").min(), owed=pl.len(),
              **{s: (pl.col("status") == s).sum() for s in STATUSES})
     )
     return (
         counts.join(names, on="region_code", how="left")
         .with_columns(region_name=pl.col("region_name").fill_null(pl.col("region_code")),
-                      reported_pct=((pl.col("reported") + pl.col("late")) / pl.col("expected") * 100).round(1))
+                      reported_pct=((pl.col("reported") + pl.col("late")) / pl.col("owed") * 100).round(1))
         .select(list(COMPLETENESS_SCHEMA)).cast(COMPLETENESS_SCHEMA)
         .sort("frequency", "region_code", "report_due_on")
     )
@@ -241,7 +241,7 @@ def firms_in_cell(expected: pl.DataFrame, level: str, region_code: str | None = 
 # ---------------------------------------------------------------- ingestion runs and rejected rows
 
 RUN_SCHEMA = {
-    "run_id": pl.Int64, "file_name": pl.String, "kind": pl.String, "status": pl.String, "source": pl.String,
+    "run_id": pl.Int64, "file_name": pl.String, "file_kind": pl.String, "status": pl.String, "source": pl.String,
     "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64, "started_at": pl.Datetime("us"),
     "finished_at": pl.Datetime("us"), "error": pl.String,
 }

@@ -108,7 +108,7 @@ def test_completeness_counts_per_region_and_period(engine):
     table = completeness(owed, "province")
     shanghai = {r["period"]: r for r in table.filter(pl.col("region_code") == "310000").iter_rows(named=True)}
     assert shanghai["2023-12"]["region_name"] == "上海市"
-    assert (shanghai["2023-12"]["expected"], shanghai["2023-12"]["reported"]) == (2, 2)
+    assert (shanghai["2023-12"]["owed"], shanghai["2023-12"]["reported"]) == (2, 2)
     assert (shanghai["2024-02"]["reported"], shanghai["2024-02"]["late"], shanghai["2024-02"]["missing"]) == (0, 1, 1)
     assert shanghai["2024-02"]["reported_pct"] == 50.0
     assert shanghai["2024-03"]["missing"] == 2
