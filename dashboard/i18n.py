@@ -275,6 +275,21 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+def _merge_operations_labels() -> None:
+    """The operations pages keep their labels in dashboard/i18n_ops.py; a key defined here wins."""
+    from dashboard.i18n_ops import OPS_CODES, OPS_COLUMNS, OPS_LABELS
+
+    for catalogue, extra in ((LABELS, OPS_LABELS), (COLUMNS, OPS_COLUMNS)):
+        for key, pair in extra.items():
+            catalogue.setdefault(key, pair)
+    for kind, codes in OPS_CODES.items():
+        for code, pair in codes.items():
+            CODES.setdefault(kind, {}).setdefault(code, pair)
+
+
+_merge_operations_labels()
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 

@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "views/overview.py", ":material/dashboard:", default=True),
     PageSpec("registry", "views/registry_list.py", ":material/table_view:"),
     PageSpec("firm", "views/firm.py", ":material/factory:"),
+    PageSpec("intake", "views/intake.py", ":material/upload_file:"),
 )
 
 

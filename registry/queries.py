@@ -31,6 +31,7 @@ from registry.models import (
     Recognition,
     RegionalTarget,
     Report,
+    ReviewDecision,
 )
 
 E = Enterprise.__table__
@@ -465,6 +466,8 @@ def data_version(engine: Engine | None = None) -> str:
         sa.select(sa.func.max(R.c.id)).scalar_subquery(),
         sa.select(sa.func.max(P.c.id)).scalar_subquery(),
         sa.select(sa.func.max(F.c.id)).scalar_subquery(),
+        # Review decisions change rows in place (revocations, resolved flags): their count keys those changes.
+        sa.select(sa.func.max(ReviewDecision.__table__.c.id)).scalar_subquery(),
     ]
     with _engine(engine).connect() as conn:
         row = conn.execute(sa.select(*parts)).one()
