@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from registry.lifecycle import compute_flags, flag_records
 from registry.policy.bundle import Bundle
 from registry.policy.engine import evaluate
 from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
@@ -352,6 +353,68 @@ case("cn-qh/zjtx/2021-b4", date(2021, 5, 10), _qh4,
      ("growth_9_9", with_years(_qh4, grown(2020, 1000.0, growth=9.9, product=50.0, invention=0.0, utility=0.0,
                                            software=1.0)), "main_revenue_growth_10"),
      ("loss_2019", with_year(_qh4, 2019, net_profit=-1.0), "profitable_2_years"))
+
+# Ningxia: 专精特新中小企业 → 示范企业 → 小巨人 (each needs the tier below) and the reserve pool.
+_nx = Firm(region_code="640100", years=grown(2020, 1000.0, growth=5.0, rd=0.5), attributes=dict(FULL_ATTRIBUTES))
+case("cn-nx/zjtx/2021", date(2021, 6, 1), _nx,
+     ("growth_4_9", with_years(_nx, grown(2020, 1000.0, growth=4.9, rd=0.5)), "growth_5"),
+     ("no_rd", with_years(_nx, grown(2020, 1000.0, growth=5.0, rd=0.0)), "has_rd_spend"),
+     ("young", Firm(**{**_nx.__dict__, "founded_on": date(2018, 7, 1)}), "operating_3_years"))
+_nx_demo = Firm(region_code="640100", years=grown(2020, 1000.0, growth=8.0, product=50.0, invention=0.0, utility=2.0,
+                                                  software=1.0),
+                attributes={"rd_institution": "none", "quality_cert": "false", "standards_led": "0",
+                            "standards_participated": "0"},
+                recognitions=[("zjtx_sme", "cn-nx", date(2020, 6, 1))])
+case("cn-nx/zjtx-demo/2021", date(2021, 6, 1), _nx_demo,
+     ("growth_7_9", with_years(_nx_demo, grown(2020, 1000.0, growth=7.9, product=50.0, invention=0.0, utility=2.0,
+                                               software=1.0)), "growth_8"),
+     ("two_ip_only", with_year(_nx_demo, 2020, software_copyrights=0.0), "one_of_four"),
+     ("loss_2019", with_year(_nx_demo, 2019, net_profit=-5.0), "profitable_2_years"),
+     ("not_recognised", Firm(**{**_nx_demo.__dict__, "recognitions": []}), "holds_nx_zjtx"))
+_nx_lg = Firm(region_code="640100", years=grown(2020, 10000.0, growth=10.0, debt=60.0, rank=3.0, rd=3.0,
+                                                rd_staff=15.0, invention=0.0, utility=0.0),
+              attributes={**FULL_ATTRIBUTES, "standards_led": "0", "own_brand": "true"},
+              recognitions=[("nx_zjtx_demo", "cn-nx", date(2020, 6, 1))])
+case("cn-nx/little-giant/2021", date(2021, 6, 1), _nx_lg,
+     ("revenue_9999", with_year(_nx_lg, 2020, revenue=9999.0), "revenue_10000"),
+     ("rank_4", with_year(_nx_lg, 2020, province_rank=4.0), "region_rank_3"),
+     ("no_info_system", with_attr(_nx_lg, info_system="false"), "ip_and_systems"),
+     ("debt_60_1", with_year(_nx_lg, 2020, total_liabilities=_nx_lg.years[2020]["total_assets"] * 0.601),
+      "debt_ratio_60"))
+_nxp = Firm(region_code="640100", founded_on=date(2018, 1, 1),
+            years=grown(2020, 1000 / 0.9, growth=5.0, main=70.0, rd=2.0, invention=0.0, utility=1.0, software=1.0),
+            attributes={"niche_since_year": "2019", "own_brand": "true", "quality_cert": "true"})
+case("cn-nx/zjtx-pool/2021", date(2021, 10, 15), _nxp,
+     ("fell_in_2019", with_year(_nxp, 2019, revenue=_nxp.years[2018]["revenue"] * 0.99,
+                                net_profit=_nxp.years[2018]["net_profit"] * 0.99), "growth"),
+     ("one_ip", with_year(_nxp, 2020, software_copyrights=0.0), "patents"),
+     ("already_recognised", Firm(**{**_nxp.__dict__, "recognitions": [("zjtx_sme", "cn-nx", date(2020, 6, 1))]}),
+      "not_already_recognised"))
+
+
+def test_ningxia_firm_grown_large_gets_an_exit_flag() -> None:
+    # 第十七条: a recognised firm that grows into a large enterprise loses the title automatically.
+    recognised = Firm(region_code="640100", years=grown(2022, 1000.0),
+                      recognitions=[("zjtx_sme", "cn-nx", date(2021, 6, 1))])
+    large = with_year(recognised, 2022, employees=1200.0, revenue=50000.0)
+    as_of = date(2023, 3, 1)
+    exits = [r["evidence"]["reason"] for r in flag_records(compute_flags(large.bundle(), as_of, promotions=False))
+             if r["flag"] == "exit"]
+    still_sme = [r for r in flag_records(compute_flags(recognised.bundle(), as_of, promotions=False))
+                 if r["flag"] == "exit"]
+    assert exits == ["grew_into_large_enterprise"]
+    assert still_sme == []
+
+
+def test_xinjiang_recognition_expires_on_31_december_three_years_on() -> None:
+    # 2018 cohort valid to 2021-12-31 (L31016): a 2021-10-20 recognition runs to 2024-12-31, expired the next day.
+    firm = Firm(region_code="650102", recognitions=[("zjtx_sme", "cn-xj", date(2021, 10, 20))])
+
+    def flags_on(day: date) -> list[str]:
+        return [r["flag"] for r in flag_records(compute_flags(firm.bundle(), day, promotions=False))]
+
+    assert "expired" not in flags_on(date(2024, 12, 31))
+    assert "expired" in flags_on(date(2025, 1, 1))
 
 
 def test_yunnan_factor_score_counts_met_factors_without_deciding_the_verdict() -> None:
