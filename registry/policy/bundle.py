@@ -104,10 +104,8 @@ def _read(engine: sa.Engine, stmt_for, usccs: Sequence[str] | None, schema) -> p
             stmt = stmt_for()
             if chunk is not None:
                 stmt = stmt.where(Enterprise.uscc.in_(list(chunk)))
-            result = conn.execute(stmt)
-            rows = result.fetchall()
-            frames.append(pl.DataFrame([tuple(r) for r in rows], schema=list(result.keys()), orient="row",
-                                       infer_schema_length=None))
+            frames.append(pl.read_database(stmt, connection=conn, schema_overrides=schema,
+                                           infer_schema_length=None))
     return conform(pl.concat(frames, how="vertical_relaxed") if frames else None, schema)
 
 

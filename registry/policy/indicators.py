@@ -288,7 +288,7 @@ def _sme_size_class() -> pl.Expr:
     measures = (("employees", "employees"), ("revenue", "revenue"), ("assets", "total_assets"))
 
     def used(m: str) -> pl.Expr:
-        return pl.col("measures").str.contains(m)
+        return pl.col(f"uses_{m}")
 
     def below(limit: str, m: str, col: str) -> pl.Expr:
         return pl.when(used(m)).then(pl.col(col) < pl.col(f"{limit}_{m}_max")).otherwise(False)
@@ -325,7 +325,9 @@ def _sme_frame(firms: pl.DataFrame, enterprises: pl.DataFrame, reports: pl.DataF
     figs = annual_figures(reports, [as_of.year - 1], ["employees", "revenue", "total_assets"])
     df = (firms.join(enterprises.select("uscc", "industry_code").unique("uscc"), on="uscc", how="left")
           .join(keys, on="industry_code", how="left")
-          .join(sme_size_standard(), on="industry_key", how="left")
+          .join(sme_size_standard().with_columns(  # per standard row, not per firm
+              pl.col("measures").str.contains(m).alias(f"uses_{m}") for m in ("employees", "revenue", "assets")),
+              on="industry_key", how="left")
           .join(figs.drop("year"), on="uscc", how="left"))
     return df.select("uscc", _sme_size_class().alias("sme_size_class"))
 
