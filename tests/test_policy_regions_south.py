@@ -391,6 +391,29 @@ case("cn-nx/zjtx-pool/2021", date(2021, 10, 15), _nxp,
      ("already_recognised", Firm(**{**_nxp.__dict__, "recognitions": [("zjtx_sme", "cn-nx", date(2020, 6, 1))]}),
       "not_already_recognised"))
 
+# Xiamen 专精特新 (2021): growth >= 1.5 × Xiamen GDP growth — 8.55% last year or 10.2% on the 2-year mean.
+_xm = Firm(region_code="350206", years=grown(2020, 1000.0, growth=8.55, invention=0.0, utility=1.0, design=4.0),
+           attributes={"niche_since_year": "2018"})
+case("cn-fj-xiamen/zjtx/2021", date(2021, 10, 1), _xm,
+     ("growth_8_5", with_years(_xm, grown(2020, 1000.0, growth=8.5, invention=0.0, utility=1.0, design=4.0)),
+      "growth_vs_gdp"),
+     ("design_only", with_year(_xm, 2020, utility_patents=0.0, design_patents=5.0), "art5_core_competitiveness"),
+     ("already_recognised", Firm(**{**_xm.__dict__,
+                                    "recognitions": [("zjtx_sme", "cn-fj-xiamen", date(2021, 9, 20))]}),
+      "not_currently_recognised"))
+_xm_mean = with_years(_xm, {2020: {**_xm.years[2020], "revenue": 1000.0}, 2019: {**_xm.years[2019], "revenue": 940.0},
+                            2018: {**_xm.years[2018], "revenue": 940.0 / 1.1402}})
+case("cn-fj-xiamen/zjtx/2021", date(2021, 10, 1), _xm_mean,
+     ("mean_below_10_2", with_year(_xm_mean, 2018, revenue=940.0 / 1.14), "growth_vs_gdp"))
+
+
+def test_xiamen_growth_threshold_needs_the_year_in_the_reference_series() -> None:
+    # In 2023 the thresholds need Xiamen's 2022 GDP growth, not in the compilation: missing, not a guess.
+    firm = Firm(**{**_xm.__dict__, "years": grown(2022, 1000.0, growth=30.0, invention=1.0)})
+    verdict, results, _ = result_of("cn-fj-xiamen/zjtx/2021", date(2023, 6, 1), firm)
+    assert (verdict, results["growth_last_year"], results["growth_two_years"]) == (
+        "insufficient_data", "missing", "missing")
+
 
 def test_ningxia_firm_grown_large_gets_an_exit_flag() -> None:
     # 第十七条: a recognised firm that grows into a large enterprise loses the title automatically.
