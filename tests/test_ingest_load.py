@@ -288,3 +288,31 @@ def test_inbox_job_moves_files_by_outcome(firms, tmp_path):
     assert "cannot tell the kind" in quarantined.with_name(quarantined.name + ".reason.txt").read_text("utf-8")
     assert rows(firms, "SELECT source FROM ingestion_run WHERE id = :r", r=rejected.run_id) == [("inbox",)]
     assert count(firms, "report") == 1
+
+
+def test_inbox_file_whose_load_fails_stays_for_the_next_run(firms, tmp_path, monkeypatch):
+    settings = get_settings()
+    inbox = settings.path("inbox")
+    inbox.mkdir(parents=True, exist_ok=True)
+    events = write_csv(inbox / "events.csv", ["uscc", "event", "occurred_on"], [[F0, "rename", "2023-01-01"]])
+    reports = write_csv(inbox / "reports.csv", ["uscc", "period", "revenue"], [[F0, "2024", "1"]])
+    old = time.time() - 60
+    for path in (events, reports):
+        os.utime(path, (old, old))
+    real_write = ingest_bulk._write_chunk
+
+    def fail_on_reports(conn, statement, chunk):
+        if "report" in statement and "rejected" not in statement:
+            raise RuntimeError("connection lost")
+        real_write(conn, statement, chunk)
+
+    monkeypatch.setattr(ingest_bulk, "_write_chunk", fail_on_reports)
+    with pytest.raises(IngestFailed, match="stay in the inbox") as err:
+        ingest_inbox(firms, settings, min_age_seconds=0)
+
+    assert [(os.path.basename(r.file), r.status) for r in err.value.results] == [("events.csv", "loaded")]
+    assert sorted(p.name for p in inbox.iterdir()) == ["reports.csv"]
+    assert count(firms, "report") == 0 and count(firms, "event") == 1
+    monkeypatch.setattr(ingest_bulk, "_write_chunk", real_write)
+    [result] = ingest_inbox(firms, settings, min_age_seconds=0)
+    assert result.status == "loaded" and list(inbox.iterdir()) == []

@@ -92,6 +92,30 @@ def test_xlsx_with_chinese_headers_and_typed_cells(tmp_path):
     assert rows[0]["valid_until"] == date(2024, 7, 18)
 
 
+def test_bom_file_with_bytes_that_are_not_utf8_is_rejected(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfuscc,period\n" + "甲".encode("gbk") + b",2024\n")
+    with pytest.raises(FileRejected, match="BOM.*line 2"):
+        read_data_file(path)
+
+
+def test_tab_separated_file_is_read(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text(f"统一社会信用代码\t报告期\t营业收入\n{F0}\t2024\t12.5\n", encoding="gbk")
+    parsed = read_data_file(path)
+    assert (parsed.kind, parsed.encoding) == ("reports", "gbk")
+    assert parsed.frame["revenue"].to_list() == [12.5]
+
+
+def test_workbook_without_data_is_rejected(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "empty.xlsx"
+    openpyxl.Workbook().save(path)
+    with pytest.raises(FileRejected, match="no data"):
+        read_data_file(path)
+
+
 def test_unreadable_excel_is_rejected(tmp_path):
     path = tmp_path / "fake.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a workbook")
