@@ -166,8 +166,8 @@ def _choices(mapping: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Column parsers: spec → (value expression, checks). A check is a function of nothing returning a reason
-# expression (null where the cell is fine); checks run after all values exist, so they may use any column's value.
+# Column parsers: spec → (value expression, checks). A check may use the cell text (`pl.col(name)`) and the parsed
+# value (`pl.col(_v(name))`); cross-column checks (_cross_checks) run once every value exists.
 # --------------------------------------------------------------------------------------------------------------
 
 Parsed = tuple[pl.Expr, list[Check]]
