@@ -43,7 +43,9 @@ def parse_as_of(value: str | None) -> date:
         raise UserError(f"--as-of {value!r}: 日期格式应为 YYYY-MM-DD / expected a date like 2021-06-30") from None
 
 
-def _check_format(output_format: str, output: Path | None) -> None:
+def _check_format(output_format: str, output: Path | None, lang: str = "zh") -> None:
+    if lang not in ("zh", "en"):
+        raise UserError(f"--lang {lang!r}: 只支持 / expected zh | en")
     if output_format not in FORMATS:
         raise UserError(f"--format {output_format!r}: 只支持 / expected one of {', '.join(FORMATS)}")
     if output_format == "xlsx" and output is None:
@@ -60,7 +62,7 @@ def evaluate_command(
     batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
 ) -> None:
     """Evaluate firms in the database against a policy. 按政策评估登记库中的企业（符合 / 不符合 / 数据不足）。"""
-    _check_format(output_format, output)
+    _check_format(output_format, output, lang)
     policy = get_policy(policy_id)
     on = parse_as_of(as_of)
     check_as_of(policy, on)
@@ -85,7 +87,7 @@ def screen_command(
     batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
 ) -> None:
     """Pre-screen (初核) firms in data files against a policy; nothing is stored. 初核预筛：不入库。"""
-    _check_format(output_format, output)
+    _check_format(output_format, output, lang)
     policy = get_policy(policy_id)
     on = parse_as_of(as_of)
     check_as_of(policy, on)
