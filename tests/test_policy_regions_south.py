@@ -406,6 +406,55 @@ _xm_mean = with_years(_xm, {2020: {**_xm.years[2020], "revenue": 1000.0}, 2019: 
 case("cn-fj-xiamen/zjtx/2021", date(2021, 10, 1), _xm_mean,
      ("mean_below_10_2", with_year(_xm_mean, 2018, revenue=940.0 / 1.14), "growth_vs_gdp"))
 
+# Qingdao pools (2021): hidden champion, Little Giant, gazelle (growth rate by revenue band).
+_qd_hc = Firm(region_code="370212", years=grown(2020, 1000 / 0.9 * 1.05, growth=10.0, debt=64.9, rank=3.0, rd=2.0,
+                                                invention=0.0, utility=1.0),
+              attributes={"niche_since_year": "2019"})
+case("cn-sd-qingdao/hidden-champion-pool/2021", date(2021, 3, 1), _qd_hc,
+     ("debt_65", with_years(_qd_hc, grown(2020, 1000 / 0.9 * 1.05, growth=10.0, debt=65.0, rank=3.0, rd=2.0,
+                                          invention=0.0, utility=1.0)), "mean_debt_ratio_below_65"),
+     ("rank_4", with_year(_qd_hc, 2020, province_rank=4.0), "province_rank_3"),
+     ("mean_main_revenue_below_1000", with_years(_qd_hc, grown(2020, 1000 / 0.9, growth=10.0, debt=64.9, rank=3.0,
+                                                               rd=2.0, invention=0.0, utility=1.0)),
+      "main_revenue_mean_1000"))
+_qd_lg = Firm(region_code="370212", years=grown(2020, 5000 / 0.9, growth=5.0, rank=5.0, rd=2.0, rd_staff=10.0,
+                                                invention=1.0, utility=0.0),
+              attributes=dict(FULL_ATTRIBUTES), recognitions=[("zjtx_sme", "cn-sd-qingdao", date(2020, 5, 1))])
+case("cn-sd-qingdao/little-giant-pool/2021", date(2021, 3, 1), _qd_lg,
+     ("main_revenue_4999", with_year(_qd_lg, 2020, main_revenue=4999.0), "champion_or_conditions"),
+     ("not_qingdao_zjtx", Firm(**{**_qd_lg.__dict__, "recognitions": [("zjtx_sme", "cn-sd", date(2020, 5, 1))]}),
+      "qingdao_zjtx"))
+case("cn-sd-qingdao/little-giant-pool/2021", date(2021, 3, 1),
+     Firm(region_code="370212", recognitions=[("zjtx_sme", "cn-sd-qingdao", date(2020, 5, 1)),
+                                              ("qd_hidden_champion", "cn-sd-qingdao", date(2020, 5, 1))]))
+
+
+def _gazelle(revenue: float, cagr: float, rd: float = 3.0) -> Firm:
+    return Firm(region_code="370212", years=grown(2020, revenue, growth=cagr, rd=rd, invention=1.0))
+
+
+@pytest.mark.parametrize("revenue, cagr_needed, rd_needed", [
+    (1000.0, 20.0, 3.0), (1999.0, 20.0, 3.0), (2000.0, 15.0, 3.0), (9999.0, 15.0, 3.0), (10000.0, 10.0, 2.0),
+    (39999.0, 10.0, 2.0), (40000.0, 5.0, 2.0),
+])
+def test_qingdao_gazelle_growth_and_rd_by_revenue_band(revenue: float, cagr_needed: float, rd_needed: float) -> None:
+    as_of = date(2021, 3, 1)
+    assert result_of("cn-sd-qingdao/gazelle-pool/2021", as_of, _gazelle(revenue, cagr_needed, rd_needed))[0] == \
+        "eligible"
+    slow = result_of("cn-sd-qingdao/gazelle-pool/2021", as_of, _gazelle(revenue, cagr_needed - 0.1, rd_needed))
+    low_rd = result_of("cn-sd-qingdao/gazelle-pool/2021", as_of, _gazelle(revenue, cagr_needed, rd_needed - 0.1))
+    assert (slow[0], slow[1]["growth"]) == ("ineligible", "fail")
+    assert (low_rd[0], low_rd[1]["rd_intensity_by_band"]) == ("ineligible", "fail")
+
+
+def test_qingdao_gazelle_below_the_lowest_band_and_listed_firms_are_out() -> None:
+    as_of = date(2021, 3, 1)
+    small = result_of("cn-sd-qingdao/gazelle-pool/2021", as_of, _gazelle(999.0, 50.0))
+    listed = result_of("cn-sd-qingdao/gazelle-pool/2021", as_of,
+                       Firm(**{**_gazelle(5000.0, 20.0).__dict__, "listing_board": "chinext"}))
+    assert (small[0], small[1]["growth"]) == ("ineligible", "fail")
+    assert (listed[0], listed[1]["not_listed"]) == ("ineligible", "fail")
+
 
 def test_xiamen_growth_threshold_needs_the_year_in_the_reference_series() -> None:
     # In 2023 the thresholds need Xiamen's 2022 GDP growth, not in the compilation: missing, not a guess.
