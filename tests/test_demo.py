@@ -62,6 +62,15 @@ def counts(engine: sa.Engine) -> dict[str, int]:
         return {t: conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one() for t in TABLES}
 
 
+def schema(engine: sa.Engine) -> dict:
+    """Indexes, unique constraints and foreign keys of the demo's tables, as the database reports them."""
+    inspector = sa.inspect(engine)
+    key = repr
+    return {t: (sorted(map(key, inspector.get_indexes(t))), sorted(map(key, inspector.get_unique_constraints(t))),
+                sorted(map(key, inspector.get_foreign_keys(t))), key(inspector.get_pk_constraint(t)))
+            for t in TABLES}
+
+
 @pytest.fixture
 def other_engine(engine, tmp_path):
     """A second empty, migrated database on the same engine as `engine`."""
@@ -98,6 +107,18 @@ def test_same_seed_and_date_give_identical_rows(engine, other_engine):
         first, second = table(engine, name), table(other_engine, name)
         assert first.height > 0, name
         assert first.equals(second, null_equal=True), f"{name} differs between two builds with seed 7"
+
+
+def test_loading_leaves_the_schema_as_migrated(engine):
+    # The loader builds indexes and constraints after the rows when the tables are empty: they must come back
+    # exactly as Alembic created them, and hold.
+    before = schema(engine)
+    assert any(indexes for indexes, *_ in before.values())
+    build_demo(engine, firms=FIRMS, seed=7, as_of=AS_OF)
+    assert schema(engine) == before
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO report (enterprise_id, period, period_type, year, period_end, basis) "
+                             "SELECT enterprise_id, period, period_type, year, period_end, basis FROM report LIMIT 1")
 
 
 def test_another_seed_gives_another_registry():
@@ -261,6 +282,12 @@ def test_reports_cover_three_years_and_follow_reporting_duties(demo):
         SELECT enterprise_id FROM recognition GROUP BY enterprise_id
         HAVING MAX(CASE WHEN tier = 'innovative_sme' THEN 0 ELSE 1 END) = 0""")["enterprise_id"])
     assert sub and sub.isdisjoint(innovative_only)
+    # ... and only from the period in which that recognition began.
+    duty = table(engine, "recognition").filter(pl.col("tier") != "innovative_sme").group_by("enterprise_id").agg(
+        pl.col("recognized_on").min().alias("since"))
+    early = table(engine, "report").filter(pl.col("period_type") != "annual").join(duty, on="enterprise_id").filter(
+        pl.col("period_end") < pl.col("since"))
+    assert early.height == 0
 
 
 def test_quarterly_flows_add_up_to_the_annual_report(demo):
@@ -352,6 +379,7 @@ def test_regional_targets_quote_the_compilation(demo):
 
 def test_a_failure_leaves_the_database_as_it_was(engine):
     # A real database error half-way (after firms, recognitions and reports are written): events are refused.
+    before = schema(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
@@ -364,6 +392,7 @@ def test_a_failure_leaves_the_database_as_it_was(engine):
     with pytest.raises(DatabaseError, match="nothing was written: .*events refused"):
         build_demo(engine, firms=FIRMS, seed=7, as_of=AS_OF)
     assert counts(engine) == dict.fromkeys(TABLES, 0)
+    assert schema(engine) == before
 
 
 def test_second_seed_adds_firms_and_same_seed_is_refused(engine):
