@@ -428,6 +428,28 @@ case("cn-sd-qingdao/little-giant-pool/2021", date(2021, 3, 1),
      Firm(region_code="370212", recognitions=[("zjtx_sme", "cn-sd-qingdao", date(2020, 5, 1)),
                                               ("qd_hidden_champion", "cn-sd-qingdao", date(2020, 5, 1))]))
 
+# Chongqing 市级专精特新 (2021 standard): pool member, revenue >= 1000, 2-year compound growth >= 6%, one class.
+_cq = Firm(region_code="500112", years=grown(2020, 1000.0, growth=6.0, product=50.0, rd=1.0),
+           attributes={"quality_cert": "false"}, recognitions=[("cq_zjtx_pool", "cn-cq", date(2020, 9, 1))])
+case("cn-cq/zjtx/2021", date(2021, 12, 15), _cq,
+     ("growth_5_9", with_years(_cq, grown(2020, 1000.0, growth=5.9, product=50.0, rd=1.0)), "revenue_growth_6"),
+     ("not_in_pool", Firm(**{**_cq.__dict__, "recognitions": []}), "in_cultivation_pool"),
+     ("product_49", with_year(_cq, 2020, main_product_revenue=490.0), "classes"))
+
+# Ningbo 培育库 (2021-2022): R&D in each of 2019 and 2020 >= 3.5% (50-100 million) or 2.5% (>= 100 million).
+_nb = Firm(region_code="330203", years=grown(2020, 5000.0, rd=3.5, main=70.0, invention=0.0, utility=3.0),
+           attributes=dict(FULL_ATTRIBUTES))
+case("cn-zj-ningbo/zjtx-pool/2021", date(2021, 8, 20), _nb,
+     ("rd_2019_3_4", with_year(_nb, 2019, rd_expense=_nb.years[2019]["revenue"] * 0.034), "rd_ratio_each_year_by_band"),
+     ("revenue_4999", with_years(_nb, grown(2020, 4999.0, rd=3.5, main=70.0, invention=0.0, utility=3.0)),
+      "rd_ratio_each_year_by_band"),
+     ("national_little_giant", Firm(**{**_nb.__dict__, "recognitions": [("little_giant", "cn", date(2020, 12, 1))]}),
+      "not_national_titles"))
+case("cn-zj-ningbo/zjtx-pool/2021", date(2021, 8, 20),
+     with_years(_nb, grown(2020, 10000.0, rd=2.5, main=70.0, invention=0.0, utility=3.0)),
+     ("rd_2_4", with_years(_nb, grown(2020, 10000.0, rd=2.4, main=70.0, invention=0.0, utility=3.0)),
+      "rd_ratio_each_year_by_band"))
+
 
 def _gazelle(revenue: float, cagr: float, rd: float = 3.0) -> Firm:
     return Firm(region_code="370212", years=grown(2020, revenue, growth=cagr, rd=rd, invention=1.0))
