@@ -450,6 +450,13 @@ case("cn-zj-ningbo/zjtx-pool/2021", date(2021, 8, 20),
      ("rd_2_4", with_years(_nb, grown(2020, 10000.0, rd=2.4, main=70.0, invention=0.0, utility=3.0)),
       "rd_ratio_each_year_by_band"))
 
+# Shandong 2021: only the call's stated conditions (revenue growth >= 5%, not a single champion) are encoded.
+_sd = Firm(region_code="370102", years=grown(2020, 3000.0, growth=5.0))
+case("cn-sd/zjtx/2021", date(2021, 5, 10), _sd,
+     ("growth_4_9", with_years(_sd, grown(2020, 3000.0, growth=4.9)), "revenue_growth_5"),
+     ("single_champion", Firm(**{**_sd.__dict__, "recognitions": [("single_champion", "cn-sd", date(2020, 1, 1))]}),
+      "not_single_champion"))
+
 
 def _gazelle(revenue: float, cagr: float, rd: float = 3.0) -> Firm:
     return Firm(region_code="370212", years=grown(2020, revenue, growth=cagr, rd=rd, invention=1.0))
