@@ -27,6 +27,10 @@ class PathSettings(BaseModel):
     archive: Path = Field(Path("data/runtime/archive"), description="Every ingested file, kept by sha256")
     quarantine: Path = Field(Path("data/runtime/quarantine"), description="Rejected rows per ingestion run")
     outbox: Path = Field(Path("data/runtime/outbox"), description="Generated lists and briefings")
+    policy_compilation: Path = Field(Path("../shared/policy/policy-compilation-2021.txt"),
+                                     description="The policy compilation whose lines the policies cite (optional)")
+    cjk_font: Path = Field(Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+                           description="A Chinese font (TTF/OTF/TTC) embedded in PDF briefings")
 
 
 class LifecycleSettings(BaseModel):
@@ -41,6 +45,7 @@ class SchedulerSettings(BaseModel):
     flags_cron: str = Field("30 6 * * *", description="Cron schedule of the flags job")
     snapshot_cron: str = Field("0 1 * * *", description="Cron schedule of the snapshot job")
     reminders_cron: str = Field("0 8 11 * *", description="Cron schedule of the reminders job")
+    briefing_cron: str = Field("0 7 1 * *", description="Cron schedule of the monthly briefing job")
     request_poll_seconds: int = Field(10, ge=1, description="Polling interval for run-now requests")
 
 
@@ -65,7 +70,8 @@ class Settings(BaseModel):
     # Folder the config file lives in: relative paths and SQLite files resolve against it.
     base_dir: Path = Field(PROJECT_ROOT, exclude=True)
 
-    def path(self, name: Literal["inbox", "archive", "quarantine", "outbox"]) -> Path:
+    def path(self, name: Literal["inbox", "archive", "quarantine", "outbox", "policy_compilation", "cjk_font"]
+             ) -> Path:
         p = getattr(self.paths, name)
         return p if p.is_absolute() else self.base_dir / p
 
