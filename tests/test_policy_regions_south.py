@@ -457,6 +457,13 @@ case("cn-sd/zjtx/2021", date(2021, 5, 10), _sd,
      ("single_champion", Firm(**{**_sd.__dict__, "recognitions": [("single_champion", "cn-sd", date(2020, 1, 1))]}),
       "not_single_champion"))
 
+# Qingdao district pools 2021: revenue >= 200万, 2 years operating.
+_qdp = Firm(region_code="370212", founded_on=date(2019, 1, 1), years={2020: {"revenue": 200.0, "employees": 30.0,
+                                                                             "total_assets": 300.0}})
+case("cn-sd-qingdao/zjtx-pool/2021", date(2021, 3, 1), _qdp,
+     ("revenue_199", with_year(_qdp, 2020, revenue=199.0), "revenue_200"),
+     ("founded_2019_03", Firm(**{**_qdp.__dict__, "founded_on": date(2019, 3, 2)}), "operating_2_years"))
+
 
 def _gazelle(revenue: float, cagr: float, rd: float = 3.0) -> Firm:
     return Firm(region_code="370212", years=grown(2020, revenue, growth=cagr, rd=rd, invention=1.0))
