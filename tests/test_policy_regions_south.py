@@ -19,7 +19,7 @@ import pytest
 from registry.lifecycle import compute_flags, flag_records
 from registry.policy.bundle import Bundle
 from registry.policy.engine import evaluate
-from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
+from registry.policy.loader import POLICY_DIR, get_policy, lifecycle_for, read_policy_file
 
 SOUTH_JURISDICTIONS = (
     "cn-sd", "cn-sd-qingdao", "cn-ha", "cn-hb", "cn-hn", "cn-gd", "cn-gx", "cn-hi", "cn-cq", "cn-sc", "cn-gz",
@@ -552,3 +552,16 @@ def test_exclusion_without_time_limit_counts_any_earlier_event() -> None:
     verdict, results, _ = result_of("cn-hi/zjtx/2021", date(2021, 8, 1),
                                     with_event(_hi, "serious_dishonesty", date(2015, 1, 1)))
     assert (verdict, results["no_dishonesty_list"]) == ("ineligible", "fail")
+
+
+def test_lifecycle_follows_the_policy_in_force_on_the_recognition_date() -> None:
+    # Qinghai: the 4th batch (2018 measures) lapses without 复核 material; the revised measures from 2021-09-01
+    # only cancel on a failed 复核. Hubei's provincial 小巨人 keep the 3-year re-application rule in both calls.
+    assert lifecycle_for("zjtx_sme", "cn-qh", date(2021, 6, 30)).lapse_without_review is True
+    assert lifecycle_for("zjtx_sme", "cn-qh", date(2021, 10, 1)).lapse_without_review is False
+    assert lifecycle_for("hb_little_giant", "cn-hb", date(2021, 5, 1)).validity_years == 3
+    assert lifecycle_for("zjtx_sme", "cn-xj", date(2021, 10, 1)).expiry == "year_end"
+    # Hainan's monthly reports and missed-report exit apply to its provincial tier.
+    hainan = lifecycle_for("zjtx_sme", "cn-hi", date(2021, 10, 1))
+    assert [r.frequency for r in hainan.reporting] == ["monthly"]
+    assert [(r.kind, r.max_missing) for r in hainan.exit_rules] == [("missing_reports", 2)]
