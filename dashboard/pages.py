@@ -32,6 +32,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("registry", "views/registry_list.py", ":material/table_view:"),
     PageSpec("firm", "views/firm.py", ":material/factory:"),
     PageSpec("intake", "views/intake.py", ":material/upload_file:"),
+    PageSpec("policies", "views/policies.py", ":material/gavel:"),
+    PageSpec("briefing", "views/briefing.py", ":material/summarize:"),
 )
 
 

@@ -55,6 +55,12 @@ def reminders_job(engine: Engine, settings: Settings) -> dict[str, Any]:
     return write_reminders(engine, settings, today_in(settings))
 
 
+def briefing_job(engine: Engine, settings: Settings) -> dict[str, Any]:
+    from registry.briefing import write_briefings
+
+    return write_briefings(engine, settings, today_in(settings))
+
+
 @dataclass(frozen=True)
 class JobSpec:
     name: str
@@ -68,6 +74,7 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     JobSpec("flags", flags_job, "flags_cron", "生命周期提示"),
     JobSpec("snapshot", snapshot_job, "snapshot_cron", "每日快照"),
     JobSpec("reminders", reminders_job, "reminders_cron", "催报清单"),
+    JobSpec("briefing", briefing_job, "briefing_cron", "月度简报"),
 )}
 
 
