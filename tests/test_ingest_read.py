@@ -378,3 +378,18 @@ def test_every_column_of_every_kind_is_documented_for_users():
         assert f"### {kind}" in doc
         for spec in specs:
             assert f"| `{spec.name}` | {' / '.join(spec.zh)} |" in doc, (kind, spec.name)
+
+
+def test_regional_tiers_declared_by_policy_files_are_accepted_by_code_and_name(tmp_path):
+    """hb_little_giant is close to little_giant but is a real tier declared by a Hubei policy file."""
+    from registry.policy.loader import declared_tiers
+
+    regional = declared_tiers()
+    assert "hb_little_giant" in regional
+    rows = [{**VALID["recognitions"], "tier": "hb_little_giant", "jurisdiction": "cn"},
+            {**VALID["recognitions"], "tier": regional["hb_little_giant"], "jurisdiction": "cn",
+             "recognized_on": "2022-01-05"}]
+    path = write_csv(tmp_path / "r.csv", list(rows[0]), [list(r.values()) for r in rows])
+    parsed = read_data_file(path)
+    assert parsed.rejections == []
+    assert parsed.frame["tier"].to_list() == ["hb_little_giant", "hb_little_giant"]

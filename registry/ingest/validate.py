@@ -358,7 +358,13 @@ def _mapped_with_suggestions(
 
 
 def _parse_tier(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
-    return _mapped_with_suggestions(spec, frame, vocab.TIER_ALIASES, vocab.NATIONAL_TIERS, "称号", "tier")
+    # Regional tiers are declared by policy files: accept their codes and Chinese names exactly, so that a
+    # declared code like hb_little_giant is not mistaken for a misspelling of little_giant.
+    from registry.policy.loader import declared_tiers
+
+    regional = {alias: code for code, name in declared_tiers().items() for alias in (code, name)}
+    aliases = {**regional, **vocab.TIER_ALIASES}
+    return _mapped_with_suggestions(spec, frame, aliases, vocab.NATIONAL_TIERS, "称号", "tier")
 
 
 def _parse_attribute(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:

@@ -64,6 +64,19 @@ def get_policy(policy_id: str, root: Path = POLICY_DIR) -> Policy:
         raise UserError(f"未知的政策编号 / unknown policy id: {policy_id} (known: {known})") from None
 
 
+def declared_tiers(root: Path = POLICY_DIR) -> dict[str, str]:
+    """Regional tier codes the policy files declare (CONTRACT §3), with their Chinese names: code → name_zh.
+
+    Data files may name these tiers by code or by Chinese name, like the national ones."""
+    tiers: dict[str, str] = {}
+    for policy in load_policies(root).values():
+        if policy.declares_tier is not None:
+            tiers[policy.declares_tier.code] = policy.declares_tier.name_zh
+        if policy.tier and policy.tier not in tiers:
+            tiers[policy.tier] = policy.tier
+    return tiers
+
+
 DEFAULT_LIFECYCLE = Lifecycle()
 
 
