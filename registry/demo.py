@@ -1316,6 +1316,21 @@ def _begin_exclusive(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def _big_page_cache(conn: sa.Connection) -> Iterator[None]:
+    """SQLite: a 256 MB page cache while loading (index builds sort in memory instead of temp files), then the
+    connection's own setting again. PostgreSQL manages its buffers itself."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
 def _check_uscc_conflicts(conn: sa.Connection, enterprises: pl.DataFrame) -> None:
     existing = pl.Series("uscc", [r[0] for r in conn.exec_driver_sql("SELECT uscc FROM enterprise")],
                          dtype=pl.String)
@@ -1379,7 +1394,7 @@ def _load(engine: Engine, firms: int, seed: int, as_of: date, progress: bool) ->
             frames = with_database_ids(replace(frames, regional_target=regional), offsets, datetime.now(UTC))
             empty = [t for t in TABLE_LABELS if offsets[t] == 0
                      and conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one() == 0]
-            with _indexes_built_after_load(conn, empty):
+            with _indexes_built_after_load(conn, empty), _big_page_cache(conn):
                 for table, frame in frames.tables():
                     if table == "recognition":
                         # A row points at its successor (superseded_by): successors go in first, so that the
