@@ -39,8 +39,11 @@ def _summarise_ingest(results: list[Any]) -> dict[str, Any]:
 
 def flags_job(engine: Engine, settings: Settings) -> dict[str, Any]:
     from jobs.flag_store import store_flags
+    from registry.policy_changes import record_policy_changes
 
-    return store_flags(engine, today_in(settings), settings)
+    # Policy files changed since the last run are audited before the flags they drive are recomputed.
+    changed = record_policy_changes(engine)
+    return {**store_flags(engine, today_in(settings), settings), "policy_files_changed": len(changed)}
 
 
 def snapshot_job(engine: Engine, settings: Settings) -> dict[str, Any]:

@@ -14,10 +14,12 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from registry.audit import ACTOR_SCHEDULER, record
 from registry.lifecycle import FlagWindows, LifecycleResolver, compute_flags
 from registry.models import Enterprise, Flag
 from registry.policy import lifecycle_for
 from registry.policy.bundle import load_bundle
+from registry.review import watched_flag_keys
 from registry.settings import Settings
 
 FLAG = Flag.__table__
@@ -25,13 +27,16 @@ _CHUNK = 2000
 
 
 def store_flags(engine: Engine, as_of: date, settings: Settings,
-                resolver: LifecycleResolver = lifecycle_for) -> dict[str, Any]:
-    """Returns counts: computed, opened, kept, updated, resolved."""
+                resolver: LifecycleResolver = lifecycle_for, actor: str = ACTOR_SCHEDULER) -> dict[str, Any]:
+    """Returns counts: computed, opened, kept, updated, resolved. The recomputation is one audit row by `actor`,
+    in the same transaction."""
     flags = compute_flags(load_bundle(engine), as_of, FlagWindows.from_settings(settings.lifecycle), resolver)
     with engine.begin() as conn:
         firm_ids = pl.DataFrame(conn.execute(sa.select(Enterprise.__table__.c.uscc, Enterprise.__table__.c.id)).all(),
                                 schema={"uscc": pl.String, "enterprise_id": pl.Int64}, orient="row")
         flags = flags.join(firm_ids, on="uscc", how="inner")
+        # A flag a manager closed with "keep under watch" (registry.review) is not reopened.
+        flags = flags.filter(~pl.col("key").is_in(list(watched_flag_keys(conn))))
         open_rows = {r.key: r for r in conn.execute(
             sa.select(FLAG.c.id, FLAG.c.key, FLAG.c.severity, FLAG.c.due_on, FLAG.c.evidence)
             .where(FLAG.c.resolved_on.is_(None)))}
@@ -57,5 +62,8 @@ def store_flags(engine: Engine, as_of: date, settings: Settings,
         gone = [r.id for key, r in open_rows.items() if key not in wanted]
         for i in range(0, len(gone), _CHUNK):
             conn.execute(sa.update(FLAG).where(FLAG.c.id.in_(gone[i:i + _CHUNK])).values(resolved_on=as_of))
-    return {"as_of": as_of.isoformat(), "computed": len(flags), "opened": len(new_rows),
-            "kept": len(wanted) - len(new_rows), "updated": len(changed), "resolved": len(gone)}
+        counts = {"as_of": as_of.isoformat(), "computed": len(flags), "opened": len(new_rows),
+                  "kept": len(wanted) - len(new_rows), "updated": len(changed), "resolved": len(gone)}
+        # Counts only: the flag rows themselves keep their history (opened_on, resolved_on are never erased).
+        record(conn, actor, "flags.recompute", "flag", as_of.isoformat(), None, counts)
+    return counts

@@ -1,14 +1,25 @@
-"""Who is asking, and which firms they may see.
+"""Who is asking, what they may do, and which firms they may see.
 
-A principal belongs to a jurisdiction (`cn`, `cn-gd`, `cn-gd-shenzhen` ...); they see the firms whose region code
-falls in it (GB/T 2260 prefixes from data/reference/jurisdictions.csv). `cn` sees everything. Every query in
-registry/queries.py takes a principal first and applies `scope_clause`, so no page can forget the filter.
+Roles (issue 6): `admin` everything (user management, audit trail, data intake); `official` reads and exports
+within their jurisdiction; `analyst` reads only (no export); `manager` is an official who can also record review
+decisions and revocations. `can(principal, action)` is the one place that says which role may do what.
+
+A principal belongs to one jurisdiction: `cn` (national), a jurisdiction id of data/reference/jurisdictions.csv
+(`cn-gd`, `cn-gd-shenzhen` ...), or the 6-digit GB/T 2260 code of a prefecture or county (`440100`, `440106`) for
+the places that have no jurisdiction id. They see the firms whose region code falls in it — their area and
+everything below — and nothing else. Every query in registry/queries.py takes a principal first and applies
+`scope_clause`, so no page can forget the filter. Mutations are marked with `@mutation(action)`, which checks the
+role before the function runs.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import ParamSpec, TypeVar
 
 import polars as pl
 from sqlalchemy import ColumnElement, false, or_
@@ -17,6 +28,37 @@ from registry import reference
 from registry.errors import UserError
 
 NATIONAL = "cn"
+ROLES: tuple[str, ...] = ("admin", "manager", "official", "analyst")
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "admin": ("系统管理员", "administrator"),
+    "manager": ("主管（可作复核决定）", "manager"),
+    "official": ("工作人员", "official"),
+    "analyst": ("分析人员（只读）", "analyst"),
+}
+
+# action → (中文, English). Pages and mutations ask `can(principal, action)`; nothing checks role names directly.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "read": ("查看辖区内数据", "read the data of the jurisdiction"),
+    "export": ("导出 Excel / CSV", "export to Excel / CSV"),
+    "review.decide": ("记录复核决定", "record review decisions"),
+    "recognition.revoke": ("撤销认定", "revoke recognitions"),
+    "data.ingest": ("上传、导入数据文件", "upload and ingest data files"),
+    "data.edit": ("手工修改数据", "edit data by hand"),
+    "jobs.run": ("立即运行定时任务", "run scheduled jobs now"),
+    "users.manage": ("管理用户与角色", "manage users and roles"),
+    "audit.view": ("查看、导出审计日志", "view and export the audit trail"),
+}
+
+# Actions over things that belong to no region (accounts, the audit trail): national principals only, whatever
+# the role says (registry.auth also refuses to give the admin role a non-national jurisdiction).
+NATIONAL_ACTIONS = frozenset({"users.manage", "audit.view"})
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(ACTIONS),
+    "manager": frozenset({"read", "export", "review.decide", "recognition.revoke"}),
+    "official": frozenset({"read", "export"}),
+    "analyst": frozenset({"read"}),
+}
 
 
 @dataclass(frozen=True)
@@ -29,19 +71,113 @@ class Principal:
 SYSTEM = Principal("system", "admin", NATIONAL)
 
 
+class PermissionDenied(UserError):
+    """The principal's role does not allow the action, or the firm lies outside their jurisdiction."""
+
+
+# ---------------------------------------------------------------- roles and actions
+
+
+def role_can(role: str, action: str) -> bool:
+    """Whether `role` may perform `action`. An unknown action is a programming error, not a silent "no"."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+    return action in ROLE_ACTIONS.get(role, frozenset())
+
+
+def can(principal: Principal, action: str) -> bool:
+    """Whether the principal may perform `action` (see ACTIONS). Scope is separate: see in_scope/scope_clause."""
+    if action in NATIONAL_ACTIONS and principal.jurisdiction != NATIONAL:
+        return False
+    return role_can(principal.role, action)
+
+
+def require(principal: Principal, action: str, region_code: str | None = None) -> None:
+    """Raise PermissionDenied unless the principal may perform `action` (on the firm at `region_code`, if given)."""
+    if not can(principal, action):
+        zh, en = ACTIONS[action]
+        raise PermissionDenied(f"权限不足：角色 {principal.role} 不能{zh} / permission denied: role "
+                               f"{principal.role!r} may not {en}")
+    if region_code is not None and not in_scope(principal, region_code):
+        raise PermissionDenied(f"权限不足：该企业不在辖区 {principal.jurisdiction} 内 / permission denied: the firm is "
+                               f"outside jurisdiction {principal.jurisdiction!r}")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def mutation(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a function that changes data and takes the acting principal first: the role is checked before it runs.
+
+    The scope-leakage test calls every principal-first function of the registry as a read; functions marked
+    here are left out of it (they are covered by the role × action tests instead).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            principal = args[0] if args else kwargs.get("principal")
+            if not isinstance(principal, Principal):
+                raise TypeError(f"{function.__qualname__}: the acting Principal must come first")
+            require(principal, action)
+            return function(*args, **kwargs)
+
+        checked.__zjtx_mutation__ = action  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def is_mutation(function: Callable) -> bool:
+    return hasattr(function, "__zjtx_mutation__")
+
+
+# ---------------------------------------------------------------- jurisdictions and scope
+
+_REGION_CODE = re.compile(r"\d{6}")
+
+
 @cache
 def region_prefixes(jurisdiction: str) -> tuple[str, ...] | None:
     """The region-code prefixes of a jurisdiction; None for `cn` (no restriction).
 
-    Raises UserError for a jurisdiction that is not in the reference table: an unknown scope must never
-    silently mean "everything" or "nothing".
+    Raises UserError for a jurisdiction that is neither in the reference table nor a known prefecture/county code:
+    an unknown scope must never silently mean "everything" or "nothing".
     """
     if jurisdiction == NATIONAL:
         return None
     rows = reference.jurisdictions().filter(pl.col("id") == jurisdiction)
-    if rows.is_empty():
-        raise UserError(f"未知辖区 / unknown jurisdiction: {jurisdiction!r}")
-    return tuple(p for p in rows["region_codes"][0].split(";") if p)
+    if not rows.is_empty():
+        return tuple(p for p in rows["region_codes"][0].split(";") if p)
+    if _REGION_CODE.fullmatch(jurisdiction or ""):
+        return (_region_code_prefix(jurisdiction),)
+    raise UserError(f"未知辖区 / unknown jurisdiction: {jurisdiction!r} (a jurisdictions.csv id such as cn-gd, or the "
+                    f"6-digit code of a prefecture or county such as 440106)")
+
+
+def _region_code_prefix(code: str) -> str:
+    """440100 (prefecture) → 4401; 440106 (county under a known prefecture) → 440106. Provinces use their ids."""
+    regions = reference.regions()
+    known = regions.filter(pl.col("code") == code)
+    if not known.is_empty() and known["level"][0] == "prefecture":
+        return code[:4]
+    if not known.is_empty() and known["level"][0] == "county":
+        return code
+    prefecture = regions.filter((pl.col("code") == code[:4] + "00") & (pl.col("level") == "prefecture"))
+    if known.is_empty() and not code.endswith("00") and not prefecture.is_empty():
+        return code
+    raise UserError(f"未知辖区 / unknown jurisdiction: {code!r} is not a prefecture or county code of GB/T 2260 "
+                    f"(provinces are given by id, e.g. cn-gd)")
+
+
+def validate_jurisdiction(jurisdiction: str) -> str:
+    """The jurisdiction, stripped, if it is known; UserError otherwise (for user management)."""
+    jurisdiction = (jurisdiction or "").strip()
+    region_prefixes(jurisdiction)
+    return jurisdiction
 
 
 def scope_clause(principal: Principal, region_code_column) -> ColumnElement[bool] | None:
@@ -62,24 +198,31 @@ def in_scope(principal: Principal, region_code: str | None) -> bool:
     return bool(region_code) and any(region_code.startswith(p) for p in prefixes)
 
 
+def scope_expr(principal: Principal, region_code: pl.Expr | str) -> pl.Expr:
+    """Vectorised in_scope, for frames that carry a region code."""
+    column = pl.col(region_code) if isinstance(region_code, str) else region_code
+    prefixes = region_prefixes(principal.jurisdiction)
+    if prefixes is None:
+        return pl.lit(True)
+    if not prefixes:
+        return pl.lit(False)
+    return pl.any_horizontal([column.str.starts_with(p) for p in prefixes]).fill_null(False)
+
+
 def jurisdictions_in_scope(principal: Principal) -> pl.DataFrame:
-    """The reference jurisdictions a principal may look at: their own, those below it, and those above it
-    (a provincial official compares against the national plan)."""
+    """The reference jurisdictions whose whole area lies inside the principal's: their own and those below it.
+
+    Jurisdictions above (the province of a city official, the national plan) are not in scope: their figures
+    count firms the principal may not see.
+    """
     table = reference.jurisdictions()
-    own = principal.jurisdiction
-    if own == NATIONAL:
+    own = region_prefixes(principal.jurisdiction)
+    if own is None:
         return table
-    ancestors = _ancestors(own)
-    return table.filter(
-        (pl.col("id") == own) | pl.col("id").str.starts_with(own + "-") | pl.col("id").is_in(ancestors)
+    inside = (
+        pl.col("region_codes").str.split(";").list.eval(pl.element().filter(pl.element() != ""))
+        .list.eval(pl.any_horizontal([pl.element().str.starts_with(p) for p in own]) if own else pl.lit(False))
+        .list.all()
     )
-
-
-def _ancestors(jurisdiction: str) -> list[str]:
-    parents = dict(zip(reference.jurisdictions()["id"], reference.jurisdictions()["parent_id"], strict=True))
-    chain: list[str] = []
-    current = parents.get(jurisdiction, "")
-    while current:
-        chain.append(current)
-        current = parents.get(current, "")
-    return chain
+    has_area = pl.col("region_codes") != ""
+    return table.filter((pl.col("id") == principal.jurisdiction) | (has_area & inside))

@@ -31,6 +31,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
+    from registry.audit import install_append_only_guard  # late: registry.audit reads through this module
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -38,8 +40,11 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    # Every engine of the application refuses to rewrite the audit trail (docs/access.md).
+    install_append_only_guard(engine)
+    return engine
 
 
 @lru_cache(maxsize=8)
