@@ -60,6 +60,21 @@ class DemoSettings(BaseModel):
     seed: int = Field(2021, description="Random seed of the demo registry")
 
 
+class AuthSettings(BaseModel):
+    session_idle_minutes: int = Field(30, ge=1, description="A dashboard session ends after this many idle minutes")
+    max_failed_logins: int = Field(5, ge=1, description="Failed logins in a row that lock an account")
+    lockout_minutes: int = Field(15, ge=1, description="How long a locked account stays locked")
+    min_password_length: int = Field(10, ge=8, description="Shortest password accepted")
+    sso_provider: str = Field("", description="Streamlit OIDC provider for single sign-on (empty = off)")
+    sso_username_claim: str = Field("email", description="OIDC claim matched against local usernames")
+
+
+class UploadSettings(BaseModel):
+    max_file_mb: int = Field(50, ge=1, description="Largest data file accepted by a dashboard upload (MB)")
+    max_unpacked_mb: int = Field(500, ge=1, description="Largest total uncompressed size of an .xlsx (MB)")
+    max_compression_ratio: int = Field(100, ge=1, description="Largest uncompressed/compressed ratio of an .xlsx")
+
+
 class Settings(BaseModel):
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
@@ -67,6 +82,8 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = SchedulerSettings()
     dashboard: DashboardSettings = DashboardSettings()
     demo: DemoSettings = DemoSettings()
+    auth: AuthSettings = AuthSettings()
+    uploads: UploadSettings = UploadSettings()
     # Folder the config file lives in: relative paths and SQLite files resolve against it.
     base_dir: Path = Field(PROJECT_ROOT, exclude=True)
 

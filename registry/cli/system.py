@@ -24,9 +24,14 @@ def register(app: typer.Typer) -> None:
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
+    # Streamlit refuses larger uploads itself (uploads.max_file_mb), before our own checks run.
     return [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
             "--server.port", str(port), "--server.address", address,
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.maxUploadSize", str(get_settings().uploads.max_file_mb),
+            # Tables offer no built-in CSV download or copy: every export goes through the download buttons,
+            # which check the role (analysts may not export) and neutralise formula cells (registry/export.py).
+            "--client.disableDataExport", "true"]
 
 
 def serve(
@@ -53,6 +58,9 @@ def up(
 
         console.print(f"数据库为空，载入示例数据 Empty database: loading a demo registry of {settings.demo.firms} firms")
         build_demo(engine, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
+    from registry.cli.users import ensure_first_admin
+
+    ensure_first_admin(engine, console)
     port = port or settings.dashboard.port
     procs: dict[str, subprocess.Popen] = {}
     if not no_scheduler:

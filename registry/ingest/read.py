@@ -16,6 +16,7 @@ import polars as pl
 
 from registry.errors import UserError
 from registry.ingest.encoding import EncodingRejected, decode
+from registry.ingest.guard import UnsafeFile, check_zip_container
 from registry.ingest.headers import (
     CATALOGUE,
     KIND_ALIASES,
@@ -169,6 +170,11 @@ def _read_excel(data: bytes, path: Path) -> tuple[str, list[str], pl.DataFrame]:
     import fastexcel
 
     encoding = "xls" if data.startswith(_OLE_MAGIC) else "xlsx"
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            check_zip_container(data, path)  # before the reader inflates anything (decompression bombs)
+        except UnsafeFile as exc:
+            raise FileRejected(path, exc.reason) from None
     try:
         reader = fastexcel.read_excel(data)
         # The first sheet with any cell; officials' workbooks often start with an empty "Sheet1".
