@@ -9,15 +9,22 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import components
+from dashboard import components, login
 from dashboard.i18n import t
 from dashboard.pages import pages_for
 from registry.db import DatabaseError
 
 st.set_page_config(page_title="专精特新 zjtx", page_icon=":material/factory:", layout="wide")
+# Exports only through the app's download buttons (role-checked, formula-safe); `zjtx serve` sets it too.
+st.set_option("client.disableDataExport", True)
 
 lang = components.language_switch()
-principal = components.current_principal()
+try:
+    # Nobody gets past this line without signing in: the sign-in page is shown and the run stops.
+    principal = login.require_login(lang)
+except (SQLAlchemyError, DatabaseError) as exc:
+    st.error(f"{t('app.db_unavailable', lang)} — {str(exc).splitlines()[0]}")
+    st.stop()
 
 navigation = st.navigation([
     st.Page(spec.path, title=t(f"page.{spec.key}", lang), icon=spec.icon, default=spec.default,
@@ -32,7 +39,6 @@ except (SQLAlchemyError, DatabaseError) as exc:
     st.error(f"{t('app.db_unavailable', lang)} — {str(exc).splitlines()[0]}")
     st.stop()
 
-with st.sidebar:
-    st.caption(f"{t('app.scope', lang)}: {principal.jurisdiction} · {principal.username}")
+login.session_controls(principal, lang)
 
 navigation.run()

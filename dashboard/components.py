@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard.formatting import fmt_date
 from dashboard.i18n import LANGUAGES, code_label, column_labels, t
 from registry import queries
-from registry.access import SYSTEM, Principal
+from registry.access import Principal, can
 from registry.db import get_engine
 from registry.export import to_csv_bytes, to_excel_bytes
 from registry.settings import Settings, get_settings
@@ -52,8 +52,14 @@ def language_switch() -> str:
 
 
 def current_principal() -> Principal:
-    """The signed-in user; until sign-in exists, the system principal (national scope)."""
-    return st.session_state.get("principal", SYSTEM)
+    """The signed-in user (dashboard/login.py). app.py's gate signs someone in before any page runs; a page run
+    without a session (never the system principal) stops here."""
+    from dashboard.login import signed_in_principal
+
+    principal = signed_in_principal()
+    if principal is None:
+        st.stop()
+    return principal
 
 
 def settings() -> Settings:
@@ -111,7 +117,11 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
 
 def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename: str, key: str,
                      sheet_name: str | None = None) -> None:
-    """Excel and CSV buttons. A callable frame is only computed when a button is pressed (big downloads)."""
+    """Excel and CSV buttons, for roles that may export. A callable frame is only computed when a button is
+    pressed (big downloads)."""
+    if not can(current_principal(), "export"):
+        return  # analysts read but do not export (docs/access.md)
+
     def frame_now() -> pl.DataFrame:
         return frame() if callable(frame) else frame
 

@@ -24,6 +24,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "page.overview": ("总览", "Overview"),
     "page.registry": ("企业名录", "Registry"),
     "page.firm": ("企业详情", "Firm"),
+    "page.audit": ("审计日志", "Audit log"),
     # overview
     "overview.as_of": ("统计日期", "As of"),
     "overview.valid_by_tier": ("有效认定企业（按称号）", "Firms with a valid recognition, by tier"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry.access import role_can
+
 DASHBOARD_DIR = Path(__file__).resolve().parent
 ROLES = frozenset({"admin", "official", "analyst", "manager"})
 
@@ -21,6 +23,7 @@ class PageSpec:
     icon: str
     roles: frozenset[str] = ROLES
     default: bool = False
+    action: str = "read"  # registry.access action a role needs to see the page
 
     @property
     def path(self) -> Path:
@@ -34,12 +37,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("intake", "views/intake.py", ":material/upload_file:"),
     PageSpec("policies", "views/policies.py", ":material/gavel:"),
     PageSpec("briefing", "views/briefing.py", ":material/summarize:"),
+    PageSpec("audit", "views/audit.py", ":material/history:", action="audit.view"),
 )
 
 
 def pages_for(role: str) -> list[PageSpec]:
-    """The pages a role may open (access control hooks in here; every role sees every page for now)."""
-    return [p for p in PAGES if role in p.roles]
+    """The pages a role may open: listed for the role and allowed its action (registry.access.can). A page left
+    out is not in the navigation at all, so its URL opens the default page instead."""
+    return [p for p in PAGES if role in p.roles and role_can(role, p.action)]
 
 
 def page_spec(key: str) -> PageSpec:

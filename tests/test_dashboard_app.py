@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from dashboard_login import log_in, seed_user
 from dashboard_seed import FEATURED_NAME, seed_registry
 from streamlit.testing.v1 import AppTest
 
@@ -31,6 +32,7 @@ def seeded(tmp_path_factory):
     engine = make_engine(url)
     upgrade(engine)
     info = seed_registry(engine, firms=800, seed=11)
+    seed_user(engine, "admin", "admin", "cn")  # a national admin: these tests see the whole registry
     config = folder / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
     yield engine, info, config
@@ -43,7 +45,7 @@ def app(seeded, monkeypatch):
     monkeypatch.setenv("ZJTX_CONFIG", str(config))
     monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
     get_settings.cache_clear()
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = log_in(AppTest.from_file(str(APP), default_timeout=60), engine)
     yield at, engine, info
     get_settings.cache_clear()
 
@@ -200,7 +202,7 @@ def test_firm_page_search_box_and_unknown_firm(app):
     assert at.header[0].value == FEATURED_NAME
     assert at.query_params["uscc"] == info.featured_uscc
 
-    stranger = AppTest.from_file(str(APP), default_timeout=60)
+    stranger = log_in(AppTest.from_file(str(APP), default_timeout=60), app[1])
     stranger.query_params["uscc"] = "91110000000000000X"
     stranger.run()
     stranger.switch_page("views/firm.py").run()
@@ -226,11 +228,12 @@ def test_new_data_shows_without_restart(tmp_path, monkeypatch):
     engine = make_engine(url)
     upgrade(engine)
     seed_registry(engine, firms=40, seed=3)
+    seed_user(engine)
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
     monkeypatch.setenv("ZJTX_CONFIG", str(config))
     get_settings.cache_clear()
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = log_in(AppTest.from_file(str(APP), default_timeout=60), engine)
     at.run()
     as_of = at.date_input(key="overview_as_of").value
     before = dict(sql(engine, VALID_BY_TIER, d=as_of)).get("key_little_giant", 0)

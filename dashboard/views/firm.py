@@ -25,6 +25,7 @@ from dashboard.components import (
 )
 from dashboard.formatting import fmt_date, fmt_money
 from dashboard.i18n import code_label, column_label
+from dashboard.safe_text import md_text
 from registry import queries, reference
 from registry.db import get_engine
 
@@ -64,7 +65,7 @@ if profile is None:
     st.stop()
 
 # ---------------------------------------------------------------- profile
-st.header(profile["name"])
+st.header(md_text(profile["name"]))  # names come from files: shown as written, never as Markdown
 st.caption(f"{column_label('uscc', lang)}: {profile['uscc']}")
 region_code = profile["region_code"]
 region_rows = reference.regions().filter(
@@ -77,9 +78,9 @@ facts = [
     ("industry_code", f"{industry} {section_names.get(industry[:1], '')}".strip() or "—"),
     ("founded_on", fmt_date(profile["founded_on"])),
     ("registered_capital", fmt_money(profile["registered_capital"], lang)),
-    ("ownership", profile["ownership"] or "—"),
+    ("ownership", md_text(profile["ownership"]) or "—"),
     ("listing_board", code_label("listing_board", profile["listing_board"], lang) or "—"),
-    ("main_product", profile["main_product"] or "—"),
+    ("main_product", md_text(profile["main_product"]) or "—"),
 ]
 st.subheader(tr("firm.profile"))
 # The capital is formatted with its unit (万元 / 亿元), so its label carries none.

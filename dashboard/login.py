@@ -1,0 +1,179 @@
+"""The sign-in gate: app.py calls `require_login` before it builds the navigation, so no page runs for nobody.
+
+A signed-in session lives in st.session_state[AUTH_KEY] (a SignedIn). On every interaction the gate checks that
+it has not been idle longer than auth.session_idle_minutes and that the account is still active (a disabled or
+locked user's open session ends at their next click; a changed role or jurisdiction applies at once).
+Local accounts sign in with a password (registry.auth.authenticate: argon2, lock-out, audited). When
+auth.sso_provider is set, Streamlit's OIDC login (st.login / st.user) is offered as well; it signs in the
+existing local account whose username equals the configured claim.
+
+Tests sign in the same way: `start_session(authenticate(...))` puts a SignedIn into session_state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from dashboard.i18n_access import role_name, ta
+from registry import auth
+from registry.access import Principal
+from registry.db import get_engine
+from registry.models import utcnow
+from registry.settings import get_settings
+
+AUTH_KEY = "auth"
+NOTICE_KEY = "auth_notice"
+SSO_REFUSED_KEY = "auth_sso_refused"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    method: str  # password | sso
+    signed_in_at: datetime
+    last_seen_at: datetime
+
+
+def start_session(principal: Principal, method: str = "password", now: datetime | None = None) -> SignedIn:
+    """A fresh signed-in session for the principal (also what tests put into session_state)."""
+    now = now or utcnow()
+    return SignedIn(principal, method, now, now)
+
+
+def _engine():
+    return get_engine(get_settings().database_url)
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=get_settings().auth.session_idle_minutes)
+
+
+def signed_in_principal() -> Principal | None:
+    """The current session's principal, without any check (the gate has run before any page)."""
+    session = st.session_state.get(AUTH_KEY)
+    return session.principal if isinstance(session, SignedIn) else None
+
+
+def _end(session: SignedIn, reason: str, notice: str) -> None:
+    auth.record_logout(_engine(), session.principal, reason)
+    del st.session_state[AUTH_KEY]
+    st.session_state[NOTICE_KEY] = notice
+    if session.method == "sso" and st.user.is_logged_in:
+        st.logout()  # otherwise the identity cookie would sign them straight back in
+
+
+def _check(session: SignedIn, now: datetime) -> Principal | None:
+    """The session's principal refreshed from the database, or None (session ended) when idle or disabled."""
+    if now - session.last_seen_at > _idle_limit():
+        _end(session, "idle", "login.expired")
+        return None
+    fresh = auth.current_principal(_engine(), session.principal.username, now=now)
+    if fresh is None:
+        _end(session, "account disabled or locked", "login.ended")
+        return None
+    st.session_state[AUTH_KEY] = replace(session, principal=fresh, last_seen_at=now)
+    return fresh
+
+
+def require_login(lang: str) -> Principal:
+    """The signed-in principal; otherwise the sign-in page is shown and the script stops here."""
+    now = utcnow()
+    session = st.session_state.get(AUTH_KEY)
+    if isinstance(session, SignedIn):
+        principal = _check(session, now)
+        if principal is not None:
+            _idle_watch()
+            return principal
+    principal = _sso_sign_in()
+    if principal is not None:
+        return principal
+    _login_page(lang)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() ends the script run
+
+
+@st.fragment(run_every=timedelta(seconds=60))
+def _idle_watch() -> None:
+    """An open page is cleared once the session is over, even if nobody clicks: a full rerun shows the sign-in."""
+    session = st.session_state.get(AUTH_KEY)
+    if isinstance(session, SignedIn) and utcnow() - session.last_seen_at > _idle_limit():
+        st.rerun(scope="app")
+
+
+def _sso_sign_in() -> Principal | None:
+    provider = get_settings().auth.sso_provider.strip()
+    if not provider or not st.user.is_logged_in or st.session_state.get(SSO_REFUSED_KEY):
+        return None
+    try:
+        principal = auth.sso_principal(_engine(), st.user.to_dict())
+    except auth.LoginFailed as exc:
+        st.session_state[SSO_REFUSED_KEY] = str(exc)  # logged once, shown on the sign-in page
+        return None
+    st.session_state[AUTH_KEY] = start_session(principal, "sso")
+    return principal
+
+
+def _login_page(lang: str) -> None:
+    st.title(ta("login.title", lang))
+    st.caption(ta("login.caption", lang))
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice == "login.expired":
+        st.info(ta(notice, lang, minutes=get_settings().auth.session_idle_minutes))
+    elif notice:
+        st.info(ta(notice, lang))
+    if not auth.has_active_admin(_engine()):
+        st.warning(ta("login.no_admin", lang))
+    with st.form("login_form", enter_to_submit=True):
+        username = st.text_input(ta("login.username", lang), key="login_username", autocomplete="username")
+        password = st.text_input(ta("login.password", lang), key="login_password", type="password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button(ta("login.submit", lang), key="login_submit", type="primary")
+    if submitted:
+        _password_sign_in(username, password, lang)
+    _sso_button(lang)
+
+
+def _password_sign_in(username: str, password: str, lang: str) -> None:
+    if not username.strip() or not password:
+        st.error(ta("login.missing", lang))
+        return
+    try:
+        principal = auth.authenticate(_engine(), username, password)
+    except auth.LoginFailed as exc:
+        st.error(str(exc))
+        return
+    st.session_state[AUTH_KEY] = start_session(principal, "password")
+    st.rerun()
+
+
+def _sso_button(lang: str) -> None:
+    provider = get_settings().auth.sso_provider.strip()
+    if not provider:
+        return
+    refused = st.session_state.get(SSO_REFUSED_KEY)
+    if refused:
+        st.error(refused)
+        if st.button(ta("login.sso_other", lang), key="login_sso_other"):
+            st.session_state.pop(SSO_REFUSED_KEY, None)
+            st.logout()
+        return
+    if st.button(ta("login.sso", lang), key="login_sso", icon=":material/key:"):
+        try:
+            st.login(None if provider == "default" else provider)
+        except Exception as exc:  # noqa: BLE001 - Authlib missing or [auth] not in secrets.toml
+            st.error(f"{ta('login.sso_unavailable', lang)}: {str(exc).splitlines()[0]}")
+
+
+def session_controls(principal: Principal, lang: str) -> None:
+    """Who is signed in, and the sign-out button (sidebar)."""
+    with st.sidebar:
+        st.caption(f"{ta('session.user', lang)}: {principal.username} · {ta('session.role', lang)}: "
+                   f"{role_name(principal.role, lang)} · {ta('app.scope', lang)}: {principal.jurisdiction}")
+        if st.button(ta("session.logout", lang), key="logout", icon=":material/logout:"):
+            session = st.session_state.get(AUTH_KEY)
+            if isinstance(session, SignedIn):
+                _end(session, "signed out", "login.signed_out")
+            st.rerun()

@@ -1,0 +1,39 @@
+"""Signing in for the dashboard tests, through the same API as the real sign-in page (no gate is switched off).
+
+    password = seed_user(engine, "gd_official", "official", "cn-gd")   # registry.auth.create_user
+    at = AppTest.from_file(APP)
+    log_in(at, engine, "gd_official", password)                      # registry.auth.authenticate → session_state
+    at.run()
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from dashboard.login import AUTH_KEY, start_session
+from registry.access import Principal
+from registry.auth import authenticate, create_user
+from registry.db import session_scope
+
+# The principal that creates the test accounts (as `zjtx users add` would).
+SETUP = Principal("test-setup", "admin", "cn")
+
+
+def password_for(username: str) -> str:
+    return f"{username}-Pass-2024!"
+
+
+def seed_user(engine: sa.Engine, username: str = "admin", role: str = "admin", jurisdiction: str = "cn") -> str:
+    """Create an account (argon2 hash, audit row) and return its password."""
+    password = password_for(username)
+    with session_scope(engine) as session:
+        create_user(SETUP, session, username, password, role, jurisdiction)
+    return password
+
+
+def log_in(at: AppTest, engine: sa.Engine, username: str = "admin", password: str | None = None) -> AppTest:
+    """Authenticate the user (the real check: wrong password → LoginFailed) and start their session in the app."""
+    principal = authenticate(engine, username, password or password_for(username))
+    at.session_state[AUTH_KEY] = start_session(principal)
+    return at
