@@ -1,0 +1,214 @@
+"""A small registry spread over several jurisdictions, for the scope tests: Guangdong (Shenzhen, Guangzhou),
+Zhejiang (Ningbo, Hangzhou), Beijing and the 兵团 — with recognitions of every status, a 复核 supersession,
+reports, attributes, events, open and resolved flags, firm and regional targets, review decisions.
+
+`seed_scope_registry(engine, keep=...)` inserts the whole registry, or only what `keep` (a jurisdiction) may see:
+its firms with everything hanging off them, and the regional targets of the jurisdictions inside it. The same
+ids are used either way, so a query asked by a scoped principal must answer the same on both databases — any
+difference is data from outside the scope.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from registry.access import Principal, in_scope, jurisdictions_in_scope
+from registry.identity import make_uscc, normalize_name
+from registry.models import (
+    Attribute,
+    Enterprise,
+    Event,
+    FirmTarget,
+    Flag,
+    IngestionRun,
+    JobRun,
+    Recognition,
+    RegionalTarget,
+    Report,
+    ReviewDecision,
+)
+
+AS_OF = date(2025, 6, 30)
+SEEDED_AT = datetime(2025, 6, 29, 8, 0, tzinfo=UTC)
+
+# key: (name, region, industry)
+FIRMS = {
+    "sz_sensor": ("深圳市精密传感科技有限公司", "440305", "C3562"),
+    "sz_soft": ("深圳市云端软件有限公司", "440304", "I65"),
+    "gz_parts": ("广州市精密零部件有限公司", "440106", "C34"),
+    "nb_hydraulic": ("宁波海天精密液压有限公司", "330212", "C34"),
+    "hz_chip": ("杭州芯片设计有限公司", "330106", "C39"),
+    "bj_materials": ("北京新材料科技有限公司", "110108", "C26"),
+    "bt_farm": ("石河子兵团精密农机有限公司", "659001", "C35"),
+    "sh_robot": ("上海浦东精密机器人有限公司", "310115", "C34"),
+}
+
+
+@dataclass
+class ScopeSeed:
+    usccs: dict[str, str]  # firm key → USCC (the same in every database built from the seed)
+
+
+def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
+    rng = random.Random(20250630)
+    usccs = {key: make_uscc(rng, region) for key, (_, region, _) in FIRMS.items()}
+    firm_id = {key: i + 1 for i, key in enumerate(FIRMS)}
+    enterprises = [
+        {"id": firm_id[key], "uscc": usccs[key], "name": name, "name_norm": normalize_name(name),
+         "region_code": region, "province_code": region[:2], "industry_code": industry,
+         "founded_on": date(2008 + i, 3, 1), "registered_capital": 1000.0 * (i + 1), "ownership": "民营",
+         "listing_board": "none", "main_product": "精密部件"}
+        for i, (key, (name, region, industry)) in enumerate(FIRMS.items())
+    ]
+    rec_id = 0
+    recognitions: list[dict] = []
+
+    def recognise(key: str, tier: str, jurisdiction: str, on: date, until: date | None, status: str = "active",
+                  superseded_by: int | None = None, batch: str = "1") -> int:
+        nonlocal rec_id
+        rec_id += 1
+        recognitions.append({
+            "id": rec_id, "enterprise_id": firm_id[key], "tier": tier, "jurisdiction": jurisdiction, "batch": batch,
+            "recognized_on": on, "valid_until": until, "status": status, "superseded_by": superseded_by,
+            "document_no": f"测试〔{on.year}〕{rec_id}号",
+            "ended_on": on + timedelta(days=400) if status == "revoked" else None,
+            "end_reason": "revoked in test" if status == "revoked" else None,
+        })
+        return rec_id
+
+    # Every place holds the national tiers in several states, so every count differs between places.
+    for key, shift in (("sz_sensor", 0), ("nb_hydraulic", 30), ("bj_materials", 60), ("bt_farm", 90)):
+        renewed = recognise(key, "little_giant", "cn", date(2022, 7, 1) + timedelta(days=shift),
+                            date(2025, 6, 30) + timedelta(days=shift + 1))
+        recognise(key, "little_giant", "cn", date(2019, 7, 1), date(2022, 6, 30), "superseded", renewed)
+        recognise(key, "innovative_sme", "cn", date(2023, 1, 1), date(2025, 12, 31))
+    recognise("sz_soft", "zjtx_sme", "cn-gd", date(2022, 9, 1), date(2025, 8, 31))  # due for 复核
+    recognise("sz_soft", "innovative_sme", "cn-gd-shenzhen", date(2024, 1, 1), date(2026, 12, 31))
+    recognise("gz_parts", "zjtx_sme", "cn-gd", date(2021, 1, 1), date(2023, 12, 31), "revoked")
+    recognise("gz_parts", "innovative_sme", "cn-gd", date(2024, 5, 1), date(2027, 4, 30))
+    recognise("hz_chip", "zjtx_sme", "cn-zj", date(2022, 8, 1), date(2025, 7, 31))  # due for 复核
+    recognise("hz_chip", "zj_hidden_champion", "cn-zj", date(2023, 3, 1), date(2026, 2, 28))  # a Zhejiang-only tier
+    recognise("nb_hydraulic", "zjtx_sme", "cn-zj", date(2020, 1, 1), date(2022, 12, 31), "expired")
+    recognise("bj_materials", "single_champion", "cn", date(2022, 1, 1), date(2024, 12, 31))  # expired, not renewed
+    recognise("bt_farm", "zjtx_sme", "cn-bingtuan", date(2023, 6, 1), date(2026, 5, 31), "withdrawn")
+    recognise("sh_robot", "zjtx_sme", "cn-sh", date(2024, 2, 1), date(2027, 1, 31))  # monthly reporting duty
+
+    reports = []
+    for i, key in enumerate(FIRMS):
+        for k, year in enumerate((2022, 2023, 2024)):
+            reports.append({
+                "enterprise_id": firm_id[key], "period": str(year), "period_type": "annual", "year": year,
+                "period_end": date(year, 12, 31), "basis": "period", "revenue": 5000.0 + 1000 * k + 100 * i,
+                "main_revenue": 4500.0 + 900 * k, "net_profit": 300.0 + 50 * k, "rd_expense": 260.0 + 40 * k + i,
+                "total_assets": 9000.0, "total_liabilities": 4000.0 - 100 * k, "employees": 120.0 + 10 * k + i,
+                "rd_staff": 20.0 + k, "invention_patents": 3.0 + k, "main_product_revenue": 3800.0 + 800 * k,
+            })
+        for month in (1, 2, 3):
+            reports.append({
+                "enterprise_id": firm_id[key], "period": f"2025-{month:02d}", "period_type": "monthly", "year": 2025,
+                "period_end": date(2025, month + 1, 1) - timedelta(days=1), "basis": "period",
+                "revenue": 500.0 + 10 * month + i,
+            })
+    attributes = [
+        {"enterprise_id": firm_id[key], "attribute": "high_tech_enterprise", "value": "true",
+         "effective_on": date(2021, 11, 1), "expires_on": date(2027, 10, 31)}
+        for key in ("sz_sensor", "nb_hydraulic", "hz_chip")
+    ] + [{"enterprise_id": firm_id["gz_parts"], "attribute": "rd_institution", "value": "provincial",
+          "effective_on": date(2020, 5, 1), "expires_on": None}]
+    events = [
+        {"enterprise_id": firm_id["nb_hydraulic"], "event": "major_safety_accident", "occurred_on": date(2025, 3, 1),
+         "notified_on": date(2025, 3, 20), "detail": "宁波 测试事故"},
+        {"enterprise_id": firm_id["sz_sensor"], "event": "rename", "occurred_on": date(2024, 5, 1),
+         "notified_on": date(2024, 5, 10), "detail": "原名 深圳传感"},
+        {"enterprise_id": firm_id["bj_materials"], "event": "listing", "occurred_on": date(2024, 9, 1),
+         "notified_on": None, "detail": "北交所"},
+    ]
+    active = {}  # firm → its first active recognition, which the flags are about
+    for r in recognitions:
+        if r["status"] == "active":
+            active.setdefault(r["enterprise_id"], r)
+    flags = []
+    for i, (key, kind, severity, resolved) in enumerate((
+        ("sz_soft", "review_due", "warning", None), ("sz_sensor", "missing_report", "warning", date(2025, 5, 1)),
+        ("nb_hydraulic", "exit", "critical", None), ("hz_chip", "review_due", "warning", None),
+        ("bj_materials", "expired", "critical", None), ("bt_farm", "promotion", "info", None),
+        ("sh_robot", "exit", "critical", None),
+    )):
+        held = active[firm_id[key]]
+        flags.append({"id": i + 1, "enterprise_id": firm_id[key], "recognition_id": held["id"], "tier": held["tier"],
+                      "jurisdiction": held["jurisdiction"], "kind": kind, "severity": severity, "due_on": AS_OF + timedelta(days=30),
+                      "key": f"seed-{i}", "evidence": {"reason": f"seed {kind}"}, "opened_on": date(2025, 4, 1),
+                      "resolved_on": resolved})
+    firm_targets = [
+        {"enterprise_id": firm_id[key], "indicator": "revenue", "baseline": 5000.0, "target_year1": 6000.0,
+         "target_year2": 7000.0, "start_period": "2023", "direction": "higher", "unit": "万元"}
+        for key in ("sz_sensor", "nb_hydraulic")
+    ]
+    regional_targets = [
+        {"jurisdiction": jurisdiction, "tier": tier, "year": year, "target_count": count, "source": "test",
+         "parent_jurisdiction": parent}
+        for jurisdiction, tier, year, count, parent in (
+            ("cn", "little_giant", 2025, 10000, None), ("cn-gd", "little_giant", 2025, 20, "cn"),
+            ("cn-gd", "zjtx_sme", 2026, 40, "cn"), ("cn-gd-shenzhen", "innovative_sme", 2025, 8, "cn-gd"),
+            ("cn-zj", "little_giant", 2025, 25, "cn"), ("cn-zj", "zjtx_sme", 2026, 30, "cn"),
+            ("cn-bj", "single_champion", 2025, 3, "cn"),
+        )
+    ]
+    decisions = [
+        {"recognition_id": 6, "enterprise_id": firm_id["nb_hydraulic"], "decision": "watch", "reason": "事故核查中",
+         "decided_by": "zj_manager", "decided_at": datetime(2025, 4, 2, tzinfo=UTC)},
+        {"recognition_id": 1, "enterprise_id": firm_id["sz_sensor"], "decision": "renew", "reason": "复核通过",
+         "decided_by": "gd_manager", "decided_at": datetime(2025, 4, 3, tzinfo=UTC)},
+    ]
+    finished = datetime(2025, 6, 29, 8, 0, tzinfo=UTC)
+    runs = [{"id": 1, "file_name": "企业名录.xlsx", "sha256": "0" * 64, "kind": "enterprises", "status": "loaded",
+             "source": "cli", "rows_read": len(enterprises), "rows_loaded": len(enterprises), "started_at": finished,
+             "finished_at": finished}]
+    jobs = [{"job": "flags", "started_at": finished, "finished_at": finished, "status": "success", "counts": {}}]
+    tables = {
+        "enterprise": enterprises, "recognition": recognitions, "report": reports, "attribute": attributes,
+        "event": events, "flag": flags, "firm_target": firm_targets, "regional_target": regional_targets,
+        "review_decision": decisions, "ingestion_run": runs, "job_run": jobs,
+    }
+    return usccs, tables
+
+
+def seed_scope_registry(engine: sa.Engine, keep: str | None = None) -> ScopeSeed:
+    """The whole registry (keep=None), or only what a principal of jurisdiction `keep` may see."""
+    usccs, tables = _rows()
+    if keep is not None:
+        viewer = Principal("seed", "analyst", keep)
+        kept_firms = {f["id"] for f in tables["enterprise"] if in_scope(viewer, f["region_code"])}
+        visible = set(jurisdictions_in_scope(viewer)["id"].to_list())
+        for name, rows in tables.items():
+            if name == "enterprise":
+                tables[name] = [r for r in rows if r["id"] in kept_firms]
+            elif name == "regional_target":
+                tables[name] = [r for r in rows if r["jurisdiction"] in visible]
+            elif rows and "enterprise_id" in rows[0]:
+                tables[name] = [r for r in rows if r["enterprise_id"] in kept_firms]
+    models = {m.__tablename__: m.__table__ for m in (Enterprise, Recognition, Report, Attribute, Event, Flag,
+                                                     FirmTarget, RegionalTarget, ReviewDecision, IngestionRun,
+                                                     JobRun)}
+    with engine.begin() as conn:
+        for name, rows in tables.items():
+            if not rows:
+                continue
+            # Fixed timestamps (not "now"): both databases must hold the very same values.
+            stamps = {c: SEEDED_AT for c in ("created_at", "updated_at") if c in models[name].c}
+            columns = list(dict.fromkeys(c for r in rows for c in r))  # one statement needs the same keys
+            rows = [{**stamps, **{c: r.get(c) for c in columns}} for r in rows]
+            if name == "recognition":
+                # superseded_by points at a row inserted in the same statement: set it afterwards.
+                conn.execute(sa.insert(models[name]), [{**r, "superseded_by": None} for r in rows])
+                for r in rows:
+                    if r["superseded_by"]:
+                        conn.execute(sa.update(models[name]).where(models[name].c.id == r["id"])
+                                     .values(superseded_by=r["superseded_by"]))
+            else:
+                conn.execute(sa.insert(models[name]), rows)
+    return ScopeSeed(usccs)
