@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from registry.fastread import read_frames
 from registry.models import REPORT_METRICS, Attribute, Enterprise, Event, Recognition, Report
 
 ENTERPRISE_SCHEMA: dict[str, pl.DataType] = {
@@ -92,45 +93,45 @@ def period_columns(period: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-# SQLite's default limit on bound parameters is 32766; stay well below it.
-_IN_CHUNK = 5000
+# Up to this many firms are filtered in SQL (an IN list; SQLite binds at most 32766 parameters on the
+# fallback reader); a longer list reads every firm and filters in polars, which is faster than many IN chunks.
+_SQL_FILTER_LIMIT = 5000
 
-
-def _read(engine: sa.Engine, stmt_for, usccs: Sequence[str] | None, schema) -> pl.DataFrame:
-    chunks = [None] if usccs is None else [usccs[i:i + _IN_CHUNK] for i in range(0, len(usccs), _IN_CHUNK)]
-    frames = []
-    with engine.connect() as conn:
-        for chunk in chunks:
-            stmt = stmt_for()
-            if chunk is not None:
-                stmt = stmt.where(Enterprise.uscc.in_(list(chunk)))
-            frames.append(pl.read_database(stmt, connection=conn, schema_overrides=schema,
-                                           infer_schema_length=None))
-    return conform(pl.concat(frames, how="vertical_relaxed") if frames else None, schema)
+_CHILD_TABLES = {"recognitions": Recognition, "reports": Report, "attributes": Attribute, "events": Event}
 
 
 def load_bundle(engine: sa.Engine, usccs: list[str] | None = None) -> Bundle:
-    """The firms in the database (or only `usccs`) with all their recognitions, reports, attributes, events."""
+    """The firms in the database (or only `usccs`) with all their recognitions, reports, attributes, events.
+
+    Read through registry.fastread (columnar, one snapshot on PostgreSQL). Child rows are read by
+    enterprise_id and given their USCC in polars: joining `enterprise` in SQL cost the server a hash join of the
+    whole registry for nothing the database does better."""
     ids = list(dict.fromkeys(usccs)) if usccs is not None else None
     e = Enterprise.__table__.c
+    in_sql = ids is not None and len(ids) <= _SQL_FILTER_LIMIT
+    firm_ids = sa.select(e.id).where(e.uscc.in_(ids)) if in_sql else None
 
-    def firms():
-        return sa.select(*(getattr(e, c) for c in ENTERPRISE_SCHEMA))
-
-    def child(table, cols):
+    firms = sa.select(e.id.label("enterprise_id"), *(getattr(e, c) for c in ENTERPRISE_SCHEMA))
+    if firm_ids is not None:
+        firms = firms.where(e.id.in_(firm_ids))
+    queries = {"enterprises": (firms, {"enterprise_id": pl.Int64, **ENTERPRISE_SCHEMA})}
+    for name, table in _CHILD_TABLES.items():
         t = table.__table__.c
-        return lambda: sa.select(e.uscc, *(getattr(t, c) for c in cols)).join_from(
-            table, Enterprise, t.enterprise_id == e.id)
+        schema = {c: dt for c, dt in SCHEMAS[name].items() if c != "uscc"}
+        stmt = sa.select(t.enterprise_id, *(getattr(t, c) for c in schema))
+        if firm_ids is not None:
+            stmt = stmt.where(t.enterprise_id.in_(firm_ids))
+        queries[name] = (stmt, {"enterprise_id": pl.Int64, **schema})
+    frames = read_frames(engine, queries)
 
-    return Bundle(
-        enterprises=_read(engine, firms, ids, ENTERPRISE_SCHEMA),
-        recognitions=_read(engine, child(Recognition, [c for c in RECOGNITION_SCHEMA if c != "uscc"]), ids,
-                           RECOGNITION_SCHEMA),
-        reports=_read(engine, child(Report, [c for c in REPORT_SCHEMA if c != "uscc"]), ids, REPORT_SCHEMA),
-        attributes=_read(engine, child(Attribute, [c for c in ATTRIBUTE_SCHEMA if c != "uscc"]), ids,
-                         ATTRIBUTE_SCHEMA),
-        events=_read(engine, child(Event, [c for c in EVENT_SCHEMA if c != "uscc"]), ids, EVENT_SCHEMA),
-    )
+    enterprises = frames.pop("enterprises")
+    if ids is not None and not in_sql:
+        enterprises = enterprises.filter(pl.col("uscc").is_in(pl.Series(ids, dtype=pl.String).implode()))
+    uscc_of = enterprises.select("enterprise_id", "uscc")
+    children = {name: frame.join(uscc_of, on="enterprise_id", how="inner", maintain_order="left")
+                for name, frame in frames.items()}
+    return Bundle(enterprises=conform(enterprises, ENTERPRISE_SCHEMA),
+                  **{name: conform(frame, SCHEMAS[name]) for name, frame in children.items()})
 
 
 def bundle_from_files(paths: Sequence[Path]) -> Bundle:

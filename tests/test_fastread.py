@@ -1,0 +1,165 @@
+"""The fast read path (registry.fastread) and load_bundle on it, on both engines.
+
+Every reader available for the engine (ADBC on PostgreSQL, connectorx on a SQLite file) must give exactly the
+frames the plain SQLAlchemy reader gives, and both must give the rows written here by hand."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import date
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from polars.testing import assert_frame_equal
+from sqlmodel import Session
+
+from registry import fastread
+from registry.identity import make_uscc
+from registry.models import Enterprise, Event, Recognition, Report
+from registry.policy import bundle as bundle_module
+from registry.policy.bundle import load_bundle
+
+E = Enterprise.__table__
+P = Report.__table__
+
+
+def _firm(uscc: str, name: str, region: str) -> Enterprise:
+    return Enterprise(uscc=uscc, name=name, name_norm=name, region_code=region, province_code=region[:2])
+
+
+@pytest.fixture
+def small_registry(engine):
+    """Three firms; the first report rows have NULL metrics (a type-guessing reader would fail on them)."""
+    rng = random.Random(5)
+    codes = [make_uscc(rng, region) for region in ("440300", "110108", "330200")]
+    with Session(engine) as s:
+        firms = [_firm(codes[0], "深圳市（测试）精密机械有限公司", "440300"),
+                 _firm(codes[1], "O'Brien 100% 传感有限公司", "110108"),
+                 _firm(codes[2], "宁波海天液压有限公司", "330200")]
+        s.add_all(firms)
+        s.flush()
+        a, b, c = (f.id for f in firms)
+        s.add_all([
+            Recognition(enterprise_id=a, tier="little_giant", jurisdiction="cn", batch="3",
+                        recognized_on=date(2021, 7, 19), valid_until=date(2024, 7, 18), status="active"),
+            Recognition(enterprise_id=b, tier="zjtx_sme", jurisdiction="cn-bj", batch=None,
+                        recognized_on=date(2022, 1, 1), valid_until=None, status="revoked",
+                        ended_on=date(2023, 5, 1)),
+            Report(enterprise_id=a, period="2022", period_type="annual", year=2022, period_end=date(2022, 12, 31),
+                   revenue=None, rd_expense=None),
+            Report(enterprise_id=a, period="2023", period_type="annual", year=2023, period_end=date(2023, 12, 31),
+                   revenue=12000.5, rd_expense=480.0, employees=210),
+            Report(enterprise_id=b, period="2024-03", period_type="monthly", year=2024,
+                   period_end=date(2024, 3, 31), basis="ytd", revenue=3000.0),
+            Event(enterprise_id=b, event="rename", occurred_on=date(2023, 2, 1), notified_on=None,
+                  detail="更名 'A' → \"B\""),
+        ])
+        s.commit()
+    return codes
+
+
+def _readers(engine) -> list[str]:
+    fast = fastread.reader_for(engine)
+    return [fast, "sqlalchemy"] if fast != "sqlalchemy" else ["sqlalchemy"]
+
+
+def test_the_fast_reader_is_used_where_its_driver_is_installed(engine):
+    expected = {"postgresql": "adbc", "sqlite": "connectorx"}[engine.dialect.name]
+    assert fastread.reader_for(engine) == expected
+
+
+def test_every_reader_gives_the_rows_written(engine, small_registry):
+    schema = {"uscc": pl.String, "period": pl.String, "year": pl.Int32, "period_end": pl.Date,
+              "basis": pl.String, "revenue": pl.Float64, "employees": pl.Float64}
+    stmt = (sa.select(E.c.uscc, P.c.period, P.c.year, P.c.period_end, P.c.basis, P.c.revenue, P.c.employees)
+            .join_from(P, E, P.c.enterprise_id == E.c.id).order_by(P.c.period_end))
+    expected = pl.DataFrame({
+        "uscc": [small_registry[0], small_registry[0], small_registry[1]],
+        "period": ["2022", "2023", "2024-03"], "year": [2022, 2023, 2024],
+        "period_end": [date(2022, 12, 31), date(2023, 12, 31), date(2024, 3, 31)],
+        "basis": ["period", "period", "ytd"], "revenue": [None, 12000.5, 3000.0], "employees": [None, 210.0, None],
+    }, schema=schema)
+    for reader in _readers(engine):
+        assert_frame_equal(fastread.read_frame(engine, stmt, schema, reader=reader), expected)
+
+
+def test_inlined_values_keep_quotes_percent_signs_and_chinese(engine, small_registry):
+    schema = {"uscc": pl.String, "name": pl.String}
+    stmt = sa.select(E.c.uscc, E.c.name).where(
+        E.c.name.in_(["O'Brien 100% 传感有限公司", "宁波海天液压有限公司"]), E.c.name.like("%100%%"))
+    for reader in _readers(engine):
+        frame = fastread.read_frame(engine, stmt, schema, reader=reader)
+        assert frame.rows() == [(small_registry[1], "O'Brien 100% 传感有限公司")], reader
+
+
+def test_an_empty_result_keeps_its_columns_and_types(engine, small_registry):
+    schema = {"uscc": pl.String, "valid_until": pl.Date, "superseded_by": pl.Int64}
+    R = Recognition.__table__
+    stmt = sa.select(E.c.uscc, R.c.valid_until, R.c.superseded_by).join_from(
+        R, E, R.c.enterprise_id == E.c.id).where(R.c.tier == "no_such_tier")
+    for reader in _readers(engine):
+        frame = fastread.read_frame(engine, stmt, schema, reader=reader)
+        assert frame.height == 0 and frame.schema == pl.Schema(schema), reader
+
+
+def test_unknown_reader_is_refused(engine):
+    with pytest.raises(ValueError, match="reader"):
+        fastread.read_frame(engine, sa.select(E.c.uscc), {"uscc": pl.String}, reader="odbc")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("reader", ["adbc", "sqlalchemy"])
+def test_postgresql_queries_of_one_call_share_one_snapshot(engine, small_registry, reader):
+    """A firm committed while the first query runs is in neither frame (the second query would see it
+    under READ COMMITTED)."""
+    def insert_while_the_first_query_sleeps():
+        time.sleep(0.4)
+        with Session(engine) as s:
+            s.add(_firm(make_uscc(random.Random(9), "440300"), "新来的企业有限公司", "440300"))
+            s.commit()
+
+    writer = threading.Thread(target=insert_while_the_first_query_sleeps)
+    writer.start()
+    try:
+        frames = fastread.read_frames(engine, {
+            "before": ("SELECT count(*) AS n FROM enterprise CROSS JOIN pg_sleep(1.5)", {"n": pl.Int64}),
+            "after": ("SELECT count(*) AS n FROM enterprise", {"n": pl.Int64}),
+        }, reader=reader)
+    finally:
+        writer.join()
+    assert frames["before"]["n"].item() == 3
+    assert frames["after"]["n"].item() == 3
+    assert fastread.read_frame(engine, "SELECT count(*) AS n FROM enterprise", {"n": pl.Int64})["n"].item() == 4
+
+
+def test_load_bundle_gives_each_firm_its_own_rows(engine, small_registry):
+    a, b, c = small_registry
+    bundle = load_bundle(engine)
+    assert sorted(bundle.enterprises["uscc"]) == sorted(small_registry)
+    reports = bundle.reports.sort("period")
+    assert reports.select("uscc", "period", "period_type", "year", "basis", "revenue").rows() == [
+        (a, "2022", "annual", 2022, "period", None), (a, "2023", "annual", 2023, "period", 12000.5),
+        (b, "2024-03", "monthly", 2024, "ytd", 3000.0)]
+    assert bundle.recognitions.select("uscc", "tier", "status", "ended_on").sort("uscc").rows() == sorted([
+        (a, "little_giant", "active", None), (b, "zjtx_sme", "revoked", date(2023, 5, 1))])
+    assert bundle.events.select("uscc", "event", "detail").rows() == [(b, "rename", "更名 'A' → \"B\"")]
+    assert bundle.attributes.height == 0
+    assert {name: getattr(bundle, name).schema for name in bundle_module.SCHEMAS} == {
+        name: pl.Schema(schema) for name, schema in bundle_module.SCHEMAS.items()}
+
+
+@pytest.mark.parametrize("sql_filter_limit", [5000, 1])
+def test_load_bundle_of_some_firms_filters_in_sql_or_in_polars_alike(engine, small_registry, monkeypatch,
+                                                                     sql_filter_limit):
+    """Up to the limit the firms are filtered in SQL; a longer list reads everything and filters in polars."""
+    monkeypatch.setattr(bundle_module, "_SQL_FILTER_LIMIT", sql_filter_limit)
+    a, b, c = small_registry
+    bundle = load_bundle(engine, [b, c, b, "91440300MA5XXXXXXX"])
+    assert sorted(bundle.enterprises["uscc"]) == sorted([b, c])
+    assert bundle.reports["uscc"].to_list() == [b]
+    assert bundle.recognitions["uscc"].to_list() == [b]
+    assert bundle.events["uscc"].to_list() == [b]
