@@ -18,9 +18,10 @@ What the data looks like, and why (DOMAIN.md):
   some already acted on (revocation) and some not yet (what the lifecycle flags must find);
 - regional cultivation targets quoted from the policy compilation (REGIONAL_TARGETS, with line numbers).
 
-Regional tiers used by the targets besides the contract's five (CONTRACT §3 lets regions declare their own):
-`chain_leader` 产业链领航企业, `zjtx_seed` 种子企业, `zjtx_pool` 培育库入库企业, `provincial_little_giant` 省/市级
-专精特新"小巨人", `zjtx_growth` 专精特新"成长"企业, `hidden_champion` 隐形冠军.
+Regional tiers used by the targets besides the contract's five are the codes the regional policy files declare
+(CONTRACT §3): `tj_seed`, `he_zjtx_pool`, `bj_little_giant`, `yn_little_giant`, `yn_growth`, `zj_hidden_champion`;
+`chain_leader` 产业链领航企业 has no policy file (the compilation states no criteria for it).
+Recognitions end the day before the third anniversary (有效期3年), as the policy lifecycle reads it.
 Document numbers, names and dates of batches are synthetic look-alikes, not real documents.
 """
 
@@ -177,7 +178,7 @@ REGIONAL_TARGETS: tuple[tuple[str, str, int, int, str], ...] = (
      "山东 L19908-19914 (notes-provinces-c.md:194): 力争到2025年，新培育…单项冠军企业400家"),
     ("cn-sd", "chain_leader", 2025, 150,
      "山东 L19908-19914 (notes-provinces-c.md:194): 力争到2025年，新培育…领航企业150家左右"),
-    ("cn-tj", "zjtx_seed", 2025, 3_000,
+    ("cn-tj", "tj_seed", 2025, 3_000,
      "津工信中小企服〔2021〕1号 L8673-8677 (notes-provinces-a.md:79-83): 种子企业库…计划到2025年底在库企业数达到3000家"),
     ("cn-tj", "zjtx_sme", 2025, 1_000,
      "津工信中小企服〔2021〕1号 L8679-8685 (notes-provinces-a.md:79-83): 天津市“专精特新”中小企业库…"
@@ -185,7 +186,7 @@ REGIONAL_TARGETS: tuple[tuple[str, str, int, int, str], ...] = (
     ("cn-tj", "little_giant", 2025, 150,
      "津工信中小企服〔2021〕1号 L8687-8691 (notes-provinces-a.md:79-83): 国家专精特新“小巨人”企业库…"
      "计划到2025年底在库企业数达到150家"),
-    ("cn-he", "zjtx_pool", 2021, 800,
+    ("cn-he", "he_zjtx_pool", 2021, 800,
      "河北 L10390-10392 (notes-provinces-a.md:292): 提出今年全省入库培育800家的要求"),
     ("cn-he", "key_little_giant", 2021, 50,
      "河北 L11576-11578 (notes-provinces-a.md:716): 2021年底前，积极争取中央财政资金1.32亿元，"
@@ -196,7 +197,7 @@ REGIONAL_TARGETS: tuple[tuple[str, str, int, int, str], ...] = (
      "河北 L11266-11269 (notes-provinces-a.md:376): 十四五末…打造500家国家级专精特新“小巨人”企业"),
     ("cn-bj", "little_giant", 2025, 500,
      "北京 L8155-8159 (notes-beijing.md:573): 力争到“十四五”末，国家级专精特新“小巨人”企业达到500家"),
-    ("cn-bj", "provincial_little_giant", 2025, 1_000,
+    ("cn-bj", "bj_little_giant", 2025, 1_000,
      "北京 L8155-8159 (notes-beijing.md:573): 市级专精特新“小巨人”企业达到1000家"),
     ("cn-bj", "zjtx_sme", 2025, 5_000,
      "北京 L8155-8159 (notes-beijing.md:573): 市级“专精特新”中小企业达到5000家"),
@@ -206,9 +207,9 @@ REGIONAL_TARGETS: tuple[tuple[str, str, int, int, str], ...] = (
      "海南 L24453-24455 (notes-provinces-c.md:677): 到2025年…30家以上国家“专精特新’小巨人’”企业"),
     ("cn-yn", "little_giant", 2025, 100,
      "云南 L27103-27105 (notes-provinces-d.md:355-356): 力争在“十四五”期间，培优培精100户左右国家级专精特新“小巨人”企业"),
-    ("cn-yn", "provincial_little_giant", 2025, 300,
+    ("cn-yn", "yn_little_giant", 2025, 300,
      "云南 L27103-27105 (notes-provinces-d.md:356): 力争在“十四五”期间…300户以上省级专精特新“小巨人”企业"),
-    ("cn-yn", "zjtx_growth", 2025, 2_000,
+    ("cn-yn", "yn_growth", 2025, 2_000,
      "云南 L27103-27107 (notes-provinces-d.md:356): 力争在“十四五”期间…2000户左右省级专精特新“成长”企业"),
     ("cn-jl", "zjtx_sme", 2025, 1_000,
      "吉林 L14766-14769 (notes-provinces-b.md:169): 计划到2025年底，培育省级“专精特新”中小企业1000家"),
@@ -217,7 +218,7 @@ REGIONAL_TARGETS: tuple[tuple[str, str, int, int, str], ...] = (
        f"原则上年度认定200户 (累计至{year}年 / cumulative to {year})") for year in range(2021, 2025)),
     ("cn-zj", "zjtx_sme", 2021, 2_000,
      "浙江 L16968-16970 (notes-provinces-b.md:373): 2021年度拟确定浙江省专精特新中小企业2000家左右"),
-    ("cn-zj", "hidden_champion", 2021, 50,
+    ("cn-zj", "zj_hidden_champion", 2021, 50,
      "浙江 L16968-16970 (notes-provinces-b.md:373): 2021年度拟确定…浙江省隐形冠军企业50家左右"),
     ("cn-zj", "zjtx_sme", 2025, 10_000,
      "浙江 L17037-17039 (notes-provinces-b.md:374): 我省拟在“十四五”期间培育专精特新中小企业10000家左右"),
@@ -573,7 +574,7 @@ def _recognitions(f: _Firms, seed: int, as_of: date) -> pl.DataFrame:
     while cur.height:
         cur = cur.sort(pl.col("recognized_on"), pl.col("fid"), tier_rank, pl.col("prev")).with_columns(
             pl.Series("id", np.arange(next_id, next_id + cur.height, dtype=np.int64)),
-            pl.col("recognized_on").dt.offset_by("3y").alias("valid_until"),
+            (pl.col("recognized_on").dt.offset_by("3y") - pl.duration(days=1)).alias("valid_until"),
         )
         next_id += cur.height
         review, p_pass, p_fail = _review_outcomes(rng, cur, round_no)

@@ -12,11 +12,11 @@ import subprocess
 import sys
 import unicodedata
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from policy_citations import compilation_lines
 from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401 - the tables on SQLModel.metadata
@@ -34,7 +34,6 @@ from registry.reference import regions
 
 AS_OF = date(2026, 3, 15)
 FIRMS = 1200
-COMPILATION = Path(os.environ.get("ZJTX_POLICY_COMPILATION", "/work/shared/policy/policy-compilation-2021.txt"))
 TABLES = ("enterprise", "recognition", "report", "attribute", "event", "firm_target", "regional_target")
 # Load timestamps say when the rows were written, so they differ between two builds by design.
 LOAD_TIMESTAMPS = {"created_at", "updated_at"}
@@ -187,8 +186,13 @@ def test_recognition_histories(demo):
     statuses = set(rec["status"])
     assert {"active", "superseded", "revoked", "expired"} <= statuses
     assert rec["recognized_on"].max() <= AS_OF
-    # valid_until = recognized_on + 3 years, for every row.
-    assert (rec["valid_until"] == rec["recognized_on"].dt.offset_by("3y")).all()
+    # valid_until is the last valid day under the policy lifecycle (the day before the third anniversary),
+    # the same date ingestion derives for a recognitions file that leaves it blank.
+    from registry.ingest.validate import expiry_date
+    from registry.policy.schema import Lifecycle
+
+    expected = [expiry_date(Lifecycle(), d) for d in rec["recognized_on"].to_list()]
+    assert rec["valid_until"].to_list() == expected
     # A superseded row points at a later row of the same firm, tier and jurisdiction.
     chain = rec.filter(pl.col("status") == "superseded").join(
         rec.with_columns(pl.col("id").alias("id_new")), left_on="superseded_by", right_on="id", suffix="_new",
@@ -364,7 +368,7 @@ def test_regional_targets_quote_the_compilation(demo):
     assert by_key[("cn", "innovative_sme", 2025)] == 1_000_000
     assert by_key[("cn-bj", "little_giant", 2025)] == 500
     assert by_key[("cn-sd", "single_champion", 2025)] == 400
-    lines = COMPILATION.read_text(encoding="utf-8").splitlines()
+    lines = compilation_lines()
     for source in targets["source"]:
         m = re.search(r" L(\d+)-(\d+) \((notes-[a-z-]+\.md:[\d-]+(?:, :\d+)?)\): (.*)$", source)
         assert m, f"source does not cite compilation lines and a note: {source}"
