@@ -47,8 +47,11 @@ def serve(
 def up(
     port: int = typer.Option(None, "--port", help="Dashboard port (default: dashboard.port in config)."),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Start the dashboard only."),
+    processes: int = typer.Option(1, "--processes", min=1, max=64,
+                                  help="Dashboard processes, on ports PORT, PORT+1, ... (put a reverse proxy with "
+                                       "sticky sessions in front: docs/deployment.md)."),
 ) -> None:
-    """Start the whole system: migrate, load demo data into an empty database, scheduler + dashboard.
+    """Start the whole system: migrate, load demo data into an empty database, scheduler + dashboard(s).
     启动整个系统（调度进程 + 看板）；Ctrl-C 同时停止两者。"""
     settings = get_settings()
     engine = get_engine()
@@ -65,9 +68,14 @@ def up(
     procs: dict[str, subprocess.Popen] = {}
     if not no_scheduler:
         procs["scheduler"] = subprocess.Popen([sys.executable, "-m", "registry.cli.main", "scheduler"])
-    procs["dashboard"] = subprocess.Popen(streamlit_command(port, settings.dashboard.address))
     host = "localhost" if settings.dashboard.address in ("127.0.0.1", "0.0.0.0") else settings.dashboard.address
-    console.print(f"[bold green]看板 Dashboard:[/] http://{host}:{port}   (Ctrl-C 停止 / to stop)")
+    # One Streamlit process serves its sessions on one core; more processes use more cores (docs/deployment.md).
+    for i in range(processes):
+        name = "dashboard" if processes == 1 else f"dashboard:{port + i}"
+        procs[name] = subprocess.Popen(streamlit_command(port + i, settings.dashboard.address))
+        console.print(f"[bold green]看板 Dashboard:[/] http://{host}:{port + i}")
+    console.print("Ctrl-C 停止 / to stop" + ("" if processes == 1 else
+                  "  — 多进程请经反向代理（粘性会话）访问 / serve them behind a reverse proxy with sticky sessions"))
     code = _supervise(procs)
     raise typer.Exit(code)
 
