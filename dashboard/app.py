@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import components, login
 from dashboard.i18n import t
-from dashboard.pages import pages_for
+from dashboard.pages import PAGES, PageSpec, pages_for
 from registry.db import DatabaseError
 
 st.set_page_config(page_title="专精特新 zjtx", page_icon=":material/factory:", layout="wide")
@@ -19,18 +19,23 @@ st.set_page_config(page_title="专精特新 zjtx", page_icon=":material/factory:
 st.set_option("client.disableDataExport", True)
 
 lang = components.language_switch()
+
+
+def nav_pages(specs: list[PageSpec] | tuple[PageSpec, ...]) -> list:
+    return [st.Page(spec.path, title=t(f"page.{spec.key}", lang), icon=spec.icon, default=spec.default,
+                    url_path=None if spec.default else spec.key) for spec in specs]
+
+
 try:
-    # Nobody gets past this line without signing in: the sign-in page is shown and the run stops.
-    principal = login.require_login(lang)
+    # Nobody gets past this line without signing in: the sign-in page is shown and the run stops. Meanwhile every
+    # page is registered, hidden and never run, only so that the address the user came with (/firm?uscc=...)
+    # is still there after signing in; the pages actually opened are the role's, below.
+    principal = login.require_login(lang, keep_address=lambda: st.navigation(nav_pages(PAGES), position="hidden"))
 except (SQLAlchemyError, DatabaseError) as exc:
     st.error(f"{t('app.db_unavailable', lang)} — {str(exc).splitlines()[0]}")
     st.stop()
 
-navigation = st.navigation([
-    st.Page(spec.path, title=t(f"page.{spec.key}", lang), icon=spec.icon, default=spec.default,
-            url_path=None if spec.default else spec.key)
-    for spec in pages_for(principal.role)
-])
+navigation = st.navigation(nav_pages(pages_for(principal.role)))
 
 try:
     components.freshness_note()

@@ -12,6 +12,7 @@ Tests sign in the same way: `start_session(authenticate(...))` puts a SignedIn i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -78,8 +79,11 @@ def _check(session: SignedIn, now: datetime) -> Principal | None:
     return fresh
 
 
-def require_login(lang: str) -> Principal:
-    """The signed-in principal; otherwise the sign-in page is shown and the script stops here."""
+def require_login(lang: str, keep_address: Callable[[], object] | None = None) -> Principal:
+    """The signed-in principal; otherwise the sign-in page is shown and the script stops here.
+
+    keep_address: called while the sign-in page shows (app.py registers the pages, hidden) so that Streamlit
+    keeps the requested page in the address and opens it after sign-in."""
     now = utcnow()
     session = st.session_state.get(AUTH_KEY)
     if isinstance(session, SignedIn):
@@ -90,6 +94,8 @@ def require_login(lang: str) -> Principal:
     principal = _sso_sign_in()
     if principal is not None:
         return principal
+    if keep_address is not None:
+        keep_address()
     _login_page(lang)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() ends the script run

@@ -37,3 +37,17 @@ def log_in(at: AppTest, engine: sa.Engine, username: str = "admin", password: st
     principal = authenticate(engine, username, password or password_for(username))
     at.session_state[AUTH_KEY] = start_session(principal)
     return at
+
+
+def sign_in_page(page, username: str, password: str) -> None:
+    """Sign in through the real sign-in form in a browser (Playwright page), and wait for the navigation."""
+    import re
+
+    from playwright.sync_api import expect
+
+    form = page.get_by_test_id("stForm")
+    expect(form).to_be_visible()
+    form.get_by_label(re.compile("^(用户名|Username)$")).fill(username)
+    form.get_by_label(re.compile("^(密码|Password)$")).fill(password)
+    form.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()

@@ -18,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from dashboard_login import seed_user, sign_in_page
 from dashboard_seed import FEATURED_NAME, FORMULA_NAME, seed_registry
 
 from registry.db import make_engine, upgrade
@@ -120,6 +121,8 @@ def test_official_finds_a_firm_switches_language_and_downloads(served, browser, 
     expect.set_options(timeout=TIMEOUT_MS)
 
     page.goto(base)
+    # A national official, signed in through the real form (dashboard/login.py).
+    sign_in_page(page, "e2e_national", seed_user(engine, "e2e_national", "official", "cn"))
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="总览")).to_be_visible()
     expect(page.get_by_test_id("stMetric").first).to_be_visible()
