@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from registry.access import Principal, scope_clause
 from registry.db import get_engine
 from registry.ingest import FileResult, ingest_files
+from registry.ingest.guard import check_upload
 from registry.ingest.service import ProgressCallback
 from registry.lifecycle import (
     LifecycleResolver,
@@ -286,9 +287,13 @@ class Upload:
 
 
 def ingest_uploads(engine: Engine, uploads: Sequence[Upload], kind: str | None = None,
-                   progress: ProgressCallback | None = None) -> list[FileResult]:
+                   progress: ProgressCallback | None = None, actor: str | None = None) -> list[FileResult]:
     """Load files uploaded in the dashboard exactly as `zjtx ingest` does (registry.ingest.ingest_files,
-    source `upload`): the same validation, runs, archive and quarantine. The files keep their own names."""
+    source `upload`): the same validation, runs, archive and quarantine. The files keep their own names.
+    Each file's type and size are checked first (registry.ingest.guard, UnsafeFile); `actor` (the signed-in
+    username) is who the audit trail names for each run."""
+    for upload in uploads:
+        check_upload(upload.name, len(upload.data))
     with tempfile.TemporaryDirectory(prefix="zjtx-upload-") as folder:
         paths = []
         for index, upload in enumerate(uploads):
@@ -297,7 +302,7 @@ def ingest_uploads(engine: Engine, uploads: Sequence[Upload], kind: str | None =
             target.parent.mkdir()
             target.write_bytes(upload.data)
             paths.append(target)
-        return ingest_files(engine, paths, kind=kind, source="upload", progress=progress)
+        return ingest_files(engine, paths, kind=kind, source="upload", progress=progress, actor=actor)
 
 
 # ---------------------------------------------------------------- scheduled jobs

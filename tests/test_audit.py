@@ -239,3 +239,16 @@ def test_user_changes_from_the_cli_are_audited(engine, config_env):
     assert (row["actor"], row["entity_id"], row["reason"]) == ("cli:ops-team", "gd_analyst", "新同事")
     with Session(engine) as session:
         assert session.exec(select(AuditLog)).one().after["role"] == "analyst"
+
+
+def test_dashboard_uploads_are_checked_then_audited_as_the_uploader(engine, config_env, tmp_path):
+    from registry.ingest.guard import UnsafeFile
+    from registry.intake import Upload, ingest_uploads
+
+    data = enterprises_file(tmp_path / "firms.csv").read_bytes()
+    with pytest.raises(UnsafeFile, match="不支持的文件类型"):
+        ingest_uploads(engine, [Upload("firms.csv", data), Upload("tool.exe", b"MZ")], actor="gd_official")
+    assert rows(engine, "ingest.run") == []  # refused before anything was stored or read
+    [result] = ingest_uploads(engine, [Upload("企业名录.csv", data)], actor="gd_official")
+    [row] = rows(engine, "ingest.run")
+    assert (row["actor"], row["entity_id"], row["after"]["status"]) == ("gd_official", str(result.run_id), "loaded")

@@ -78,7 +78,7 @@ with upload_tab:
 
             try:
                 results = ingest_uploads(ops.engine(), [Upload(f.name, f.getvalue()) for f in files], kind,
-                                         progress)
+                                         progress, actor=current_principal().username)
             except UserError as exc:
                 st.error(str(exc))
             else:
