@@ -147,3 +147,15 @@ def test_jurisdictions_in_scope_are_the_own_and_those_below_never_above():
     assert jurisdictions_in_scope(Principal("p", "official", "440300"))["id"].to_list() == ["cn-gd-shenzhen"]
     assert jurisdictions_in_scope(Principal("p", "official", "440106")).is_empty()
     assert "cn" in jurisdictions_in_scope(SYSTEM)["id"].to_list()
+
+
+def test_docs_state_the_same_matrix():
+    """docs/access.md's role table is what the code enforces (a reader must not be misled)."""
+    from registry.settings import PROJECT_ROOT
+
+    documented = {}
+    for line in (PROJECT_ROOT / "docs" / "access.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith("`") and cells[0].strip("`") in ACTIONS:
+            documented[cells[0].strip("`")] = tuple(c == "✓" for c in cells[3:])
+    assert documented == EXPECTED
