@@ -13,7 +13,7 @@ import re
 import polars as pl
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, ops
 from dashboard.components import (
     current_lang,
     download_buttons,
@@ -99,6 +99,20 @@ else:
         st.caption(tr("firm.superseded_note"))
     table(recognitions.drop("ended_on", "end_reason") if recognitions["ended_on"].is_null().all() else recognitions,
           codes={"tier": "tier", "status": "status"})
+
+# ---------------------------------------------------------------- 复核决定 review decisions (registry.review)
+decided = ops.cached("review", "decisions", uscc=selected)
+if not decided.is_empty():
+    st.markdown(f"**{tr('review.decisions')}**")
+    decided = ops.local_times(decided.drop("uscc", "name"), ["decided_at"])
+    for row in decided.head(3).iter_rows(named=True):  # the latest ones as text, all of them in the table
+        st.markdown(f"- {fmt_date(row['decided_at'])} · {code_label('tier', row['tier'], lang)} · "
+                    f"**{code_label('decision', row['decision'], lang)}**"
+                    + (f" · {tr('review.new_valid_until', until=fmt_date(row['new_valid_until']))}"
+                       if row["new_valid_until"] else "")
+                    + (f" · {column_label('ban_until', lang)} {fmt_date(row['ban_until'])}" if row["ban_until"] else "")
+                    + f" · {row['reason']} · {row['decided_by']}")
+    table(decided, codes={"decision": "decision", "tier": "tier", "flag": "flag"})
 
 # ---------------------------------------------------------------- operating data
 st.subheader(tr("firm.reports"))
