@@ -111,7 +111,7 @@ if not decided.is_empty():
                     + (f" · {tr('review.new_valid_until', until=fmt_date(row['new_valid_until']))}"
                        if row["new_valid_until"] else "")
                     + (f" · {column_label('ban_until', lang)} {fmt_date(row['ban_until'])}" if row["ban_until"] else "")
-                    + f" · {row['reason']} · {row['decided_by']}")
+                    + f" · {md_text(row['reason'])} · {md_text(row['decided_by'])}")  # free text: literal
     table(decided, codes={"decision": "decision", "tier": "tier", "flag": "flag"})
 
 # ---------------------------------------------------------------- operating data
