@@ -8,8 +8,9 @@ Expected numbers come from SQL or from the seeded facts, not from the functions 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import polars as pl
@@ -28,6 +29,8 @@ from registry.identity import make_uscc
 from registry.settings import get_settings
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+# Where CI and developers have the compilation: shared/ beside the repository (the configured default).
+COMPILATION = Path(__file__).resolve().parents[2] / "shared" / "policy" / "policy-compilation-2021.txt"
 USERS = {"admin": ("ops_admin", "admin", "cn"), "manager": ("ops_manager", "manager", "cn"),
          "official": ("ops_official", "official", "cn"), "gd_manager": ("gd_manager", "manager", "cn-gd")}
 
@@ -47,7 +50,7 @@ def seeded(tmp_path_factory):
     config = folder / "config.toml"
     config.write_text(
         f'[database]\nurl = "{url}"\n[paths]\ninbox = "inbox"\narchive = "archive"\nquarantine = "quarantine"\n'
-        'outbox = "outbox"\n[demo]\nfirms = 0\n', encoding="utf-8")
+        f'outbox = "outbox"\npolicy_compilation = "{COMPILATION}"\n[demo]\nfirms = 0\n', encoding="utf-8")
     yield engine, info, ops, config
     engine.dispose()
 
@@ -163,6 +166,197 @@ def test_pages_open_in_english(seeded, monkeypatch):
     at.radio(key="lang").set_value("en").run()
     no_errors(at)
     assert at.title[0].value == "Data intake"
+
+
+# ---------------------------------------------------------------- 复核与退出
+
+
+def flag_of(engine, recognition_id: int) -> int:
+    (flag_id,), = sql(engine, "SELECT id FROM flag WHERE recognition_id = :r AND resolved_on IS NULL", r=recognition_id)
+    return flag_id
+
+
+def test_review_queue_filters_and_evidence(seeded, monkeypatch):
+    engine, _, ops, _ = seeded
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    assert at.title[0].value == "复核与退出"
+    table = frame_with(at, "证据")
+    (open_flags,), = sql(engine, """SELECT COUNT(*) FROM flag f JOIN recognition r ON r.id = f.recognition_id
+        WHERE f.resolved_on IS NULL AND r.status = 'active' AND r.superseded_by IS NULL
+          AND f.kind IN ('expired', 'exit', 'expiring', 'review_due', 'missing_report')""")
+    assert len(table) == open_flags
+    at.selectbox(key="review_batch").set_value("ops-2").run()
+    no_errors(at)
+    table = frame_with(at, "证据")
+    assert sorted(table["统一社会信用代码"]) == sorted(ops.cohort)
+    assert set(table["提示类型"]) == {"已到期"}
+    assert any(b.label == "导出复核清单（Excel）" for b in at.get("download_button"))
+
+
+def test_review_renew_decision_changes_the_database_and_shows_on_the_firm_page(seeded, monkeypatch):
+    engine, _, ops, _ = seeded
+    flag_id = flag_of(engine, ops.review_recognition_id)
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    at.selectbox(key="review_pick").set_value(flag_id).run()
+    at.radio(key="review_decision").set_value("renew").run()
+    at.text_area(key=f"review_reason_{flag_id}").input("复核通过：各项指标达标").run()
+    at.button(key="review_submit").click().run()
+    no_errors(at)
+    assert any("已记录" in s.value and "新有效期至" in s.value for s in at.success)
+    [(status, new_id)] = sql(engine, "SELECT status, superseded_by FROM recognition WHERE id = :r",
+                             r=ops.review_recognition_id)
+    assert status == "superseded" and new_id is not None
+    [(start, until)] = sql(engine, "SELECT recognized_on, valid_until FROM recognition WHERE id = :r", r=new_id)
+    # The review date defaults to the decision day where the officials are (Asia/Shanghai).
+    assert str(start)[:10] == datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    [(resolved,)] = sql(engine, "SELECT resolved_on FROM flag WHERE id = :f", f=flag_id)
+    assert resolved is not None
+    [(actor, reason)] = sql(engine, "SELECT actor, reason FROM audit_log WHERE action = 'review.decide' "
+                                    "AND entity_id = :r", r=str(ops.review_recognition_id))
+    assert (actor, reason) == ("ops_manager", "复核通过：各项指标达标")
+    firm = open_page(seeded, monkeypatch, "firm", user="manager", uscc=ops.review_uscc)
+    decided = frame_with(firm, "决定")
+    assert decided["决定"].tolist() == ["复核通过（续期）"]
+    assert decided["理由"].tolist() == ["复核通过：各项指标达标"]
+    recognitions = frame_with(firm, "有效期至")
+    assert str(until)[:10] in recognitions.astype(str).to_string()
+
+
+def test_review_revoke_shows_and_records_the_policy_ban(seeded, monkeypatch):
+    engine, _, ops, _ = seeded
+    flag_id = flag_of(engine, ops.exit_recognition_id)
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    at.selectbox(key="review_pick").set_value(flag_id).run()
+    at.radio(key="review_decision").set_value("revoke").run()
+    assert at.selectbox(key=f"review_rule_{flag_id}").value == "false_declaration"
+    assert any("重新申报限制：3 年" in w.value for w in at.warning)
+    # No reason: refused, nothing changes.
+    at.button(key="review_submit").click().run()
+    assert [e.value for e in at.error] == ["请填写理由"]
+    assert sql(engine, "SELECT status FROM recognition WHERE id = :r", r=ops.exit_recognition_id) == [("active",)]
+    at.text_area(key=f"review_reason_{flag_id}").input("经核实存在虚假申报").run()
+    at.button(key="review_submit").click().run()
+    no_errors(at)
+    [(status, ended_on)] = sql(engine, "SELECT status, ended_on FROM recognition WHERE id = :r",
+                               r=ops.exit_recognition_id)
+    assert status == "revoked" and ended_on is not None
+    [(ban_until,)] = sql(engine, "SELECT ban_until FROM review_decision WHERE recognition_id = :r",
+                         r=ops.exit_recognition_id)
+    assert int(str(ban_until)[:4]) == int(str(ended_on)[:4]) + 3
+    assert sql(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'recognition.revoke' AND entity_id = :r",
+               r=str(ops.exit_recognition_id)) == [(1,)]
+
+
+def test_review_bulk_watch_for_a_batch_needs_confirmation(seeded, monkeypatch):
+    engine, _, ops, _ = seeded
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    at.selectbox(key="review_batch").set_value("ops-2").run()
+    at.radio(key="bulk_decision").set_value("watch").run()
+    at.text_area(key="bulk_reason").input("第二批整体延期复核，保留观察").run()
+    assert at.button(key="bulk_submit").disabled
+    at.checkbox(key="bulk_confirm").check().run()
+    at.button(key="bulk_submit").click().run()
+    no_errors(at)
+    assert any("已批量记录 3 条" in s.value for s in at.success)
+    (decided,), = sql(engine, """SELECT COUNT(*) FROM review_decision d JOIN recognition r ON r.id = d.recognition_id
+        WHERE r.batch = 'ops-2' AND d.decision = 'watch'""")
+    assert decided == 3
+    (still_open,), = sql(engine, """SELECT COUNT(*) FROM flag f JOIN recognition r ON r.id = f.recognition_id
+        WHERE r.batch = 'ops-2' AND f.resolved_on IS NULL""")
+    assert still_open == 0
+
+
+def test_review_without_the_right_role_cannot_decide(seeded, monkeypatch):
+    at = open_page(seeded, monkeypatch, "review", user="official")
+    assert "您的角色无权执行此操作" in [i.value for i in at.info]
+    assert all(b.key not in ("review_submit", "bulk_submit") for b in at.button)
+
+
+# ---------------------------------------------------------------- 政策规则
+
+
+def test_policies_show_the_criteria_with_the_cited_text(seeded, monkeypatch):
+    at = open_page(seeded, monkeypatch, "policies", user="official")
+    at.selectbox(key="policies_pick").set_value("cn/little-giant/2021").run()
+    no_errors(at)
+    tree = frame_with(at, "source_text")
+    debt = tree[tree["id"] == "debt_ratio"].iloc[0]
+    assert debt["source"] == "工信厅企业函〔2021〕79号 L894"
+    # The cited line, read from the compilation, is shown next to the rule.
+    line_894 = COMPILATION.read_text(encoding="utf-8").splitlines()[893].strip()
+    assert debt["source_text"] == f"L894 {line_894}" and "70%" in line_894
+    assert not at.warning
+
+
+def test_policies_without_the_compilation_say_so(seeded, monkeypatch, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(seeded[3].read_text(encoding="utf-8").replace(str(COMPILATION), "/nonexistent/compilation.txt"),
+                      encoding="utf-8")
+    at = open_page((*seeded[:3], config), monkeypatch, "policies", user="official")
+    assert any("原文不可用" in w.value for w in at.warning)
+    assert all("source_text" not in df.value.columns for df in at.dataframe)
+
+
+def test_policies_compare_two_versions(seeded, monkeypatch):
+    at = open_page(seeded, monkeypatch, "policies", user="official")
+    at.selectbox(key="policies_pick").set_value("cn-bj/little-giant/2021-b2").run()
+    assert at.selectbox(key="policies_other_cn-bj/little-giant/2021-b2").value == "cn-bj/little-giant/2021"  # the same family first
+    diff = frame_with(at, "change")
+    assert len(diff) > 0 and set(diff["change"]) <= {"added", "removed", "changed"}
+
+
+def test_policies_what_if_one_firm_and_a_screened_list(seeded, monkeypatch, tmp_path):
+    from policy_firms import little_giant_2020, write_files
+
+    engine, info = seeded[0], seeded[1]
+    at = open_page(seeded, monkeypatch, "policies", user="official")
+    at.selectbox(key="policies_pick").set_value("cn/sme-size/2011").run()
+    at.text_input(key="policies_uscc").input(info.featured_uscc).run()
+    at.button(key="policies_evaluate").click().run()
+    no_errors(at)
+    criteria = frame_with(at, "结果")
+    assert len(criteria) > 0
+    # Screening an application list: the verdicts `zjtx screen` gives for these firms (tests/test_policy_cli.py).
+    good, indebted = little_giant_2020(1), little_giant_2020(2).with_year(2020, total_liabilities=16000.0)
+    unknown = little_giant_2020(3).without_attr("own_brand")
+    files = write_files(tmp_path, good, indebted, unknown)
+    at.selectbox(key="policies_pick").set_value("cn/little-giant/2021").run()
+    at.date_input(key="policies_as_of").set_value(date(2021, 5, 1)).run()
+    at.file_uploader(key="policies_files").set_value([(f.name, f.read_bytes(), "text/csv") for f in files]).run()
+    at.button(key="policies_screen").click().run()
+    no_errors(at)
+    assert any("符合 1，不符合 1，数据不足 1" in s.value for s in at.success)
+    verdicts = frame_with(at, "结论")
+    assert dict(zip(verdicts["统一社会信用代码"], verdicts["结论"], strict=True)) == {
+        good.uscc: "符合", indebted.uscc: "不符合", unknown.uscc: "数据不足"}
+    assert any(b.label == "下载结果工作簿" for b in at.get("download_button"))
+    # Nothing was stored.
+    assert sql(engine, "SELECT COUNT(*) FROM enterprise WHERE uscc = :u", u=good.uscc) == [(0,)]
+
+
+# ---------------------------------------------------------------- 简报
+
+
+def test_briefing_page_numbers_and_downloads(seeded, monkeypatch):
+    engine = seeded[0]
+    at = open_page(seeded, monkeypatch, "briefing", user="official")
+    month = at.selectbox(key="briefing_month").value
+    as_of = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    assert at.subheader[0].value == f"全国专精特新企业运行监测简报（{month.year}年{month.month}月）"
+    (little,), = sql(engine, """SELECT COUNT(DISTINCT enterprise_id) FROM recognition WHERE tier = 'little_giant'
+        AND status = 'active' AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)""", d=as_of)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["有效认定企业：专精特新“小巨人”"] == f"{little:,}"
+    assert {b.label for b in at.get("download_button")} >= {"下载 Excel 简报", "下载 PDF 简报"}
+    at.selectbox(key="briefing_jurisdiction").set_value("cn-gd").run()
+    no_errors(at)
+    assert at.subheader[0].value.startswith("广东省专精特新企业运行监测简报")
+
+
+def test_a_provincial_manager_briefs_on_their_province_only(seeded, monkeypatch):
+    at = open_page(seeded, monkeypatch, "briefing", user="gd_manager")
+    options = at.selectbox(key="briefing_jurisdiction").options
+    assert options[0].startswith("广东省") and not any("(cn)" in o for o in options)
 
 
 def _workbook_rows(data: bytes, sheet: int = 0) -> list[tuple]:
