@@ -55,7 +55,7 @@ def seeded(tmp_path_factory):
     engine.dispose()
 
 
-def open_page(seeded, monkeypatch, page: str, user: str = "admin", **params) -> AppTest:
+def open_page(seeded, monkeypatch, page: str, user: str = "admin", tab: str | None = None, **params) -> AppTest:
     """The page as `user` (a key of USERS) sees it, signed in the way the sign-in page does."""
     engine, info, ops, config = seeded
     monkeypatch.setenv("ZJTX_CONFIG", str(config))
@@ -65,6 +65,8 @@ def open_page(seeded, monkeypatch, page: str, user: str = "admin", **params) -> 
     at.session_state[AUTH_KEY] = start_session(Principal(*USERS[user]))
     at.run()
     at.switch_page(f"views/{page}.py")
+    if tab is not None:  # pages whose tabs run only when open (st.tabs with a key)
+        at.session_state[f"{page}_tab"] = tab
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
@@ -116,7 +118,7 @@ def test_intake_upload_loads_the_file_and_shows_its_rejected_rows(seeded, monkey
 
 def test_intake_runs_and_their_rejected_rows(seeded, monkeypatch):
     ops = seeded[2]
-    at = open_page(seeded, monkeypatch, "intake")
+    at = open_page(seeded, monkeypatch, "intake", tab="导入记录")
     runs = frame_with(at, "拒绝行数")
     assert "企业名录_宁波.csv" in runs["文件"].tolist()  # the file's own name, not the upload folder
     at.selectbox(key="intake_run").set_value(ops.bad_run_id).run()
@@ -128,7 +130,7 @@ def test_intake_runs_and_their_rejected_rows(seeded, monkeypatch):
 
 def test_intake_completeness_heatmap_and_drill_down(seeded, monkeypatch):
     ops = seeded[2]
-    at = open_page(seeded, monkeypatch, "intake")
+    at = open_page(seeded, monkeypatch, "intake", tab="报送完整性")
     assert at.selectbox(key="intake_frequency").value == "monthly"
     assert at.get("plotly_chart"), "the heatmap is drawn"
     cells = frame_with(at, "应报")
@@ -151,7 +153,7 @@ def test_intake_completeness_heatmap_and_drill_down(seeded, monkeypatch):
 
 def test_intake_run_now_writes_a_request(seeded, monkeypatch):
     engine = seeded[0]
-    at = open_page(seeded, monkeypatch, "intake")
+    at = open_page(seeded, monkeypatch, "intake", tab="定时任务")
     jobs = frame_with(at, "下次运行")
     assert set(jobs["任务"]) >= {"ingest", "flags", "snapshot", "reminders"}
     at.button(key="run_now_flags").click().run()

@@ -39,8 +39,10 @@ lang = current_lang()
 principal = current_principal()
 
 st.title(tr("page.intake"))
+# Only the open tab runs (the completeness of a large registry takes seconds to compute the first time).
 upload_tab, runs_tab, completeness_tab, jobs_tab = st.tabs(
-    [tr("intake.upload"), tr("intake.runs"), tr("intake.completeness"), tr("intake.jobs")])
+    [tr("intake.upload"), tr("intake.runs"), tr("intake.completeness"), tr("intake.jobs")], key="intake_tab",
+    on_change="rerun")
 
 
 def results_table(results) -> pl.DataFrame:
@@ -60,7 +62,7 @@ def show_rejections(run_ids: list[int], key: str) -> None:
 
 
 # ---------------------------------------------------------------- upload
-with upload_tab:
+def upload_section() -> None:
     if not ops.allowed("data.ingest"):
         st.info(tr("ops.not_allowed"))
     else:
@@ -90,7 +92,7 @@ with upload_tab:
             show_rejections(st.session_state["intake_last_runs"], key="dl_upload_rejected")
 
 # ---------------------------------------------------------------- runs
-with runs_tab:
+def runs_section() -> None:
     runs = ops.local_times(recent_runs(engine=ops.engine()), ["started_at", "finished_at"])
     if runs.is_empty():
         st.caption(tr("ops.none"))
@@ -105,7 +107,7 @@ with runs_tab:
             show_rejections([picked], key="dl_run_rejected")
 
 # ---------------------------------------------------------------- completeness
-with completeness_tab:
+def completeness_section() -> None:
     controls = st.columns(3)
     as_of = controls[0].date_input(tr("ops.as_of"), value=today(), key="intake_as_of")
     level = controls[1].selectbox(tr("intake.level"), LEVELS, key="intake_level",
@@ -150,7 +152,7 @@ with completeness_tab:
             tr("intake.drill"), key="dl_drill")
 
 # ---------------------------------------------------------------- jobs
-with jobs_tab:
+def jobs_section() -> None:
     jobs = ops.local_times(jobs_overview(settings(), ops.now_utc(), engine=ops.engine()),
                            ["last_started", "last_finished", "next_run"])
     table(jobs, codes={"last_status": "run_status"})
@@ -162,3 +164,10 @@ with jobs_tab:
                 if st.button(f"{tr('intake.run_now')}: {job}", key=f"run_now_{job}", icon=":material/play_arrow:"):
                     request_id = request_run(ops.engine(), job, principal.username)
                     st.success(tr("intake.requested", job=job, id=request_id))
+
+
+for tab, section in ((upload_tab, upload_section), (runs_tab, runs_section),
+                     (completeness_tab, completeness_section), (jobs_tab, jobs_section)):
+    if tab.open:
+        with tab:
+            section()
