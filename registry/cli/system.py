@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -41,6 +42,12 @@ def serve(
     """Run one dashboard process (Streamlit). 启动看板进程。"""
     settings = get_settings()
     cmd = streamlit_command(port or settings.dashboard.port, address or settings.dashboard.address)
+    if os.name == "posix":
+        # Become the Streamlit server (same pid): a stop signal from systemd, `zjtx up` or a test then reaches
+        # the server itself; as a child it was left running, orphaned, when only this process was stopped.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(cmd[0], cmd)
     raise typer.Exit(subprocess.call(cmd))
 
 
