@@ -513,8 +513,13 @@ def regional_target_trajectory(principal: Principal, as_of: date, jurisdiction: 
     schema = {"on": pl.Date, "kind": pl.String, "firms": pl.Int64}
     if visible.is_empty():
         return pl.DataFrame(schema=schema)
-    first = read_frame(eng, sa.select(sa.func.min(R.c.recognized_on)).where(
-        R.c.tier == tier, R.c.status != "withdrawn"), {"first": pl.Date})["first"][0]
+    # The first year with such a recognition *in this jurisdiction's area*: a national minimum would tell a scoped
+    # user when the tier first appeared outside their scope (tests/test_scope_leak.py).
+    prefixes = [p for p in visible["region_codes"][0].split(";") if p]
+    area = sa.or_(*(E.c.region_code.startswith(p, autoescape=True) for p in prefixes)) if prefixes else sa.true()
+    first = read_frame(eng, sa.select(sa.func.min(R.c.recognized_on))
+                       .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+                       .where(R.c.tier == tier, R.c.status != "withdrawn", area), {"first": pl.Date})["first"][0]
     targets = read_frame(eng, sa.select(T.c.year, T.c.target_count).where(
         T.c.jurisdiction == jurisdiction, T.c.tier == tier).order_by(T.c.year),
         {"year": pl.Int64, "target_count": pl.Int64})
