@@ -36,9 +36,13 @@ def test_lookups_fall_back_to_the_key():
     assert column_label("revenue", "zh") == "营业收入（万元）"
 
 
-def test_every_role_sees_every_page_for_now():
-    for role in ("admin", "official", "analyst", "manager"):
-        assert [p.key for p in pages_for(role)] == [p.key for p in PAGES]
+def test_pages_by_role():
+    """Every role reads every data page; only admins see the audit trail (registry.access: audit.view)."""
+    shown = {role: [p.key for p in pages_for(role)] for role in ("admin", "official", "analyst", "manager")}
+    for role, keys in shown.items():
+        assert {"overview", "registry", "firm", "review", "intake", "policies", "briefing"} <= set(keys), role
+        assert ("audit" in keys) == (role == "admin"), role
+    assert shown["admin"] == [p.key for p in PAGES]
 
 
 def test_money_in_wan_and_yi():
