@@ -13,7 +13,13 @@ from dashboard.i18n import code_label
 from registry.citations import compilation_lines, compilation_path
 from registry.errors import UserError
 from registry.policy import get_policy, load_policies
-from registry.policy_tools import criteria_diff, criteria_table, evaluate_firm, lifecycle_tables, screen_uploads
+from registry.policy_tools import (
+    criteria_diff,
+    criteria_table,
+    evaluate_firm,
+    lifecycle_tables,
+    screen_uploads,
+)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
