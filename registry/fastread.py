@@ -7,8 +7,10 @@ columnar reader (docs/benchmarks.md, "## Flags"). So, when the driver package is
 - PostgreSQL → ADBC (`adbc-driver-postgresql`, Apache Arrow): binary COPY straight into Arrow. All queries of
   one call run in ONE read-only REPEATABLE READ transaction, so the frames are one snapshot: a file being
   ingested meanwhile is either wholly in them or not at all.
-- SQLite (a file) → connectorx: reads by the columns' declared types (ADBC's SQLite driver guesses types from
-  the first rows and fails when a column starts with NULLs). Each query reads its own snapshot (WAL).
+- SQLite (a file) → the standard library's sqlite3 cursor, column-wise into typed Series, all queries of one
+  call in one read transaction (one WAL snapshot). Not connectorx: it does not see rows committed to the WAL
+  after its first read of a file (stale until a checkpoint — a test below reads right after a write), and
+  ADBC's SQLite driver guesses types from the first rows and fails when a column starts with NULLs.
 - anything else (`:memory:`, another dialect, the packages missing) → SQLAlchemy + `pl.read_database`, in one
   transaction.
 
@@ -28,7 +30,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-READERS = ("adbc", "connectorx", "sqlalchemy")
+READERS = ("adbc", "sqlite3", "sqlalchemy")
 Schema = Mapping[str, Any]
 Query = sa.Select | sa.TextClause | str
 
@@ -45,11 +47,11 @@ def _sqlite_file(engine: sa.Engine) -> Path | None:
 
 
 def reader_for(engine: sa.Engine) -> str:
-    """The fastest reader available for this engine: adbc | connectorx | sqlalchemy."""
+    """The fastest reader available for this engine: adbc | sqlite3 | sqlalchemy."""
     if engine.dialect.name == "postgresql" and _installed("adbc_driver_postgresql"):
         return "adbc"
-    if _sqlite_file(engine) is not None and _installed("connectorx"):
-        return "connectorx"
+    if _sqlite_file(engine) is not None:
+        return "sqlite3"
     return "sqlalchemy"
 
 
@@ -74,14 +76,14 @@ def read_frames(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]],
                 reader: str | None = None) -> dict[str, pl.DataFrame]:
     """Run every query and return its rows as a frame of exactly its schema, keyed like `queries`.
 
-    `reader` forces adbc | connectorx | sqlalchemy (tests compare them); by default the fastest available."""
+    `reader` forces adbc | sqlite3 | sqlalchemy (tests compare them); by default the fastest available."""
     chosen = reader or reader_for(engine)
     if chosen not in READERS:
         raise ValueError(f"reader {chosen!r}: expected one of {READERS}")
     if chosen == "adbc":
         frames = _read_adbc(engine, queries)
-    elif chosen == "connectorx":
-        frames = _read_connectorx(engine, queries)
+    elif chosen == "sqlite3":
+        frames = _read_sqlite3(engine, queries)
     else:
         frames = _read_sqlalchemy(engine, queries)
     return {name: conform(frames[name], schema) for name, (_, schema) in queries.items()}
@@ -111,11 +113,37 @@ def _read_adbc(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -
     return frames
 
 
-def _read_connectorx(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
-    path = _sqlite_file(engine)
-    uri = "sqlite://" + urllib.parse.quote(str(path))
-    return {name: pl.read_database_uri(sql_text(engine, query), uri, engine="connectorx")
-            for name, (query, _) in queries.items()}
+def _read_sqlite3(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{urllib.parse.quote(str(_sqlite_file(engine)))}?mode=ro", uri=True,
+                           isolation_level=None, timeout=30)
+    try:
+        conn.execute("BEGIN")  # one snapshot for every query of this call
+        frames = {}
+        for name, (query, schema) in queries.items():
+            cur = conn.execute(sql_text(engine, query))
+            names = [d[0] for d in cur.description]
+            columns = list(zip(*cur.fetchall(), strict=True)) or [()] * len(names)
+            frames[name] = pl.DataFrame([_sqlite_series(n, list(v), schema.get(n)) for n, v in zip(names, columns,
+                                                                                                  strict=True)])
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+    return frames
+
+
+def _sqlite_series(name: str, values: list, dtype: Any) -> pl.Series:
+    """SQLite hands back dates and timestamps as ISO text (as SQLAlchemy stored them): parse those; other values
+    are built straight into the requested type."""
+    if dtype == pl.Date:
+        return pl.Series(name, values, dtype=pl.String).str.to_date("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime) or dtype == pl.Datetime:
+        parsed = pl.Series(name, values, dtype=pl.String).str.to_datetime(time_zone="UTC")
+        return parsed if getattr(dtype, "time_zone", None) else parsed.dt.replace_time_zone(None)
+    if dtype is None:
+        return pl.Series(name, values)
+    return pl.Series(name, values, dtype=dtype)
 
 
 def _from_arrow(table, schema: Schema) -> pl.DataFrame:

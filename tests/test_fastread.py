@@ -1,6 +1,6 @@
 """The fast read path (registry.fastread) and load_bundle on it, on both engines.
 
-Every reader available for the engine (ADBC on PostgreSQL, connectorx on a SQLite file) must give exactly the
+Every reader available for the engine (ADBC on PostgreSQL, sqlite3 on a SQLite file) must give exactly the
 frames the plain SQLAlchemy reader gives, and both must give the rows written here by hand."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _readers(engine) -> list[str]:
 
 
 def test_the_fast_reader_is_used_where_its_driver_is_installed(engine):
-    expected = {"postgresql": "adbc", "sqlite": "connectorx"}[engine.dialect.name]
+    expected = {"postgresql": "adbc", "sqlite": "sqlite3"}[engine.dialect.name]
     assert fastread.reader_for(engine) == expected
 
 
@@ -103,6 +103,19 @@ def test_an_empty_result_keeps_its_columns_and_types(engine, small_registry):
     for reader in _readers(engine):
         frame = fastread.read_frame(engine, stmt, schema, reader=reader)
         assert frame.height == 0 and frame.schema == pl.Schema(schema), reader
+
+
+def test_rows_committed_after_a_read_are_seen_by_the_next_read(engine, small_registry):
+    """A reader must not keep a stale snapshot: the scheduler reads, an ingest commits, the next read sees it
+    (connectorx on SQLite failed this: WAL rows stayed invisible until a checkpoint)."""
+    schema = {"uscc": pl.String}
+    stmt = sa.select(E.c.uscc)
+    for reader in _readers(engine):
+        before = fastread.read_frame(engine, stmt, schema, reader=reader).height
+        with Session(engine) as s:
+            s.add(_firm(make_uscc(random.Random(before + len(reader)), "440300"), f"新增企业{reader}", "440300"))
+            s.commit()
+        assert fastread.read_frame(engine, stmt, schema, reader=reader).height == before + 1, reader
 
 
 def test_unknown_reader_is_refused(engine):
