@@ -291,6 +291,21 @@ def _merge_operations_labels() -> None:
 _merge_operations_labels()
 
 
+def _merge_analytics_labels() -> None:
+    """The analytics pages keep their labels in dashboard/i18n_analytics.py; a key defined here wins."""
+    from dashboard.i18n_analytics import ANALYTICS_CODES, ANALYTICS_COLUMNS, ANALYTICS_LABELS
+
+    for catalogue, extra in ((LABELS, ANALYTICS_LABELS), (COLUMNS, ANALYTICS_COLUMNS)):
+        for key, pair in extra.items():
+            catalogue.setdefault(key, pair)
+    for kind, codes in ANALYTICS_CODES.items():
+        for code, pair in codes.items():
+            CODES.setdefault(kind, {}).setdefault(code, pair)
+
+
+_merge_analytics_labels()
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 

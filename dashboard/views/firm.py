@@ -1,4 +1,5 @@
-"""企业详情 Firm: profile, recognition timeline, operating data trends, attributes, events, flags, evaluation.
+"""企业详情 Firm: profile, recognition timeline, operating data trends, attributes, events, open and resolved
+flags, 目标表 targets vs actual, evaluation.
 
 Opened with `?uscc=<code>` (links from the registry page) or from the search box. A firm outside the user's
 jurisdiction looks exactly like a firm that does not exist.
@@ -13,7 +14,8 @@ import re
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ops
+from dashboard import analytics_charts, charts, ops
+from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
     download_buttons,
@@ -157,7 +159,29 @@ with events_column:
 flags = query("firm_flags", uscc=selected)
 if not flags.is_empty():
     st.subheader(tr("firm.flags"))
-    table(flags, codes={"kind": "flag", "severity": "severity", "tier": "tier"})
+    flag_codes = {"kind": "flag", "severity": "severity", "tier": "tier"}
+    open_flags, resolved_flags = flags.filter(pl.col("resolved_on").is_null()), flags.filter(
+        pl.col("resolved_on").is_not_null())
+    for heading, part in ((tr("firm.open_flags"), open_flags.drop("resolved_on")),
+                          (tr("firm.resolved_flags"), resolved_flags)):
+        st.markdown(f"**{heading}** ({part.height})")
+        if part.is_empty():
+            st.caption(tr("firm.none"))
+        else:
+            table(part, codes=flag_codes)
+
+# ---------------------------------------------------------------- 目标表 (重点小巨人): targets vs actual
+firm_targets = cached("targets", "firm_target_attainment", as_of=as_of, uscc=profile["uscc"])
+if not firm_targets.is_empty():
+    st.subheader(tr("firm.targets"))
+    st.caption(tr("targets.firm_help"))
+    st.plotly_chart(analytics_charts.firm_targets_chart(firm_targets, lang), key="firm_targets_chart")
+    target_view = firm_targets.select(
+        "indicator", "unit", "direction", "start_period", "baseline", "year1", "target_year1", "actual_year1",
+        "year2", "target_year2", "actual_year2", "assessed_year", "attainment_pct", "status")
+    target_codes = {"indicator": "target_indicator", "status": "target_status", "direction": "direction"}
+    shown_targets = table(target_view, codes=target_codes)
+    download_buttons(shown_targets, f"{profile['uscc']}_{tr('firm.targets')}", key="dl_firm_targets")
 
 
 # ---------------------------------------------------------------- evaluation (once the policy engine is there)

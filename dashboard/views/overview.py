@@ -1,4 +1,5 @@
-"""总览 Overview: valid recognitions by tier and province, 复核 / expiry, open flags, cultivation targets."""
+"""总览 Overview: valid recognitions by tier and province, 复核 / expiry, open flags (firms per kind), cultivation
+targets with attainment and whether they are on track (registry.targets)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts
+from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
     current_principal,
@@ -22,6 +24,7 @@ from dashboard.i18n import code_label
 from registry import queries
 from registry.access import jurisdictions_in_scope
 from registry.db import get_engine
+from registry.models import FLAG_KINDS
 
 DUE_LIST_ROWS = 200
 
@@ -81,9 +84,16 @@ if not due_list.is_empty():
         download_buttons(every_due, tr("overview.due_list"), key="dl_due")
 
 # ---------------------------------------------------------------- open flags
+st.subheader(tr("overview.flags"))
 flags = query("open_flags_by_kind")
-if not flags.is_empty():
-    st.subheader(tr("overview.flags"))
+if flags.is_empty():
+    st.info(tr("overview.no_flags"))
+else:
+    st.markdown(f"**{tr('overview.flag_firms')}**")
+    # Firms per kind (a firm with a warning and a critical flag of one kind counts once).
+    firms_by_kind = cached("pipeline", "open_flag_firms")
+    for column, (kind, firms) in zip(st.columns(len(FLAG_KINDS)), firms_by_kind.rows(), strict=True):
+        column.metric(tr("overview.flag_metric", kind=code_label("flag", kind, lang)), fmt_count(firms), border=True)
     flag_chart, flag_table = st.columns([2, 3])
     with flag_chart:
         st.plotly_chart(charts.flags_bar(flags, lang), key="flags_chart")
@@ -93,7 +103,8 @@ if not flags.is_empty():
 
 # ---------------------------------------------------------------- cultivation targets
 st.subheader(tr("overview.targets"))
-targets = query("regional_targets_attainment", as_of=as_of)
+st.caption(tr("overview.target_state_help"))
+targets = cached("targets", "regional_target_progress", as_of=as_of)
 regions = jurisdictions_in_scope(principal).filter(pl.col("id") != "cn")
 region_names = dict(zip(regions["id"], regions["name_en" if lang == "en" else "name_zh"], strict=True))
 default_region = principal.jurisdiction if principal.jurisdiction in region_names else None
@@ -101,13 +112,14 @@ region_ids = [None, *region_names]
 region = st.selectbox(tr("overview.region"), region_ids, index=region_ids.index(default_region),
                       format_func=lambda rid: tr("registry.any") if rid is None else region_names[rid],
                       key="overview_region")
-target_codes = {"tier": "tier", "state": "target_state"}
+target_codes = {"tier": "tier", "state": "regional_state"}
 target_columns = ["name_zh" if lang == "zh" else "name_en", "tier", "year", "target_count", "actual",
-                  "attainment_pct", "state", "source"]
+                  "attainment_pct", "needed_per_year", "state", "source"]
 national = targets.filter(pl.col("jurisdiction") == "cn")
 regional = targets.filter(pl.col("jurisdiction") != "cn")
 if region is not None:
-    regional = regional.filter(pl.col("jurisdiction") == region)
+    # The region's own targets and those of the cities below it (targets cascade province → city).
+    regional = regional.filter((pl.col("jurisdiction") == region) | (pl.col("parent_id") == region))
 for heading, part, key in ((tr("overview.national_targets"), national, "national"),
                            (tr("overview.region_targets"), regional, "regional")):
     st.markdown(f"**{heading}**")
@@ -117,4 +129,3 @@ for heading, part, key in ((tr("overview.national_targets"), national, "national
     st.plotly_chart(charts.attainment_bar(part, lang), key=f"{key}_targets_chart")
     shown_targets = table(part.select(target_columns).rename({target_columns[0]: "region"}), codes=target_codes)
     download_buttons(shown_targets, heading, key=f"dl_{key}_targets")
-

@@ -1,0 +1,106 @@
+"""梯度培育 Pipeline: the ladder as a funnel, flows between tiers by year, 复核 cohorts and promotion candidates,
+for a region (province → city → county), an industry section, a tier and an as-of date.
+
+Every number comes from registry.pipeline (definitions in its docstring and in docs/dashboard.md).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import analytics_charts
+from dashboard.analytics import cached, industry_filter, region_filter
+from dashboard.components import current_lang, current_principal, download_buttons, settings, table, today, tr
+from dashboard.formatting import fmt_count, fmt_date, fmt_pct
+from dashboard.i18n import code_label
+from registry import pipeline
+from registry.db import get_engine
+
+lang = current_lang()
+principal = current_principal()
+
+st.title(tr("page.pipeline"))
+
+region = region_filter("pipeline")
+controls = st.columns(3)
+industry = industry_filter("pipeline_industry", controls[0])
+tier_options = [None, *cached("pipeline", "tiers_in_use")]
+tier = controls[1].selectbox(tr("filter.tier"), tier_options, key="pipeline_tier",
+                             format_func=lambda v: tr("filter.all_tiers") if v is None else code_label("tier", v, lang))
+as_of = controls[2].date_input(tr("filter.as_of"), value=today(), key="pipeline_as_of", format="YYYY-MM-DD")
+scope = {"region": region, "industry": industry}
+name = "name_en" if lang == "en" else "name_zh"
+
+# ---------------------------------------------------------------- the funnel
+st.subheader(tr("pipeline.funnel"))
+st.caption(tr("pipeline.funnel_help"))
+funnel = cached("pipeline", "tier_funnel", as_of=as_of, **scope)
+for column, (rung, firms, ratio) in zip(st.columns(funnel.height), funnel.rows(), strict=True):
+    column.metric(code_label("tier", rung, lang), fmt_count(firms), delta=None if ratio is None else fmt_pct(ratio),
+                  delta_color="off", delta_arrow="off", delta_description=tr("pipeline.of_below"), border=True)
+chart_column, area_column = st.columns([2, 3])
+chart_column.plotly_chart(analytics_charts.funnel_chart(funnel, lang), key="funnel_chart")
+with area_column:
+    st.markdown(f"**{tr('pipeline.by_area')}**")
+    areas = cached("pipeline", "funnel_by_area", as_of=as_of, **scope)
+    if areas.is_empty():
+        st.info(tr("pipeline.no_data"))
+    else:
+        shown_areas = table(areas.select("area_code", pl.col(name).alias("area"), *pipeline.LADDER), height=320)
+        download_buttons(shown_areas, tr("pipeline.by_area"), key="dl_areas")
+
+# ---------------------------------------------------------------- flows by year
+st.subheader(tr("pipeline.flows"))
+st.caption(tr("pipeline.flows_help"))
+flows = cached("pipeline", "tier_flows", as_of=as_of, tier=tier, **scope)
+if flows.is_empty():
+    st.info(tr("pipeline.no_data"))
+else:
+    st.plotly_chart(analytics_charts.flows_chart(flows, lang), key="flows_chart")
+    undated = int(flows.filter(pl.col("year").is_null())["firms"].sum())
+    if undated:
+        st.caption(tr("pipeline.undated", n=fmt_count(undated)))
+    by_year = flows.pivot(on="flow", index=["year", "tier"], values="firms").sort("year", nulls_last=True)
+    by_year = by_year.select("year", "tier", *[pl.col(f).fill_null(0) for f in pipeline.FLOWS if f in by_year.columns])
+    shown_flows = table(by_year.rename({f: code_label("flow", f, lang) for f in pipeline.FLOWS if f in by_year.columns}),
+                        codes={"tier": "tier"})
+    download_buttons(shown_flows, tr("pipeline.flows"), key="dl_flows")
+
+# ---------------------------------------------------------------- 复核 cohorts
+st.subheader(tr("pipeline.cohorts"))
+st.caption(tr("pipeline.cohorts_help"))
+cohort_tier = tier if tier is not None else "little_giant"
+st.caption(f"{tr('pipeline.cohort_tier')}: {code_label('tier', cohort_tier, lang)}")
+cohorts = cached("pipeline", "review_cohorts", as_of=as_of, tier=cohort_tier, **scope)
+if cohorts.is_empty():
+    st.info(tr("pipeline.no_data"))
+else:
+    st.plotly_chart(analytics_charts.cohort_chart(cohorts, lang), key="cohort_chart")
+    shown_cohorts = table(cohorts, codes={"outcome": "outcome"})
+    download_buttons(shown_cohorts, tr("pipeline.cohorts"), key="dl_cohorts")
+
+# ---------------------------------------------------------------- promotion candidates
+st.subheader(tr("pipeline.candidates"))
+engine = get_engine(settings().database_url)
+flags_ran = pipeline.last_flags_run(engine=engine)
+if flags_ran is not None:
+    st.caption(tr("pipeline.candidates_from_flags", when=fmt_date(flags_ran)))
+    candidates = cached("pipeline", "promotion_candidates", **scope)
+else:
+    st.caption(tr("pipeline.candidates_no_flags"))
+    # Evaluating reads every holder's records: only on request, and kept for this session's filters.
+    run_key = f"pipeline_evaluated_{hash((region, industry, as_of))}"
+    if st.button(tr("pipeline.evaluate"), key="pipeline_evaluate", icon=":material/play_arrow:"):
+        with st.spinner(tr("pipeline.evaluate")):
+            st.session_state[run_key] = cached("pipeline", "evaluate_promotion_candidates", as_of=as_of, **scope)
+    candidates = st.session_state.get(run_key)
+    if candidates is not None:
+        st.caption(tr("pipeline.evaluated", n=fmt_count(candidates["evaluated"].sum()), as_of=as_of.isoformat()))
+if candidates is not None:
+    for column, (held, target, firms) in zip(st.columns(candidates.height),
+                                             candidates.select("tier", "target_tier", "firms").rows(), strict=True):
+        column.metric(f"{code_label('tier', held, lang)} → {code_label('tier', target, lang)}", fmt_count(firms),
+                      border=True)
+    shown_candidates = table(candidates, codes={"tier": "tier", "target_tier": "tier"})
+    download_buttons(shown_candidates, tr("pipeline.candidates"), key="dl_candidates")
