@@ -114,7 +114,8 @@ def test_run_now_request_is_picked_up(tmp_path, migrated):
         def done():
             with engine.connect() as conn:
                 row = conn.execute(sa.select(JobRequest.__table__).where(JobRequest.__table__.c.id == rid)).first()
-            return row.job_run_id and row.picked_at
+            # picked up, and its run has finished (the run row exists from the job's start)
+            return row.job_run_id and row.picked_at and all(r.status != "running" for r in runs(engine, "snapshot"))
 
         wait_for(done, what="the request to be run")
         assert [r.status for r in runs(engine, "snapshot")] == ["success"]
