@@ -24,7 +24,6 @@ from dashboard.i18n import code_label
 from registry import queries
 from registry.access import jurisdictions_in_scope
 from registry.db import get_engine
-from registry.models import FLAG_KINDS
 
 DUE_LIST_ROWS = 200
 
@@ -92,8 +91,11 @@ else:
     st.markdown(f"**{tr('overview.flag_firms')}**")
     # Firms per kind (a firm with a warning and a critical flag of one kind counts once).
     firms_by_kind = cached("pipeline", "open_flag_firms")
-    for column, (kind, firms) in zip(st.columns(len(FLAG_KINDS)), firms_by_kind.rows(), strict=True):
-        column.metric(tr("overview.flag_metric", kind=code_label("flag", kind, lang)), fmt_count(firms), border=True)
+    rows = firms_by_kind.rows()
+    for start in range(0, len(rows), 4):  # four to a row: the labels stay readable
+        for column, (kind, firms) in zip(st.columns(4), rows[start:start + 4], strict=False):
+            column.metric(tr("overview.flag_metric", kind=code_label("flag", kind, lang)), fmt_count(firms),
+                          border=True)
     flag_chart, flag_table = st.columns([2, 3])
     with flag_chart:
         st.plotly_chart(charts.flags_bar(flags, lang), key="flags_chart")
