@@ -134,7 +134,9 @@ if children:
     jurisdiction = city or jurisdiction
 st.caption(tr("targets.county_note"))
 
-progress = cached("targets", "regional_target_progress", as_of=as_of, jurisdiction=jurisdiction)
+# Everything below `cn` is every target: asked as the overview asks, the two pages share one cached result.
+progress = cached("targets", "regional_target_progress", as_of=as_of,
+                  jurisdiction=None if jurisdiction == "cn" else jurisdiction)
 if progress.is_empty():
     st.info(tr("targets.no_regional"))
 else:
