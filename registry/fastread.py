@@ -7,10 +7,14 @@ columnar reader (docs/benchmarks.md, "## Flags"). So, when the driver package is
 - PostgreSQL → ADBC (`adbc-driver-postgresql`, Apache Arrow): binary COPY straight into Arrow. All queries of
   one call run in ONE read-only REPEATABLE READ transaction, so the frames are one snapshot: a file being
   ingested meanwhile is either wholly in them or not at all.
-- SQLite (a file) → the standard library's sqlite3 cursor, column-wise into typed Series, all queries of one
-  call in one read transaction (one WAL snapshot). Not connectorx: it does not see rows committed to the WAL
-  after its first read of a file (stale until a checkpoint — a test below reads right after a write), and
-  ADBC's SQLite driver guesses types from the first rows and fails when a column starts with NULLs.
+- SQLite (a file) → ADBC (`adbc-driver-sqlite`): SQLite's own library straight into Arrow, all queries of one
+  call in one read transaction (one WAL snapshot). The driver guesses each column's type from its first batch
+  of rows and fails when a later row disagrees (a column that starts with NULLs), so the batch is made as large
+  as the result (one batch, typed from every row: integers and reals mix into reals; text among numbers, which
+  zjtx's typed columns never hold, is an error); dates arrive as ISO text and are parsed here. Without the
+  package the standard library's sqlite3 cursor reads it, column-wise into typed Series (3–4× the CPU).
+  Not connectorx: it does not see rows committed to the WAL after its first read of a file (stale until a
+  checkpoint — tests/test_fastread.py reads right after a write).
 - anything else (`:memory:`, another dialect, the packages missing) → SQLAlchemy + `pl.read_database`, in one
   transaction.
 
@@ -31,6 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 READERS = ("adbc", "sqlite3", "sqlalchemy")
+# One Arrow batch for the whole result, so that ADBC's SQLite driver types each column from every row.
+_SQLITE_BATCH_ROWS = str(2**30)
 Schema = Mapping[str, Any]
 Query = sa.Select | sa.TextClause | str
 
@@ -51,7 +57,7 @@ def reader_for(engine: sa.Engine) -> str:
     if engine.dialect.name == "postgresql" and _installed("adbc_driver_postgresql"):
         return "adbc"
     if _sqlite_file(engine) is not None:
-        return "sqlite3"
+        return "adbc" if _installed("adbc_driver_sqlite") else "sqlite3"
     return "sqlalchemy"
 
 
@@ -80,7 +86,9 @@ def read_frames(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]],
     chosen = reader or reader_for(engine)
     if chosen not in READERS:
         raise ValueError(f"reader {chosen!r}: expected one of {READERS}")
-    if chosen == "adbc":
+    if chosen == "adbc" and engine.dialect.name == "sqlite":
+        frames = _read_adbc_sqlite(engine, queries)
+    elif chosen == "adbc":
         frames = _read_adbc(engine, queries)
     elif chosen == "sqlite3":
         frames = _read_sqlite3(engine, queries)
@@ -111,6 +119,29 @@ def _read_adbc(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -
             frames[name] = _from_arrow(cur.fetch_arrow_table(), schema)
         conn.rollback()  # read only: nothing to keep
     return frames
+
+
+def _read_adbc_sqlite(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+    frames: dict[str, pl.DataFrame] = {}
+    with adbc_sqlite.connect(f"file:{urllib.parse.quote(str(_sqlite_file(engine)))}?mode=ro") as conn, \
+            conn.cursor() as cur:
+        # Not autocommit: the first query opens the read transaction that every later query of this call shares.
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _SQLITE_BATCH_ROWS})
+        for name, (query, schema) in queries.items():
+            cur.execute(sql_text(engine, query))
+            frames[name] = _typed_sqlite_frame(_from_arrow(cur.fetch_arrow_table(), schema), schema)
+        conn.rollback()
+    return frames
+
+
+def _typed_sqlite_frame(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    """Dates and timestamps arrive as the ISO text SQLAlchemy stored; the rest is cast by conform()."""
+    return frame.with_columns(
+        _sqlite_series(name, frame[name], dtype) for name, dtype in schema.items()
+        if name in frame.columns and frame[name].dtype == pl.String
+        and (dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype == pl.Datetime))
 
 
 def _read_sqlite3(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
