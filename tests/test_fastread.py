@@ -197,3 +197,33 @@ def test_load_bundle_of_some_firms_filters_in_sql_or_in_polars_alike(engine, sma
     assert bundle.reports["uscc"].to_list() == [b]
     assert bundle.recognitions["uscc"].to_list() == [b]
     assert bundle.events["uscc"].to_list() == [b]
+
+
+def test_sqlite_fast_reads_do_not_break_the_process_other_sqlite_connections(tmp_path):
+    """The scheduler and the dashboard read and write one SQLite file from one process, over many connections.
+    A reader bundling its own SQLite library must not go stale or disturb the others (ADBC's driver opened by
+    plain path did both here: stale counts, then "disk I/O error" on the stdlib connections; opened read-only by
+    URI it does not). Every read here must see every commit, through the fast reader and a plain connection."""
+    import sqlite3
+
+    from registry.db import make_engine, upgrade
+
+    path = tmp_path / "one.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    stmt, schema = sa.select(E.c.uscc), {"uscc": pl.String}
+    rng = random.Random(11)
+    writer = sqlite3.connect(path)  # a long-lived connection, as the ingest job's pool holds one
+    for n in range(1, 5):
+        writer.execute("INSERT INTO enterprise (uscc, name, name_norm, region_code, province_code, created_at, "
+                       "updated_at) VALUES (?, ?, ?, '440300', '44', '2026-01-01', '2026-01-01')",
+                       (make_uscc(rng, "440300"), f"企业{n}", f"企业{n}"))
+        writer.commit()
+        assert fastread.read_frame(engine, stmt, schema).height == n
+        plain = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            assert plain.execute("SELECT count(*) FROM enterprise").fetchone()[0] == n
+        finally:
+            plain.close()
+    writer.close()
+    engine.dispose()
