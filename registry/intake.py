@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from registry.access import Principal, scope_clause
 from registry.db import get_engine
+from registry.fastread import read_frame
 from registry.ingest import FileResult, ingest_files
 from registry.ingest.guard import check_upload
 from registry.ingest.service import ProgressCallback
@@ -76,9 +77,11 @@ def _engine(engine: Engine | None) -> Engine:
 
 
 def _read(engine: Engine, stmt: sa.Select, schema: dict) -> pl.DataFrame:
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    """The statement's rows as a frame of `schema` (its columns by position), read column-wise: the national
+    scope reads millions of recognitions and report keys, which cost seconds per million as Python rows."""
+    labelled = stmt.with_only_columns(*(column.label(name) for column, name in zip(
+        stmt.selected_columns, schema, strict=True)), maintain_column_froms=True)
+    return read_frame(engine, labelled, schema)
 
 
 def _local_date(moment: pl.Expr, timezone: str) -> pl.Expr:
