@@ -574,7 +574,9 @@ def _recognitions(f: _Firms, seed: int, as_of: date) -> pl.DataFrame:
     while cur.height:
         cur = cur.sort(pl.col("recognized_on"), pl.col("fid"), tier_rank, pl.col("prev")).with_columns(
             pl.Series("id", np.arange(next_id, next_id + cur.height, dtype=np.int64)),
-            (pl.col("recognized_on").dt.offset_by("3y") - pl.duration(days=1)).alias("valid_until"),
+            pl.when((pl.col("recognized_on").dt.month() == 2) & (pl.col("recognized_on").dt.day() == 29))
+            .then(pl.col("recognized_on").dt.offset_by("3y"))  # Lifecycle.last_valid_day: 29 Feb runs to end of Feb
+            .otherwise(pl.col("recognized_on").dt.offset_by("3y") - pl.duration(days=1)).alias("valid_until"),
         )
         next_id += cur.height
         review, p_pass, p_fail = _review_outcomes(rng, cur, round_no)

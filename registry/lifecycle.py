@@ -161,8 +161,10 @@ def with_rules(recognitions: pl.DataFrame, resolver: LifecycleResolver = lifecyc
         "rule_source": pl.Series([_source_text(lc.source) or DEFAULT_RULE_SOURCE for lc in lifecycles],
                                  dtype=pl.String),
     })
-    anniversary = (pl.col("recognized_on").dt.offset_by(pl.format("{}y", pl.col("validity_years")))
-                   - pl.duration(days=1))
+    # Lifecycle.last_valid_day, vectorised: the day before the anniversary; from 29 February, the end of February.
+    shifted = pl.col("recognized_on").dt.offset_by(pl.format("{}y", pl.col("validity_years")))  # 29 Feb → 28 Feb
+    leap_day = (pl.col("recognized_on").dt.month() == 2) & (pl.col("recognized_on").dt.day() == 29)
+    anniversary = pl.when(leap_day).then(shifted).otherwise(shifted - pl.duration(days=1))
     year_end = pl.date(pl.col("recognized_on").dt.year() + pl.col("validity_years") - 1, 12, 31)
     out = (
         recognitions.join(keys, on=["tier", "jurisdiction", "recognized_on"], how="left")

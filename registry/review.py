@@ -22,7 +22,7 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -135,10 +135,7 @@ def revocation_rules(principal: Principal, recognition_id: int, *, engine: Engin
 def renewal_valid_until(tier: str, jurisdiction: str, renewed_on: date) -> date:
     """valid_until of a recognition renewed on `renewed_on`, by the jurisdiction's rules: the day before the N-th
     anniversary, or 31 December of the N-th year counting the year of renewal (year_end)."""
-    lifecycle = lifecycle_for(tier, jurisdiction, renewed_on)
-    if lifecycle.expiry == "year_end":
-        return date(renewed_on.year + lifecycle.validity_years - 1, 12, 31)
-    return add_years(renewed_on, lifecycle.validity_years) - timedelta(days=1)
+    return lifecycle_for(tier, jurisdiction, renewed_on).last_valid_day(renewed_on)
 
 
 def add_years(day: date, years: int) -> date:

@@ -188,10 +188,9 @@ def test_recognition_histories(demo):
     assert rec["recognized_on"].max() <= AS_OF
     # valid_until is the last valid day under the policy lifecycle (the day before the third anniversary),
     # the same date ingestion derives for a recognitions file that leaves it blank.
-    from registry.ingest.validate import expiry_date
     from registry.policy.schema import Lifecycle
 
-    expected = [expiry_date(Lifecycle(), d) for d in rec["recognized_on"].to_list()]
+    expected = [Lifecycle().last_valid_day(d) for d in rec["recognized_on"].to_list()]
     assert rec["valid_until"].to_list() == expected
     # A superseded row points at a later row of the same firm, tier and jurisdiction.
     chain = rec.filter(pl.col("status") == "superseded").join(

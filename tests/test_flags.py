@@ -359,3 +359,22 @@ def test_review_at_years_longer_than_the_window_waits_for_the_end_of_validity():
                                        resolver=lambda *_: rules))
     assert [(f["flag"], f["due_on"]) for f in flags] == [("review_due", "2024-07-14")]
     assert compute_flags(bundle([r]), date(2025, 1, 1), resolver=lambda *_: rules).is_empty()
+
+
+@pytest.mark.parametrize(("start", "expiry", "years", "last"), [
+    (date(2021, 7, 19), "anniversary", 3, date(2024, 7, 18)),
+    (date(2024, 2, 29), "anniversary", 3, date(2027, 2, 28)),   # no 29 Feb in 2027: runs to the end of February
+    (date(2023, 3, 1), "anniversary", 1, date(2024, 2, 29)),
+    (date(2021, 5, 10), "year_end", 3, date(2023, 12, 31)),
+])
+def test_valid_until_has_one_definition_used_by_flags_ingest_and_renewals(start, expiry, years, last):
+    """Lifecycle.last_valid_day is the rule; the vectorised flags path derives the same date for a blank valid_until."""
+    from registry.lifecycle import with_rules
+    from registry.policy.schema import Lifecycle
+
+    lifecycle = Lifecycle(validity_years=years, expiry=expiry)
+    assert lifecycle.last_valid_day(start) == last
+    recs = pl.DataFrame({"tier": ["t"], "jurisdiction": ["cn"], "recognized_on": [start],
+                         "valid_until": pl.Series([None], dtype=pl.Date)})
+    out, _ = with_rules(recs, resolver=lambda tier, jurisdiction, on: lifecycle)
+    assert out["valid_until"].to_list() == [last]

@@ -100,7 +100,9 @@ def test_renew_creates_the_superseding_recognition_and_resolves_the_flag(engine)
 
 
 def test_renewal_validity_follows_the_jurisdictions_rule():
-    assert renewal_valid_until("little_giant", "cn", date(2024, 2, 29)) == date(2027, 2, 27)
+    # Renewed on 29 February: 2027 has no 29 February, so the three years run to the end of February — the same
+    # date ingestion and the flags derive (Lifecycle.last_valid_day).
+    assert renewal_valid_until("little_giant", "cn", date(2024, 2, 29)) == date(2027, 2, 28)
     # Xinjiang counts calendar years (year_end; the policy states validity_years = 4, see its interpretation).
     assert renewal_valid_until("zjtx_sme", "cn-xj", date(2024, 3, 1)) == date(2027, 12, 31)
 

@@ -559,7 +559,7 @@ def _derive_valid_until(typed: pl.DataFrame) -> pl.Expr:
     )
     derived: dict[str, date] = {}
     for tier, jurisdiction, on in keys.iter_rows():
-        derived[f"{tier}|{jurisdiction}|{on.isoformat()}"] = expiry_date(lifecycle_for(tier, jurisdiction, on), on)
+        derived[f"{tier}|{jurisdiction}|{on.isoformat()}"] = lifecycle_for(tier, jurisdiction, on).last_valid_day(on)
     key = pl.format("{}|{}|{}", pl.col(_v("tier")), pl.col(_v("jurisdiction")),
                     pl.col(_v("recognized_on")).dt.to_string("%Y-%m-%d"))
     return pl.coalesce(
@@ -567,17 +567,6 @@ def _derive_valid_until(typed: pl.DataFrame) -> pl.Expr:
     ).alias(_v("valid_until"))
 
 
-def expiry_date(lifecycle, recognized_on: date) -> date:
-    """Last valid day under a policy lifecycle: `anniversary` — the day before the N-th anniversary (the policy
-    schema's definition); `year_end` — 31 December of the N-th calendar year counting the recognition year."""
-    years = lifecycle.validity_years
-    if lifecycle.expiry == "year_end":
-        return date(recognized_on.year + years - 1, 12, 31)
-    try:
-        anniversary = recognized_on.replace(year=recognized_on.year + years)
-    except ValueError:  # 29 February → 1 March of a common year
-        anniversary = date(recognized_on.year + years, 3, 1)
-    return date.fromordinal(anniversary.toordinal() - 1)
 
 
 def _typed_frame(kind: str, good: pl.DataFrame) -> pl.DataFrame:

@@ -134,6 +134,20 @@ class Lifecycle(_Strict):
     reporting: list[ReportingObligation] = []
     source: Source | None = None
 
+    def last_valid_day(self, recognized_on: date) -> date:
+        """The one definition of valid_until (ingestion, renewals, flags and the demo all use it).
+
+        anniversary: the day before the N-th anniversary (2021-07-19 → 2024-07-18); a start on 29 February, whose
+        anniversary day does not exist, runs to the end of February. year_end: 31 December of the N-th calendar
+        year counting the year of recognition."""
+        years = self.validity_years
+        if self.expiry == "year_end":
+            return date(recognized_on.year + years - 1, 12, 31)
+        if (recognized_on.month, recognized_on.day) == (2, 29):
+            end_of_feb = date(recognized_on.year + years, 3, 1)
+            return date.fromordinal(end_of_feb.toordinal() - 1)
+        return date.fromordinal(recognized_on.replace(year=recognized_on.year + years).toordinal() - 1)
+
 
 # ----------------------------------------------------------------------------------------------------------
 # Thresholds: a number, a band table (threshold depends on another indicator), or a reference lookup.
