@@ -5,18 +5,14 @@ written as Markdown/HTML stays literal: no link, no image). Screenshots go to te
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from dashboard_login import seed_user, sign_in_page
 from dashboard_seed import FEATURED_NAME, seed_registry
-from test_e2e_dashboard import CHROMIUM_ARGS, ROOT, TIMEOUT_MS, free_port, settle, shot, wait_until_healthy
+from e2e_support import TIMEOUT_MS, dashboard_server, settle, shot
 
 from registry.db import make_engine, upgrade
 from registry.identity import normalize_name
@@ -44,36 +40,11 @@ def served(tmp_path_factory) -> Iterator[tuple[str, sa.Engine, dict]]:
     facts = {"featured": info.featured_uscc, "zhejiang_uscc": zhejiang[0], "zhejiang_name": zhejiang[1],
              "hostile": "91440300MA5HOST1LE", "hostile_id": hostile_id,
              "official": seed_user(engine, "gd_official", "official", "cn-gd")}
-    config = folder / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
-    port = free_port()
-    env = {**os.environ, "ZJTX_CONFIG": str(config)}
-    env.pop("ZJTX_DATABASE_URL", None)
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).with_name("zjtx")), "serve", "--port", str(port),
-                               "--address", "127.0.0.1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base, server)
-        yield base, engine, facts
+        with dashboard_server(folder, f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n') as base:
+            yield base, engine, facts
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser):

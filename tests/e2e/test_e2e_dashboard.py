@@ -6,51 +6,18 @@ back. Screenshots of each page go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 from dashboard_login import seed_user, sign_in_page
 from dashboard_seed import FEATURED_NAME, FORMULA_NAME, seed_registry
+from e2e_support import SCREENSHOTS, TIMEOUT_MS, dashboard_server, settle, shot
 
 from registry.db import make_engine, upgrade
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 60_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"zjtx serve exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"the dashboard did not answer at {url} within {seconds} s")
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[str, sa.Engine, object]]:
@@ -59,56 +26,11 @@ def served(tmp_path_factory) -> Iterator[tuple[str, sa.Engine, object]]:
     engine = make_engine(url)
     upgrade(engine)
     info = seed_registry(engine, firms=300, seed=5)
-    config = folder / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
-    port = free_port()
-    env = {**os.environ, "ZJTX_CONFIG": str(config)}
-    env.pop("ZJTX_DATABASE_URL", None)
-    zjtx = Path(sys.executable).with_name("zjtx")
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen([str(zjtx), "serve", "--port", str(port), "--address", "127.0.0.1"], env=env,
-                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base, server)
-        yield base, engine, info
+        with dashboard_server(folder, f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n') as base:
+            yield base, engine, info
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished the script run and the charts are drawn."""
-    from playwright.sync_api import expect
-
-    page.wait_for_load_state("networkidle")
-    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_have_count(1)
-    charts = page.locator(".stPlotlyChart")
-    for index in range(charts.count()):
-        expect(charts.nth(index).locator(".main-svg").first).to_be_attached()
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
-
-
-def shot(page, name: str) -> None:
-    # Streamlit scrolls inside its main block, so a tall viewport (not full_page) captures the whole page.
-    settle(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def test_official_finds_a_firm_switches_language_and_downloads(served, browser, tmp_path):

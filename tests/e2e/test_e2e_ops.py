@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +15,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from dashboard_seed import seed_registry
+from e2e_support import ROOT, TIMEOUT_MS, dashboard_server, settle, shot
 from ops_seed import seed_operations
 from sqlmodel import Session
-from test_e2e_dashboard import CHROMIUM_ARGS, ROOT, TIMEOUT_MS, free_port, settle, shot, wait_until_healthy
 
 from registry.access import SYSTEM
 from registry.auth import create_user
@@ -44,38 +41,14 @@ def served(tmp_path_factory) -> Iterator[tuple[str, sa.Engine, object, object, P
         create_user(SYSTEM, session, "e2e_admin", PASSWORD, "admin", "cn")
         create_user(SYSTEM, session, "e2e_manager", PASSWORD, "manager", "cn")
         session.commit()
-    config = folder / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "{url}"\n[paths]\ninbox = "inbox"\narchive = "archive"\nquarantine = "quarantine"\n'
-        f'outbox = "outbox"\npolicy_compilation = "{COMPILATION}"\n[demo]\nfirms = 0\n', encoding="utf-8")
-    port = free_port()
-    env = {**os.environ, "ZJTX_CONFIG": str(config)}
-    env.pop("ZJTX_DATABASE_URL", None)
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).with_name("zjtx")), "serve", "--port", str(port),
-                               "--address", "127.0.0.1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    config = (f'[database]\nurl = "{url}"\n[paths]\ninbox = "inbox"\narchive = "archive"\n'
+              f'quarantine = "quarantine"\noutbox = "outbox"\npolicy_compilation = "{COMPILATION}"\n'
+              '[demo]\nfirms = 0\n')
     try:
-        wait_until_healthy(base, server)
-        yield base, engine, info, ops, folder
+        with dashboard_server(folder, config) as base:
+            yield base, engine, info, ops, folder
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def signed_in(browser, base: str, username: str):
