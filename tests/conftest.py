@@ -89,3 +89,17 @@ def config_env(tmp_path, monkeypatch, db_url):
     get_settings.cache_clear()
     yield cfg
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per end-to-end test module (tests/e2e): Debian's /usr/bin/chromium, since
+    Playwright's own browser download does not work here. Defined here, not in a tests/e2e/conftest.py: a
+    second module named conftest would shadow this one for the tests that import helpers from it."""
+    from e2e_support import CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

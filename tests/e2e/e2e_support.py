@@ -82,3 +82,4 @@ def shot(page, name: str) -> None:
     settle(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
