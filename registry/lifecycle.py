@@ -29,7 +29,8 @@ import polars as pl
 
 from registry.errors import UserError
 from registry.policy import Lifecycle, Policy, evaluate, get_policy, lifecycle_for, load_policies
-from registry.policy.indicators import annual_figures
+from registry.policy.bundle import Bundle
+from registry.policy.indicators import annual_figures, bundle_annual, with_annual_figures
 from registry.reference import jurisdictions
 from registry.settings import LifecycleSettings
 
@@ -484,7 +485,7 @@ def _rd_threshold_frame() -> pl.DataFrame:
                                       "rd_min": pl.Float64, "rd_source": pl.String})
 
 
-def _anomaly_flags(cur: pl.DataFrame, reports: pl.DataFrame, as_of: date) -> list[pl.DataFrame]:
+def _anomaly_flags(cur: pl.DataFrame, bundle: BundleLike, as_of: date) -> list[pl.DataFrame]:
     """Last year (as_of.year − 1) against the year before, from the annual figures (annual report, else
     complete sub-annual reports: registry.policy.indicators.annual_figures).
 
@@ -493,7 +494,8 @@ def _anomaly_flags(cur: pl.DataFrame, reports: pl.DataFrame, as_of: date) -> lis
     change, not a firm that never met it (that is for 复核 to judge).
     """
     y1, y0 = as_of.year - 1, as_of.year - 2
-    annual = annual_figures(reports, [y0, y1], ["revenue", "rd_expense"])
+    annual = (bundle_annual(bundle, [y0, y1], ["revenue", "rd_expense"]) if isinstance(bundle, Bundle)
+              else annual_figures(bundle.reports, [y0, y1], ["revenue", "rd_expense"]))
     last = annual.filter(pl.col("year") == y1).select("uscc", rev1="revenue", rd1="rd_expense")
     prev = annual.filter(pl.col("year") == y0).select("uscc", rev0="revenue", rd0="rd_expense")
     firms = cur.join(last, on="uscc", how="inner").join(prev, on="uscc", how="inner").with_columns(
@@ -623,6 +625,9 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
     `policies` (default: data/policies) decide promotions; `promotions=False` skips that evaluation.
     """
     windows = windows or FlagWindows()
+    if isinstance(bundle, Bundle):
+        # Once for the whole run: the anomalies, the size class and every promotion policy read them.
+        bundle = with_annual_figures(bundle)
     cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
     parts = _date_flags(cur, as_of, windows)
     # Exit conditions and reporting duties concern recognitions still in force; an expired one is already
@@ -637,7 +642,7 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
         _exit_missing_reports_flags(cur_rules, missing),
         _not_sme_flags(cur_rules, bundle, as_of),
         _missing_report_flags(missing),
-        *_anomaly_flags(in_force, bundle.reports, as_of),
+        *_anomaly_flags(in_force, bundle, as_of),
     ]
     if promotions:
         parts.append(_promotion_flags(in_force, bundle, as_of, policies))

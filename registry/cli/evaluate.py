@@ -17,8 +17,9 @@ from rich.table import Table
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.policy.bundle import Bundle, load_bundle, read_files
-from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluation_records
+from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluation_records, required_refs
 from registry.policy.export import csv_bytes, xlsx_bytes
+from registry.policy.indicators import data_needs
 from registry.policy.loader import get_policy
 from registry.policy.schema import Policy, children_of, iter_nodes
 from registry.settings import get_settings
@@ -67,7 +68,9 @@ def evaluate_command(
     on = parse_as_of(as_of)
     check_as_of(policy, on)
     wanted = [u.strip().upper() for u in usccs] if usccs else None
-    bundle = load_bundle(get_engine(), wanted)
+    # Only the report columns and attributes this policy reads: at a million firms they are most of the read.
+    needs = data_needs(required_refs(policy))
+    bundle = load_bundle(get_engine(), wanted, metrics=needs.metrics, attributes=needs.attributes)
     if wanted:
         found = set(bundle.enterprises["uscc"].to_list())
         unknown = [u for u in dict.fromkeys(wanted) if u not in found]

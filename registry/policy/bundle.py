@@ -8,7 +8,7 @@ same schema whether it has rows or not, so the evaluation never special-cases an
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -61,6 +61,9 @@ class Bundle:
     reports: pl.DataFrame
     attributes: pl.DataFrame
     events: pl.DataFrame
+    # The annual figures of every firm and year (registry.policy.indicators.annual_figures), when a run that
+    # evaluates many policies over one bundle has computed them once (with_annual_figures); None otherwise.
+    annual: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, enterprises: pl.DataFrame | None = None, recognitions: pl.DataFrame | None = None,
@@ -78,9 +81,15 @@ class Bundle:
         )
 
     def only(self, usccs: Iterable[str]) -> Bundle:
-        keep = pl.Series("uscc", list(usccs), dtype=pl.String)
-        return Bundle(**{name: getattr(self, name).filter(pl.col("uscc").is_in(keep.implode()))
-                         for name in SCHEMAS})
+        """The bundle of these firms. When the annual figures were computed once, the subset carries them and
+        its `reports` are left empty: evaluation reads the annual figures only, and filtering millions of report
+        rows again for every policy of a flags run cost more than the evaluation itself."""
+        keep = pl.Series("uscc", list(usccs), dtype=pl.String).implode()
+        if self.annual is None:
+            return Bundle(**{name: getattr(self, name).filter(pl.col("uscc").is_in(keep)) for name in SCHEMAS})
+        frames = {name: getattr(self, name).filter(pl.col("uscc").is_in(keep))
+                  for name in SCHEMAS if name != "reports"}
+        return Bundle(**frames, reports=self.reports.clear(), annual=self.annual.filter(pl.col("uscc").is_in(keep)))
 
 
 def period_columns(period: pl.Expr) -> list[pl.Expr]:
@@ -100,8 +109,13 @@ _SQL_FILTER_LIMIT = 5000
 _CHILD_TABLES = {"recognitions": Recognition, "reports": Report, "attributes": Attribute, "events": Event}
 
 
-def load_bundle(engine: sa.Engine, usccs: list[str] | None = None) -> Bundle:
+def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: Iterable[str] | None = None,
+                attributes: Iterable[str] | None = None) -> Bundle:
     """The firms in the database (or only `usccs`) with all their recognitions, reports, attributes, events.
+
+    `metrics` / `attributes` (default: all) read only these report columns and attribute rows — the rest of
+    the frames' columns are null — for a run that knows what it evaluates (`zjtx evaluate`: one policy's
+    `registry.policy.indicators.data_needs`). At a million firms the report columns are most of the read.
 
     Read through registry.fastread (columnar, one snapshot on PostgreSQL). Child rows are read by
     enterprise_id and given their USCC in polars: joining `enterprise` in SQL cost the server a hash join of the
@@ -118,9 +132,14 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None) -> Bundle:
     for name, table in _CHILD_TABLES.items():
         t = table.__table__.c
         schema = {c: dt for c, dt in SCHEMAS[name].items() if c != "uscc"}
+        if name == "reports" and metrics is not None:
+            wanted = set(metrics)
+            schema = {c: dt for c, dt in schema.items() if c not in REPORT_METRICS or c in wanted}
         stmt = sa.select(t.enterprise_id, *(getattr(t, c) for c in schema))
         if firm_ids is not None:
             stmt = stmt.where(t.enterprise_id.in_(firm_ids))
+        if name == "attributes" and attributes is not None:
+            stmt = stmt.where(t.attribute.in_(sorted(set(attributes)) or [""]))
         queries[name] = (stmt, {"enterprise_id": pl.Int64, **schema})
     frames = read_frames(engine, queries)
 

@@ -10,6 +10,7 @@ non-positive base, a ratio over zero) — the engine treats NaN as not meeting t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -128,11 +129,30 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
             .collect())
 
 
-def _wide_annual(firms: pl.DataFrame, reports: pl.DataFrame, as_of: date, depth: int, metrics: list[str]
+def with_annual_figures(bundle: Bundle) -> Bundle:
+    """The bundle with the annual figures of every firm, year and metric computed once, for a run that
+    evaluates many policies over it (the flags: ≈ 20 promotion policies, the size class, the anomalies).
+    Computed per call they were most of a flags run at a million firms (docs/benchmarks.md)."""
+    if bundle.annual is not None:
+        return bundle
+    years = bundle.reports.get_column("year").drop_nulls().unique().to_list()
+    return dataclasses.replace(bundle, annual=annual_figures(bundle.reports, years))
+
+
+def bundle_annual(bundle: Bundle, years: Iterable[int], metrics: Iterable[str]) -> pl.DataFrame:
+    """uscc, year, <metrics> for these years: from the figures computed once when there are, else from the
+    reports."""
+    years, metrics = list(years), list(metrics)
+    if bundle.annual is None:
+        return annual_figures(bundle.reports, years, metrics)
+    return bundle.annual.filter(pl.col("year").is_in(years)).select("uscc", "year", *metrics)
+
+
+def _wide_annual(firms: pl.DataFrame, bundle: Bundle, as_of: date, depth: int, metrics: list[str]
                  ) -> pl.DataFrame:
     """uscc + <metric>#k for k = 1..depth (k = 1 is 上年)."""
     years = [as_of.year - k for k in range(1, depth + 1)]
-    fig = annual_figures(reports, years, metrics)
+    fig = bundle_annual(bundle, years, metrics)
     out = firms
     for k, y in enumerate(years, start=1):
         out = out.join(fig.filter(pl.col("year") == y).select(
@@ -307,7 +327,10 @@ def _sme_size_class() -> pl.Expr:
             .otherwise(None))
 
 
-def _sme_frame(firms: pl.DataFrame, enterprises: pl.DataFrame, reports: pl.DataFrame, as_of: date
+SME_SIZE_METRICS = ("employees", "revenue", "total_assets")
+
+
+def _sme_frame(firms: pl.DataFrame, enterprises: pl.DataFrame, bundle: Bundle, as_of: date
                ) -> pl.DataFrame:
     from registry.reference import sme_industry_key, sme_size_standard
 
@@ -322,7 +345,7 @@ def _sme_frame(firms: pl.DataFrame, enterprises: pl.DataFrame, reports: pl.DataF
     # One lookup per distinct industry code (a few hundred), not per firm.
     keys = pl.DataFrame({"industry_code": codes, "industry_key": [key_of(c) for c in codes]},
                         schema={"industry_code": pl.String, "industry_key": pl.String})
-    figs = annual_figures(reports, [as_of.year - 1], ["employees", "revenue", "total_assets"])
+    figs = bundle_annual(bundle, [as_of.year - 1], SME_SIZE_METRICS)
     df = (firms.join(enterprises.select("uscc", "industry_code").unique("uscc"), on="uscc", how="left")
           .join(keys, on="industry_code", how="left")
           .join(sme_size_standard().with_columns(  # per standard row, not per firm
@@ -337,6 +360,38 @@ def _sme_frame(firms: pl.DataFrame, enterprises: pl.DataFrame, reports: pl.DataF
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _attribute_names(ref: IndicatorRef) -> set[str]:
+    """The attributes an indicator reads through the pivot of in-force attributes (empty: none)."""
+    if ref.indicator in ATTRIBUTES:
+        return {ref.indicator}
+    return {"years_in_niche": {"niche_since_year"},
+            "standards_count": {"standards_led", "standards_participated"},
+            "attribute": {ref.params.get("name")}}.get(ref.indicator, set())
+
+
+@dataclasses.dataclass(frozen=True)
+class DataNeeds:
+    """The report metrics and attributes a set of indicators reads (load_bundle reads only these)."""
+
+    metrics: frozenset[str]
+    attributes: frozenset[str]
+
+
+def data_needs(refs: Iterable[IndicatorRef]) -> DataNeeds:
+    metrics: set[str] = set()
+    attributes: set[str] = set()
+    for r in refs:
+        if r.indicator in ANNUAL:
+            metrics |= set(_base_metrics(r.indicator))
+        elif r.indicator == "sme_size_class":
+            metrics |= set(SME_SIZE_METRICS)
+        elif r.indicator == "in_group":
+            attributes.add(r.params["attribute"])
+        attributes |= _attribute_names(r)
+    return DataNeeds(frozenset(metrics), frozenset(attributes))
+
+
+
 def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date) -> pl.DataFrame:
     """One row per firm of bundle.enterprises: uscc + a column per requested indicator key."""
     refs = list({r.key(): r for r in refs}.values())
@@ -347,20 +402,15 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
     if annual:
         depth = max(annual_depth(r) for r in annual)
         metrics = sorted({m for r in annual for m in _base_metrics(r.indicator)})
-        wide = _wide_annual(firms, bundle.reports, as_of, depth, metrics)
+        wide = _wide_annual(firms, bundle, as_of, depth, metrics)
         exprs: dict[str, pl.Expr] = {}
         for r in annual:
             exprs.update(_annual_exprs(r))
         out = out.join(wide.select("uscc", **exprs), on="uscc", how="left")
 
-    attr_refs = [r for r in refs if r.indicator in ATTRIBUTES or r.indicator in (
-        "attribute", "years_in_niche", "standards_count")]
+    attr_refs = [r for r in refs if _attribute_names(r)]
     if attr_refs:
-        names = set()
-        for r in attr_refs:
-            names |= {"years_in_niche": {"niche_since_year"},
-                      "standards_count": {"standards_led", "standards_participated"},
-                      "attribute": {r.params.get("name")}}.get(r.indicator, {r.indicator})
+        names = {n for r in attr_refs for n in _attribute_names(r)}
         in_force = attributes_in_force(bundle.attributes.filter(pl.col("attribute").is_in(list(names))), as_of)
         # One pivot (a column per attribute) instead of a join per attribute.
         pivoted = in_force.pivot(on="attribute", index="uscc", values="value", on_columns=sorted(names))
@@ -431,6 +481,6 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
                     .select("uscc").unique().with_columns(pl.lit(True).alias(key)).collect())
             out = out.join(rows, on="uscc", how="left").with_columns(pl.col(key).fill_null(False))
         elif r.indicator == "sme_size_class":
-            out = out.join(_sme_frame(firms, ent, bundle.reports, as_of).rename({"sme_size_class": key}),
+            out = out.join(_sme_frame(firms, ent, bundle, as_of).rename({"sme_size_class": key}),
                            on="uscc", how="left")
     return out

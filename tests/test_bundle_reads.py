@@ -1,0 +1,87 @@
+"""The two shortcuts that make evaluation affordable at a million firms must not change a single verdict:
+
+- the annual figures computed once per run (`with_annual_figures`, used by `zjtx flags` for its ≈ 20 promotion
+  policies, the size class and the anomalies) against computing them from the reports for each policy;
+- `load_bundle` reading only the report columns and attributes a policy needs (`zjtx evaluate`) against
+  reading everything.
+
+Checked on a demo registry (annual, quarterly and monthly reports, attributes, events) for every policy in force.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from registry.demo import build_demo
+from registry.errors import UserError
+from registry.models import REPORT_METRICS
+from registry.policy.bundle import load_bundle
+from registry.policy.engine import evaluate, required_refs
+from registry.policy.indicators import annual_figures, bundle_annual, data_needs, with_annual_figures
+from registry.policy.loader import load_policies
+
+AS_OF = date(2026, 3, 15)
+
+
+@pytest.fixture
+def registry(engine):
+    build_demo(engine, firms=600, seed=5, as_of=AS_OF)
+    return engine, load_bundle(engine)
+
+
+def verdicts(policy, bundle, on) -> pl.DataFrame:
+    return evaluate(policy, bundle, on, detail=True).sort("uscc")
+
+
+def policies_in_force(on: date):
+    return [p for p in load_policies().values() if p.in_force(on)]
+
+
+@pytest.mark.parametrize("on", [AS_OF, date(2025, 6, 30)])
+def test_annual_figures_computed_once_give_the_same_verdicts_as_from_the_reports(registry, on):
+    _, bundle = registry
+    once = with_annual_figures(bundle)
+    assert bundle.reports["period_type"].n_unique() == 3  # annual, quarterly and monthly reports are all there
+    half = bundle.enterprises["uscc"].sort().gather_every(2)
+    checked = 0
+    for policy in policies_in_force(on):
+        try:
+            expected = verdicts(policy, bundle, on)
+        except UserError:  # the policy cannot judge this date (a batch window)
+            continue
+        assert verdicts(policy, once, on).equals(expected), policy.id
+        # A flags run evaluates each policy over a subset: the subset carries the figures, not the reports.
+        subset = once.only(half)
+        assert subset.reports.is_empty()
+        assert verdicts(policy, subset, on).equals(verdicts(policy, bundle.only(half), on)), policy.id
+        checked += 1
+    assert checked >= 10
+
+
+def test_the_annual_figures_of_a_run_match_those_computed_for_a_few_years_and_metrics(registry):
+    _, bundle = registry
+    once = with_annual_figures(bundle)
+    key = ["uscc", "year"]
+    for years, metrics in (([2024, 2025], ["revenue", "rd_expense"]), ([2025], ["employees", "total_assets"])):
+        direct = annual_figures(bundle.reports, years, metrics).sort(key)
+        assert not direct.is_empty()
+        assert bundle_annual(once, years, metrics).sort(key).equals(direct)
+
+
+def test_load_bundle_reads_only_what_the_policy_needs_and_the_verdicts_stay_the_same(registry):
+    engine, full = registry
+    policy = load_policies()["cn/little-giant/2021"]
+    on = date(2022, 6, 30)
+    needs = data_needs(required_refs(policy))
+    assert {"revenue", "rd_expense"} <= needs.metrics < set(REPORT_METRICS)
+    lean = load_bundle(engine, metrics=needs.metrics, attributes=needs.attributes)
+
+    unread = sorted(set(REPORT_METRICS) - needs.metrics)
+    assert lean.reports.height == full.reports.height
+    assert all(lean.reports[m].null_count() == lean.reports.height for m in unread)
+    assert set(lean.attributes["attribute"].unique()) <= needs.attributes
+    assert lean.attributes.height < full.attributes.height
+    assert verdicts(policy, lean, on).equals(verdicts(policy, full, on))
