@@ -79,11 +79,26 @@ def attainment_rows() -> pl.DataFrame:
 def test_attainment_box_and_histogram_leave_out_missing_values():
     box = ac.attainment_box(attainment_rows(), "en")
     assert [trace.name for trace in box.data] == ["R&D expense / revenue", "Debt ratio"]
-    assert list(box.data[0].x) == [125.0, 40.0]
+    rd = box.data[0]  # 125 and 40: quartiles interpolated as plotly does, whiskers at the data
+    assert (rd.q1, rd.median, rd.q3, rd.mean) == ((61.25,), (82.5,), (103.75,), (82.5,))
+    assert (rd.lowerfence, rd.upperfence) == ((40.0,), (125.0,))
     histogram = ac.attainment_histogram(attainment_rows(), "zh", "全部")
-    values = {trace.name: list(trace.x) for trace in histogram.data}
-    assert values == {"已达成": [125.0, 100.0], "落后": [40.0, 80.0]}
+    bars = {trace.name: (list(trace.x), list(trace.y)) for trace in histogram.data}
+    # bins of 10 points, drawn at their centres: 125 → [120, 130), 100 → [100, 110)
+    assert bars == {"已达成": ([105.0, 125.0], [1, 1]), "落后": ([45.0, 85.0], [1, 1])}
     assert histogram.layout.title.text == "全部"
+
+
+def test_attainment_charts_send_statistics_not_every_firm():
+    n = 99_900  # 0, 1, ..., 299 each 333 times
+    many = pl.DataFrame({"indicator": ["rd_ratio"] * n, "attainment_pct": [float(i % 300) for i in range(n)],
+                         "status": ["achieved" if i % 300 >= 100 else "behind" for i in range(n)]})
+    (box,) = ac.attainment_box(many, "zh").data
+    assert box.median == (149.5,) and box.lowerfence == (0.0,) and box.upperfence == (299.0,)
+    assert box.x is None and box.y == ("研发经费支出占营业收入比重",)
+    histogram = ac.attainment_histogram(many, "zh", "全部")
+    assert sum(len(trace.x) for trace in histogram.data) == 30  # 30 bins, not 100,000 values
+    assert sum(sum(trace.y) for trace in histogram.data) == n
 
 
 def test_firm_targets_chart_colours_by_status_and_names_missing_values():
