@@ -275,16 +275,22 @@ def _collection_index(font: Path) -> int:
     return 0
 
 
-def briefing_pdf(b: Briefing, font: Path | None = None) -> bytes:
-    """The briefing as an A4 PDF with the Chinese font embedded (subset), tables and a bar chart of the tiers."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
+def cjk_font(font: Path | None = None) -> Path:
+    """The Chinese font file the PDF embeds (paths.cjk_font), or a UserError saying how to get one."""
     font = font or get_settings().path("cjk_font")
     if not font.is_file():
         raise UserError(f"PDF 简报需要中文字体文件，未找到 {font}（安装 fonts-noto-cjk，或在 config.toml 设置 "
                         f"paths.cjk_font）/ the PDF briefing needs a Chinese font: {font} not found (install "
                         f"fonts-noto-cjk or set paths.cjk_font)")
+    return font
+
+
+def briefing_pdf(b: Briefing, font: Path | None = None) -> bytes:
+    """The briefing as an A4 PDF with the Chinese font embedded (subset), tables and a bar chart of the tiers."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    font = cjk_font(font)
     pdf = FPDF(format="A4")
     pdf.set_title(b.title)
     pdf.set_creator("zjtx")

@@ -55,6 +55,14 @@ def seeded(tmp_path_factory):
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def forget_settings():
+    """open_page points ZJTX_CONFIG at a test's config; the cached settings must not outlive the test (a later
+    test of another module would read this one's paths)."""
+    yield
+    get_settings.cache_clear()
+
+
 def open_page(seeded, monkeypatch, page: str, user: str = "admin", tab: str | None = None, **params) -> AppTest:
     """The page as `user` (a key of USERS) sees it, signed in the way the sign-in page does."""
     engine, info, ops, config = seeded
@@ -353,6 +361,15 @@ def test_briefing_page_numbers_and_downloads(seeded, monkeypatch):
     at.selectbox(key="briefing_jurisdiction").set_value("cn-gd").run()
     no_errors(at)
     assert at.subheader[0].value.startswith("广东省专精特新企业运行监测简报")
+
+
+def test_briefing_without_a_chinese_font_says_so_and_keeps_the_excel_download(seeded, monkeypatch, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(seeded[3].read_text(encoding="utf-8").replace(
+        "[paths]\n", f'[paths]\ncjk_font = "{tmp_path / "no-font.ttc"}"\n'), encoding="utf-8")
+    at = open_page((*seeded[:3], config), monkeypatch, "briefing", user="official")
+    assert any("paths.cjk_font" in w.value and "no-font.ttc" in w.value for w in at.warning)
+    assert {b.label for b in at.get("download_button")} == {"下载 Excel 简报"}
 
 
 def test_a_provincial_manager_briefs_on_their_province_only(seeded, monkeypatch):
