@@ -69,8 +69,8 @@ def evaluate_command(
     check_as_of(policy, on)
     wanted = [u.strip().upper() for u in usccs] if usccs else None
     # Only the report columns and attributes this policy reads: at a million firms they are most of the read.
-    needs = data_needs(required_refs(policy))
-    bundle = load_bundle(get_engine(), wanted, metrics=needs.metrics, attributes=needs.attributes)
+    needs = data_needs(required_refs(policy), on)
+    bundle = load_bundle(get_engine(), wanted, metrics=needs.metrics, years=needs.years, attributes=needs.attributes)
     if wanted:
         found = set(bundle.enterprises["uscc"].to_list())
         unknown = [u for u in dict.fromkeys(wanted) if u not in found]

@@ -98,14 +98,19 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
     flows = [m for m in metrics if m in FLOW_METRICS]
     stocks = [m for m in metrics if m not in FLOW_METRICS]
     r = reports.lazy().filter(pl.col("year").is_in(list(years))).select(
-        "uscc", "year", "period", "period_type", pl.col("basis").fill_null("period"), *metrics)
-    # Fast path, the common case of a registry fed by annual reports: one row per firm and year.
-    only_annual = r.select((pl.col("period_type") == "annual").all().alias("a"),
-                           pl.struct("uscc", "year").is_unique().all().alias("u")).collect()
-    if only_annual["a"][0] is not False and only_annual["u"][0] is not False:
-        return r.select("uscc", "year", *metrics).collect()
-    annual = r.filter(pl.col("period_type") == "annual").with_columns(priority=pl.lit(0, pl.Int8))
-    ytd_end = r.filter(
+        "uscc", "year", "period", "period_type", pl.col("basis").fill_null("period"), *metrics).collect()
+    # The common case: a firm-year with one annual report that has every metric needs nothing else, so its
+    # sub-annual reports are not aggregated at all (at a million firms that aggregation was most of the time).
+    complete = pl.all_horizontal([pl.col(m).is_not_null() for m in metrics]) if metrics else pl.lit(True)
+    annual_rows = r.filter(pl.col("period_type") == "annual")
+    direct = annual_rows.filter(~pl.struct("uscc", "year").is_duplicated() & complete)
+    rest = r.join(direct.select("uscc", "year"), on=["uscc", "year"], how="anti") if direct.height else r
+    direct = direct.select("uscc", "year", *metrics)
+    if rest.is_empty():
+        return direct
+    rest = rest.lazy()
+    annual = rest.filter(pl.col("period_type") == "annual").with_columns(priority=pl.lit(0, pl.Int8))
+    ytd_end = rest.filter(
         (pl.col("basis") == "ytd")
         & (((pl.col("period_type") == "monthly") & pl.col("period").str.ends_with("-12"))
            | ((pl.col("period_type") == "quarterly") & pl.col("period").str.ends_with("Q4")))
@@ -113,20 +118,21 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
     parts = [annual.select("uscc", "year", "priority", *metrics),
              ytd_end.select("uscc", "year", "priority", *metrics)]
     for ptype, n, last, prio in (("monthly", 12, "-12", 3), ("quarterly", 4, "Q4", 4)):
-        sub = r.filter((pl.col("period_type") == ptype) & (pl.col("basis") == "period")).unique(
+        sub = rest.filter((pl.col("period_type") == ptype) & (pl.col("basis") == "period")).unique(
             ["uscc", "period"], keep="last")
-        complete = pl.col("period").n_unique() == n
+        complete_periods = pl.col("period").n_unique() == n
         parts.append(sub.group_by("uscc", "year").agg(
             pl.lit(prio, pl.Int8).alias("priority"),
-            *[pl.when(complete & (pl.col(m).count() == n)).then(pl.col(m).sum()).alias(m) for m in flows],
-            *[pl.when(complete).then(pl.col(m).filter(pl.col("period").str.ends_with(last)).first()).alias(m)
+            *[pl.when(complete_periods & (pl.col(m).count() == n)).then(pl.col(m).sum()).alias(m) for m in flows],
+            *[pl.when(complete_periods).then(pl.col(m).filter(pl.col("period").str.ends_with(last)).first()).alias(m)
               for m in stocks],
         ).select("uscc", "year", "priority", *metrics))
     stacked = pl.concat(parts, how="vertical_relaxed")
-    return (stacked.sort("priority")
-            .group_by("uscc", "year", maintain_order=True)
-            .agg(pl.col(m).drop_nulls().first() for m in metrics)
-            .collect())
+    merged = (stacked.sort("priority")
+              .group_by("uscc", "year", maintain_order=True)
+              .agg(pl.col(m).drop_nulls().first() for m in metrics)
+              .collect())
+    return pl.concat([direct, merged], how="vertical_relaxed")
 
 
 def with_annual_figures(bundle: Bundle) -> Bundle:
@@ -145,6 +151,9 @@ def bundle_annual(bundle: Bundle, years: Iterable[int], metrics: Iterable[str]) 
     years, metrics = list(years), list(metrics)
     if bundle.annual is None:
         return annual_figures(bundle.reports, years, metrics)
+    missing = [m for m in metrics if m not in bundle.annual.columns]
+    if missing:  # a caller's mistake, not a data problem: the figures were computed for other metrics
+        raise ValueError(f"annual figures computed without {missing}")
     return bundle.annual.filter(pl.col("year").is_in(years)).select("uscc", "year", *metrics)
 
 
@@ -371,25 +380,29 @@ def _attribute_names(ref: IndicatorRef) -> set[str]:
 
 @dataclasses.dataclass(frozen=True)
 class DataNeeds:
-    """The report metrics and attributes a set of indicators reads (load_bundle reads only these)."""
+    """What a set of indicators reads as of a date: report metrics of which years, and attributes
+    (load_bundle can read only these)."""
 
     metrics: frozenset[str]
+    years: frozenset[int]
     attributes: frozenset[str]
 
 
-def data_needs(refs: Iterable[IndicatorRef]) -> DataNeeds:
+def data_needs(refs: Iterable[IndicatorRef], as_of: date) -> DataNeeds:
     metrics: set[str] = set()
+    years: set[int] = set()
     attributes: set[str] = set()
     for r in refs:
         if r.indicator in ANNUAL:
             metrics |= set(_base_metrics(r.indicator))
+            years |= {as_of.year - k for k in range(1, annual_depth(r) + 1)}
         elif r.indicator == "sme_size_class":
             metrics |= set(SME_SIZE_METRICS)
+            years.add(as_of.year - 1)
         elif r.indicator == "in_group":
             attributes.add(r.params["attribute"])
         attributes |= _attribute_names(r)
-    return DataNeeds(frozenset(metrics), frozenset(attributes))
-
+    return DataNeeds(frozenset(metrics), frozenset(years), frozenset(attributes))
 
 
 def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date) -> pl.DataFrame:
@@ -397,6 +410,10 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
     refs = list({r.key(): r for r in refs}.values())
     firms = bundle.enterprises.select("uscc").unique(maintain_order=True)
     out = firms
+    needs = data_needs(refs, as_of)
+    if bundle.annual is None and needs.metrics:
+        # Once for every annual indicator and the size class, not once per reader.
+        bundle = dataclasses.replace(bundle, annual=annual_figures(bundle.reports, needs.years, needs.metrics))
 
     annual = [r for r in refs if r.indicator in ANNUAL]
     if annual:
