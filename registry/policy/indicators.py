@@ -86,6 +86,12 @@ def annual_depth(ref: IndicatorRef) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
+# Sums of sub-annual flows are rounded to this many decimals: polars adds a group's rows in no fixed order, and
+# the last bit of a float then differed between runs (11104.490000000002 vs 11104.49), which made a flag's
+# evidence look changed on every recomputation. Reports carry at most a few decimals (万元), so nothing is lost.
+SUM_DECIMALS = 6
+
+
 def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterable[str] | None = None
                    ) -> pl.DataFrame:
     """uscc, year, <metrics>: one row per firm and year that has any figure.
@@ -123,7 +129,8 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
         complete_periods = pl.col("period").n_unique() == n
         parts.append(sub.group_by("uscc", "year").agg(
             pl.lit(prio, pl.Int8).alias("priority"),
-            *[pl.when(complete_periods & (pl.col(m).count() == n)).then(pl.col(m).sum()).alias(m) for m in flows],
+            *[pl.when(complete_periods & (pl.col(m).count() == n)).then(pl.col(m).sum().round(SUM_DECIMALS)).alias(m)
+              for m in flows],
             *[pl.when(complete_periods).then(pl.col(m).filter(pl.col("period").str.ends_with(last)).first()).alias(m)
               for m in stocks],
         ).select("uscc", "year", "priority", *metrics))
