@@ -378,3 +378,12 @@ def test_valid_until_has_one_definition_used_by_flags_ingest_and_renewals(start,
                          "valid_until": pl.Series([None], dtype=pl.Date)})
     out, _ = with_rules(recs, resolver=lambda tier, jurisdiction, on: lifecycle)
     assert out["valid_until"].to_list() == [last]
+
+
+def test_the_flags_summary_names_each_kind_once_with_its_severities():
+    from registry.cli.flags import summary_text
+
+    flags = pl.DataFrame({"flag": ["exit", "exit", "exit", "expired", "review_due"],
+                          "severity": ["critical", "warning", "critical", "critical", "info"]})
+    assert summary_text(flags) == ("退出条件 exit: 3 (critical 2, warning 1), 已到期 expired: 1, "
+                                   "待复核 review_due: 1")

@@ -53,12 +53,21 @@ def flags(
     _print_table(result, on, limit)
 
 
+def summary_text(result: pl.DataFrame) -> str:
+    """Counts per kind, split by severity where a kind has more than one (exit: 15029 (critical 14080, ...))."""
+    by_severity = result.group_by("flag", "severity").agg(n=pl.len()).sort("flag", "severity")
+    parts = []
+    for (flag,), rows in by_severity.group_by("flag", maintain_order=True):
+        total = rows["n"].sum()
+        split = (" (" + ", ".join(f"{sev} {n}" for _, sev, n in rows.iter_rows()) + ")") if rows.height > 1 else ""
+        parts.append(f"{FLAG_ZH.get(flag, flag)} {flag}: {total}{split}")
+    return ", ".join(parts)
+
+
 def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
     console = Console()
-    summary = result.group_by("flag", "severity").agg(n=pl.len()).sort("flag")
     console.print(f"[bold]生命周期提示 Lifecycle flags[/] as of {on.isoformat()}: {len(result)} "
-                  + ("(" + ", ".join(f"{FLAG_ZH.get(f, f)} {f}: {n}" for f, _, n in summary.iter_rows()) + ")"
-                     if len(result) else ""))
+                  + (f"({summary_text(result)})" if len(result) else ""))
     if result.is_empty():
         return
     table = Table("USCC 统一社会信用代码", "称号 tier", "辖区", "提示 flag", "级别", "日期 due_on", "说明 detail")
