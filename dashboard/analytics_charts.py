@@ -87,14 +87,11 @@ def box_statistics(values: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
     """by, n, q1, median, q3, mean, lowerfence, upperfence per group: what plotly draws a box from (quartiles
     interpolated linearly, plotly's default; whiskers at the furthest values within 1.5 × IQR)."""
     v = pl.col(value)
-    q = values.group_by(by, maintain_order=True).agg(
-        n=pl.len(), q1=v.quantile(0.25, "linear"), median=v.median(), q3=v.quantile(0.75, "linear"), mean=v.mean())
-    iqr = pl.col("q3") - pl.col("q1")
-    return (values.join(q, on=by, how="left", maintain_order="left")
-            .group_by(by, maintain_order=True)
-            .agg(pl.col("n", "q1", "median", "q3", "mean").first(),
-                 lowerfence=v.filter(v >= pl.col("q1") - 1.5 * iqr).min(),
-                 upperfence=v.filter(v <= pl.col("q3") + 1.5 * iqr).max()))
+    q1, q3 = v.quantile(0.25, "linear"), v.quantile(0.75, "linear")
+    return values.group_by(by, maintain_order=True).agg(
+        n=pl.len(), q1=q1, median=v.median(), q3=q3, mean=v.mean(),
+        lowerfence=v.filter(v >= q1 - 1.5 * (q3 - q1)).min(),
+        upperfence=v.filter(v <= q3 + 1.5 * (q3 - q1)).max())
 
 
 def attainment_box(attainment: pl.DataFrame, lang: str) -> go.Figure:
