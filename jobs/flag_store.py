@@ -26,6 +26,10 @@ FLAG = Flag.__table__
 _CHUNK = 2000
 
 
+class ConcurrentFlagsRun(RuntimeError):
+    """Another flags run opened some of the same flags first (the one-open-flag-per-key index refused ours)."""
+
+
 def store_flags(engine: Engine, as_of: date, settings: Settings,
                 resolver: LifecycleResolver = lifecycle_for, actor: str = ACTOR_SCHEDULER) -> dict[str, Any]:
     """Returns counts: computed, opened, kept, updated, resolved. The recomputation is one audit row by `actor`,
@@ -54,8 +58,15 @@ def store_flags(engine: Engine, as_of: date, settings: Settings,
                 })
             elif (existing.severity, existing.due_on, existing.evidence) != (f["severity"], f["due_on"], evidence):
                 changed.append({"fid": existing.id, "sev": f["severity"], "due": f["due_on"], "ev": evidence})
-        for i in range(0, len(new_rows), _CHUNK):
-            conn.execute(sa.insert(FLAG), new_rows[i:i + _CHUNK])
+        try:
+            for i in range(0, len(new_rows), _CHUNK):
+                conn.execute(sa.insert(FLAG), new_rows[i:i + _CHUNK])
+        except sa.exc.IntegrityError as exc:
+            if "uq_flag_open_key" not in str(exc) and "flag.key" not in str(exc):
+                raise
+            # The transaction rolls back: nothing of this run is stored; the next run starts from the other's.
+            raise ConcurrentFlagsRun("另一次提示计算同时写入了提示，本次未保存，请重新运行 / another flags run stored "
+                                     "flags at the same time; nothing of this run was stored — run it again") from exc
         if changed:
             conn.execute(sa.update(FLAG).where(FLAG.c.id == sa.bindparam("fid")).values(
                 severity=sa.bindparam("sev"), due_on=sa.bindparam("due"), evidence=sa.bindparam("ev")), changed)

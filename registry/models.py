@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 TIERS = ("innovative_sme", "zjtx_sme", "little_giant", "key_little_giant", "single_champion")
@@ -188,6 +188,10 @@ class Flag(SQLModel, table=True):
     __table_args__ = (
         Index("ix_flag_open", "kind", "resolved_on"),
         Index("ix_flag_key", "key"),
+        # At most one open flag per key, whatever runs the flags job (two processes at once would otherwise
+        # both open it): a partial unique index, on both engines.
+        Index("uq_flag_open_key", "key", unique=True, sqlite_where=text("resolved_on IS NULL"),
+              postgresql_where=text("resolved_on IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)

@@ -147,3 +147,42 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _flag(firm_id: int, opened: date, resolved: date | None = None, key: str = "f1|expiring") -> m.Flag:
+    return m.Flag(enterprise_id=firm_id, kind="expiring", severity="warning", key=key, opened_on=opened,
+                  resolved_on=resolved)
+
+
+def test_a_flag_is_open_at_most_once_but_may_reopen_after_it_was_resolved(engine):
+    with Session(engine) as s:
+        s.add(_firm())
+        s.commit()
+        firm_id = s.exec(select(m.Enterprise.id)).one()
+        s.add(_flag(firm_id, date(2024, 1, 1), resolved=date(2024, 2, 1)))
+        s.add(_flag(firm_id, date(2024, 3, 1)))  # the same flag again, after it was resolved
+        s.commit()
+        s.add(_flag(firm_id, date(2024, 3, 2)))  # a second open one: refused
+        with pytest.raises(sa.exc.IntegrityError):
+            s.commit()
+
+
+def test_upgrading_closes_flags_that_were_opened_twice(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine, "0002")
+    with engine.begin() as conn:
+        firm_id = conn.execute(sa.insert(m.Enterprise.__table__).values(
+            uscc=VALID_USCC, name="甲", name_norm="甲", region_code="350100", province_code="35",
+            created_at=datetime.now(UTC),
+            updated_at=datetime.now(UTC)).returning(m.Enterprise.__table__.c.id)).scalar_one()
+        for opened in (date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)):
+            conn.execute(sa.insert(m.Flag.__table__).values(
+                enterprise_id=firm_id, kind="expiring", severity="warning", key="k", evidence={}, opened_on=opened))
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(m.Flag.__table__.c.opened_on, m.Flag.__table__.c.resolved_on)
+                            .order_by(m.Flag.__table__.c.id)).all()
+    engine.dispose()
+    # The first stays open; the duplicates are closed on the day they were opened (history kept).
+    assert [tuple(r) for r in rows] == [(date(2024, 3, 1), None), (date(2024, 3, 2), date(2024, 3, 2)),
+                                        (date(2024, 3, 3), date(2024, 3, 3))]
