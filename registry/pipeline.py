@@ -352,6 +352,7 @@ def evaluate_promotion_candidates(principal: Principal, as_of: date, region: str
     dashboard runs it only on request."""
     from registry.lifecycle import promotion_policies
     from registry.policy import evaluate, load_bundle
+    from registry.policy.indicators import with_annual_figures
 
     eng = _engine(engine)
     rules = _next_tier()
@@ -375,7 +376,8 @@ def evaluate_promotion_candidates(principal: Principal, as_of: date, region: str
     if candidates.is_empty():
         return _candidate_frame(pl.DataFrame(schema={"tier": pl.String, "firms": pl.Int64})).with_columns(
             pl.lit(0, pl.Int64).alias("evaluated"))
-    bundle = load_bundle(eng, candidates["uscc"].unique().to_list())
+    # Annual figures once for all the next tiers' policies (each evaluates a subset of these holders).
+    bundle = with_annual_figures(load_bundle(eng, candidates["uscc"].unique().to_list()))
     eligible: list[pl.DataFrame] = []
     for tier, (target, families) in rules.items():
         holders = candidates.filter(pl.col("tier") == tier)
