@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
@@ -40,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from dashboard_ws import DashboardSession, PageError  # noqa: E402
+from serving import free_port, wait_until_healthy  # noqa: E402
 
 USER = "bench_load"
 DEFAULT_PAGES = "overview,registry,firm,pipeline,targets,review,intake,policies,briefing"
@@ -88,8 +88,6 @@ def prepare(url: str) -> tuple[str, str, dict[str, int]]:
 
 
 def start_dashboards(url: str, processes: int, folder: Path) -> tuple[list[subprocess.Popen], list[str]]:
-    import socket
-
     config = folder / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
     env = {**os.environ, "ZJTX_CONFIG": str(config)}
@@ -97,23 +95,16 @@ def start_dashboards(url: str, processes: int, folder: Path) -> tuple[list[subpr
     zjtx = str(Path(sys.executable).with_name("zjtx"))
     procs, bases = [], []
     for i in range(processes):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         log = (folder / f"dashboard-{i}.log").open("w")
         procs.append(subprocess.Popen([zjtx, "serve", "--port", str(port), "--address", "127.0.0.1"], env=env,
                                       cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
         bases.append(f"http://127.0.0.1:{port}")
     for base, proc in zip(bases, procs, strict=True):
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dashboard at {base} did not start (see {folder})")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
+        try:
+            wait_until_healthy(base, proc, seconds=180)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc} (see {folder})") from None
     return procs, bases
 
 

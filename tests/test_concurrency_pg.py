@@ -27,6 +27,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import create_pg_database, drop_pg_database
 from dashboard_ws import DashboardSession
+from serving import free_port, wait_until_healthy
 from sqlmodel import Session
 
 from jobs.runs import request_run
@@ -43,30 +44,6 @@ ROWS = FIRMS * len(MONTHS)
 USER, PASSWORD = "loadtest", "concurrency-test-password-1"
 PAGES = ["", "registry", "pipeline", "review", "intake"]
 FILE_PERIODS = sa.text("SELECT count(*) AS n FROM report WHERE year BETWEEN 2010 AND 2013")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"no answer at {base} within {seconds} s")
 
 
 def _reports_file(engine: sa.Engine, path: Path) -> None:
@@ -102,7 +79,7 @@ def deployment(tmp_path) -> Iterator[dict]:
         env = {**os.environ, "ZJTX_CONFIG": str(config)}
         env.pop("ZJTX_DATABASE_URL", None)
         zjtx = str(Path(sys.executable).with_name("zjtx"))
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         commands = [[zjtx, "serve", "--port", str(p), "--address", "127.0.0.1"] for p in ports]
         commands.append([zjtx, "scheduler"])
         for i, command in enumerate(commands):
@@ -110,7 +87,7 @@ def deployment(tmp_path) -> Iterator[dict]:
             procs.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=logs[-1], stderr=subprocess.STDOUT))
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         for base, proc in zip(bases, procs, strict=False):
-            _wait_healthy(base, proc)
+            wait_until_healthy(base, proc, seconds=120)
         inbox = tmp_path / "inbox"
         inbox.mkdir()
         yield {"engine": engine, "bases": bases, "procs": procs, "inbox": inbox, "tmp": tmp_path}
