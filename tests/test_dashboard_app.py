@@ -223,6 +223,20 @@ def test_firm_page_evaluates_a_policy(app):
     assert criteria["来源"].str.contains("300号").any()
 
 
+def test_firm_page_offers_only_the_policies_in_force_today(app):
+    from registry.policy import load_policies
+
+    at, _, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    offered = set(at.selectbox(key="firm_policy").options)  # the page judges as of today
+    policies = load_policies()
+    expired = {pid for pid, p in policies.items() if p.effective_to is not None and p.effective_to < date.today()}
+    assert expired, "the policy files hold policies no longer in force (e.g. cn/key-little-giant/2021)"
+    assert "cn/sme-size/2011" in offered and not offered & expired
+
+
 def test_new_data_shows_without_restart(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'zjtx.db'}"
     engine = make_engine(url)

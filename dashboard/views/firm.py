@@ -7,7 +7,6 @@ jurisdiction looks exactly like a firm that does not exist.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 
@@ -30,6 +29,9 @@ from dashboard.i18n import code_label, column_label
 from dashboard.safe_text import md_text
 from registry import queries, reference
 from registry.db import get_engine
+from registry.errors import UserError
+from registry.policy import evaluate, evaluation_records, get_policy, load_policies
+from registry.policy.bundle import load_bundle
 
 MATCH_LIMIT = 20
 USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
@@ -193,36 +195,27 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def policy_engine():
-    """registry.policy when it offers evaluation (interfaces C), else None: the section then does not appear."""
+st.subheader(tr("firm.evaluation"))
+# Only the policies in force today: evaluating one outside its effective range is refused by the engine.
+in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of))
+policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy")
+evaluated = None
+if policy_id:
+    firm_bundle = load_bundle(get_engine(settings().database_url), [profile["uscc"]])
     try:
-        policy = importlib.import_module("registry.policy")
-        bundle = importlib.import_module("registry.policy.bundle")
-    except ModuleNotFoundError:
-        return None
-    needed = ("evaluate", "evaluation_records", "load_policies", "get_policy")
-    if all(hasattr(policy, name) for name in needed) and hasattr(bundle, "load_bundle"):
-        return policy, bundle
-    return None
-
-
-engine_modules = policy_engine()
-if engine_modules is not None:
-    policy, bundle = engine_modules
-    st.subheader(tr("firm.evaluation"))
-    policy_id = st.selectbox(tr("firm.policy"), sorted(policy.load_policies()), index=None, key="firm_policy")
-    if policy_id:
-        firm_bundle = bundle.load_bundle(get_engine(settings().database_url), [profile["uscc"]])
-        evaluated = policy.evaluate(policy.get_policy(policy_id), firm_bundle, as_of)
-        for record in policy.evaluation_records(evaluated):
-            verdict = code_label("verdict", record["verdict"], lang)
-            extra = [f"{tr('firm.class')}: {record['class']}"] if record.get("class") is not None else []
-            extra += [f"{tr('firm.score')}: {record['score']}"] if record.get("score") is not None else []
-            st.markdown(f"**{tr('firm.verdict')}: {verdict}**  " + " · ".join(extra))
-            # One firm's criteria (a few dozen): actual/expected mix numbers, text and counts, shown as text.
-            criteria = pl.DataFrame(
-                {column: [_as_text(criterion.get(column)) for criterion in record["criteria"]]
-                 for column in ("label", "result", "actual", "expected", "source")},
-                schema=dict.fromkeys(("label", "result", "actual", "expected", "source"), pl.String),
-            ).rename({"label": "criterion", "actual": "actual_value"})
-            table(criteria, codes={"result": "result"})
+        evaluated = evaluate(get_policy(policy_id), firm_bundle, as_of)
+    except UserError as exc:  # e.g. a batch policy outside its application window
+        st.warning(str(exc))
+if evaluated is not None:
+    for record in evaluation_records(evaluated):
+        verdict = code_label("verdict", record["verdict"], lang)
+        extra = [f"{tr('firm.class')}: {record['class']}"] if record.get("class") is not None else []
+        extra += [f"{tr('firm.score')}: {record['score']}"] if record.get("score") is not None else []
+        st.markdown(f"**{tr('firm.verdict')}: {verdict}**  " + " · ".join(extra))
+        # One firm's criteria (a few dozen): actual/expected mix numbers, text and counts, shown as text.
+        criteria = pl.DataFrame(
+            {column: [_as_text(criterion.get(column)) for criterion in record["criteria"]]
+             for column in ("label", "result", "actual", "expected", "source")},
+            schema=dict.fromkeys(("label", "result", "actual", "expected", "source"), pl.String),
+        ).rename({"label": "criterion", "actual": "actual_value"})
+        table(criteria, codes={"result": "result"})
