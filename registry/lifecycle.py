@@ -584,33 +584,58 @@ def promotion_policies(target_tier: str, families: list[str] | None, as_of: date
     return chosen
 
 
-def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
-                     policies: dict[str, Policy] | None = None) -> pl.DataFrame:
-    """`promotion`: a holder of a tier, not holding the next one, whom the next tier's policy finds eligible."""
+PROMOTION_VERDICT_SCHEMA = {"uscc": pl.String, "tier": pl.String, "target_tier": pl.String, "policy": pl.String,
+                            "class": pl.String, "score": pl.Float64}
+
+
+def promotion_verdicts(holders: pl.DataFrame, bundle: BundleLike, as_of: date,
+                       policies: dict[str, Policy] | None = None) -> pl.DataFrame:
+    """Which holders the next tier's policies find eligible: `holders` has uscc, tier (held) and region_code, one
+    row per firm and tier held, without the firms that already hold the next tier. Each policy in force judges
+    the holders of its own jurisdiction. Columns PROMOTION_VERDICT_SCHEMA, one row per eligible firm and policy.
+    Used by the `promotion` flags and by the pipeline page's "evaluate now", so that both say the same."""
     out = []
-    regions = bundle.enterprises.select("uscc", "region_code")
     for tier, (target, families) in PROMOTION.items():
-        holders = in_force.filter(pl.col("tier") == tier).join(
-            in_force.filter(pl.col("tier") == target).select("uscc").unique(), on="uscc", how="anti")
-        if holders.is_empty():
+        tier_holders = holders.filter(pl.col("tier") == tier)
+        if tier_holders.is_empty():
             continue
-        holders = holders.join(regions, on="uscc", how="left")
         for policy in promotion_policies(target, families, as_of, policies):
-            scope = holders.filter(_in_jurisdiction(pl.col("region_code").fill_null(""), policy.jurisdiction))
+            scope = tier_holders.filter(_in_jurisdiction(pl.col("region_code").fill_null(""), policy.jurisdiction))
             if scope.is_empty():
                 continue
             try:
                 verdicts = evaluate(policy, _subset(bundle, scope["uscc"]), as_of, detail=False)
             except UserError:  # the policy cannot judge this date (e.g. outside a batch window)
                 continue
-            eligible = verdicts.filter(pl.col("verdict") == "eligible").select(
-                "uscc", target_class="class", target_score="score")
-            hits = scope.join(eligible, on="uscc", how="inner")
-            out.append(_emit(hits, "promotion", pl.lit(None, pl.Date), pl.lit(policy.id),
-                             {"target_tier": pl.lit(target), "policy": pl.lit(policy.id),
-                              "policy_title": pl.lit(policy.title_zh), "class": pl.col("target_class"),
-                              "score": pl.col("target_score"), "source": pl.lit(policy.document_no)}))
-    return pl.concat(out) if out else pl.DataFrame(schema=FLAG_SCHEMA)
+            out.append(verdicts.filter(pl.col("verdict") == "eligible").select(
+                "uscc", pl.lit(tier).alias("tier"), pl.lit(target).alias("target_tier"),
+                pl.lit(policy.id).alias("policy"), "class", "score"))
+    return pl.concat(out).cast(PROMOTION_VERDICT_SCHEMA) if out else pl.DataFrame(schema=PROMOTION_VERDICT_SCHEMA)
+
+
+def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
+                     policies: dict[str, Policy] | None = None) -> pl.DataFrame:
+    """`promotion`: a holder of a tier, not holding the next one, whom the next tier's policy finds eligible."""
+    targets = pl.DataFrame([(t, target) for t, (target, _) in PROMOTION.items()],
+                           schema={"tier": pl.String, "target_tier": pl.String}, orient="row")
+    holding_target = in_force.select("uscc", target_tier="tier").unique()
+    holders = (in_force.join(targets, on="tier")
+               .join(holding_target, on=["uscc", "target_tier"], how="anti")
+               .join(bundle.enterprises.select("uscc", "region_code"), on="uscc", how="left"))
+    if holders.is_empty():
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    eligible = promotion_verdicts(holders.select("uscc", "tier", "region_code").unique(), bundle, as_of, policies)
+    hits = holders.join(eligible.rename({"class": "target_class", "score": "target_score"}),
+                        on=["uscc", "tier", "target_tier"], how="inner")
+    if hits.is_empty():
+        return pl.DataFrame(schema=FLAG_SCHEMA)
+    titles = {pid: p.title_zh for pid, p in (policies or load_policies()).items()}
+    sources = {pid: p.document_no for pid, p in (policies or load_policies()).items()}
+    return _emit(hits, "promotion", pl.lit(None, pl.Date), pl.col("policy"),
+                 {"target_tier": pl.col("target_tier"), "policy": pl.col("policy"),
+                  "policy_title": pl.col("policy").replace_strict(titles, return_dtype=pl.String),
+                  "class": pl.col("target_class"), "score": pl.col("target_score"),
+                  "source": pl.col("policy").replace_strict(sources, return_dtype=pl.String)})
 
 
 # ------------------------------------------------------------------------------------------------------------

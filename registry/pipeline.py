@@ -32,7 +32,6 @@ from sqlalchemy import Engine
 from registry import reference
 from registry.access import Principal, region_prefixes
 from registry.db import get_engine
-from registry.errors import UserError
 from registry.models import FLAG_KINDS, TIERS, Flag, JobRun
 from registry.queries import province_names
 from registry.selection import (
@@ -350,8 +349,8 @@ def evaluate_promotion_candidates(principal: Principal, as_of: date, region: str
 
     Reads the holders' whole records (registry.policy.load_bundle): seconds for tens of thousands of firms, so the
     dashboard runs it only on request."""
-    from registry.lifecycle import promotion_policies
-    from registry.policy import evaluate, load_bundle
+    from registry.lifecycle import promotion_verdicts
+    from registry.policy import load_bundle
     from registry.policy.indicators import with_annual_figures
 
     eng = _engine(engine)
@@ -378,23 +377,8 @@ def evaluate_promotion_candidates(principal: Principal, as_of: date, region: str
             pl.lit(0, pl.Int64).alias("evaluated"))
     # Annual figures once for all the next tiers' policies (each evaluates a subset of these holders).
     bundle = with_annual_figures(load_bundle(eng, candidates["uscc"].unique().to_list()))
-    eligible: list[pl.DataFrame] = []
-    for tier, (target, families) in rules.items():
-        holders = candidates.filter(pl.col("tier") == tier)
-        for policy in promotion_policies(target, families, as_of):
-            prefixes = region_prefixes(policy.jurisdiction)
-            in_policy = holders if prefixes is None else holders.filter(
-                pl.any_horizontal(*[pl.col("region_code").str.starts_with(p) for p in prefixes])
-                if prefixes else pl.lit(False))
-            if in_policy.is_empty():
-                continue
-            try:
-                verdicts = evaluate(policy, bundle.only(in_policy["uscc"].to_list()), as_of, detail=False)
-            except UserError:  # the policy cannot judge this date (e.g. outside its batch window), as in the flags
-                continue
-            eligible.append(verdicts.filter(pl.col("verdict") == "eligible").select(
-                "uscc", pl.lit(tier).alias("tier")))
-    found = (pl.concat(eligible).unique() if eligible else pl.DataFrame(schema={"uscc": pl.String, "tier": pl.String}))
+    found = promotion_verdicts(candidates.select("uscc", "tier", "region_code").unique(), bundle, as_of)
+    found = found.select("uscc", "tier").unique()
     counted = found.group_by("tier").agg(pl.len().cast(pl.Int64).alias("firms"))
     return _candidate_frame(counted).join(evaluated, on="tier", how="left").with_columns(
         pl.col("evaluated").fill_null(0).cast(pl.Int64))

@@ -204,3 +204,20 @@ def test_evaluating_promotion_candidates_without_flags(engine):
     assert by_tier["zjtx_sme"]["evaluated"] == 2
     assert by_tier["zjtx_sme"]["firms"] == 1
     assert by_tier["innovative_sme"]["evaluated"] == 0
+
+
+def test_evaluate_now_finds_the_firms_the_promotion_flags_find(engine):
+    """The pipeline's "evaluate now" and the flags job share registry.lifecycle.promotion_verdicts: on a demo
+    registry they count the same firms per tier held."""
+    from registry.demo import build_demo
+    from registry.lifecycle import compute_flags
+    from registry.policy.bundle import load_bundle
+
+    as_of = date(2026, 3, 15)
+    build_demo(engine, firms=800, seed=3, as_of=as_of)
+    flags = compute_flags(load_bundle(engine), as_of)
+    from_flags = dict(flags.filter(pl.col("flag") == "promotion").group_by("tier")
+                      .agg(pl.col("uscc").n_unique()).rows())
+    now = pipeline.evaluate_promotion_candidates(SYSTEM, as_of, engine=engine)
+    from_pipeline = {tier: firms for tier, firms in now.select("tier", "firms").rows() if firms}
+    assert from_flags and from_pipeline == from_flags
