@@ -431,11 +431,12 @@ case("cn-js/little-giant/2021", date(2021, 10, 30),
      ("profit_399", with_year(with_years(_js_lg, grown(2020, 4000.0, growth=8.0, rd=3.0, main=100.0, profit=10.0)),
                               2020, net_profit=399.0), "size"))
 
-_js_product = Firm(region_code="320102", years=grown(2020, 3000.0, product=60.0, invention=1.0, utility=0.0,
+# The product's sales, 54% of revenue, are 60% of main-business revenue (90% of revenue).
+_js_product = Firm(region_code="320102", years=grown(2020, 3000.0, product=54.0, invention=1.0, utility=0.0,
                                                      software=1.0),
                    recognitions=[("js_qianqi_pool", "cn-js", date(2021, 10, 1))])
 case("cn-js/zjtx-product/2021", date(2021, 10, 30), _js_product,
-     ("product_59_9", with_year(_js_product, 2020, main_product_revenue=3000.0 * 0.599), "product_share"),
+     ("product_59_9", with_year(_js_product, 2020, main_product_revenue=2700.0 * 0.599), "product_share"),
      ("one_patent_only", with_year(_js_product, 2020, software_copyrights=0.0), "two_patents"))
 
 # --- Zhejiang ---------------------------------------------------------------------------------------------

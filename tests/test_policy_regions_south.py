@@ -338,15 +338,16 @@ case("cn-xz/zjtx/2020", date(2021, 5, 20), _xz,
      ("no_special", with_attr(_xz, quality_cert="false"), "special"))
 
 # Qinghai: revised measures from 2021-09-01 (basics + one special) and the 4th-batch call under the 2018 rules.
-_qh = Firm(region_code="630100", years=grown(2020, 1000.0, growth=1.0, debt=70.0, rd=3.0, product=70.0,
+# R&D 2.7% and lead product 63% of revenue are 3% and 70% of main-business revenue (90% of revenue).
+_qh = Firm(region_code="630100", years=grown(2020, 1000.0, growth=1.0, debt=70.0, rd=2.7, product=63.0,
                                              invention=0.0, utility=0.0, software=0.0),
            attributes={"quality_cert": "true", "info_system": "false", "rd_institution": "none"})
 case("cn-qh/zjtx/2021", date(2021, 10, 1), _qh,
      ("revenue_999", with_year(_qh, 2020, revenue=999.0), "revenue_1000"),
-     ("shrank_last_year", with_years(_qh, grown(2020, 1000.0, growth=-1.0, debt=70.0, rd=3.0, product=70.0,
+     ("shrank_last_year", with_years(_qh, grown(2020, 1000.0, growth=-1.0, debt=70.0, rd=2.7, product=63.0,
                                                 invention=0.0, utility=0.0, software=0.0)), "growth"),
      ("no_quality_cert", with_attr(_qh, quality_cert="false"), "quality_cert"),
-     ("product_69", with_year(_qh, 2020, main_product_revenue=690.0), "special"))
+     ("product_69_9", with_year(_qh, 2020, main_product_revenue=900.0 * 0.699), "special"))
 _qh4 = Firm(region_code="630100", years=grown(2020, 1000.0, growth=10.0, product=50.0, invention=0.0, utility=0.0,
                                               software=1.0))
 case("cn-qh/zjtx/2021-b4", date(2021, 5, 10), _qh4,
@@ -565,3 +566,25 @@ def test_lifecycle_follows_the_policy_in_force_on_the_recognition_date() -> None
     hainan = lifecycle_for("zjtx_sme", "cn-hi", date(2021, 10, 1))
     assert [r.frequency for r in hainan.reporting] == ["monthly"]
     assert [(r.kind, r.max_missing) for r in hainan.exit_rules] == [("missing_reports", 2)]
+
+
+def test_qinghai_shares_are_over_main_business_revenue() -> None:
+    # Main business is 80% of revenue: R&D of 2.4% of revenue is 3% of main-business revenue and the lead product's
+    # 56% is 70% — both met (dividing by revenue, as the engine did before, failed this firm on both).
+    firm = Firm(region_code="630100", years=grown(2020, 1000.0, growth=1.0, main=80.0, rd=2.4, product=56.0,
+                                                  rd_staff=0.0, debt=70.0, invention=0.0, utility=0.0, software=0.0),
+                attributes={"quality_cert": "true", "info_system": "false", "rd_institution": "none"})
+    verdict, results, _ = result_of("cn-qh/zjtx/2021", date(2021, 10, 1), firm)
+    assert (verdict, results["rd_ratio_3"], results["s1_main_product_share_70"]) == ("eligible", "pass", "pass")
+    below = with_year(firm, 2020, rd_expense=800.0 * 0.0299, main_product_revenue=800.0 * 0.699)
+    verdict, results, _ = result_of("cn-qh/zjtx/2021", date(2021, 10, 1), below)
+    assert (verdict, results["rd_ratio_3"], results["s1_main_product_share_70"]) == ("ineligible", "fail", "fail")
+
+
+def test_hainan_rd_share_is_pooled_over_two_years_of_main_business_revenue() -> None:
+    # R&D 1.8% of revenue over two years is 2% of main-business revenue (90%): the innovation condition is met.
+    firm = with_years(_hi, grown(2020, 1000 / 0.9, growth=3.0, product=40.0, rd=1.8, invention=0.0, utility=0.0))
+    verdict, results, _ = result_of("cn-hi/zjtx/2021", date(2021, 8, 1), firm)
+    assert (verdict, results["s4_rd_ratio_2"]) == ("eligible", "pass")
+    verdict, results, _ = result_of("cn-hi/zjtx/2021", date(2021, 8, 1), with_year(firm, 2020, rd_expense=1.0))
+    assert (verdict, results["s4_rd_ratio_2"]) == ("ineligible", "fail")

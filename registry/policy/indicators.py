@@ -31,6 +31,10 @@ RATIOS: dict[str, tuple[str, str]] = {
     "main_business_share": ("main_revenue", "revenue"),  # 主营业务收入占营业收入比重
     "rd_staff_ratio": ("rd_staff", "employees"),  # 研发人员占职工总数比例
     "main_product_share": ("main_product_revenue", "revenue"),  # 主导产品销售收入占营业收入比重
+    # Over main-business revenue, where a policy says 占主营业务收入 (沪科规〔2021〕12号, 苏工信中小〔2021〕522号, 琼工信规
+    # 〔2021〕1号, 青海2021办法): dividing by total revenue, which is never smaller, judged those firms too strictly.
+    "rd_to_main_revenue": ("rd_expense", "main_revenue"),  # 研发经费支出占主营业务收入比重
+    "main_product_to_main_revenue": ("main_product_revenue", "main_revenue"),  # 主导产品销售收入占主营业务收入比重
 }
 # Sums of annual metrics (counts by type). Known only when every part is known; `~lb` is the sum of the
 # parts that are known, a lower bound the engine uses for ">=" (5 utility patents pass whatever design is).
