@@ -250,6 +250,21 @@ def test_each_year_window_needs_every_year():
     assert run(p, both.with_year(2019, rd_expense=None).with_year(2020, rd_expense=1.0))[0]["verdict"] == "ineligible"
 
 
+def test_any_year_growth_window_needs_one_year():
+    # 近2年中至少有一年增长率达到5%: last year over the year before, or the year before over the one before that.
+    leaf = {"type": "leaf", "id": "g", "label_zh": "增长", "label_en": "growth", "indicator": "revenue",
+            "window": {"years": 2, "aggregation": "any_growth"}, "op": ">=", "threshold": 5.0, "source": SRC}
+    p = policy(node("all", leaf))
+    earlier = Firm(uscc=uscc_for(1), years={2018: {"revenue": 100.0}, 2019: {"revenue": 106.0},
+                                            2020: {"revenue": 109.18}})  # +6% then +3%
+    r = run(p, earlier)[0]
+    assert r["verdict"] == "eligible" and r["criteria"][0]["actual"] == [3.0, 6.0]
+    assert run(p, earlier.with_year(2019, revenue=104.0).with_year(2020, revenue=107.12))[0]["verdict"] == "ineligible"
+    # A year that passes decides even when the other is unknown; a failing year with the other unknown does not.
+    assert run(p, earlier.with_year(2020, revenue=None))[0]["verdict"] == "eligible"
+    assert run(p, earlier.with_year(2018, revenue=None))[0]["verdict"] == "insufficient_data"
+
+
 def test_attributes_in_force_and_events_in_window():
     u = uscc_for(1)
     attrs = pl.DataFrame({"uscc": [u, u, u], "attribute": ["quality_cert"] * 3, "value": ["true", "false", "true"],

@@ -588,3 +588,14 @@ def test_hainan_rd_share_is_pooled_over_two_years_of_main_business_revenue() -> 
     assert (verdict, results["s4_rd_ratio_2"]) == ("eligible", "pass")
     verdict, results, _ = result_of("cn-hi/zjtx/2021", date(2021, 8, 1), with_year(firm, 2020, rd_expense=1.0))
     assert (verdict, results["s4_rd_ratio_2"]) == ("ineligible", "fail")
+
+
+def test_hubei_growth_in_either_of_the_last_two_years_counts() -> None:
+    # Main-business revenue +6% in 2019 and +1% in 2020, net profit flat: the earlier year's growth qualifies.
+    years = grown(2020, 5000.0, growth=1.0, rd=2.5, debt=80.0, invention=1.0, utility=0.0)
+    years[2018] = {**years[2018], **{k: v / 1.06 * 1.01 for k, v in years[2018].items()
+                                      if k in ("revenue", "main_revenue")}}
+    firm = with_years(_hb9, years)
+    verdict, results, _ = result_of("cn-hb/little-giant/2021-09", date(2021, 10, 1), firm)
+    assert (verdict, results["main_revenue_growth_5"]) == ("eligible", "pass")
+    assert results["profit_growth_5"] == "fail"

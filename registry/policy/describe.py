@@ -29,6 +29,8 @@ AGG_TEXT = {
     "mean": ("近{n}年平均", "mean of the last {n} years"),
     "growth": ("上年增长率", "growth of last year"),
     "each_growth": ("近{n}年逐年增长率", "growth in each of the last {n} years"),
+    "any": ("近{n}年中至少一年", "at least one of the last {n} years"),
+    "any_growth": ("近{n}年中至少一年增长率", "growth in at least one of the last {n} years"),
     "mean_growth": ("近{n}年平均增长率", "mean yearly growth over {n} years"),
     "compound_growth": ("近{n}年复合增长率", "compound growth over {n} years"),
 }

@@ -163,6 +163,10 @@ def _reference_threshold(ctx: _Ctx, look: ReferenceLookup) -> float | None:
     return look.factor * sum(vals) / len(vals)
 
 
+# Windows that give one value per year, compared year by year.
+PER_YEAR = ("each", "each_growth", "any", "any_growth")
+
+
 def _unit(leaf: Leaf) -> str:
     return f" {leaf.unit}" if leaf.unit else ""
 
@@ -170,7 +174,9 @@ def _unit(leaf: Leaf) -> str:
 def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
     ref = leaf.ref()
     key = ref.key()
-    each = leaf.window.aggregation in ("each", "each_growth")
+    each = leaf.window.aggregation in PER_YEAR
+    # each: every year must meet the threshold; any: at least one (Kleene: a pass wins over a missing year).
+    combine = pl.any_horizontal if leaf.window.aggregation in ("any", "any_growth") else pl.all_horizontal
     cols = [f"{key}#{k}" for k in range(1, leaf.window.years + 1)] if each else [key]
     dtype = ctx.schema.get(cols[0])
     numeric = dtype is not None and dtype.is_numeric()
@@ -243,7 +249,7 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
             else:
                 v = v.cast(pl.Float64)
         per_year.append(_compare(v, op, threshold, numeric))
-    res = per_year[0] if len(per_year) == 1 else pl.all_horizontal(per_year)
+    res = per_year[0] if len(per_year) == 1 else combine(per_year)
     if band_idx is not None:
         b = pl.col(leaf.threshold.band_by.key())
         res = (pl.when(b.is_null()).then(None)

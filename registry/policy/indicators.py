@@ -80,7 +80,7 @@ def annual_depth(ref: IndicatorRef) -> int:
     w = ref.window
     if w.aggregation == "growth":
         return w.years + 1
-    if w.aggregation in ("mean_growth", "compound_growth", "each_growth"):
+    if w.aggregation in ("mean_growth", "compound_growth", "each_growth", "any_growth"):
         return w.years + 1
     return w.years
 
@@ -232,9 +232,9 @@ def _annual_exprs(ref: IndicatorRef) -> dict[str, pl.Expr]:
             out[key + "~lb"] = pl.when(pl.any_horizontal([p.is_not_null() for p in parts])).then(
                 pl.sum_horizontal(parts))
         return out
-    if agg == "each":
+    if agg in ("each", "any"):  # one column per year; the engine combines them with all / any
         return {f"{key}#{k}": _year_value(name, k) for k in range(1, n + 1)}
-    if agg == "each_growth":
+    if agg in ("each_growth", "any_growth"):
         return {f"{key}#{k}": _growth(_year_value(name, k), _year_value(name, k + 1)) for k in range(1, n + 1)}
     if agg == "pooled":
         if name in RATIOS:

@@ -193,11 +193,13 @@ class Window(_Strict):
     over `years` (e.g. 近2年研发经费 / 近2年营业收入). sum / mean: of the yearly values. mean_growth: arithmetic
     mean of the `years` yearly growth rates. compound_growth: (V[上年] / V[上年-years]) ** (1/years) - 1.
     growth: one year's growth rate (上年 vs the year before). each_growth: every one of the last `years`
-    yearly growth rates must meet the threshold (逐年增长).
+    yearly growth rates must meet the threshold (逐年增长). any / any_growth: at least one of the last `years`
+    values / yearly growth rates must (近2年中至少有一年增长5%以上).
     """
 
     years: int = Field(1, ge=1, le=10)
-    aggregation: Literal["last", "each", "pooled", "sum", "mean", "growth", "each_growth", "mean_growth",
+    aggregation: Literal["last", "each", "any", "pooled", "sum", "mean", "growth", "each_growth", "any_growth",
+                         "mean_growth",
                          "compound_growth"] = "last"
 
 
