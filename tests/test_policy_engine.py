@@ -265,6 +265,17 @@ def test_any_year_growth_window_needs_one_year():
     assert run(p, earlier.with_year(2018, revenue=None))[0]["verdict"] == "insufficient_data"
 
 
+def test_starts_with_matches_industry_sections():
+    # 工业 = GB/T 4754 sections B, C, D: a code is judged by its section letter, whatever its depth.
+    leaf = {"type": "leaf", "id": "ind", "label_zh": "工业", "label_en": "industrial", "indicator": "industry_code",
+            "op": "starts_with", "threshold": ["B", "C", "D"], "source": SRC}
+    p = policy(node("all", leaf))
+    verdicts = [run(p, Firm(uscc=uscc_for(1), industry_code=code))[0] for code in ("C3562", "D44", "I6510")]
+    assert [v["verdict"] for v in verdicts] == ["eligible", "eligible", "ineligible"]
+    assert verdicts[0]["criteria"][0]["expected"] == "以…开头 / starts with {B, C, D}"
+    assert run(p, Firm(uscc=uscc_for(1), industry_code=None))[0]["verdict"] == "insufficient_data"
+
+
 def test_attributes_in_force_and_events_in_window():
     u = uscc_for(1)
     attrs = pl.DataFrame({"uscc": [u, u, u], "attribute": ["quality_cert"] * 3, "value": ["true", "false", "true"],

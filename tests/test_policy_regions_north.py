@@ -373,7 +373,8 @@ case("cn-jl/zjtx/2021", date(2021, 7, 10), _jl,
      ("revenue_999", with_year(_jl, 2020, revenue=999.0, main_revenue=500.0), "revenue_1000"),
      ("rd_1_4", with_years(_jl, grown(2020, 1000.0, rd=1.4, main=50.0, invention=1.0)), "rd_ratio"),
      ("no_patent_institution_or_standard", with_year(_jl, 2020, invention_patents=0.0), "one_of_three"),
-     ("founded_11_months_ago", replace(_jl, founded_on=date(2020, 8, 11)), "founded_1_year"))
+     ("founded_11_months_ago", replace(_jl, founded_on=date(2020, 8, 11)), "founded_1_year"),
+     ("software_firm", replace(_jl, industry_code="I6510"), "industrial"))
 
 # --- Shanghai ---------------------------------------------------------------------------------------------
 

@@ -347,7 +347,8 @@ case("cn-qh/zjtx/2021", date(2021, 10, 1), _qh,
      ("shrank_last_year", with_years(_qh, grown(2020, 1000.0, growth=-1.0, debt=70.0, rd=2.7, product=63.0,
                                                 invention=0.0, utility=0.0, software=0.0)), "growth"),
      ("no_quality_cert", with_attr(_qh, quality_cert="false"), "quality_cert"),
-     ("product_69_9", with_year(_qh, 2020, main_product_revenue=900.0 * 0.699), "special"))
+     ("product_69_9", with_year(_qh, 2020, main_product_revenue=900.0 * 0.699), "special"),
+     ("wholesale_firm", Firm(**{**_qh.__dict__, "industry_code": "F5179"}), "industrial"))
 _qh4 = Firm(region_code="630100", years=grown(2020, 1000.0, growth=10.0, product=50.0, invention=0.0, utility=0.0,
                                               software=1.0))
 case("cn-qh/zjtx/2021-b4", date(2021, 5, 10), _qh4,

@@ -38,7 +38,8 @@ from registry.policy.schema import (
 
 VERDICTS = ("eligible", "ineligible", "insufficient_data")
 RESULTS = ("pass", "fail", "missing", "waived")
-OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉"}
+OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉",
+           "starts_with": "以…开头 / starts with"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -137,6 +138,10 @@ def _json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
 
 def _compare(val: pl.Expr, op: str, thr: Any, numeric: bool) -> pl.Expr:
     """Three-valued comparison: null when the value (or threshold) is unknown, false when not computable."""
+    if op == "starts_with":
+        prefixes = [str(t).lower() for t in thr]
+        hit = pl.any_horizontal([val.str.starts_with(p) for p in prefixes]) if prefixes else pl.lit(False)
+        return pl.when(val.is_null()).then(None).otherwise(hit)
     if op in ("in", "not_in"):
         items = [str(t).lower() if isinstance(t, str) else t for t in thr]
         hit = val.is_in(pl.lit(pl.Series(items)).implode()) if items else pl.lit(False)
@@ -215,7 +220,7 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
         thr_expr = pl.lit(t, pl.Float64)
         exp_expr = pl.lit(f"{sym} {_num(t)}{_unit(leaf)}" if t is not None
                           else f"{sym} ? (参考数据缺失 / reference value missing)")
-    elif op in ("in", "not_in"):
+    elif op in ("in", "not_in", "starts_with"):
         thr_expr = None  # type: ignore[assignment]
         exp_expr = pl.lit(f"{sym} {{{', '.join(map(str, leaf.threshold))}}}")
     elif op in ("==", "!="):
@@ -241,7 +246,7 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
     sample = leaf.threshold[0] if isinstance(leaf.threshold, list) and leaf.threshold else leaf.threshold
     for c in cols:
         v = pl.col(c)
-        if op in ("in", "not_in", "==", "!="):
+        if op in ("in", "not_in", "starts_with", "==", "!="):
             if isinstance(sample, bool):
                 v = v.cast(pl.Boolean)
             elif isinstance(sample, str):

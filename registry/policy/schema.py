@@ -269,7 +269,10 @@ class _NodeBase(_Strict):
         return v
 
 
-Operator = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in"]
+Operator = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in", "starts_with"]
+# Operators whose threshold is a list: membership, and starts_with (a code under one of these prefixes: GB/T 4754
+# section letters, e.g. 工业 = B, C, D).
+LIST_OPERATORS = ("in", "not_in", "starts_with")
 
 
 class Leaf(_NodeBase):
@@ -291,10 +294,10 @@ class Leaf(_NodeBase):
     @model_validator(mode="after")
     def _threshold_fits_op(self) -> Leaf:
         listy = isinstance(self.threshold, list)
-        if self.op in ("in", "not_in") and not listy:
+        if self.op in LIST_OPERATORS and not listy:
             raise ValueError(f"{self.id}: operator {self.op} needs a list threshold")
-        if self.op not in ("in", "not_in") and listy:
-            raise ValueError(f"{self.id}: a list threshold needs operator in / not_in")
+        if self.op not in LIST_OPERATORS and listy:
+            raise ValueError(f"{self.id}: a list threshold needs operator in / not_in / starts_with")
         if self.relaxation and self.op not in (">=", ">", "<=", "<"):
             raise ValueError(f"{self.id}: only ordered comparisons can be relaxed")
         return self
