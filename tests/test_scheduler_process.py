@@ -219,13 +219,19 @@ def test_kill_9_during_a_large_file_loads_nothing_then_exactly_once(tmp_path):
     cfg = write_config(tmp_path, url, ingest_cron="*/1 * * * * *")
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
     inbox.mkdir()
-    n = 100_000
+    n = 200_000
     enterprises_csv(inbox / "large.csv", n)
     first = start_scheduler(cfg, "--lock-stale-seconds", "2")
-    # The file is archived just before its load transaction starts: kill in the middle of that transaction.
+    # The file is archived just before its load transaction starts.
     wait_for(lambda: archive.exists() and any(p.is_file() for p in archive.rglob("*")), timeout=60,
              what="the load to start")
-    time.sleep(0.5)
+    # Kill in the middle of that transaction: once it has spilled uncommitted pages into the WAL. (A fixed
+    # half-second wait was too long on a quiet machine: the whole file had loaded.)
+    wal = tmp_path / "zjtx.db-wal"
+    before = wal.stat().st_size if wal.exists() else 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > before + 2**20):
+        time.sleep(0.01)
     first.kill()
     first.communicate()
     assert count(engine, Enterprise.__table__) == 0, "a killed load left rows behind"

@@ -50,9 +50,9 @@ def settle(page) -> None:
 
     page.wait_for_load_state("networkidle")
     expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_have_count(1)
-    charts = page.locator(".stPlotlyChart")
-    for index in range(charts.count()):
-        expect(charts.nth(index).locator(".main-svg").first).to_be_attached()
+    # Every chart drawn, counted afresh on each retry: a rerun may remove charts that were counted before it
+    # (a province with fewer charts), and waiting on a counted one that disappeared never ends.
+    expect(page.locator(".stPlotlyChart:not(:has(.main-svg))")).to_have_count(0)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
 
 
