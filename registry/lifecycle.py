@@ -30,7 +30,7 @@ import polars as pl
 from registry.errors import UserError
 from registry.policy import Lifecycle, Policy, evaluate, get_policy, lifecycle_for, load_policies
 from registry.policy.bundle import Bundle
-from registry.policy.indicators import annual_figures, bundle_annual, with_annual_figures
+from registry.policy.indicators import bundle_annual, with_annual_figures
 from registry.reference import jurisdictions
 from registry.settings import LifecycleSettings
 
@@ -494,8 +494,7 @@ def _anomaly_flags(cur: pl.DataFrame, bundle: BundleLike, as_of: date) -> list[p
     change, not a firm that never met it (that is for 复核 to judge).
     """
     y1, y0 = as_of.year - 1, as_of.year - 2
-    annual = (bundle_annual(bundle, [y0, y1], ["revenue", "rd_expense"]) if isinstance(bundle, Bundle)
-              else annual_figures(bundle.reports, [y0, y1], ["revenue", "rd_expense"]))
+    annual = bundle_annual(bundle, [y0, y1], ["revenue", "rd_expense"])
     last = annual.filter(pl.col("year") == y1).select("uscc", rev1="revenue", rd1="rd_expense")
     prev = annual.filter(pl.col("year") == y0).select("uscc", rev0="revenue", rd0="rd_expense")
     firms = cur.join(last, on="uscc", how="inner").join(prev, on="uscc", how="inner").with_columns(
@@ -584,6 +583,12 @@ def promotion_policies(target_tier: str, families: list[str] | None, as_of: date
     return chosen
 
 
+def promotion_targets() -> pl.DataFrame:
+    """tier, target_tier: the next rung of each tier PROMOTION knows."""
+    return pl.DataFrame([(t, target) for t, (target, _) in PROMOTION.items()],
+                        schema={"tier": pl.String, "target_tier": pl.String}, orient="row")
+
+
 PROMOTION_VERDICT_SCHEMA = {"uscc": pl.String, "tier": pl.String, "target_tier": pl.String, "policy": pl.String,
                             "class": pl.String, "score": pl.Float64}
 
@@ -616,10 +621,8 @@ def promotion_verdicts(holders: pl.DataFrame, bundle: BundleLike, as_of: date,
 def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
                      policies: dict[str, Policy] | None = None) -> pl.DataFrame:
     """`promotion`: a holder of a tier, not holding the next one, whom the next tier's policy finds eligible."""
-    targets = pl.DataFrame([(t, target) for t, (target, _) in PROMOTION.items()],
-                           schema={"tier": pl.String, "target_tier": pl.String}, orient="row")
     holding_target = in_force.select("uscc", target_tier="tier").unique()
-    holders = (in_force.join(targets, on="tier")
+    holders = (in_force.join(promotion_targets(), on="tier")
                .join(holding_target, on=["uscc", "target_tier"], how="anti")
                .join(bundle.enterprises.select("uscc", "region_code"), on="uscc", how="left"))
     if holders.is_empty():
@@ -629,8 +632,9 @@ def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
                         on=["uscc", "tier", "target_tier"], how="inner")
     if hits.is_empty():
         return pl.DataFrame(schema=FLAG_SCHEMA)
-    titles = {pid: p.title_zh for pid, p in (policies or load_policies()).items()}
-    sources = {pid: p.document_no for pid, p in (policies or load_policies()).items()}
+    known = policies if policies is not None else load_policies()
+    titles = {pid: p.title_zh for pid, p in known.items()}
+    sources = {pid: p.document_no for pid, p in known.items()}
     return _emit(hits, "promotion", pl.lit(None, pl.Date), pl.col("policy"),
                  {"target_tier": pl.col("target_tier"), "policy": pl.col("policy"),
                   "policy_title": pl.col("policy").replace_strict(titles, return_dtype=pl.String),

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from registry import reference
 from registry.access import Principal, region_prefixes
 from registry.db import get_engine
+from registry.lifecycle import promotion_targets, promotion_verdicts
 from registry.models import FLAG_KINDS, TIERS, Flag, JobRun
 from registry.queries import province_names
 from registry.selection import (
@@ -310,13 +311,6 @@ def last_flags_run(*, engine: Engine | None = None) -> datetime | None:
         ).scalar_one()
 
 
-def _next_tier() -> dict[str, tuple[str, list[str] | None]]:
-    # The lifecycle module owns the ladder's promotion rules (which tier follows which, by which policies).
-    from registry.lifecycle import PROMOTION
-
-    return PROMOTION
-
-
 CANDIDATE_SCHEMA = {"tier": pl.String, "target_tier": pl.String, "firms": pl.Int64}
 
 
@@ -335,9 +329,8 @@ def promotion_candidates(principal: Principal, region: str | None = None, indust
 
 
 def _candidate_frame(counted: pl.DataFrame) -> pl.DataFrame:
-    ladder = pl.DataFrame([(tier, target) for tier, (target, _) in _next_tier().items()],
-                          schema={"tier": pl.String, "target_tier": pl.String}, orient="row")
-    return (ladder.join(counted, on="tier", how="left", maintain_order="left")
+    # The lifecycle module owns the ladder's promotion rules (which tier follows which, by which policies).
+    return (promotion_targets().join(counted, on="tier", how="left", maintain_order="left")
             .with_columns(pl.col("firms").fill_null(0)).select(list(CANDIDATE_SCHEMA)))
 
 
@@ -349,22 +342,19 @@ def evaluate_promotion_candidates(principal: Principal, as_of: date, region: str
 
     Reads the holders' whole records (registry.policy.load_bundle): seconds for tens of thousands of firms, so the
     dashboard runs it only on request."""
-    from registry.lifecycle import promotion_verdicts
     from registry.policy import load_bundle
     from registry.policy.indicators import with_annual_figures
 
     eng = _engine(engine)
-    rules = _next_tier()
+    targets = promotion_targets()
     holder = R.alias("holder")
     firm_rows = (
         sa.select(E.c.uscc, E.c.region_code, R.c.tier)
         .select_from(R.join(E, E.c.id == R.c.enterprise_id))
-        .where(*firm_conditions(principal, region, industry), held_on(as_of), R.c.tier.in_(list(rules)))
+        .where(*firm_conditions(principal, region, industry), held_on(as_of), R.c.tier.in_(targets["tier"].to_list()))
         .distinct()
     )
     held = read_frame(eng, firm_rows, {"uscc": pl.String, "region_code": pl.String, "tier": pl.String})
-    targets = pl.DataFrame([(t, target) for t, (target, _) in rules.items()],
-                           schema={"tier": pl.String, "target_tier": pl.String}, orient="row")
     holding_target = read_frame(eng, sa.select(E.c.uscc, holder.c.tier).select_from(
         holder.join(E, E.c.id == holder.c.enterprise_id)).where(
         held_on(as_of, holder), holder.c.tier.in_(targets["target_tier"].to_list()),

@@ -325,3 +325,42 @@ def test_ingest_job_while_the_database_is_away_keeps_the_file_for_the_next_run(s
     with Session(sqlite_engine) as s:
         assert len(s.exec(select(Enterprise)).all()) == 3
         assert [r.status for r in s.exec(select(JobRun).order_by(JobRun.id))] == ["failed", "success"]
+
+
+def test_a_flags_run_racing_another_writer_stores_nothing_and_says_run_again(engine):
+    """Another process opens the same flag between this run's read of the open flags and its insert (a real
+    second connection, fired by the run's own INSERT): the run stores nothing, says so, and the flag is open once."""
+    from jobs.flag_store import ConcurrentFlagsRun
+
+    with Session(engine) as s:
+        add_recognition(s, add_firm(s), date(2021, 7, 15), date(2024, 7, 14))
+        s.commit()
+    other = make_engine_like(engine)
+    raced = []
+
+    def other_process_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO FLAG") and not raced:
+            raced.append(True)
+            row = parameters[0] if executemany else parameters
+            with other.begin() as oc:
+                oc.exec_driver_sql(statement, row)
+
+    sa.event.listen(engine, "before_cursor_execute", other_process_first)
+    try:
+        with pytest.raises(ConcurrentFlagsRun, match="run it again"):
+            store_flags(engine, date(2024, 3, 1), Settings(), resolver=default_rules)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", other_process_first)
+        other.dispose()
+    assert raced
+    assert len(open_flags(engine)) == 1  # the other writer's; none of this run
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'flags.recompute'")).scalar() == 0
+    # The next run starts from what the other wrote: nothing to open.
+    assert store_flags(engine, date(2024, 3, 1), Settings(), resolver=default_rules)["opened"] == 0
+
+
+def make_engine_like(engine) -> sa.Engine:
+    from registry.db import make_engine
+
+    return make_engine(engine.url.render_as_string(hide_password=False))

@@ -6,6 +6,7 @@ from typing import Any
 
 from registry.policy.indicators import ANNUAL
 from registry.policy.schema import (
+    OP_TEXT,
     All,
     Any_,
     AtLeast,
@@ -20,8 +21,6 @@ from registry.policy.schema import (
     children_of,
 )
 
-OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉",
-           "starts_with": "以…开头 / starts with"}
 AGG_TEXT = {
     "last": ("上年", "last year"),
     "each": ("近{n}年每年", "each of the last {n} years"),

@@ -20,6 +20,8 @@ from registry.errors import UserError
 from registry.policy.bundle import Bundle
 from registry.policy.indicators import derive_indicators, known_indicator
 from registry.policy.schema import (
+    OP_TEXT,
+    PER_YEAR_AGGREGATIONS,
     All,
     Any_,
     AtLeast,
@@ -38,8 +40,6 @@ from registry.policy.schema import (
 
 VERDICTS = ("eligible", "ineligible", "insufficient_data")
 RESULTS = ("pass", "fail", "missing", "waived")
-OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉",
-           "starts_with": "以…开头 / starts with"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -168,10 +168,6 @@ def _reference_threshold(ctx: _Ctx, look: ReferenceLookup) -> float | None:
     return look.factor * sum(vals) / len(vals)
 
 
-# Windows that give one value per year, compared year by year.
-PER_YEAR = ("each", "each_growth", "any", "any_growth")
-
-
 def _unit(leaf: Leaf) -> str:
     return f" {leaf.unit}" if leaf.unit else ""
 
@@ -179,7 +175,7 @@ def _unit(leaf: Leaf) -> str:
 def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
     ref = leaf.ref()
     key = ref.key()
-    each = leaf.window.aggregation in PER_YEAR
+    each = leaf.window.aggregation in PER_YEAR_AGGREGATIONS
     # each: every year must meet the threshold; any: at least one (Kleene: a pass wins over a missing year).
     combine = pl.any_horizontal if leaf.window.aggregation in ("any", "any_growth") else pl.all_horizontal
     cols = [f"{key}#{k}" for k in range(1, leaf.window.years + 1)] if each else [key]

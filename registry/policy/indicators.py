@@ -18,7 +18,7 @@ import polars as pl
 
 from registry.models import FLOW_METRICS, REPORT_METRICS
 from registry.policy.bundle import Bundle
-from registry.policy.schema import IndicatorRef
+from registry.policy.schema import GROWTH_AGGREGATIONS, IndicatorRef
 
 # ---------------------------------------------------------------------------------------------------------
 # The catalogue: every indicator a policy may name (docs/policies.md lists the same table).
@@ -78,11 +78,7 @@ def known_indicator(name: str) -> bool:
 def annual_depth(ref: IndicatorRef) -> int:
     """How many years before as_of an annual indicator needs."""
     w = ref.window
-    if w.aggregation == "growth":
-        return w.years + 1
-    if w.aggregation in ("mean_growth", "compound_growth", "each_growth", "any_growth"):
-        return w.years + 1
-    return w.years
+    return w.years + 1 if w.aggregation in GROWTH_AGGREGATIONS else w.years
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -160,12 +156,13 @@ def bundle_annual(bundle: Bundle, years: Iterable[int], metrics: Iterable[str]) 
     """uscc, year, <metrics> for these years: from the figures computed once when there are, else from the
     reports."""
     years, metrics = list(years), list(metrics)
-    if bundle.annual is None:
+    annual = getattr(bundle, "annual", None)  # any object with `reports` will do (lifecycle's BundleLike)
+    if annual is None:
         return annual_figures(bundle.reports, years, metrics)
-    missing = [m for m in metrics if m not in bundle.annual.columns]
+    missing = [m for m in metrics if m not in annual.columns]
     if missing:  # a caller's mistake, not a data problem: the figures were computed for other metrics
         raise ValueError(f"annual figures computed without {missing}")
-    return bundle.annual.filter(pl.col("year").is_in(years)).select("uscc", "year", *metrics)
+    return annual.filter(pl.col("year").is_in(years)).select("uscc", "year", *metrics)
 
 
 def _wide_annual(firms: pl.DataFrame, bundle: Bundle, as_of: date, depth: int, metrics: list[str]

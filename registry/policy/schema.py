@@ -203,6 +203,12 @@ class Window(_Strict):
                          "compound_growth"] = "last"
 
 
+# Windows that give one value per year, each compared with the threshold (each: all must pass; any: one must).
+PER_YEAR_AGGREGATIONS = ("each", "each_growth", "any", "any_growth")
+# Windows that need the year before the first one (growth rates).
+GROWTH_AGGREGATIONS = ("growth", "mean_growth", "compound_growth", "each_growth", "any_growth")
+
+
 class IndicatorRef(_Strict):
     """An indicator plus its window: the unit a leaf compares, derived for all firms at once."""
 
@@ -270,6 +276,9 @@ class _NodeBase(_Strict):
 
 
 Operator = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in", "starts_with"]
+# How each operator is written in a criterion's `expected` text and in the policy descriptions.
+OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "∈", "not_in": "∉",
+           "starts_with": "以…开头 / starts with"}
 # Operators whose threshold is a list: membership, and starts_with (a code under one of these prefixes: GB/T 4754
 # section letters, e.g. 工业 = B, C, D).
 LIST_OPERATORS = ("in", "not_in", "starts_with")
