@@ -27,7 +27,7 @@ class PathSettings(BaseModel):
     archive: Path = Field(Path("data/runtime/archive"), description="Every ingested file, kept by sha256")
     quarantine: Path = Field(Path("data/runtime/quarantine"), description="Rejected rows per ingestion run")
     outbox: Path = Field(Path("data/runtime/outbox"), description="Generated lists and briefings")
-    policy_compilation: Path = Field(Path("../shared/policy/policy-compilation-2021.txt"),
+    policy_compilation: Path = Field(Path("data/sources/policy-compilation-2021.txt"),
                                      description="The policy compilation whose lines the policies cite (optional)")
     cjk_font: Path = Field(Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
                            description="A Chinese font (TTF/OTF/TTC) embedded in PDF briefings")

@@ -12,7 +12,7 @@ from pathlib import Path
 from registry.policy.schema import Exclusion, Leaf, Policy, Source, iter_nodes
 from registry.settings import PROJECT_ROOT, load_settings
 
-# The compilation ships beside the repository (../shared/policy/, the config default); ZJTX_POLICY_COMPILATION overrides.
+# The compilation ships in the repository (data/sources/, the config default); ZJTX_POLICY_COMPILATION overrides.
 COMPILATION = Path(os.environ.get("ZJTX_POLICY_COMPILATION")
                    or load_settings(PROJECT_ROOT / "config.toml").path("policy_compilation"))
 CN_NUMERALS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
