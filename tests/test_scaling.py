@@ -132,7 +132,9 @@ PATHS: dict[str, Callable[[Registry], object]] = {
     "ingest": _ingest,
     "flags": lambda reg: store_flags(reg.engine, AS_OF, reg.settings),
     "snapshot": lambda reg: take_snapshot(reg.engine, AS_OF, reg.settings),
-    "reminders": lambda reg: write_reminders(reg.engine, reg.settings, AS_OF),
+    # On the 11th, the day the reminders job runs, when the month's reports are overdue (on the 1st there are none
+    # at 1,000 firms, and the 4,000-firm run would be charged for its first files).
+    "reminders": lambda reg: write_reminders(reg.engine, reg.settings, date(2026, 12, 11)),
     # The briefing's figures for the whole country (the PDF's font embedding is a fixed cost per file, not growth).
     "briefing": lambda reg: briefing_xlsx(build_briefing("cn", date(2026, 11, 1), engine=reg.engine)),
     "overview counts": lambda reg: (queries.counts_by_tier(SYSTEM, AS_OF, engine=reg.engine),
