@@ -284,7 +284,7 @@ def test_audit_entries_filter_and_are_admins_only(sqlite_engine):
 def test_user_changes_from_the_cli_are_audited(engine, config_env):
     env = {**os.environ, "ZJTX_ACTOR": "cli:ops-team"}
     done = subprocess.run([ZJTX, "users", "add", "gd_analyst", "--role", "analyst", "--jurisdiction", "cn-gd",
-                           "--password-stdin", "--reason", "新同事"], input="Analyst-Pass-1\n", capture_output=True,
+                           "--password-stdin", "--reason", "新同事"], input="Copper-Kettle-1\n", capture_output=True,
                           text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     [row] = rows(engine, "user.create")
