@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import PG_ADMIN_URL
-from fixtures.ingest_data import enterprises_file
+from fixtures.ingest_data import ENTERPRISE_HEADER, enterprise_rows, enterprises_file, write_csv
 from sqlmodel import Session, select
 
 from jobs.definitions import flags_job
@@ -122,6 +122,13 @@ def test_the_app_role_cannot_rewrite_or_unprotect_the_audit_trail_but_does_its_w
         # user management and sign-in through the CLI and the library, each leaving its audit row.
         [loaded] = ingest_files(app, [enterprises_file(tmp_path / "firms.csv")], actor="gd_official")
         assert loaded.status == "loaded" and loaded.rows_loaded == 4
+        renamed = [[uscc, f"{name}（更名）", *rest] for uscc, name, *rest in enterprise_rows()]
+        [updated] = ingest_files(app, [write_csv(tmp_path / "renamed.csv", ENTERPRISE_HEADER, renamed)],
+                                 actor="gd_official")  # existing firms: updates staged in a temporary table
+        assert updated.status == "loaded"
+        with app.connect() as conn:
+            names = conn.exec_driver_sql("SELECT name FROM enterprise ORDER BY uscc").scalars().all()
+        assert len(names) == 4 and all(name.endswith("（更名）") for name in names)
         with Session(app) as session:
             firm = session.exec(select(Enterprise)).first()
             session.add(Recognition(enterprise_id=firm.id, tier="little_giant", jurisdiction="cn",
