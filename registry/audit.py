@@ -5,9 +5,11 @@ transaction that makes the change, so the change and its audit row commit (or ro
 Actions are dotted names: `ingest.run`, `flags.recompute`, `user.create`, `user.role`, `review.decide`,
 `recognition.revoke`, `policy.file_changed` ... (docs/access.md lists them).
 
-Append-only is enforced twice: every engine made by registry.db.make_engine refuses an UPDATE, DELETE or TRUNCATE
-of audit_log before it reaches the database (and the ORM refuses to flush a change to an AuditLog object); and
-migration 0002 adds database triggers that refuse them from any other client (psql, sqlite3).
+Append-only is enforced three times: every engine made by registry.db.make_engine refuses an UPDATE, DELETE,
+TRUNCATE, MERGE, REPLACE or upsert of audit_log before it reaches the database (and the ORM refuses to flush a change
+to an AuditLog object); migrations 0002 and 0004_h3 add database triggers that refuse them from any other client
+(psql, sqlite3); and on PostgreSQL the application connects as a role that does not own the table, so it cannot
+disable or drop those triggers (registry/db_roles.py).
 """
 
 from __future__ import annotations
@@ -108,23 +110,29 @@ def record(
 
 # ---------------------------------------------------------------- append-only guard
 
-# UPDATE / DELETE FROM / TRUNCATE naming audit_log, quoted or schema-qualified or not. (The text is matched as
-# written, so the same words inside a string literal are refused too: a false alarm, never a miss.)
+# Statements that change or remove existing audit rows, naming audit_log (quoted or schema-qualified or not):
+# UPDATE, DELETE FROM, TRUNCATE, MERGE INTO, REPLACE INTO / INSERT OR REPLACE INTO (SQLite: deletes the row with that
+# id), and INSERT ... ON CONFLICT ... DO UPDATE (an upsert). A plain INSERT is what the trail is for. (The text is
+# matched as written, so the same words inside a string literal are refused too: a false alarm, never a miss.)
+_AUDIT_LOG = r"""(?:only\s+)?(?:"?\w+"?\.)?"?audit_log"?(?:\W|$)"""
 _REWRITE = re.compile(
-    r"\b(?:update|delete\s+from|truncate(?:\s+table)?)\s+(?:only\s+)?(?:\"?\w+\"?\.)?\"?audit_log\"?(?:\W|$)",
-    re.IGNORECASE,
+    r"\b(?:update|delete\s+from|truncate(?:\s+table)?|merge\s+into|replace\s+into|insert\s+or\s+replace\s+into)\s+"
+    + _AUDIT_LOG
+    + r"|\binsert\s+(?:or\s+\w+\s+)?into\s+" + _AUDIT_LOG + r".*\bon\s+conflict\b.*\bdo\s+update\b",
+    re.IGNORECASE | re.DOTALL,
 )
 
 
 def _refuse_rewrites(conn, cursor, statement: str, parameters, context, executemany) -> None:
     if _REWRITE.search(statement):
         raise AuditTrailIsAppendOnly(
-            "审计日志只能追加，不能修改或删除 / the audit trail is append-only: UPDATE, DELETE and TRUNCATE of "
-            "audit_log are refused")
+            "审计日志只能追加，不能修改、替换或删除 / the audit trail is append-only: UPDATE, DELETE, TRUNCATE, MERGE, "
+            "REPLACE and upserts of audit_log are refused")
 
 
 def install_append_only_guard(engine: Engine) -> None:
-    """Refuse UPDATE/DELETE/TRUNCATE of audit_log on this engine, whatever the API used (ORM, Core, raw SQL)."""
+    """Refuse rewrites of audit_log (UPDATE, DELETE, TRUNCATE, MERGE, REPLACE, upserts) on this engine, whatever
+    the API used (ORM, Core, raw SQL)."""
     if not event.contains(engine, "before_cursor_execute", _refuse_rewrites):
         event.listen(engine, "before_cursor_execute", _refuse_rewrites)
 

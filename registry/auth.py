@@ -25,6 +25,7 @@ from registry.access import NATIONAL, ROLES, Principal, mutation, validate_juris
 from registry.audit import cli_actor, record
 from registry.errors import UserError
 from registry.models import User, utcnow
+from registry.passwords import weakness
 from registry.settings import Settings, get_settings
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -83,12 +84,13 @@ def check_admin_is_national(role: str, jurisdiction: str) -> None:
 
 
 def check_password(password: str, username: str, settings: Settings | None = None) -> None:
+    """Refuse a new password that is short or easy to guess (registry/passwords.py lists the rules)."""
     minimum = (settings or get_settings()).auth.min_password_length
     if len(password) < minimum:
         raise UserError(f"密码太短，至少 {minimum} 个字符 / password too short: at least {minimum} characters")
-    if password.strip().lower() == username.lower() or len(set(password)) < 4:
-        raise UserError("密码太简单（与用户名相同或字符种类太少） / password too weak (the username, or too few "
-                        "different characters)")
+    reason = weakness(password, username)
+    if reason is not None:
+        raise UserError(f"密码太容易被猜到 / password too easy to guess: {reason}")
 
 
 def hash_password(password: str) -> str:

@@ -20,6 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class DatabaseSettings(BaseModel):
     url: str = Field("sqlite:///data/zjtx.db", description="SQLAlchemy URL of the system of record")
     echo: bool = Field(False, description="Log every SQL statement")
+    owner_url: str = Field("", description="URL of the schema's owner, used to migrate (zjtx init); empty = url. "
+                                           "On PostgreSQL the app's role (url) then gets only the grants it needs")
 
 
 class PathSettings(BaseModel):
@@ -96,6 +98,12 @@ class Settings(BaseModel):
     def database_url(self) -> str:
         return resolve_sqlite_url(self.database.url, self.base_dir)
 
+    @property
+    def owner_database_url(self) -> str:
+        """Where migrations run: the schema owner's URL, or the one URL of a single-role setup."""
+        return resolve_sqlite_url(self.database.owner_url, self.base_dir) if self.database.owner_url \
+            else self.database_url
+
 
 def resolve_sqlite_url(url: str, base_dir: Path) -> str:
     """`sqlite:///data/x.db` is relative to the config's folder, not to wherever the command runs."""
@@ -128,6 +136,9 @@ def load_settings(path: Path | None = None) -> Settings:
     url = os.environ.get("ZJTX_DATABASE_URL")
     if url:
         data.setdefault("database", {})["url"] = url
+    owner_url = os.environ.get("ZJTX_OWNER_DATABASE_URL")
+    if owner_url:
+        data.setdefault("database", {})["owner_url"] = owner_url
     try:
         return Settings(**data, base_dir=path.parent)
     except ValueError as exc:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
@@ -21,7 +23,8 @@ SETUP = Principal("test-setup", "admin", "cn")
 
 
 def password_for(username: str) -> str:
-    return f"{username}-Pass-2024!"
+    # One password per account, none containing the username (registry/passwords.py refuses that).
+    return f"Lantern-{hashlib.sha256(username.encode()).hexdigest()[:8]}-2024!"
 
 
 def seed_user(engine: sa.Engine, username: str = "admin", role: str = "admin", jurisdiction: str = "cn") -> str:

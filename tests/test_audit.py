@@ -90,6 +90,58 @@ def test_the_database_itself_refuses_changes_from_any_client(engine):
     assert [r["action"] for r in rows(engine)] == ["test.write", "manual.note"]
 
 
+def rewrites_of_row(audit_id: int, dialect: str) -> list[str]:
+    """Plain SQL that would replace, change or remove audit row `audit_id`, in each engine's own dialect."""
+    columns = "id, at, actor, action, entity, reason"
+    values = f"{audit_id}, CURRENT_TIMESTAMP, 'forger', 'test.write', 'thing', 'forged'"
+    upsert = (f"INSERT INTO audit_log ({columns}) VALUES ({values}) "
+              "ON CONFLICT (id) DO UPDATE SET actor = 'forger', reason = 'forged'")
+    common = [upsert, f"UPDATE audit_log SET reason = 'forged' WHERE id = {audit_id}",
+              f"DELETE FROM audit_log WHERE id = {audit_id}"]
+    if dialect == "sqlite":
+        return [f"REPLACE INTO audit_log ({columns}) VALUES ({values})",
+                f"INSERT OR REPLACE INTO audit_log ({columns}) VALUES ({values})", *common]
+    return [*common, "TRUNCATE audit_log",
+            f"MERGE INTO audit_log USING (SELECT {audit_id} AS id) AS s ON audit_log.id = s.id "
+            "WHEN MATCHED THEN UPDATE SET reason = 'forged'"]
+
+
+def test_replace_and_upserts_cannot_rewrite_an_audit_row_from_any_client(engine):
+    """REPLACE INTO on SQLite deletes the row with that id without firing DELETE triggers: row 1 could be swapped
+    for a forgery. Every rewrite in plain SQL is refused, by the app's engine and by a bare client (sqlite3, psql:
+    no application guard), and row 1 stays exactly as written."""
+    audit_id = one_row(engine)
+    original = rows(engine)
+    bare = sa.create_engine(engine.url)
+    try:
+        for statement in rewrites_of_row(audit_id, engine.dialect.name):
+            with engine.begin() as conn, pytest.raises(AuditTrailIsAppendOnly):
+                conn.exec_driver_sql(statement)
+            with bare.begin() as conn, pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                conn.exec_driver_sql(statement)
+            assert rows(engine) == original, statement
+    finally:
+        bare.dispose()
+    assert len(rows(engine)) == 1 and rows(engine)[0]["actor"] == "tester"
+
+
+def test_the_app_guard_refuses_replace_and_upserts_written_through_sqlalchemy(sqlite_engine):
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    audit_id = one_row(sqlite_engine)
+    original = rows(sqlite_engine)
+    forged = {"id": audit_id, "at": datetime.now(ZoneInfo("UTC")), "actor": "forger", "action": "x", "entity": "x"}
+    attempts = [sa.insert(AUDIT).prefix_with("OR REPLACE").values(**forged),
+                sqlite_insert(AUDIT).values(**forged).on_conflict_do_update(index_elements=["id"],
+                                                                           set_={"actor": "forger"})]
+    for statement in attempts:
+        with sqlite_engine.begin() as conn, pytest.raises(AuditTrailIsAppendOnly):
+            conn.execute(statement)
+    assert rows(sqlite_engine) == original
+    one_row(sqlite_engine)  # appending is what the trail is for
+    assert len(rows(sqlite_engine)) == 2
+
+
 def test_other_tables_are_not_affected_by_the_guard(sqlite_engine):
     with sqlite_engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE audit_log_archive (id INTEGER)"))
@@ -232,7 +284,7 @@ def test_audit_entries_filter_and_are_admins_only(sqlite_engine):
 def test_user_changes_from_the_cli_are_audited(engine, config_env):
     env = {**os.environ, "ZJTX_ACTOR": "cli:ops-team"}
     done = subprocess.run([ZJTX, "users", "add", "gd_analyst", "--role", "analyst", "--jurisdiction", "cn-gd",
-                           "--password-stdin", "--reason", "新同事"], input="Analyst-Pass-1\n", capture_output=True,
+                           "--password-stdin", "--reason", "新同事"], input="Copper-Kettle-1\n", capture_output=True,
                           text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     [row] = rows(engine, "user.create")

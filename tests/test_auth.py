@@ -15,6 +15,7 @@ from registry.audit import AUDIT
 from registry.db import session_scope
 from registry.errors import UserError
 from registry.models import User
+from registry.passwords import COMMON_PASSWORDS
 from registry.settings import Settings
 
 ADMIN = Principal("root-admin", "admin", "cn")
@@ -148,7 +149,7 @@ def test_only_admins_manage_users(engine):
     ("new_user", "official", "cn-xx", PASSWORD, "未知辖区"),
     ("new_user", "official", "cn-gd", "short", "密码太短"),
     ("new_user", "official", "cn-gd", "new_user", "密码太短"),
-    ("new_user", "official", "cn-gd", "aaaaaaaaaaaa", "密码太简单"),
+    ("new_user", "official", "cn-gd", "aaaaaaaaaaaa", "密码太容易被猜到"),
     ("new_user", "admin", "cn-gd", PASSWORD, "管理员的辖区必须是全国"),
 ])
 def test_bad_accounts_are_refused_with_a_reason(sqlite_engine, username, role, jurisdiction, password, message):
@@ -195,3 +196,70 @@ def test_list_users_never_shows_hashes(engine):
         users = auth.list_users(session)
     assert users["username"].to_list() == ["gd_official"]
     assert "password_hash" not in users.columns and users["sign_in"].to_list() == ["password"]
+
+
+# ---------------------------------------------------------------- easy-to-guess passwords (issue 16)
+
+# One example per rule of registry/passwords.py, each long enough for the length rule and caught by that rule alone;
+# the expected words are the rule's own ("contains the username", "digits only" ...), not the code's internals.
+WEAK = [
+    ("wang.wei", "Wang.Wei-Secure-9", "用户名"),                   # the username itself
+    ("zhang.san@gd.gov.cn", "Zhang-Rivers-88x", "用户名"),         # a 4+ character part of it
+    ("gd_official", "Official#Tide-5", "用户名"),                  # a part after the underscore, any case
+    ("new_user", "My-ZJTX-login-5", "zjtx"),                       # the system's name
+    ("new_user", "zzzzzzzzzzzz", "同一个字符"),                    # one character repeated
+    ("new_user", "xyzxyzxyzxyz", "少于 4 个"),                     # three different characters
+    ("new_user", "1234567890", "纯数字"),                          # the issue's example
+    ("new_user", "8316409257", "纯数字"),                          # digits only, not a sequence, 10 long
+    ("new_user", "831640925731826", "纯数字"),                     # 15 digits: still too few
+    ("new_user", "password12", "常见密码"),                        # the issue's example: on the list
+    ("new_user", "PASSWORD12", "常见密码"),                        # whatever the case
+    ("new_user", "1qaz2wsx3edc", "常见密码"),                      # a keyboard-column favourite, on the list
+    ("new_user", "hijklmnopq", "连续字符"),                        # alphabet run
+    ("new_user", "zyxwvutsrqp", "连续字符"),                       # backwards
+    ("new_user", "asdfghjkl;'", "连续字符"),                       # keyboard row
+    ("new_user", "/.,mnbvcxz", "连续字符"),                        # keyboard row backwards
+    ("new_user", "beijing2024", "年份"),                           # word + year
+    ("new_user", "2023Summer", "年份"),                            # year + word
+    ("new_user", "Kunming@1998", "年份"),                          # word, symbol, year
+    ("new_user", "123456dragon", "加上数字或符号"),               # a common word with digits before it
+    ("new_user", "P@ssw0rd12!", "加上数字或符号"),                 # 0→o, @→a undone, digits after
+    ("new_user", "!!lmnopqrs99", "加上数字或符号"),               # a run with padding
+]
+
+
+@pytest.mark.parametrize("username,password,reason", WEAK)
+def test_easy_to_guess_passwords_are_refused_with_the_rule_they_break(sqlite_engine, username, password, reason):
+    assert len(password) >= SETTINGS.auth.min_password_length
+    with pytest.raises(UserError, match="密码太容易被猜到") as refused:
+        auth.check_password(password, username, SETTINGS)
+    assert reason in str(refused.value)
+    assert " / " in str(refused.value)  # Chinese, then English
+    with pytest.raises(UserError):
+        add(sqlite_engine, username, "official", "cn-gd", password)
+    assert audit_rows(sqlite_engine) == []
+
+
+def test_every_common_password_on_the_shipped_list_is_refused():
+    listed = [line for line in COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#") and len(line) >= 10]
+    assert len(listed) > 1000
+    for password in listed:
+        with pytest.raises(UserError, match="密码太容易被猜到"):
+            auth.check_password(password, "new_user", SETTINGS)
+
+
+@pytest.mark.parametrize("password", ["Correct-Horse-7", "Kestrel-Harbour-93", "tide+lantern+copper",
+                                      "8316409257318264", "Wang-Copper-Sky-4"])
+def test_passwords_that_break_no_rule_are_accepted(sqlite_engine, password):
+    auth.check_password(password, "zhang.san@gd.gov.cn", SETTINGS)
+    add(sqlite_engine, "zhang.san@gd.gov.cn", "official", "cn-gd", password)
+    assert auth.authenticate(sqlite_engine, "zhang.san@gd.gov.cn", password, settings=SETTINGS)
+
+
+def test_a_new_password_for_an_existing_account_is_checked_too(sqlite_engine):
+    add(sqlite_engine)
+    with session_scope(sqlite_engine) as session, pytest.raises(UserError, match="纯数字"):
+        auth.set_password(ADMIN, session, "gd_official", "1234567890")
+    assert auth.authenticate(sqlite_engine, "gd_official", PASSWORD, settings=SETTINGS)
+    assert [r["action"] for r in audit_rows(sqlite_engine)] == ["user.create", "auth.login"]

@@ -58,7 +58,7 @@ def listed(zjtx, name: str) -> dict:
 def test_the_installed_command_adds_and_lists(engine, config_env):
     env = {**os.environ, "COLUMNS": "300", "ZJTX_ACTOR": "cli:test-admin"}
     added = subprocess.run([ZJTX, "users", "add", "chief", "--role", "admin", "--jurisdiction", "cn",
-                            "--password-stdin"], input="Chief-Pass-2024\n", capture_output=True, text=True, env=env,
+                            "--password-stdin"], input="Harbour-Lamp-2024\n", capture_output=True, text=True, env=env,
                            timeout=120)
     assert added.returncode == 0, added.stderr
     listing = subprocess.run([ZJTX, "users", "list", "--format", "json"], capture_output=True, text=True, env=env,
@@ -69,16 +69,16 @@ def test_the_installed_command_adds_and_lists(engine, config_env):
 @SQLITE_ONLY
 def test_the_whole_account_lifecycle(engine, zjtx):
     assert zjtx("add", "Chief", "--role", "admin", "--jurisdiction", "cn", "--password-stdin",
-                password="Chief-Pass-2024").returncode == 0
+                password="Harbour-Lamp-2024").returncode == 0
     done = zjtx("add", "gd_official", "--role", "official", "--jurisdiction", "cn-gd", "--display-name", "张三",
-                "--password-stdin", password="Official-Pass-1")
+                "--password-stdin", password="Copper-Kettle-1")
     assert done.returncode == 0, done.stderr
     assert "gd_official · official · cn-gd" in done.stdout
     user = listed(zjtx, "gd_official")
     assert (user["role"], user["jurisdiction"], user["active"], user["display_name"]) == (
         "official", "cn-gd", True, "张三")
     assert "password_hash" not in user
-    assert auth.authenticate(engine, "gd_official", "Official-Pass-1").role == "official"
+    assert auth.authenticate(engine, "gd_official", "Copper-Kettle-1").role == "official"
 
     assert zjtx("role", "gd_official", "manager", "--jurisdiction", "cn-gd-shenzhen").returncode == 0
     assert (listed(zjtx, "gd_official")["role"], listed(zjtx, "gd_official")["jurisdiction"]) == ("manager", "cn-gd-shenzhen")
@@ -104,6 +104,11 @@ def test_the_whole_account_lifecycle(engine, zjtx):
     (("add", "x1", "--role", "official", "--jurisdiction", "cn-xx", "--password-stdin"), "Some-Pass-123", "未知辖区"),
     (("add", "x1", "--role", "official", "--jurisdiction", "cn-gd", "--password-stdin"), "short", "密码太短"),
     (("add", "x1", "--role", "official", "--jurisdiction", "cn-gd"), None, "--password-stdin"),  # no terminal
+    # Issue 16: easy-to-guess passwords, with the rule they break.
+    (("add", "x1", "--role", "official", "--jurisdiction", "cn-gd", "--password-stdin"), "1234567890",
+     "纯数字的密码至少要 16 位 / a password of digits only needs at least 16 digits"),
+    (("add", "x1", "--role", "official", "--jurisdiction", "cn-gd", "--password-stdin"), "password12",
+     "常见密码"),
     (("passwd", "nobody", "--password-stdin"), "Some-Pass-123", "没有该用户 / no such user: 'nobody'"),
     (("disable", "nobody"), None, "没有该用户"),
     (("role", "nobody", "analyst"), None, "没有该用户"),
@@ -131,12 +136,24 @@ def test_up_asks_for_the_first_admin_on_a_terminal(sqlite_engine, monkeypatch):
             return True
 
     monkeypatch.setattr(sys, "stdin", Terminal())
-    # username (default admin), password twice: a too-short try, then a good one
-    answers = iter(["", "Short", "Short", "", "First-Admin-9", "First-Admin-9"])
+    # username (default admin), password twice: a too-short try, one that contains the username, then a good one
+    answers = iter(["", "Short", "Short", "", "Admin-Keeper-9", "Admin-Keeper-9", "", "First-Keeper-9",
+                    "First-Keeper-9"])
     monkeypatch.setattr("builtins.input", lambda _prompt: next(answers))
     monkeypatch.setattr(users_cli, "getpass", lambda _prompt: next(answers))
     out = io.StringIO()
     users_cli.ensure_first_admin(engine, Console(file=out, width=200))
     assert "密码太短" in out.getvalue() and "admin created: admin" in out.getvalue()
-    assert auth.authenticate(engine, "admin", "First-Admin-9").role == "admin"
+    assert "it contains the username" in out.getvalue()
+    assert auth.authenticate(engine, "admin", "First-Keeper-9").role == "admin"
     users_cli.ensure_first_admin(engine, Console(file=out, width=200))  # an admin exists: nothing asked
+
+
+@SQLITE_ONLY
+def test_passwd_refuses_an_easy_password_and_keeps_the_old_one(engine, zjtx):
+    assert zjtx("add", "gd_official", "--role", "official", "--jurisdiction", "cn-gd", "--password-stdin",
+                password="Copper-Kettle-1").returncode == 0
+    for weak, rule in [("qwertyuiop", "常见密码"), ("abcdefghijk", "连续字符"), ("Guangzhou2024", "年份")]:
+        done = zjtx("passwd", "gd_official", "--password-stdin", password=weak)
+        assert done.returncode == 1 and rule in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert auth.authenticate(engine, "gd_official", "Copper-Kettle-1").role == "official"

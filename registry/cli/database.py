@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from registry.db import check_connection, current_revision, get_engine, is_empty, upgrade
+from registry.db import check_connection, get_engine, is_empty
+from registry.db_roles import migrate, owner_engine
 from registry.errors import UserError
 
 console = Console(stderr=True)
@@ -21,22 +22,23 @@ def init(
     seed: int = typer.Option(2021, "--seed", help="Random seed of the demo registry (with --demo)."),
     force: bool = typer.Option(False, "--force", help="With --demo: load even if the database already has firms."),
 ) -> None:
-    """Create or upgrade the database schema (SQLite or PostgreSQL); --demo loads demo data. 创建/升级数据库。"""
-    engine = get_engine()
-    check_connection(engine)
-    before = current_revision(engine)
-    upgrade(engine)
-    after = current_revision(engine)
-    url = engine.url.render_as_string(hide_password=True)
+    """Create or upgrade the database schema (SQLite or PostgreSQL); --demo loads demo data. 创建/升级数据库。
+
+    With database.owner_url set, migrates (and loads the demo) as the schema's owner, then grants the app's role
+    (database.url) only what it needs (docs/deployment.md)."""
+    check_connection(get_engine())
+    before, after = migrate()
+    url = get_engine().url.render_as_string(hide_password=True)
     if before == after:
         console.print(f"数据库已是最新 schema up to date ({after}): {url}")
     else:
         console.print(f"数据库已升级 schema {before or 'empty'} → {after}: {url}")
     if demo:
-        if not is_empty(engine) and not force:
+        if not is_empty(get_engine()) and not force:
             raise UserError("the database already holds firms; use --force to add a demo registry anyway")
         from registry.demo import build_demo
 
-        summary = build_demo(engine, firms=firms, seed=seed, progress=True)
+        with owner_engine() as engine:  # the demo load drops and rebuilds indexes: the owner's right
+            summary = build_demo(engine, firms=firms, seed=seed, progress=True)
         console.print(f"示例数据已载入 demo registry loaded: {summary}")
 

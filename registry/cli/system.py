@@ -12,7 +12,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from registry.db import get_engine, is_empty, upgrade
+from registry.db import get_engine, is_empty
+from registry.db_roles import ensure_schema, owner_engine
 from registry.settings import get_settings
 
 console = Console(stderr=True)
@@ -62,12 +63,13 @@ def up(
     启动整个系统（调度进程 + 看板）；Ctrl-C 同时停止两者。"""
     settings = get_settings()
     engine = get_engine()
-    upgrade(engine)
+    ensure_schema()
     if is_empty(engine) and settings.demo.firms > 0:
         from registry.demo import build_demo
 
         console.print(f"数据库为空，载入示例数据 Empty database: loading a demo registry of {settings.demo.firms} firms")
-        build_demo(engine, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
+        with owner_engine() as owner:
+            build_demo(owner, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
     from registry.cli.users import ensure_first_admin
 
     ensure_first_admin(engine, console)

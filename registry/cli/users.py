@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from registry import auth
 from registry.access import ROLE_LABELS, ROLES
-from registry.db import get_engine, session_scope, upgrade
+from registry.db import get_engine, session_scope
+from registry.db_roles import ensure_schema
 from registry.errors import UserError
 
 users_app = typer.Typer(help="用户与角色 Users and roles (admin, manager, official, analyst).", no_args_is_help=True)
@@ -37,9 +38,8 @@ def register(app: typer.Typer) -> None:
 
 def _engine():
     # Creating the first admin is the first thing done on a new install: make sure the schema exists.
-    engine = get_engine()
-    upgrade(engine)
-    return engine
+    ensure_schema()
+    return get_engine()
 
 
 def read_password(from_stdin: bool, confirm: bool = True) -> str:
