@@ -34,10 +34,30 @@ def _looks_like_utf8(data: bytes) -> bool:
     return non_ascii - bad > bad
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'LE' or 'BE' when the bytes look like UTF-16 without a byte-order mark: the high byte of every ASCII
+    character (commas, digits, line breaks) is NUL, so NULs crowd one of the two byte positions. Text in UTF-8
+    or GBK has no NUL bytes at all."""
+    sample = data[:8192]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if odd >= pairs * 0.2 and even <= pairs * 0.02:
+        return "LE"
+    if even >= pairs * 0.2 and odd <= pairs * 0.02:
+        return "BE"
+    return None
+
+
 def decode(data: bytes) -> Decoded:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise EncodingRejected("文件为 UTF-16 编码，请另存为 UTF-8 或 GBK 的 CSV / the file is UTF-16; save it as "
                                "CSV in UTF-8 or GBK")
+    order = _utf16_without_bom(data)
+    if order is not None:
+        raise EncodingRejected(f"文件为 UTF-16 编码（{order}，无 BOM），请另存为 UTF-8 或 GBK 的 CSV / the file is "
+                               f"UTF-16 ({order}, without a byte-order mark); save it as CSV in UTF-8 or GBK")
     if data.startswith(UTF8_BOM):
         body = data[len(UTF8_BOM):]
         try:
