@@ -7,9 +7,11 @@ recognised by its many valid UTF-8 sequences and rejected, with the line of the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 UTF8_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,17 @@ def _looks_like_utf8(data: bytes) -> bool:
 
 def _utf16_without_bom(data: bytes) -> str | None:
     """'LE' or 'BE' when the bytes look like UTF-16 without a byte-order mark: the high byte of every ASCII
-    character (commas, digits, line breaks) is NUL, so NULs crowd one of the two byte positions. Text in UTF-8
-    or GBK has no NUL bytes at all."""
-    sample = data[:8192]
-    if len(sample) < 4:
-        return None
+    character (commas, digits, line breaks) is NUL, so NULs gather on one of the two byte positions, and the
+    bytes read as UTF-16 that way are clean text (no control characters but tabs and line breaks). A NUL or two
+    in a UTF-8 or GBK file is a bad cell (rejected with its row), not an encoding."""
+    sample = data[: min(len(data), 8192) // 2 * 2]
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    pairs = len(sample) // 2
-    if odd >= pairs * 0.2 and even <= pairs * 0.02:
-        return "LE"
-    if even >= pairs * 0.2 and odd <= pairs * 0.02:
-        return "BE"
+    for order, nuls, others in (("LE", odd, even), ("BE", even, odd)):
+        if nuls < 2 or others > nuls // 2:
+            continue
+        text = sample.decode(f"utf-16-{order.lower()}", errors="replace")
+        if text.count("\ufffd") <= 1 and not _CONTROL.search(text) and ("," in text or "\t" in text):
+            return order
     return None
 
 

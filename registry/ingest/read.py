@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,21 @@ class Rejection:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
+# Control characters (NUL first: PostgreSQL cannot store it) and direction overrides, as they may reach a reason
+# through a header or a reader's message quoting the file.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every invisible control character written out (U+0000), safe to store and to show."""
+    return _INVISIBLE.sub(lambda m: f"U+{ord(m.group()):04X}", text)
+
+
 class FileRejected(UserError):
     """The whole file is rejected: unreadable, unknown kind, or a required column missing."""
 
     def __init__(self, path: Path | str, reason: str, kind: str | None = None) -> None:
+        reason = visible(reason)
         super().__init__(f"{path}: {reason}")
         self.path, self.reason, self.kind = Path(path), reason, kind
 
@@ -124,6 +136,7 @@ def parse_data(data: bytes, path: Path, kind: str | None = None) -> ParsedFile:
         # file is rejected (and quarantined from the inbox) instead of failing the whole run.
         raise FileRejected(path, f"无法读取文件 / cannot read the file: {_first_line(exc)}") from None
     headers, body, nameless = _drop_nameless_columns(headers, body)
+    _reject_invisible_headers(path, headers)
     _reject_repeated_headers(path, headers)
     match = _match(path, headers, kind)
 
@@ -280,6 +293,14 @@ def _csv_error(text: bytes, separator: str, width: int, exc: Exception) -> str:
     except csv.Error:
         pass  # the reader's own reason below is the better one
     return f"CSV 格式错误 / malformed CSV: {_first_line(exc)}"
+
+
+def _reject_invisible_headers(path: Path, headers: list[str]) -> None:
+    # A header is stored with the rejections of its column: one with a NUL would fail the file on PostgreSQL.
+    for number, header in enumerate(headers, start=1):
+        if _INVISIBLE.search(header):
+            raise FileRejected(path, f"第{number}列表头含有控制字符或方向控制符：{visible(header)} / header {number} "
+                                     f"contains a control character or direction override: {visible(header)}")
 
 
 def _reject_repeated_headers(path: Path, headers: list[str]) -> None:

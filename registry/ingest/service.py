@@ -46,7 +46,7 @@ _SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
 
 @dataclass
 class FileResult:
-    """The outcome for one file; to_json() is exactly CONTRACT §4's object."""
+    """The outcome for one file; to_json() is CONTRACT §4's object (plus `warnings` when there are any)."""
 
     file: str
     kind: str | None
@@ -62,11 +62,14 @@ class FileResult:
     quarantine_csv: Path | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "file": self.file, "kind": self.kind, "run_id": self.run_id, "status": self.status,
             "rows_read": self.rows_read, "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected,
-            "rejections": [r.to_json() for r in self.rejections], "warnings": list(self.warnings),
+            "rejections": [r.to_json() for r in self.rejections],
         }
+        if self.warnings:  # an addition to the contract's object, only where there is something to say
+            out["warnings"] = list(self.warnings)
+        return out
 
     @property
     def file_reason(self) -> str | None:
