@@ -171,6 +171,8 @@ def test_the_inbox_job_loads_the_good_files_and_quarantines_each_bad_one(engine,
     (inbox / "good.csv").write_bytes(firms_csv([F0]))
     (inbox / "mac.csv").write_bytes(firms_csv([F1], newline="\r"))  # read, not refused
     (inbox / "wrapped-header.csv").write_bytes(firms_csv([F2], header=ZH_HEADER.replace("企业名称", '"企业\n名称"')))
+    odd_suffix = make_uscc("91330212MA0000002")
+    (inbox / ("名单." + "x" * 200)).write_bytes(firms_csv([odd_suffix]))  # a 200-character "suffix": archived safely
     long_name = "很长的文件名" * 13 + ".csv"  # 237 bytes: the quarantine's prefix and note would overflow 255
     bad = {
         "unclosed.csv": f'{ZH_HEADER}\n"{SHENZHEN},甲公司,440305,C35,2012-03-01\n'.encode(),
@@ -192,8 +194,8 @@ def test_the_inbox_job_loads_the_good_files_and_quarantines_each_bad_one(engine,
     outcome = run_recorded(engine, "ingest", lambda: ingest_job(engine, settings))
 
     assert outcome.status == "success", outcome.error
-    assert stored_usccs(engine) == sorted([F0, F1, F2])
-    assert outcome.counts["loaded"] == 3 and outcome.counts["rejected"] == 7
+    assert stored_usccs(engine) == sorted([F0, F1, F2, odd_suffix])
+    assert outcome.counts["loaded"] == 4 and outcome.counts["rejected"] == 7
     refused = {*bad, "link.csv", "pipe.csv", "folder.csv"}
     warned = {w.split(": ", 1)[0] for w in outcome.counts["warnings"]}
     assert warned == refused
@@ -217,7 +219,7 @@ def test_the_inbox_job_loads_the_good_files_and_quarantines_each_bad_one(engine,
     # Every refusal is a rejected run, named in the runs table and the audit trail.
     with engine.connect() as conn:
         statuses = conn.execute(sa.text("SELECT status, COUNT(*) FROM ingestion_run GROUP BY status")).all()
-    assert dict(statuses) == {"loaded": 3, "rejected": 7}
+    assert dict(statuses) == {"loaded": 4, "rejected": 7}
 
     # The next run finds an empty inbox and succeeds.
     again = run_recorded(engine, "ingest", lambda: ingest_job(engine, settings))

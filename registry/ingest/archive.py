@@ -18,8 +18,12 @@ def sha256_of(data: bytes) -> str:
 
 
 def archive_path(archive_dir: Path, sha256: str, original: Path) -> Path:
-    # Content-addressed: the same content is stored once, whatever it was called; the suffix keeps it openable.
-    return archive_dir / f"{sha256}{original.suffix.lower()}"
+    # Content-addressed: the same content is stored once, whatever it was called; the suffix keeps it openable
+    # (only a short, plain one: "x." followed by 250 characters is a name, not a file type).
+    suffix = original.suffix.lower()
+    if not _PLAIN_SUFFIX.fullmatch(suffix):
+        suffix = ""
+    return archive_dir / f"{sha256}{suffix}"
 
 
 def archive_bytes(archive_dir: Path, sha256: str, original: Path, data: bytes) -> Path:
@@ -41,6 +45,7 @@ def archive_bytes(archive_dir: Path, sha256: str, original: Path, data: bytes) -
 
 # File names in the quarantine get a prefix and a suffix; most file systems allow 255 bytes per name.
 MAX_NAME_BYTES = 120
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
