@@ -31,7 +31,7 @@ from registry.ingest.headers import (
     match_headers,
     normalize_header,
 )
-from registry.ingest.validate import validate
+from registry.ingest.validate import INVISIBLE, validate
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -50,7 +50,7 @@ class Rejection:
 
 # Control characters (NUL first: PostgreSQL cannot store it) and direction overrides, as they may reach a reason
 # through a header or a reader's message quoting the file.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 
 def visible(text: str) -> str:

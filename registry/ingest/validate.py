@@ -67,9 +67,9 @@ def column_lengths(kind: str) -> dict[str, int]:
 
 # Characters no data cell may hold: C0/C1 control characters (NUL included: PostgreSQL cannot store it) and the
 # bidirectional overrides and isolates that make a name display differently from what it is (U+202E ...).
-_INVISIBLE = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = f"[{_INVISIBLE}]"
-_CONTROL_OR_BREAK = f"[{_INVISIBLE}\t\n\r]"
+INVISIBLE = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = f"[{INVISIBLE}]"
+_CONTROL_OR_BREAK = f"[{INVISIBLE}\t\n\r]"
 # Free text may run over several lines (a cell with line breaks); every other cell is one line.
 MULTILINE_TEXT = {"main_product", "detail", "source", "evidence"}
 # "1,234,567": commas only between groups of three digits; "1,2,3" is not a number.
