@@ -29,10 +29,10 @@ from sqlalchemy import Engine
 from registry.access import Principal, scope_clause
 from registry.db import get_engine
 from registry.fastread import read_frame
-from registry.ingest import FileResult, Rejection
+from registry.ingest import FileResult, Rejection, ingest_each
 from registry.ingest.archive import safe_name
 from registry.ingest.guard import UnsafeFile, check_upload
-from registry.ingest.service import ProgressCallback, ingest_each
+from registry.ingest.service import ProgressCallback
 from registry.lifecycle import (
     LifecycleResolver,
     _obligation_calendar,  # the reporting calendar the flags and 催报 lists use; one definition of "owed"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -16,12 +17,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from fixtures.ingest_data import ENTERPRISE_HEADER, NINGBO, SHENZHEN, csv_text, enterprise_rows, write_xlsx
+from fixtures.ingest_data import ENTERPRISE_HEADER, NINGBO, SHENZHEN, enterprise_rows, write_xlsx
 
 from jobs.definitions import ingest_job
 from jobs.runs import run_recorded
 from registry.identity import make_uscc
-from registry.ingest import FileRejected, ingest_files, read_data_file
+from registry.ingest import FileRejected, read_data_file
 from registry.intake import Upload, ingest_uploads
 from registry.settings import get_settings
 
@@ -102,10 +103,10 @@ def _corrupt_entry_xlsx(tmp_path: Path) -> bytes:
 
 @pytest.mark.parametrize("name, content", [
     ("unclosed.csv", f'{ZH_HEADER}\n"{F0},甲公司,330212,C35,2012-03-01\n'.encode()),
-    ("crlf-in-quote.csv", f'uscc,name\n"a\r\n'.encode()),
-    ("not-a-zip.xlsx", b"PK\x03\x04" + os.urandom(200)),
+    ("crlf-in-quote.csv", b'uscc,name\n"a\r\n'),
+    ("not-a-zip.xlsx", b"PK\x03\x04" + random.Random(1).randbytes(200)),
     ("text.xlsx", b"uscc,name\n1,2\n"),
-    ("legacy.xls", b"\xd0\xcf\x11\xe0" + os.urandom(300)),
+    ("legacy.xls", b"\xd0\xcf\x11\xe0" + random.Random(2).randbytes(300)),
     ("truncated.xlsx", None),
     ("corrupt-entry.xlsx", "corrupt"),
 ])

@@ -43,8 +43,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     in a UTF-8 or GBK file is a bad cell (rejected with its row), not an encoding."""
     sample = data[: min(len(data), 8192) // 2 * 2]
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    # Even Chinese text has ASCII commas, digits and line breaks: at least a tenth of the characters.
+    crowded = max(2, len(sample) // 20)
     for order, nuls, others in (("LE", odd, even), ("BE", even, odd)):
-        if nuls < 2 or others > nuls // 2:
+        if nuls < crowded or others > nuls // 2:
             continue
         text = sample.decode(f"utf-16-{order.lower()}", errors="replace")
         if text.count("\ufffd") <= 1 and not _CONTROL.search(text) and ("," in text or "\t" in text):

@@ -228,14 +228,15 @@ def _read_excel(data: bytes, path: Path) -> tuple[str, list[str], pl.DataFrame, 
     try:
         reader = fastexcel.read_excel(data)
         # The first sheet with any cell; officials' workbooks often start with an empty "Sheet1".
-        for index, name in enumerate(reader.sheet_names):
+        for name in reader.sheet_names:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
             if sheet.height:
                 break
         else:
             raise FileRejected(path, "Excel 文件中没有数据 / the workbook has no data")
         # One kind per file: later sheets with data are not read, and the file's outcome says so.
-        ignored = [other for other in reader.sheet_names[index + 1:]
+        later = reader.sheet_names[reader.sheet_names.index(name) + 1:]
+        ignored = [other for other in later
                    if reader.load_sheet(other, header_row=None, n_rows=1, dtypes="string").to_polars().height]
     except FileRejected:
         raise

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-
 import sqlalchemy as sa
 
 from registry import models
