@@ -96,8 +96,12 @@ def quarantine_file(quarantine_dir: Path, run_id: int | None, source: Path, reas
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     prefix = f"run{run_id}-" if run_id is not None else ""
     target = _free_target(quarantine_dir, prefix + safe_name(source.name))
-    if source.is_symlink() or not source.is_file():
-        os.rename(source, target)  # the entry itself (link, fifo, folder): nothing is read or copied
+    if source.is_symlink():
+        # The link itself, never its target; across file systems a rename fails, so the link is made anew.
+        os.symlink(os.readlink(source), target)
+        source.unlink()
+    elif not source.is_file():
+        os.rename(source, target)  # a folder or a pipe as it is: nothing is read or copied
     else:
         shutil.move(source, target)
     target.with_name(target.name + ".reason.txt").write_text(f"{source.name}\n{reason}\n", encoding="utf-8")
