@@ -197,6 +197,7 @@ def _ingest(engine: sa.Engine, paths: list[Path], kind: str | None, source: str,
     for item in order:
         try:
             if item.error is not None:
+                _record_failure(engine, item, source, None, utcnow(), item.error, actor)
                 raise item.error
             results[item.index] = _process(engine, item, source, progress, settings, actor)
         except Exception as exc:  # noqa: BLE001 - recorded, reported, and re-raised by the callers
