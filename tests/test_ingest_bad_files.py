@@ -247,3 +247,32 @@ def test_each_uploaded_file_gets_its_own_outcome(engine, config_env):
     assert "not accepted" in results[1].file_reason
     assert "malformed CSV" in results[2].file_reason
     assert stored_usccs(engine) == sorted([F0, F2, SHENZHEN])
+
+
+def test_an_unexpected_failure_while_reading_one_file_does_not_stop_the_others(engine, config_env, monkeypatch):
+    """Not the file's fault (a bug, say): that file stays in the inbox for the next run, as a failed run naming it;
+    the other files still load."""
+    import registry.ingest.service as service
+
+    settings = get_settings()
+    inbox = settings.path("inbox")
+    inbox.mkdir(parents=True)
+    (inbox / "good.csv").write_bytes(firms_csv([F0]))
+    (inbox / "bug.csv").write_bytes(firms_csv([F1]))
+    _age(inbox)
+    real_parse = service.parse_data
+
+    def parse(data, path, kind=None):
+        if path.name == "bug.csv":
+            raise RuntimeError("a bug in the reader")
+        return real_parse(data, path, kind)
+
+    monkeypatch.setattr(service, "parse_data", parse)
+    outcome = run_recorded(engine, "ingest", lambda: ingest_job(engine, settings))
+
+    assert outcome.status == "failed" and "bug.csv" in outcome.error and "a bug in the reader" in outcome.error
+    assert stored_usccs(engine) == [F0]
+    assert [p.name for p in inbox.iterdir()] == ["bug.csv"]
+    with engine.connect() as conn:
+        runs = conn.execute(sa.text("SELECT file_name, status FROM ingestion_run ORDER BY id")).all()
+    assert sorted((Path(name).name, status) for name, status in runs) == [("bug.csv", "failed"), ("good.csv", "loaded")]
