@@ -163,6 +163,7 @@ OPS_COLUMNS: dict[str, tuple[str, str]] = {
     "started_at": ("开始时间", "Started"),
     "finished_at": ("结束时间", "Finished"),
     "error": ("错误", "Error"),
+    "note": ("说明", "Note"),
     "row": ("行号", "Row"),
     "column": ("列", "Column"),
     "frequency": ("报送频次", "Frequency"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +13,8 @@ from sqlalchemy import Engine
 
 from registry.errors import UserError
 from registry.settings import Settings
+
+log = logging.getLogger("zjtx.scheduler.jobs")
 
 JobFunction = Callable[[Engine, Settings], dict[str, Any]]
 
@@ -28,12 +31,22 @@ def ingest_job(engine: Engine, settings: Settings) -> dict[str, Any]:
 
 
 def _summarise_ingest(results: list[Any]) -> dict[str, Any]:
-    """Counts for job_run: files per status, rows loaded and rejected (FileResult objects of registry.ingest)."""
+    """Counts for job_run: files per status, rows loaded and rejected (FileResult objects of registry.ingest),
+    and `warnings`: one line per file rejected whole or with a warning. A rejected file does not fail the job
+    (it is in the quarantine with its reason); the warnings say which files need a look."""
     counts: dict[str, Any] = {"files": len(results), "rows_loaded": 0, "rows_rejected": 0}
+    warnings: list[str] = []
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
         counts["rows_loaded"] += result.rows_loaded
         counts["rows_rejected"] += result.rows_rejected
+        name = result.path.name if result.path is not None else result.file
+        if result.status == "rejected":
+            warnings.append(f"{name}: {result.file_reason}")
+        warnings += [f"{name}: {w}" for w in result.warnings]
+    if warnings:
+        counts["warnings"] = warnings
+        log.warning("ingest: %d warning(s): %s", len(warnings), " | ".join(warnings))
     return counts
 
 

@@ -29,8 +29,9 @@ from sqlalchemy import Engine
 from registry.access import Principal, scope_clause
 from registry.db import get_engine
 from registry.fastread import read_frame
-from registry.ingest import FileResult, ingest_files
-from registry.ingest.guard import check_upload
+from registry.ingest import FileResult, Rejection, ingest_each
+from registry.ingest.archive import safe_name
+from registry.ingest.guard import UnsafeFile, check_upload
 from registry.ingest.service import ProgressCallback
 from registry.lifecycle import (
     LifecycleResolver,
@@ -291,21 +292,28 @@ class Upload:
 
 def ingest_uploads(engine: Engine, uploads: Sequence[Upload], kind: str | None = None,
                    progress: ProgressCallback | None = None, actor: str | None = None) -> list[FileResult]:
-    """Load files uploaded in the dashboard exactly as `zjtx ingest` does (registry.ingest.ingest_files,
-    source `upload`): the same validation, runs, archive and quarantine. The files keep their own names.
-    Each file's type and size are checked first (registry.ingest.guard, UnsafeFile); `actor` (the signed-in
-    username) is who the audit trail names for each run."""
-    for upload in uploads:
-        check_upload(upload.name, len(upload.data))
+    """Load files uploaded in the dashboard exactly as `zjtx ingest` does (registry.ingest, source `upload`):
+    the same validation, runs, archive and quarantine. The files keep their own names. Each file gets its own
+    outcome, in the order given: a file refused by type or size (registry.ingest.guard) or one that cannot be
+    read or loaded is `rejected`/`failed` with its reason, and the other files still load. `actor` (the
+    signed-in username) is who the audit trail names for each run."""
+    refused: dict[int, FileResult] = {}
     with tempfile.TemporaryDirectory(prefix="zjtx-upload-") as folder:
-        paths = []
+        paths: list[Path] = []
         for index, upload in enumerate(uploads):
+            try:
+                check_upload(upload.name, len(upload.data))
+            except UnsafeFile as exc:
+                refused[index] = FileResult(upload.name, None, None, "rejected",
+                                            rejections=[Rejection(None, None, exc.reason)])
+                continue
             # One sub-folder per file: two uploads with the same name stay two files.
-            target = Path(folder) / str(index) / Path(upload.name).name
+            target = Path(folder) / str(index) / safe_name(Path(upload.name).name)
             target.parent.mkdir()
             target.write_bytes(upload.data)
             paths.append(target)
-        return ingest_files(engine, paths, kind=kind, source="upload", progress=progress, actor=actor)
+        loaded = iter(ingest_each(engine, paths, kind=kind, source="upload", progress=progress, actor=actor))
+        return [refused[i] if i in refused else next(loaded) for i in range(len(uploads))]
 
 
 # ---------------------------------------------------------------- scheduled jobs

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +77,39 @@ class UploadSettings(BaseModel):
     max_compression_ratio: int = Field(100, ge=1, description="Largest uncompressed/compressed ratio of an .xlsx")
 
 
+# Largest plausible magnitude (|value|) of a number column in a data file, in the column's unit (money in 万元).
+# A value beyond it is a typo or an attack, rejected with its row; columns not listed use ingest.default_bound.
+DEFAULT_BOUNDS: dict[str, float] = {
+    **dict.fromkeys(("revenue", "main_revenue", "net_profit", "total_assets", "total_liabilities", "taxes_paid",
+                     "rd_expense", "export_value", "main_product_revenue", "equity_financing",
+                     "registered_capital"), 1e8),
+    **dict.fromkeys(("employees", "rd_staff"), 1e6),
+    **dict.fromkeys(("invention_patents", "utility_patents", "design_patents", "software_copyrights"), 1e5),
+    "market_share": 100,
+    "province_rank": 1e5,
+    "target_count": 1e5,
+}
+
+
+class IngestSettings(BaseModel):
+    default_bound: float = Field(1e9, gt=0, description="Largest plausible magnitude of a number column "
+                                                        "without a bound of its own")
+    bounds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_BOUNDS),
+                                     description="Largest plausible magnitude per number column (|value|), "
+                                                 "in its unit; entries given replace the defaults one by one")
+
+    @field_validator("bounds")
+    @classmethod
+    def _over_defaults(cls, bounds: dict[str, float]) -> dict[str, float]:
+        bad = [name for name, bound in bounds.items() if not bound > 0]
+        if bad:
+            raise ValueError(f"ingest.bounds must be positive: {', '.join(bad)}")
+        return {**DEFAULT_BOUNDS, **bounds}
+
+    def bound(self, column: str) -> float:
+        return self.bounds.get(column, self.default_bound)
+
+
 class Settings(BaseModel):
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
@@ -86,6 +119,7 @@ class Settings(BaseModel):
     demo: DemoSettings = DemoSettings()
     auth: AuthSettings = AuthSettings()
     uploads: UploadSettings = UploadSettings()
+    ingest: IngestSettings = IngestSettings()
     # Folder the config file lives in: relative paths and SQLite files resolve against it.
     base_dir: Path = Field(PROJECT_ROOT, exclude=True)
 

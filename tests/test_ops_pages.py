@@ -124,6 +124,26 @@ def test_intake_upload_loads_the_file_and_shows_its_rejected_rows(seeded, monkey
     assert {b.label for b in at.get("download_button")} >= {"下载 Excel", "下载 CSV"}
 
 
+def test_intake_upload_of_a_bad_file_keeps_the_good_one_and_says_why(seeded, monkeypatch):
+    """A file the reader cannot parse used to raise a traceback on the page and drop the valid file beside it."""
+    engine = seeded[0]
+    at = open_page(seeded, monkeypatch, "intake")
+    good = make_uscc(__import__("random").Random(6), "330212")
+    mac = ("统一社会信用代码,企业名称,行政区划代码,行业代码,成立日期\r"
+           f"{good},宁波老式换行有限公司,330212,C35,2012-03-01\r")  # old-Mac line endings: read
+    broken = '统一社会信用代码,企业名称,行政区划代码,行业代码,成立日期\n"未闭合的引号,330212\n'
+    at.file_uploader(key="intake_files").set_value([("mac.csv", mac.encode(), "text/csv"),
+                                                    ("broken.csv", broken.encode(), "text/csv")]).run()
+    at.button(key="intake_load").click().run()
+    no_errors(at)
+    (loaded,), = sql(engine, "SELECT COUNT(*) FROM enterprise WHERE uscc = :u", u=good)
+    assert loaded == 1
+    results = frame_with(at, "说明")
+    assert results["文件"].tolist() == ["mac.csv", "broken.csv"]  # own names, not the server's folder
+    assert results["导入行数"].tolist() == [1, 0]
+    assert results["说明"].isna().tolist() == [True, False] and "malformed CSV" in results["说明"].tolist()[1]
+
+
 def test_intake_runs_and_their_rejected_rows(seeded, monkeypatch):
     ops = seeded[2]
     at = open_page(seeded, monkeypatch, "intake", tab="导入记录")

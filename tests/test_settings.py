@@ -26,8 +26,9 @@ def test_every_setting_is_in_config_toml_with_a_comment():
     lines = text.splitlines()
     for section, name in _leaf_settings():
         assert name in data.get(section, {}), f"{section}.{name} missing from config.toml"
-        idx = next(i for i, line in enumerate(lines) if re.match(rf"\s*{name}\s*=", line)
-                   and _section_of(lines, i) == section)
+        # `name = ...` in its section, or a sub-table `[section.name]` (a setting that is a table, e.g. ingest.bounds)
+        idx = next(i for i, line in enumerate(lines) if (re.match(rf"\s*{name}\s*=", line)
+                   and _section_of(lines, i) == section) or line.strip() == f"[{section}.{name}]")
         # a comment directly above the setting, or above the group of settings it belongs to
         j = idx - 1
         while j >= 0 and re.match(r"\s*\w+\s*=", lines[j]):

@@ -46,9 +46,14 @@ upload_tab, runs_tab, completeness_tab, jobs_tab = st.tabs(
 
 
 def results_table(results) -> pl.DataFrame:
-    return pl.DataFrame([{k: v for k, v in r.to_json().items() if k != "rejections"} for r in results],
-                        schema={"file": pl.String, "kind": pl.String, "run_id": pl.Int64, "status": pl.String,
-                                "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64})
+    """One row per uploaded file: its own name (not the server's temporary path), its outcome, and a note: why
+    the whole file was rejected, or what was left out of it (other sheets)."""
+    rows = [{**{k: v for k, v in r.to_json().items() if k not in ("rejections", "warnings")},
+             "file": r.file.replace("\\", "/").rsplit("/", 1)[-1],
+             "note": "; ".join(filter(None, [r.file_reason, *r.warnings])) or None} for r in results]
+    return pl.DataFrame(rows, schema={"file": pl.String, "kind": pl.String, "run_id": pl.Int64, "status": pl.String,
+                                      "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
+                                      "note": pl.String})
 
 
 def show_rejections(run_ids: list[int], key: str) -> None:

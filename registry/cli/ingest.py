@@ -100,9 +100,11 @@ def _print_table(results: list[FileResult]) -> None:
                       str(r.rows_loaded), str(r.rows_rejected), str(r.run_id) if r.run_id is not None else "-")
     console.print(table)
     for r in results:
-        if not r.rejections:
+        if not r.rejections and not r.warnings:
             continue
         console.print(f"[bold]{r.file}[/bold]")
+        for warning in r.warnings:
+            console.print(f"  注意 warning: {warning}", markup=False, highlight=False)
         for rej in r.rejections[:SHOWN_REJECTIONS]:
             where = "文件 file" if rej.row is None and rej.column is None else (
                 f"列 column {rej.column}" if rej.row is None else f"第{rej.row}行 row {rej.row}, {rej.column}")

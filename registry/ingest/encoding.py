@@ -7,9 +7,11 @@ recognised by its many valid UTF-8 sequences and rejected, with the line of the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 UTF8_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,32 @@ def _looks_like_utf8(data: bytes) -> bool:
     return non_ascii - bad > bad
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'LE' or 'BE' when the bytes look like UTF-16 without a byte-order mark: the high byte of every ASCII
+    character (commas, digits, line breaks) is NUL, so NULs gather on one of the two byte positions, and the
+    bytes read as UTF-16 that way are clean text (no control characters but tabs and line breaks). A NUL or two
+    in a UTF-8 or GBK file is a bad cell (rejected with its row), not an encoding."""
+    sample = data[: min(len(data), 8192) // 2 * 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    # Even Chinese text has ASCII commas, digits and line breaks: at least a tenth of the characters.
+    crowded = max(2, len(sample) // 20)
+    for order, nuls, others in (("LE", odd, even), ("BE", even, odd)):
+        if nuls < crowded or others > nuls // 2:
+            continue
+        text = sample.decode(f"utf-16-{order.lower()}", errors="replace")
+        if text.count("\ufffd") <= 1 and not _CONTROL.search(text) and ("," in text or "\t" in text):
+            return order
+    return None
+
+
 def decode(data: bytes) -> Decoded:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise EncodingRejected("文件为 UTF-16 编码，请另存为 UTF-8 或 GBK 的 CSV / the file is UTF-16; save it as "
                                "CSV in UTF-8 or GBK")
+    order = _utf16_without_bom(data)
+    if order is not None:
+        raise EncodingRejected(f"文件为 UTF-16 编码（{order}，无 BOM），请另存为 UTF-8 或 GBK 的 CSV / the file is "
+                               f"UTF-16 ({order}, without a byte-order mark); save it as CSV in UTF-8 or GBK")
     if data.startswith(UTF8_BOM):
         body = data[len(UTF8_BOM):]
         try:

@@ -52,7 +52,7 @@ def check_zip_container(data: bytes, path: Path | str, settings: Settings | None
     max_total = limits.max_unpacked_mb * _MB
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except Exception:  # noqa: BLE001 - BadZipFile, or ValueError/OverflowError on a forged directory
         return  # not a readable zip: the Excel reader reports it as an unreadable file
     with archive:
         entries = archive.infolist()
@@ -79,7 +79,8 @@ def check_zip_container(data: bytes, path: Path | str, settings: Settings | None
                                 f"（疑似解压炸弹） / entry {entry.filename} expands more than "
                                 f"{limits.max_compression_ratio} times (uploads.max_compression_ratio): refused as a "
                                 f"possible decompression bomb")
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
-                # Encrypted, corrupt or exotic entries: not ours to read.
+            except UnsafeFile:
+                raise
+            except Exception as exc:  # noqa: BLE001 - encrypted, corrupt (zlib.error) or exotic entries
                 raise UnsafeFile(path, f"无法读取 Excel 文件条目 {entry.filename} / cannot read workbook entry "
                                  f"{entry.filename}: {exc}") from None

@@ -24,7 +24,14 @@ from registry.ingest import bulk
 from registry.ingest.archive import archive_bytes, quarantine_file, sha256_of, write_rejected_rows
 from registry.ingest.headers import KINDS
 from registry.ingest.load import REJECTION_SCHEMA, load_parsed
-from registry.ingest.read import FileRejected, ParsedFile, Rejection, parse_data, resolve_kind
+from registry.ingest.read import (
+    FileRejected,
+    ParsedFile,
+    Rejection,
+    parse_data,
+    read_regular_file,
+    resolve_kind,
+)
 from registry.models import IngestionRun, RejectedRow, utcnow
 from registry.settings import Settings, get_settings
 
@@ -39,7 +46,7 @@ _SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
 
 @dataclass
 class FileResult:
-    """The outcome for one file; to_json() is exactly CONTRACT §4's object."""
+    """The outcome for one file; to_json() is CONTRACT §4's object (plus `warnings` when there are any)."""
 
     file: str
     kind: str | None
@@ -49,15 +56,25 @@ class FileResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    # About the file rather than its rows: other sheets ignored, the inbox file could not be moved ...
+    warnings: list[str] = field(default_factory=list)
     path: Path | None = field(default=None, repr=False)
     quarantine_csv: Path | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "file": self.file, "kind": self.kind, "run_id": self.run_id, "status": self.status,
             "rows_read": self.rows_read, "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected,
             "rejections": [r.to_json() for r in self.rejections],
         }
+        if self.warnings:  # an addition to the contract's object, only where there is something to say
+            out["warnings"] = list(self.warnings)
+        return out
+
+    @property
+    def file_reason(self) -> str | None:
+        """Why the whole file was rejected (None when it was read)."""
+        return "; ".join(r.reason for r in self.rejections if r.row is None and r.column is None) or None
 
 
 class IngestFailed(UserError):
@@ -76,6 +93,7 @@ class _Pending:
     sha256: str = ""
     parsed: ParsedFile | None = None
     rejected: FileRejected | None = None
+    error: Exception | None = None  # an unexpected failure while reading (a bug, not the file's content)
 
     @property
     def kind(self) -> str | None:
@@ -98,35 +116,64 @@ def ingest_files(engine: sa.Engine, paths: Sequence[Path | str], kind: str | Non
     return [r for r in results if r is not None]
 
 
+def ingest_each(engine: sa.Engine, paths: Sequence[Path | str], kind: str | None = None, source: str = "upload",
+                progress: ProgressCallback | None = None, actor: str | None = None) -> list[FileResult]:
+    """Like ingest_files, but every file gets its own outcome, in the order given: a file whose load fails is
+    a `failed` result with the reason (its transaction rolled back) and the files after it are still loaded.
+    For the dashboard's upload, where one bad file must not drop the others."""
+    actor = actor or ACTOR_SYSTEM
+    files = _expand(paths)
+    results, failures = _ingest(engine, files, kind, source, progress, get_settings(), actor, stop_on_error=False)
+    for index, exc in failures.items():
+        results[index] = FileResult(str(files[index]), None, None, "failed",
+                                    rejections=[Rejection(None, None, str(exc))], path=files[index])
+    return [r for r in results if r is not None]
+
+
 def ingest_inbox(engine: sa.Engine, settings: Settings, *, min_age_seconds: float = 5.0,
                  actor: str = ACTOR_SCHEDULER) -> list[FileResult]:
     """Ingest every file in the inbox, oldest first. Loaded, partial and unchanged files leave the inbox (their
-    content is in the archive); rejected files move to the quarantine with a .reason.txt. Files modified in the
-    last `min_age_seconds` are left for the next run (they may still be being copied in). A file whose load
-    fails stays in the inbox for the next run; the others are still processed, then IngestFailed is raised."""
+    content is in the archive); rejected files move to the quarantine with a .reason.txt — among them symbolic
+    links and anything that is not a regular file (folders, pipes), which are refused without being followed
+    or read. Files modified in the last `min_age_seconds` are left for the next run (they may still be being
+    copied in). A file whose load fails stays in the inbox for the next run; the others are still processed,
+    then IngestFailed is raised."""
     inbox = settings.path("inbox")
     inbox.mkdir(parents=True, exist_ok=True)
     now = time.time()
-    files = [
-        p for p in inbox.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.lower().endswith(_SKIPPED_SUFFIXES)
-        and now - p.stat().st_mtime >= min_age_seconds
-    ]
-    files.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    entries = []
+    for p in inbox.iterdir():
+        if p.name.startswith((".", "~$")) or p.name.lower().endswith(_SKIPPED_SUFFIXES):
+            continue
+        try:
+            info = p.lstat()  # the entry itself: a link's target is never looked at
+        except FileNotFoundError:
+            continue  # gone meanwhile
+        if now - info.st_mtime >= min_age_seconds:
+            entries.append((info.st_mtime, p.name, p))
+    files = [p for _, _, p in sorted(entries)]
     results, failures = _ingest(engine, files, None, "inbox", None, settings, actor, stop_on_error=False)
     done = [r for r in results if r is not None]
     for result in done:
-        assert result.path is not None
-        if result.status == "rejected":
-            reasons = "\n".join(r.reason for r in result.rejections)
-            quarantine_file(settings.path("quarantine"), result.run_id, result.path, reasons)
-        else:
-            result.path.unlink(missing_ok=True)
+        _clear_from_inbox(result, settings)
     if failures:
         detail = "; ".join(str(exc) for exc in failures.values())
         raise IngestFailed(f"{len(failures)} 个文件载入失败，留在收件箱待下次处理 / {len(failures)} file(s) failed "
                            f"and stay in the inbox: {detail}", done)
     return done
+
+
+def _clear_from_inbox(result: FileResult, settings: Settings) -> None:
+    """Move a rejected file to the quarantine, delete the others (their content is archived). A file that
+    cannot be moved is a warning on its result, never a reason to leave the other files where they are."""
+    assert result.path is not None
+    try:
+        if result.status == "rejected":
+            quarantine_file(settings.path("quarantine"), result.run_id, result.path, result.file_reason or "")
+        else:
+            result.path.unlink(missing_ok=True)
+    except OSError as exc:
+        result.warnings.append(f"无法移出收件箱 / could not be moved out of the inbox: {exc.strerror or exc}")
 
 
 def _expand(paths: Iterable[Path | str]) -> list[Path]:
@@ -143,12 +190,15 @@ def _ingest(engine: sa.Engine, paths: list[Path], kind: str | None, source: str,
             progress: ProgressCallback | None, settings: Settings, actor: str, *, stop_on_error: bool,
             ) -> tuple[list[FileResult | None], dict[int, Exception]]:
     kind = resolve_kind(kind)
-    pending = [_prepare(engine, i, p, kind) for i, p in enumerate(paths)]
+    pending = [_prepare(engine, i, p, kind, follow_symlinks=source != "inbox") for i, p in enumerate(paths)]
     results: list[FileResult | None] = [None] * len(pending)
     failures: dict[int, Exception] = {}
     order = sorted(pending, key=lambda p: (KINDS.index(p.kind) if p.kind in KINDS else -1, p.index))
     for item in order:
         try:
+            if item.error is not None:
+                _record_failure(engine, item, source, None, utcnow(), item.error, actor)
+                raise item.error
             results[item.index] = _process(engine, item, source, progress, settings, actor)
         except Exception as exc:  # noqa: BLE001 - recorded, reported, and re-raised by the callers
             failures[item.index] = exc if isinstance(exc, IngestFailed) else IngestFailed(
@@ -160,23 +210,22 @@ def _ingest(engine: sa.Engine, paths: list[Path], kind: str | None, source: str,
     return results, failures
 
 
-def _prepare(engine: sa.Engine, index: int, path: Path, kind: str | None) -> _Pending:
+def _prepare(engine: sa.Engine, index: int, path: Path, kind: str | None, *, follow_symlinks: bool) -> _Pending:
     item = _Pending(index, path)
     try:
-        item.data = path.read_bytes()
-    except FileNotFoundError:
-        item.rejected = FileRejected(path, "文件不存在 / file not found")
-        return item
-    except OSError as exc:
-        item.rejected = FileRejected(path, f"无法读取文件 / cannot read the file: {exc.strerror or exc}")
+        item.data = read_regular_file(path, follow_symlinks=follow_symlinks)
+    except FileRejected as exc:
+        item.rejected = exc
         return item
     item.sha256 = sha256_of(item.data)
-    if _loaded_before(engine, item.sha256) is not None:
-        return item  # unchanged: no need to parse
     try:
+        if _loaded_before(engine, item.sha256) is not None:
+            return item  # unchanged: no need to parse
         item.parsed = parse_data(item.data, path, kind)
     except FileRejected as exc:
         item.rejected = exc
+    except Exception as exc:  # noqa: BLE001 - reported as this file's failure; the other files go on
+        item.error = exc
     return item
 
 
@@ -276,7 +325,8 @@ def _load(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCall
         quarantine_csv = write_rejected_rows(settings.path("quarantine"), run_id, item.path,
                                              pl.concat([notes, row_rejections]), parsed.raw)
     return FileResult(str(item.path), parsed.kind, run_id, status, parsed.rows_read, loaded.rows_loaded,
-                      rows_rejected, rejections, path=item.path, quarantine_csv=quarantine_csv)
+                      rows_rejected, rejections, warnings=list(parsed.warnings), path=item.path,
+                      quarantine_csv=quarantine_csv)
 
 
 def _store_rejections(conn: sa.Connection, run_id: int, parsed: ParsedFile, rows: pl.DataFrame) -> None:

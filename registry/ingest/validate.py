@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
+import sqlalchemy as sa
 
+from registry import models
 from registry.identity import InvalidUSCC, uscc_normalise_expr, uscc_valid_expr, validate_uscc
 from registry.ingest import vocab
 from registry.ingest.headers import CATALOGUE, ColumnSpec
 from registry.reference import industries, jurisdictions, regions
+from registry.settings import get_settings
 
 # Keys that identify "the same record" inside one file; an earlier row with the same key is rejected in favour
 # of the later one (the later file wins across files, the later row wins inside one).
@@ -35,8 +38,41 @@ KEYS = {
 }
 
 EARLIEST_DATE = date(1900, 1, 1)
+# Dates ahead (valid_until, expires_on) may lie in the future, not centuries away: 2204 is a typo for 2024.
+LATEST_DATE = date(2100, 12, 31)
 # Dates of things that have already happened; a future one is a typo (2204 for 2024).
 PAST_DATES = {"founded_on", "recognized_on", "occurred_on", "notified_on"}
+
+# The table each kind loads into: its String(n) columns bound the text a cell may hold, so that PostgreSQL
+# (which enforces the length) and SQLite (which does not) reject the same rows, here, with a reason.
+TABLES = {
+    "enterprises": models.Enterprise, "recognitions": models.Recognition, "reports": models.Report,
+    "attributes": models.Attribute, "events": models.Event, "firm_targets": models.FirmTarget,
+    "regional_targets": models.RegionalTarget,
+}
+
+
+def column_lengths(kind: str) -> dict[str, int]:
+    """Longest text per column of `kind`, as the schema declares it (models, the one source of truth)."""
+    names = {spec.name for spec in CATALOGUE[kind]}
+    lengths = {}
+    for column in TABLES[kind].__table__.columns:
+        # SQLModel's AutoString wraps a String: the length is on the type it decorates.
+        text_type = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type
+        if isinstance(text_type, sa.String) and text_type.length and column.name in names:
+            lengths[column.name] = text_type.length
+    return lengths
+
+
+# Characters no data cell may hold: C0/C1 control characters (NUL included: PostgreSQL cannot store it) and the
+# bidirectional overrides and isolates that make a name display differently from what it is (U+202E ...).
+INVISIBLE = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = f"[{INVISIBLE}]"
+_CONTROL_OR_BREAK = f"[{INVISIBLE}\t\n\r]"
+# Free text may run over several lines (a cell with line breaks); every other cell is one line.
+MULTILINE_TEXT = {"main_product", "detail", "source", "evidence"}
+# "1,234,567": commas only between groups of three digits; "1,2,3" is not a number.
+_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?\s*%?$"
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _QUOTES = "\"'“”‘’「」『』"
@@ -80,6 +116,20 @@ def _number_text(name: str, percent: bool = False) -> pl.Expr:
     if percent:
         t = t.str.strip_suffix("%").str.strip_chars()
     return t
+
+
+def _misplaced_separator(name: str) -> Check:
+    text = _blank_tokens(_text(name))
+    return _reason(text.str.contains(",", literal=True) & ~text.str.contains(_GROUPED),
+                   "千分位分隔符位置不对（应为 1,234,567）", "misplaced thousands separator (expected 1,234,567)",
+                   _text(name))
+
+
+def _beyond_bound(name: str, value: pl.Expr) -> Check:
+    """|value| beyond the column's plausible bound (ingest.bounds in config)."""
+    bound = get_settings().ingest.bound(name)
+    return _reason(value.abs() > bound, f"超出合理范围（绝对值不超过 {bound:g}，见 ingest.bounds）",
+                   f"beyond the plausible bound (|value| at most {bound:g}, ingest.bounds)", _text(name))
 
 
 def _date_value(name: str) -> pl.Expr:
@@ -202,7 +252,7 @@ def _parse_number(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     # Unparsable text becomes NaN, so that one cheap test on the value finds it (NaN rows are rejected).
     value = pl.when(t.is_null()).then(None).otherwise(t.cast(pl.Float64, strict=False).fill_null(float("nan")))
     vc = pl.col(_v(name))
-    checks = [_reason(~vc.is_finite(), "不是数字", "not a number", _text(name))]
+    checks = [_misplaced_separator(name), _reason(~vc.is_finite(), "不是数字", "not a number", _text(name))]
     if spec.minimum is not None:
         if spec.minimum == 0:
             checks.append(_reason(vc < 0, "不能为负数", "must not be negative", _text(name)))
@@ -213,6 +263,7 @@ def _parse_number(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
         checks.append(_reason(vc.is_finite() & (vc != vc.floor()), "应为整数", "must be a whole number", _text(name)))
     if spec.type == "ratio":
         checks.append(_reason(vc > 100, "百分比应在0到100之间", "percentage must be within 0-100", _text(name)))
+    checks.append(_beyond_bound(name, vc))  # last: the specific reasons above say more
     return value, checks
 
 
@@ -224,7 +275,7 @@ def _parse_target(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     value = pl.coalesce(t.cast(pl.Float64, strict=False), word.cast(pl.Float64))
     check = _reason(t.is_not_null() & (value.is_null() | ~value.is_finite()),
                     "不是数字或是/否", "not a number or yes/no", _text(name))
-    return value, [check]
+    return value, [_misplaced_separator(name), check, _beyond_bound(name, value)]
 
 
 def _parse_date(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
@@ -238,6 +289,7 @@ def _parse_date(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     ]
     if name in PAST_DATES:
         checks.append(_reason(vc > date.today(), "日期在未来", "date is in the future", _text(name)))
+    checks.append(_reason(vc > LATEST_DATE, "日期过晚", "date after 2100", _text(name)))
     return value, checks
 
 
@@ -246,6 +298,8 @@ def _parse_period(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     checks = [
         _reason(_text(spec.name).is_not_null() & parts["period"].is_null(),
                 "报告期格式应为 2024、2024Q3 或 2024-07", "period must look like 2024, 2024Q3 or 2024-07",
+                _text(spec.name)),
+        _reason(parts["year"] < EARLIEST_DATE.year, "报告期年份早于1900年", "the period's year is before 1900",
                 _text(spec.name)),
         _reason(parts["period_start"] > date.today(), "报告期尚未开始", "the period has not begun yet", _text(spec.name)),
     ]
@@ -439,6 +493,26 @@ def _cross_checks(kind: str) -> list[tuple[str, Check]]:
     return []
 
 
+def _invisible_check(spec: ColumnSpec) -> Check:
+    pattern = _CONTROL if spec.name in MULTILINE_TEXT else _CONTROL_OR_BREAK
+    return _reason(_text(spec.name).str.contains(pattern),
+                   "含有控制字符、换行或方向控制符（如 NUL、U+202E），请删除",
+                   "contains a control character, line break or direction override (NUL, U+202E ...); remove it")
+
+
+def _length_checks(kind: str, typed: pl.DataFrame) -> list[tuple[str, Check]]:
+    """The stored value longer than its database column allows (PostgreSQL would refuse the whole file)."""
+    checks = []
+    for name, length in column_lengths(kind).items():
+        if typed.schema.get(_v(name)) != pl.String:
+            continue
+        value = pl.col(_v(name))
+        checks.append((name, Check(value.str.len_chars() > length, pl.format(
+            f"过长（{{}}个字符，最多{length}个） / too long ({{}} characters; at most {length})",
+            value.str.len_chars(), value.str.len_chars()))))
+    return checks
+
+
 def _required_checks(specs: tuple[ColumnSpec, ...]) -> list[tuple[str, Check]]:
     return [(s.name, _reason(_text(s.name).is_null(), "必填项为空", "required value missing"))
             for s in specs if s.required]
@@ -488,7 +562,10 @@ def validate(kind: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     missing = [pl.lit(None, dtype=pl.String).alias(s.name) for s in specs if s.name not in raw.columns]
     work = _clean(raw.with_columns(missing), specs)
 
-    checks: list[tuple[str, Check]] = _required_checks(tuple(s for s in specs if s.name in raw.columns))
+    present = tuple(s for s in specs if s.name in raw.columns)
+    # First, so that a cell with a NUL or an override is reported as such (and never echoed into a reason).
+    checks: list[tuple[str, Check]] = [(s.name, _invisible_check(s)) for s in present]
+    checks += _required_checks(present)
     typed = work
     direct: dict[str, pl.Expr] = {}
     for spec in specs:
@@ -503,6 +580,7 @@ def validate(kind: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     # Attribute values depend on the parsed attribute name (joined above), so direct values come after the joins.
     typed = _lazy(typed, lambda lf: lf.with_columns(e.alias(_v(n)) for n, e in direct.items()))
     checks.extend(_cross_checks(kind))
+    checks.extend(_length_checks(kind, typed))
     if kind == "recognitions":
         typed = typed.with_columns(_derive_valid_until(typed))
         typed = typed.with_columns(pl.col(_v("status")).fill_null("active"))  # CONTRACT §2: active by default
