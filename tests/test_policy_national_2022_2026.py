@@ -514,3 +514,28 @@ def test_global_rank_is_read_from_an_attributes_file_by_its_chinese_name(tmp_pat
                                        [firm, "global_rank", "0", "2024-01-01"]]))
     assert parsed.frame.select("attribute", "value").rows() == [("global_rank", "3")]
     assert [r.row for r in parsed.rejections] == [2]
+
+
+@pytest.mark.parametrize(("tier", "jurisdiction", "as_of", "purpose", "expected"), [
+    ("little_giant", "cn", date(2022, 5, 31), "new_application", "cn/little-giant/2021"),
+    ("little_giant", "cn", date(2022, 6, 1), "new_application", "cn/little-giant/2022"),
+    ("little_giant", "cn-gd", date(2026, 3, 31), "new_application", "cn/little-giant/2022"),
+    ("little_giant", "cn-gd", date(2026, 4, 1), "new_application", "cn/little-giant/2026"),
+    ("little_giant", "cn", date(2026, 6, 1), "review", "cn/little-giant/2022"),  # 117号
+    ("little_giant", "cn", date(2027, 1, 1), "review", "cn/little-giant/2026"),
+    ("zjtx_sme", "cn-zj", date(2022, 5, 31), "new_application", "cn-zj/zjtx/2021"),
+    ("zjtx_sme", "cn-gd", date(2026, 4, 1), "new_application", "cn/zjtx-sme/2026"),
+    ("single_champion", "cn-js", date(2024, 6, 1), "new_application", "cn/single-champion/2023"),
+])
+def test_the_real_files_resolve_to_the_rule_of_the_day(tier, jurisdiction, as_of, purpose, expected):
+    from registry.policy.resolve import policy_in_force
+
+    assert policy_in_force(tier, jurisdiction, as_of, purpose).id == expected
+
+
+def test_no_provincial_2021_rule_is_picked_after_63hao():
+    from registry.policy.resolve import policies_in_force
+
+    for province in ("cn-zj", "cn-gd", "cn-sc", "cn-qh", "cn-fj-xiamen", "cn-bingtuan"):
+        picked = [p.id for p in policies_in_force("zjtx_sme", province, date(2022, 6, 1))]
+        assert not [pid for pid in picked if not pid.startswith("cn/")], (province, picked)
