@@ -31,7 +31,23 @@ def test_the_six_required_policies_exist():
 def test_every_policy_file_validates_and_names_known_indicators(path):
     policy = read_policy_file(path)
     assert required_refs(policy)  # raises UserError on an unknown indicator
-    assert all(leaf.source.lines or leaf.source.reference for leaf in policy.leaves())
+    assert all(leaf.source.lines or leaf.source.reference or leaf.source.part for leaf in policy.leaves())
+
+
+BRIEF = Path(__file__).resolve().parent.parent / "data" / "sources" / "rules-2022-2026.md"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
+def test_rules_after_2021_cite_a_document_of_the_brief_with_its_part_and_confidence(path):
+    """A source without compilation lines names the attachment / item (`part`) of a document the rules brief
+    (data/sources/rules-2022-2026.md) covers, and such a policy states how sure its wording is."""
+    policy = read_policy_file(path)
+    brief = BRIEF.read_text(encoding="utf-8")
+    parted = [n.source for n in iter_nodes(policy.criteria) if n.source is not None and n.source.part]
+    for src in parted:
+        assert src.doc in brief, f"{policy.id}: {src.doc} is not a document of the rules brief"
+    if parted:
+        assert policy.lowest_confidence() in ("A", "B", "C"), f"{policy.id}: no confidence code"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
