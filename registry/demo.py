@@ -723,8 +723,9 @@ def _economics(f: _Firms, seed: int, as_of: date) -> _Economics:
                          lambda a, b, k: rng.uniform(a, b, k))
     # 小巨人 need main business ≥ 70%: a few do not (not every recognised firm still meets the criteria).
     main_share[rng.random(n) < 0.03] = rng.uniform(0.55, 0.7)
-    rd_ratio = by_tier({"innovative_sme": (3.2, 1.5), "zjtx_sme": (4.2, 1.5), "little_giant": (5.8, 2.0),
-                        "key_little_giant": (6.5, 2.0), "single_champion": (5.0, 1.5)},
+    # 小巨人 R&D intensity ≈ 7% (国新办 2026-01-21: 研发强度 7%, the anchors' band 7–10%).
+    rd_ratio = by_tier({"innovative_sme": (3.2, 1.5), "zjtx_sme": (4.2, 1.5), "little_giant": (7.3, 1.8),
+                        "key_little_giant": (8.0, 2.0), "single_champion": (5.0, 1.5)},
                        lambda m, s, k: rng.normal(m, s, k))
     rd_ratio = np.clip(rd_ratio, 0.4, 25)
     rd_year = np.clip(rd_ratio[:, None] + rng.normal(0, 0.5, (n, len(years))), 0.2, 30)
