@@ -35,6 +35,15 @@ def test_every_policy_file_validates_and_names_known_indicators(path):
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
+def test_rules_cited_by_part_state_their_confidence(path):
+    """A rule set citing post-2021 documents by `part` (checked against the brief in policy_citations) states how
+    sure its wording is (A/B/C), so users are told when it is not yet checked against the official text."""
+    policy = read_policy_file(path)
+    if any(n.source is not None and n.source.part for n in iter_nodes(policy.criteria)):
+        assert policy.lowest_confidence() in ("A", "B", "C"), f"{policy.id}: no confidence code"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
 def test_cited_lines_exist_and_hold_the_quote_and_threshold(path):
     if not COMPILATION.exists():
         pytest.fail(f"the policy compilation is needed to check citations: {COMPILATION} "
