@@ -138,3 +138,21 @@ def test_evaluate_by_tier_names_the_resolved_policy(config_env, db_url, tmp_path
     assert "→ cn/little-giant/2021" in res.stderr
     res = CliRunner().invoke(app, ["evaluate", "--tier", "little_giant", "--policy", "cn/little-giant/2021"])
     assert isinstance(res.exception, UserError) and "not both" in str(res.exception)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_screen_by_tier_resolves_the_same_way(config_env, tmp_path):
+    """`zjtx screen --tier` (files, nothing stored) asks the same function: 2022-05-31 is still 79号's day."""
+    from policy_firms import little_giant_2020, write_files
+    from typer.testing import CliRunner
+
+    from registry.cli.main import app
+
+    files = [str(p) for p in write_files(tmp_path, little_giant_2020(1))]
+    res = CliRunner().invoke(app, ["screen", *files, "--tier", "little_giant", "--as-of", "2022-05-31",
+                                   "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert [r["policy"] for r in json.loads(res.stdout)] == ["cn/little-giant/2021"]
+    res = CliRunner().invoke(app, ["screen", *files, "--tier", "little_giant", "--as-of", "2022-06-01",
+                                   "--format", "json"])
+    assert [r["policy"] for r in json.loads(res.stdout)] == ["cn/little-giant/2022"]
