@@ -108,6 +108,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 CODES: dict[str, dict[str, tuple[str, str]]] = {
     "tier": {
+        "tech_sme": ("科技型中小企业", "Tech-based SME"),
         "innovative_sme": ("创新型中小企业", "Innovative SME"),
         "zjtx_sme": ("专精特新中小企业", "Provincial ZJTX SME"),
         "little_giant": ("专精特新“小巨人”", "Little giant"),
@@ -180,12 +181,23 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "listing_plan": ("上市计划", "listing plan"),
         "high_tech_enterprise": ("高新技术企业", "high-tech enterprise"),
         "industry_orientation": ("产业导向", "industry orientation"),
+        "chain_role": ("产业链作用", "role in the industrial chain"),
+        "strategic_emerging": ("主导产品属于战略性新兴产业", "main product in a strategic emerging industry"),
+        "digital_level": ("数字化水平评测等级", "digital maturity level"),
+        "quality_award": ("省级以上质量奖", "provincial or higher quality award"),
+        "quality_score": ("专精特新发展质量评价得分", "development quality score"),
+        "science_award": ("科技奖励", "science and technology award"),
+        "science_award_rank": ("获奖单位排名", "rank among award winners"),
+        "maker_china": ("创客中国大赛", "Maker China contest"),
+        "innovation_honour": ("创新荣誉", "innovation honour"),
     },
     "result": {
         "pass": ("满足", "pass"),
         "fail": ("不满足", "fail"),
         "missing": ("缺少数据", "missing"),
         "waived": ("免于考核", "waived"),
+        "not_evaluated": ("不评估（未经证实）", "not evaluated (unconfirmed)"),
+        "by_hand": ("人工核查", "checked by hand"),
     },
     "verdict": {
         "eligible": ("符合", "eligible"),
@@ -257,6 +269,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "software_copyrights": ("软件著作权", "Software copyrights"),
     "market_share": ("主导产品市场占有率 (%)", "Market share (%)"),
     "province_rank": ("主导产品本省排名", "Rank in province"),
+    "class1_ip": ("Ⅰ类知识产权", "Class I IP"),
+    "class1_ip_high_value": ("Ⅰ类高价值知识产权", "High-value class I IP"),
+    "class1_ip_own": ("自主研发Ⅰ类知识产权", "Self-developed class I IP"),
+    "class2_ip": ("Ⅱ类知识产权", "Class II IP"),
+    "tech_staff": ("科技人员数", "S&T staff"),
+    "total_cost": ("成本费用支出总额（万元）", "Total costs and expenses (万元)"),
+    "intl_market_share": ("主导产品国际细分市场占有率 (%)", "International niche market share (%)"),
+    "national_rank": ("主导产品国内细分市场排名", "Rank in the national niche market"),
     "rd_ratio": ("研发费用占比 (%)", "R&D ratio (%)"),
     "debt_ratio": ("资产负债率 (%)", "Debt ratio (%)"),
     "attribute": ("资质", "Attribute"),
@@ -273,6 +293,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "result": ("结果", "Result"),
     "expected": ("要求", "Expected"),
     "actual_value": ("实际值", "Actual"),
+    "points": ("得分", "Points"),
+    "confidence": ("可信度", "Confidence"),
+    "note": ("说明", "Note"),
 }
 
 

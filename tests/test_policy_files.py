@@ -31,7 +31,16 @@ def test_the_six_required_policies_exist():
 def test_every_policy_file_validates_and_names_known_indicators(path):
     policy = read_policy_file(path)
     assert required_refs(policy)  # raises UserError on an unknown indicator
-    assert all(leaf.source.lines or leaf.source.reference for leaf in policy.leaves())
+    assert all(leaf.source.lines or leaf.source.reference or leaf.source.part for leaf in policy.leaves())
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
+def test_rules_cited_by_part_state_their_confidence(path):
+    """A rule set citing post-2021 documents by `part` (checked against the brief in policy_citations) states how
+    sure its wording is (A/B/C), so users are told when it is not yet checked against the official text."""
+    policy = read_policy_file(path)
+    if any(n.source is not None and n.source.part for n in iter_nodes(policy.criteria)):
+        assert policy.lowest_confidence() in ("A", "B", "C"), f"{policy.id}: no confidence code"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
