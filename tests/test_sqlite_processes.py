@@ -3,7 +3,8 @@
 
 A long-lived process (tests/sqlite_holder.py: a pooled engine from registry.db.make_engine, reads through the fast
 path, writes — what the dashboard and the scheduler are) alternates with short-lived writers in other processes:
-the real `zjtx users disable` command and a plain `sqlite3` insert that exits at once. Issue 16: when the fast path
+the real `zjtx users disable` command, a plain `sqlite3` insert that exits at once, and the online backup
+(deploy/backup/backup-sqlite.sh, the sqlite3 shell). Issue 16: when the fast path
 read SQLite through a second SQLite library (ADBC's driver), closing that library's handle dropped the process's
 POSIX locks; the next short-lived writer then believed it was the last connection, checkpointed and deleted the WAL
 and shm under the long-lived process, whose later commits went to a deleted file (rows lost), whose reads went
@@ -14,6 +15,8 @@ Every step waits for the previous one through the holder's stdout (one JSON line
 
 from __future__ import annotations
 
+import gzip
+from contextlib import closing
 import json
 import sqlite3
 import subprocess
@@ -27,6 +30,7 @@ from registry import auth
 from registry.db import make_engine, upgrade
 
 HOLDER = Path(__file__).with_name("sqlite_holder.py")
+BACKUP = Path(__file__).resolve().parents[1] / "deploy" / "backup" / "backup-sqlite.sh"
 ZJTX = str(Path(sys.executable).with_name("zjtx"))
 PASSWORD = "holder-test-password-7"
 ROUNDS = 3
@@ -69,7 +73,7 @@ def _zjtx(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_long_lived_process_and_short_lived_writers_lose_nothing(db_url, config_env):
+def test_a_long_lived_process_and_short_lived_writers_lose_nothing(db_url, config_env, tmp_path):
     path = Path(db_url.removeprefix("sqlite:///"))
     engine = make_engine(db_url)
     upgrade(engine)
@@ -100,6 +104,16 @@ def test_a_long_lived_process_and_short_lived_writers_lose_nothing(db_url, confi
                 assert path.with_name(path.name + "-wal").exists(), "the WAL was deleted by `zjtx users disable`"
                 # Refused at once: the dashboard's per-interaction check and a new sign-in.
                 assert holder.ask(f"auth bob {PASSWORD}") == {"principal": False, "login": "disabled"}
+            if n == 2:
+                # The nightly backup is one more short-lived process; its copy holds every row so far.
+                subprocess.run(["bash", str(BACKUP), str(path), str(tmp_path / "backups"), "30"], check=True,
+                               capture_output=True, timeout=120)
+                assert path.with_name(path.name + "-wal").exists(), "the WAL was deleted by the backup"
+                (copy,) = (tmp_path / "backups").glob("zjtx-*.db.gz")
+                restored = tmp_path / "restored.db"
+                restored.write_bytes(gzip.decompress(copy.read_bytes()))
+                with closing(sqlite3.connect(restored)) as backup:
+                    assert [r[0] for r in backup.execute("SELECT name FROM enterprise ORDER BY id")] == expected
         assert holder.ask("write long-last") == {"written": "long-last"}
         expected.append("long-last")
     finally:
