@@ -16,11 +16,11 @@ Every step waits for the previous one through the holder's stdout (one JSON line
 from __future__ import annotations
 
 import gzip
-from contextlib import closing
 import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
