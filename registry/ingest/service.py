@@ -213,7 +213,6 @@ def _audit_run(conn: sa.Connection, actor: str, run_id: int, item: _Pending, sta
 
 def _process(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCallback | None,
              settings: Settings, actor: str) -> FileResult:
-    name = str(item.path)
     if item.rejected is not None and item.data is None:
         return _record_rejected(engine, item, source, actor)
     with engine.begin() as conn:
