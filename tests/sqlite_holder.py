@@ -8,6 +8,7 @@ Commands (one per line) and answers (one JSON line each):
   write NAME      → {"written": NAME}  (one enterprise row, committed)
   auth USER PASS  → {"principal": bool (current_principal), "login": "ok" | the LoginFailed code}
   fds             → {"deleted": the process's open files of this database that are "(deleted)"}
+  libs            → {"sqlite": the shared objects mapped into this process whose name has "sqlite" in it}
   quit            → {"bye": true}, engine disposed, exit 0
 """
 
@@ -66,6 +67,9 @@ def main(url: str) -> None:
             answer = {"principal": auth.current_principal(engine, username) is not None, "login": login}
         elif command == "fds":
             answer = {"deleted": _deleted_files(database)}
+        elif command == "libs":
+            with open("/proc/self/maps", encoding="utf-8") as maps:
+                answer = {"sqlite": sorted({Path(line.split()[-1]).name for line in maps if "sqlite" in line.lower()})}
         elif command == "quit":
             engine.dispose()
             print(json.dumps({"bye": True}), flush=True)

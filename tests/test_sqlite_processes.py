@@ -116,6 +116,10 @@ def test_a_long_lived_process_and_short_lived_writers_lose_nothing(db_url, confi
                     assert [r[0] for r in backup.execute("SELECT name FROM enterprise ORDER BY id")] == expected
         assert holder.ask("write long-last") == {"written": "long-last"}
         expected.append("long-last")
+        # One SQLite library in the long-lived process: Python's module and the library it links, nothing else
+        # (ADBC's libadbc_driver_sqlite.so carried a second copy of SQLite).
+        libraries = holder.ask("libs")["sqlite"]
+        assert [name for name in libraries if not name.startswith(("_sqlite3.", "libsqlite3.so"))] == [], libraries
     finally:
         holder.close()
 
