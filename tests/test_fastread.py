@@ -73,6 +73,18 @@ def test_the_fast_reader_is_used_where_its_driver_is_installed(engine):
     assert fastread.reader_for(engine) == expected
 
 
+def test_sqlite_fast_reads_run_on_a_connection_with_the_engines_settings(sqlite_engine):
+    """WAL, a 30 s busy timeout, foreign keys on, synchronous NORMAL (1): docs/deployment.md §7 — on the fast path's
+    connection too, which is one of the engine's pool (a private connection used to have none of them)."""
+    settings = fastread.read_frame(sqlite_engine, (
+        "SELECT (SELECT journal_mode FROM pragma_journal_mode) AS journal_mode, "
+        "(SELECT timeout FROM pragma_busy_timeout) AS busy_timeout, "
+        "(SELECT foreign_keys FROM pragma_foreign_keys) AS foreign_keys, "
+        "(SELECT synchronous FROM pragma_synchronous) AS synchronous"),
+        {"journal_mode": pl.String, "busy_timeout": pl.Int64, "foreign_keys": pl.Int64, "synchronous": pl.Int64})
+    assert settings.rows() == [("wal", 30000, 1, 1)]
+
+
 def test_sqlite_is_never_read_through_a_second_sqlite_library(sqlite_engine):
     """ADBC's SQLite driver bundles its own SQLite library; two in one process corrupt a shared file (issue 16)."""
     with pytest.raises(ValueError, match="PostgreSQL only"):
