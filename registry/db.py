@@ -112,7 +112,7 @@ def safe_url(url: str) -> str:
     """The database URL as it may be shown: never the password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as the words "the database"
+    except Exception:  # noqa: BLE001 - a URL that does not parse is not shown (it may hold a password)
         return "(unparsable database URL)"
 
 
