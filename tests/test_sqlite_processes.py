@@ -52,9 +52,14 @@ class Holder:
         return json.loads(line)
 
     def close(self) -> None:
+        """Quit cleanly (the engine disposed); a process that cannot is killed, without hiding the test's error."""
         if self.proc.poll() is None:
-            self.ask("quit")
-            assert self.proc.wait(timeout=60) == 0
+            try:
+                self.ask("quit")
+                self.proc.wait(timeout=60)
+            except (AssertionError, OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
 
 
 def _plain_insert(path: Path, name: str) -> None:
