@@ -127,6 +127,7 @@ def test_a_long_lived_process_and_short_lived_writers_lose_nothing(db_url, confi
         assert [name for name in libraries if not name.startswith(("_sqlite3.", "libsqlite3.so"))] == [], libraries
     finally:
         holder.close()
+    assert holder.proc.returncode == 0
 
     check = sqlite3.connect(path)
     try:
