@@ -36,8 +36,12 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        if db and db != ":memory:" and not db.startswith("file:"):
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"{UNAVAILABLE}: {safe_url(url)}: cannot create its folder "
+                                    f"{Path(db).parent}: {exc.strerror or exc}") from exc
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
@@ -93,8 +97,52 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
-        raise DatabaseError(f"cannot connect to {engine.url.render_as_string(hide_password=True)}: "
-                            f"{str(exc).strip().splitlines()[0]}") from exc
+        url = engine.url.render_as_string(hide_password=False)
+        raise DatabaseError(unavailable_message(exc, url) or f"{UNAVAILABLE}: {safe_url(url)}: {_first_line(exc)}"
+                            ) from exc
+
+
+UNAVAILABLE = "数据库不可用 / database unavailable"
+# DB-API exception classes (every driver has them: sqlite3, psycopg, ADBC, SQLAlchemy's wrappers) that mean the
+# database could not be used — not reached, not opened, locked, gone mid-command — rather than a bug in a query.
+_UNAVAILABLE_CLASSES = ("OperationalError", "InterfaceError")
+
+
+def safe_url(url: str) -> str:
+    """The database URL as it may be shown: never the password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL that does not parse is not shown (it may hold a password)
+        return "(unparsable database URL)"
+
+
+def unavailable_message(exc: BaseException, url: str) -> str | None:
+    """One line naming the database (without its password) and the driver's reason, when `exc` or an exception it
+    was raised from says the database could not be used; None for any other error."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(cls.__name__ in _UNAVAILABLE_CLASSES for cls in type(current).__mro__):
+            reason = _first_line(getattr(current, "orig", None) or current)
+            password = _password(url)
+            if password:
+                reason = reason.replace(password, "***")
+            return f"{UNAVAILABLE}: {safe_url(url)}: {reason}"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def current_revision(engine: Engine) -> str | None:

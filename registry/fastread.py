@@ -7,14 +7,13 @@ columnar reader (docs/benchmarks.md, "## Flags"). So, when the driver package is
 - PostgreSQL → ADBC (`adbc-driver-postgresql`, Apache Arrow): binary COPY straight into Arrow. All queries of
   one call run in ONE read-only REPEATABLE READ transaction, so the frames are one snapshot: a file being
   ingested meanwhile is either wholly in them or not at all.
-- SQLite (a file) → ADBC (`adbc-driver-sqlite`): SQLite's own library straight into Arrow, all queries of one
-  call in one read transaction (one WAL snapshot). The driver guesses each column's type from its first batch
-  of rows and fails when a later row disagrees (a column that starts with NULLs), so the batch is made as large
-  as the result (one batch, typed from every row: integers and reals mix into reals; text among numbers, which
-  zjtx's typed columns never hold, is an error); dates arrive as ISO text and are parsed here. Without the
-  package the standard library's sqlite3 cursor reads it, column-wise into typed Series (3–4× the CPU).
-  Not connectorx: it does not see rows committed to the WAL after its first read of a file (stale until a
-  checkpoint — tests/test_fastread.py reads right after a write).
+- SQLite (a file) → the standard library's sqlite3, on a connection of the engine's own pool (so with
+  registry/db.py's settings: WAL, busy timeout), all queries of one call in one read transaction (one WAL
+  snapshot), rows fetched in chunks and built column-wise into typed frames; dates arrive as ISO text and are
+  parsed here. Never a second SQLite library (ADBC's `adbc-driver-sqlite`, connectorx): two SQLite libraries in
+  one process do not share their POSIX locks, so closing the second one's handle drops the first one's locks
+  and another process's exit then deletes the WAL under this one — rows lost, a disabled user still signed in,
+  a malformed file (issue 16; tests/test_sqlite_processes.py, docs/deployment.md "SQLite: several processes").
 - anything else (`:memory:`, another dialect, the packages missing) → SQLAlchemy + `pl.read_database`, in one
   transaction.
 
@@ -28,7 +27,6 @@ empty or not.
 from __future__ import annotations
 
 import importlib.util
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,8 +36,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 READERS = ("adbc", "sqlite3", "sqlalchemy")
-# One Arrow batch for the whole result, so that ADBC's SQLite driver types each column from every row.
-_SQLITE_BATCH_ROWS = str(2**30)
+# Rows fetched from sqlite3 per chunk: the Python tuples of one chunk at a time, not of the whole result.
+_SQLITE_CHUNK_ROWS = 50_000
 Schema = Mapping[str, Any]
 Query = sa.Select | sa.TextClause | str
 
@@ -56,11 +54,11 @@ def _sqlite_file(engine: sa.Engine) -> Path | None:
 
 
 def reader_for(engine: sa.Engine) -> str:
-    """The fastest reader available for this engine: adbc | sqlite3 | sqlalchemy."""
+    """The fastest reader available for this engine: adbc (PostgreSQL) | sqlite3 (a SQLite file) | sqlalchemy."""
     if engine.dialect.name == "postgresql" and _installed("adbc_driver_postgresql"):
         return "adbc"
     if _sqlite_file(engine) is not None:
-        return "adbc" if _installed("adbc_driver_sqlite") else "sqlite3"
+        return "sqlite3"
     return "sqlalchemy"
 
 
@@ -89,9 +87,11 @@ def read_frames(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]],
     chosen = reader or reader_for(engine)
     if chosen not in READERS:
         raise ValueError(f"reader {chosen!r}: expected one of {READERS}")
-    if chosen == "adbc" and engine.dialect.name == "sqlite":
-        frames = _read_adbc_sqlite(engine, queries)
-    elif chosen == "adbc":
+    if chosen == "adbc" and engine.dialect.name != "postgresql":
+        raise ValueError(f"reader 'adbc' reads PostgreSQL only, not {engine.dialect.name}")
+    if chosen == "sqlite3" and _sqlite_file(engine) is None:
+        raise ValueError(f"reader 'sqlite3' reads a SQLite file only, not {engine.url.render_as_string()}")
+    if chosen == "adbc":
         frames = _read_adbc(engine, queries)
     elif chosen == "sqlite3":
         frames = _read_sqlite3(engine, queries)
@@ -124,60 +124,48 @@ def _read_adbc(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -
     return frames
 
 
-def _read_adbc_sqlite(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
-    import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-    frames: dict[str, pl.DataFrame] = {}
-    with adbc_sqlite.connect(f"file:{urllib.parse.quote(str(_sqlite_file(engine)))}?mode=ro") as conn, \
-            conn.cursor() as cur:
-        # Not autocommit: the first query opens the read transaction that every later query of this call shares.
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _SQLITE_BATCH_ROWS})
-        for name, (query, schema) in queries.items():
-            cur.execute(sql_text(engine, query))
-            frames[name] = _typed_sqlite_frame(_from_arrow(cur.fetch_arrow_table(), schema), schema)
-        conn.rollback()
-    return frames
-
-
-def _typed_sqlite_frame(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
-    """Dates and timestamps arrive as the ISO text SQLAlchemy stored; the rest is cast by conform()."""
-    return frame.with_columns(
-        _sqlite_series(name, frame[name], dtype) for name, dtype in schema.items()
-        if name in frame.columns and frame[name].dtype == pl.String
-        and (dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype == pl.Datetime))
-
-
 def _read_sqlite3(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{urllib.parse.quote(str(_sqlite_file(engine)))}?mode=ro", uri=True,
-                           isolation_level=None, timeout=30)
+    # A pooled connection of the engine: the same SQLite library and settings as every other connection of
+    # this process (a private connection opened and closed here would cost a file open per call).
+    pooled = engine.raw_connection()
     try:
+        conn = pooled.driver_connection
+        assert conn is not None
         conn.execute("BEGIN")  # one snapshot for every query of this call
-        frames = {}
-        for name, (query, schema) in queries.items():
-            cur = conn.execute(sql_text(engine, query))
-            names = [d[0] for d in cur.description]
-            columns = list(zip(*cur.fetchall(), strict=True)) or [()] * len(names)
-            frames[name] = pl.DataFrame([_sqlite_series(n, list(v), schema.get(n)) for n, v in zip(names, columns,
-                                                                                                  strict=True)])
-        conn.execute("ROLLBACK")
+        try:
+            frames = {name: _sqlite_frame(conn.execute(sql_text(engine, query)), schema)
+                      for name, (query, schema) in queries.items()}
+        finally:
+            conn.rollback()  # read only: nothing to keep
     finally:
-        conn.close()
+        pooled.close()  # back to the pool
     return frames
 
 
-def _sqlite_series(name: str, values: list, dtype: Any) -> pl.Series:
-    """SQLite hands back dates and timestamps as ISO text (as SQLAlchemy stored them): parse those; other values
-    are built straight into the requested type."""
+def _sqlite_frame(cursor, schema: Schema) -> pl.DataFrame:
+    """The cursor's rows, built into columns of the schema's types chunk by chunk; dates and timestamps arrive as
+    the ISO text SQLAlchemy stored and are parsed."""
+    names = [d[0] for d in cursor.description]
+    as_text = {n for n in names if _is_temporal(schema.get(n))}
+    types = {n: pl.String if n in as_text else schema[n] for n in names if n in schema}
+    chunks = []
+    while rows := cursor.fetchmany(_SQLITE_CHUNK_ROWS):
+        chunks.append(pl.DataFrame(rows, schema=names, schema_overrides=types, orient="row",
+                                   infer_schema_length=None))
+    frame = pl.concat(chunks) if chunks else pl.DataFrame([], schema=names, schema_overrides=types, orient="row")
+    return frame.with_columns(_parsed_text(frame[n], schema[n]) for n in as_text)
+
+
+def _is_temporal(dtype: Any) -> bool:
+    return dtype == pl.Date or isinstance(dtype, pl.Datetime) or dtype == pl.Datetime
+
+
+def _parsed_text(text: pl.Series, dtype: Any) -> pl.Series:
+    """A date or timestamp column SQLite handed back as ISO text, parsed into `dtype`."""
     if dtype == pl.Date:
-        return pl.Series(name, values, dtype=pl.String).str.to_date("%Y-%m-%d")
-    if isinstance(dtype, pl.Datetime) or dtype == pl.Datetime:
-        parsed = pl.Series(name, values, dtype=pl.String).str.to_datetime(time_zone="UTC")
-        return parsed if getattr(dtype, "time_zone", None) else parsed.dt.replace_time_zone(None)
-    if dtype is None:
-        return pl.Series(name, values)
-    return pl.Series(name, values, dtype=dtype)
+        return text.str.to_date("%Y-%m-%d")
+    parsed = text.str.to_datetime(time_zone="UTC")
+    return parsed if getattr(dtype, "time_zone", None) else parsed.dt.replace_time_zone(None)
 
 
 def _from_arrow(table, schema: Schema) -> pl.DataFrame:

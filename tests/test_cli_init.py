@@ -38,7 +38,8 @@ def test_database_url_from_environment_wins_over_config(config_env, tmp_path):
 def test_unreachable_database_is_one_clear_line(config_env):
     res = run_zjtx("init", env={"ZJTX_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
     assert res.returncode == 1
-    assert res.stderr.startswith("zjtx: error: cannot connect to")
+    assert res.stderr.startswith("zjtx: error: 数据库不可用 / database unavailable: "
+                                 "postgresql+psycopg://nobody@127.0.0.1:1/none: ")
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 

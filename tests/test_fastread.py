@@ -1,7 +1,8 @@
 """The fast read path (registry.fastread) and load_bundle on it, on both engines.
 
-Every reader available for the engine (ADBC on PostgreSQL; ADBC and sqlite3 on a SQLite file) must give exactly
-the frames the plain SQLAlchemy reader gives, and both must give the rows written here by hand."""
+Every reader available for the engine (ADBC on PostgreSQL; sqlite3 on a SQLite file) must give exactly the frames
+the plain SQLAlchemy reader gives, and both must give the rows written here by hand. That several processes on one
+SQLite file lose nothing with this read path is tests/test_sqlite_processes.py."""
 
 from __future__ import annotations
 
@@ -68,8 +69,26 @@ def _readers(engine) -> list[str]:
 
 
 def test_the_fast_reader_is_used_where_its_driver_is_installed(engine):
-    expected = {"postgresql": "adbc", "sqlite": "adbc"}[engine.dialect.name]
+    expected = {"postgresql": "adbc", "sqlite": "sqlite3"}[engine.dialect.name]
     assert fastread.reader_for(engine) == expected
+
+
+def test_sqlite_fast_reads_run_on_a_connection_with_the_engines_settings(sqlite_engine):
+    """WAL, a 30 s busy timeout, foreign keys on, synchronous NORMAL (1): docs/deployment.md §7 — on the fast path's
+    connection too, which is one of the engine's pool (a private connection used to have none of them)."""
+    settings = fastread.read_frame(sqlite_engine, (
+        "SELECT (SELECT journal_mode FROM pragma_journal_mode) AS journal_mode, "
+        "(SELECT timeout FROM pragma_busy_timeout) AS busy_timeout, "
+        "(SELECT foreign_keys FROM pragma_foreign_keys) AS foreign_keys, "
+        "(SELECT synchronous FROM pragma_synchronous) AS synchronous"),
+        {"journal_mode": pl.String, "busy_timeout": pl.Int64, "foreign_keys": pl.Int64, "synchronous": pl.Int64})
+    assert settings.rows() == [("wal", 30000, 1, 1)]
+
+
+def test_sqlite_is_never_read_through_a_second_sqlite_library(sqlite_engine):
+    """ADBC's SQLite driver bundles its own SQLite library; two in one process corrupt a shared file (issue 16)."""
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        fastread.read_frame(sqlite_engine, sa.select(E.c.uscc), {"uscc": pl.String}, reader="adbc")
 
 
 def test_every_reader_gives_the_rows_written(engine, small_registry):
@@ -119,9 +138,11 @@ def test_rows_committed_after_a_read_are_seen_by_the_next_read(engine, small_reg
         assert fastread.read_frame(engine, stmt, schema, reader=reader).height == before + 1, reader
 
 
-def test_a_column_that_starts_with_more_nulls_than_a_batch_is_read_typed(engine):
-    """ADBC's SQLite driver types a column from its first batch (1,024 rows by default) and used to fail on a
-    later value; the reader asks for one batch holding the whole result."""
+def test_a_column_that_starts_with_more_nulls_than_a_batch_is_read_typed(engine, monkeypatch):
+    """A reader that types a column from its first rows fails on a later value (ADBC's SQLite driver did, at
+    1,024 rows); the sqlite3 reader types each column from the schema, over chunks of rows (here the first two
+    chunks hold nothing but NULLs)."""
+    monkeypatch.setattr(fastread, "_SQLITE_CHUNK_ROWS", 500)
     with Session(engine) as s:
         firm = _firm(make_uscc(random.Random(2), "440300"), "批量企业有限公司", "440300")
         s.add(firm)

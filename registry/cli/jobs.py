@@ -14,7 +14,7 @@ from rich.console import Console
 from jobs.definitions import JOBS, get_job
 from jobs.lock import SchedulerLockHeld
 from jobs.runs import JobRecordingError, run_recorded
-from registry.db import DatabaseError, get_engine
+from registry.db import DatabaseError, check_connection, get_engine
 from registry.errors import UserError
 from registry.settings import get_settings
 
@@ -44,6 +44,7 @@ def scheduler(
     _configure_logging()
     settings = get_settings()
     engine = get_engine()
+    check_connection(engine)
     try:
         SchedulerProcess(engine, settings, lock_stale_seconds=lock_stale_seconds).run()
     except SchedulerLockHeld as exc:
@@ -60,9 +61,10 @@ def run_job(
     if output_format not in ("text", "json"):
         raise UserError(f"--format {output_format!r}: 只支持 expected text | json")
     spec = get_job(name)
-    _configure_logging()
     settings = get_settings()
     engine = get_engine()
+    check_connection(engine)  # one line, before the job's logging would add its own
+    _configure_logging()
 
     def _interrupt(signum, _frame):
         # Raised inside the job: its transaction rolls back and the run is recorded as interrupted.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from registry.cli import database, system
-from registry.db import DatabaseError
+from registry.db import DatabaseError, unavailable_message
 from registry.errors import UserError
-from registry.settings import ConfigError
+from registry.settings import ConfigError, get_settings
 
 app = typer.Typer(
     name="zjtx",
@@ -39,11 +39,26 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except (UserError, ConfigError, DatabaseError) as exc:
-        typer.echo(f"zjtx: error: {exc}", err=True)
-        sys.exit(1)
-    except OperationalError as exc:  # the database went away mid-command
-        typer.echo(f"zjtx: error: database error: {str(exc.orig or exc).strip().splitlines()[0]}", err=True)
-        sys.exit(1)
+        _fail(str(exc))
+    except Exception as exc:
+        # Every command, one place: a database that cannot be reached, opened or used (down, a bad URL, a SQLite
+        # path that cannot be opened; also mid-command) is one line naming it — never a driver traceback.
+        unavailable = unavailable_message(exc, _database_url())
+        if unavailable is None:
+            raise
+        _fail(unavailable)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"zjtx: error: {message}", err=True)
+    sys.exit(1)
+
+
+def _database_url() -> str:
+    try:
+        return get_settings().database_url
+    except Exception:  # noqa: BLE001 - the configuration itself may be what failed
+        return ""
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Ingestion runs: the one code path behind `zjtx ingest` and the scheduler's inbox job.
 
 Per file: read the bytes → sha256 → already loaded? (`unchanged`, nothing touched) → parse and validate →
-archive the original under its sha256 → ONE transaction: ingestion_run row, data, rejected rows, final status.
+archive the original under its sha256 → ONE transaction: already loaded? (asked again, atomically with what follows:
+two processes ingesting one file at once record it loaded once), ingestion_run row, data, rejected rows, status.
 Any exception rolls the transaction back (the database is as it was) and is recorded as a `failed` run.
 Within one call, enterprises files load first so that the other files of the same call can refer to their firms;
 files of the same kind load in the order given (the later file wins, the earlier values go to report_revision).
@@ -261,22 +262,42 @@ def _audit_run(conn: sa.Connection, actor: str, run_id: int, item: _Pending, sta
 
 def _process(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCallback | None,
              settings: Settings, actor: str) -> FileResult:
-    name = str(item.path)
     if item.rejected is not None and item.data is None:
         return _record_rejected(engine, item, source, actor)
     with engine.begin() as conn:
         earlier = _loaded_before(conn, item.sha256)
         if earlier is not None:
-            assert item.data is not None
-            archived = archive_bytes(settings.path("archive"), item.sha256, item.path, item.data)
-            now = utcnow()
-            run_id = _new_run(conn, item, source, "unchanged", earlier[1], now, archive_path=str(archived),
-                              finished_at=now, error=f"same content as run {earlier[0]}")
-            _audit_run(conn, actor, run_id, item, "unchanged", earlier[1])
-            return FileResult(name, earlier[1], run_id, "unchanged", path=item.path)
+            return _record_unchanged(conn, item, source, actor, settings, earlier)
     if item.rejected is not None:
         return _record_rejected(engine, item, source, actor)
     return _load(engine, item, source, progress, settings, actor)
+
+
+def _record_unchanged(conn: sa.Connection, item: _Pending, source: str, actor: str, settings: Settings,
+                      earlier: tuple[int, str | None]) -> FileResult:
+    assert item.data is not None
+    archived = archive_bytes(settings.path("archive"), item.sha256, item.path, item.data)
+    now = utcnow()
+    run_id = _new_run(conn, item, source, "unchanged", earlier[1], now, archive_path=str(archived),
+                      finished_at=now, error=f"same content as run {earlier[0]}")
+    _audit_run(conn, actor, run_id, item, "unchanged", earlier[1])
+    return FileResult(str(item.path), earlier[1], run_id, "unchanged", path=item.path)
+
+
+# Advisory lock class of "a file of this content is being recorded" (the two-key space: no clash with the
+# scheduler's one-key lock, jobs/lock.py).
+_CONTENT_LOCK_CLASS = 16
+
+
+def _serialise_same_content(conn: sa.Connection, sha256: str) -> None:
+    """Make 'loaded before?' and the record of the run one atomic step: a second process ingesting the same file
+    at the same moment waits here, then finds the first one's run and records `unchanged` (issue 16)."""
+    if conn.dialect.name == "sqlite":
+        # The write lock from the start of the transaction, not at its first INSERT (after the check).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:class, hashtext(:sha256))"),
+                     {"class": _CONTENT_LOCK_CLASS, "sha256": sha256})
 
 
 def _record_rejected(engine: sa.Engine, item: _Pending, source: str, actor: str) -> FileResult:
@@ -300,6 +321,10 @@ def _load(engine: sa.Engine, item: _Pending, source: str, progress: ProgressCall
     tick = _progress_for(str(item.path), parsed, progress)
     try:
         with engine.begin() as conn:
+            _serialise_same_content(conn, item.sha256)
+            earlier = _loaded_before(conn, item.sha256)
+            if earlier is not None:  # another process loaded it since the check in _process
+                return _record_unchanged(conn, item, source, actor, settings, earlier)
             run_id = _new_run(conn, item, source, "running", parsed.kind, now, rows_read=parsed.rows_read,
                               archive_path=str(archived))
             loaded = load_parsed(conn, parsed, run_id, now, tick)
