@@ -62,7 +62,8 @@ FIRM = {
     "industry_code": "GB/T 4754-2017 code of the firm",
     "in_jurisdiction": "region_code lies in params.jurisdiction (bool)",
     "events_within": "number of params.events with occurred_on in (as_of - params.years, as_of]; years 0 = ever",
-    "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of (bool)",
+    "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of, or granted in "
+                  "params.recognized_in_years (bool)",
     "in_group": "has an in-force attribute params.attribute with a value in params.values (bool)",
     "attribute": "in-force value of attribute params.name read as params.type (bool | number | text)",
 }
@@ -492,7 +493,15 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
                       .group_by("uscc").agg(pl.len().cast(pl.Float64).alias(key)).collect())
             out = out.join(counts, on="uscc", how="left").with_columns(pl.col(key).fill_null(0.0))
         elif r.indicator == "holds_tier":
-            held = recognitions_held(bundle.recognitions, as_of).filter(pl.col("tier").is_in(list(p["tiers"])))
+            if p.get("recognized_in_years"):
+                # A title granted in the named years counts whether or not it is still in force (not if revoked).
+                held = bundle.recognitions.lazy().filter(
+                    (pl.col("recognized_on") <= as_of)
+                    & pl.col("recognized_on").dt.year().is_in(list(p["recognized_in_years"]))
+                    & ~pl.col("status").is_in(["revoked", "withdrawn"]))
+            else:
+                held = recognitions_held(bundle.recognitions, as_of)
+            held = held.filter(pl.col("tier").is_in(list(p["tiers"])))
             if p.get("jurisdictions"):
                 held = held.filter(pl.col("jurisdiction").is_in(list(p["jurisdictions"])))
             ids = held.select("uscc").unique().with_columns(pl.lit(True).alias(key)).collect()

@@ -1,0 +1,100 @@
+"""Readings of the 2021 compilation mended after an independent re-reading (issue 14): each test sits at the
+threshold or boundary the compilation line states (quoted in the test), so it fails on the earlier reading.
+
+Cases are small Bundles built from polars frames (the Firm helper of the north-region tests) — no database, no mocks.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_policy_regions_north import FULL_ATTRIBUTES, Firm, grown, result_of, with_attr, with_year  # noqa: E402
+
+# --- Sichuan 重点“小巨人” 第二批 ------------------------------------------------------------------------------
+# L26021 "上年主营业务收入增长（不作为第二批申报条件）"; L25989 "第三批已推荐至工业和信息化部的 199家企业";
+# L25991 "不含已申报成功第一批重点“小巨人”的企业".
+
+_sc_klg = Firm(region_code="510107",
+               years=grown(2020, 8000.0, growth=-3.0, rd=4.0, main=70.0, invention=2.0),
+               attributes={**FULL_ATTRIBUTES, "listing_plan": "none"},
+               recognitions=[("little_giant", "cn", date(2020, 12, 1))])
+SC_BATCH2 = date(2021, 7, 10)
+
+
+def test_sichuan_key_little_giant_batch2_does_not_require_growth() -> None:
+    verdict, results, _, _ = result_of("cn-sc/key-little-giant/2021-b2", SC_BATCH2, _sc_klg)
+    assert verdict == "eligible", results
+    assert results["growth_or_listing"] == "waived"
+    # The national template still requires growth in its batch 2: the Sichuan call is what waives it.
+    verdict, results, _, _ = result_of("cn/key-little-giant/2021", SC_BATCH2, _sc_klg)
+    assert (verdict, results["growth_or_listing"]) == ("ineligible", "fail")
+
+
+def test_sichuan_key_little_giant_batch2_admits_third_batch_recommended_firms_only() -> None:
+    recommended = with_attr(replace(_sc_klg, recognitions=[]), little_giant_batch3_recommended="true")
+    verdict, results, _, _ = result_of("cn-sc/key-little-giant/2021-b2", SC_BATCH2, recommended)
+    assert verdict == "eligible", results
+    neither = with_attr(replace(_sc_klg, recognitions=[]), little_giant_batch3_recommended="false")
+    verdict, results, _, _ = result_of("cn-sc/key-little-giant/2021-b2", SC_BATCH2, neither)
+    assert (verdict, results["applicant"]) == ("ineligible", "fail")
+    batch1 = replace(_sc_klg, recognitions=[*_sc_klg.recognitions, ("key_little_giant", "cn", date(2021, 4, 1))])
+    verdict, results, _, _ = result_of("cn-sc/key-little-giant/2021-b2", SC_BATCH2, batch1)
+    assert (verdict, results["not_key_little_giant_batch1"]) == ("ineligible", "fail")
+    # Main business exactly 70% passes, 69.9% fails (L26009 "70%以上").
+    low = with_year(_sc_klg, 2020, main_revenue=8000.0 * 0.699)
+    verdict, results, _, _ = result_of("cn-sc/key-little-giant/2021-b2", SC_BATCH2, low)
+    assert (verdict, results["main_business_share"]) == ("ineligible", "fail")
+
+
+# --- Sichuan 专精特新 2021 call: L26204-26206 "“十三五”期间已评定的省级“专精特新”中小企业、高成长型中小企业、行业
+# “小巨人”企业或已获得国家级专精特新“小巨人”称号的企业不再申报".
+
+_sc = Firm(region_code="513200", years=grown(2020, 1000.0, growth=2.0, rd=1.5, rd_staff=10.0, debt=80.0,
+                                             product=60.0),
+           attributes={"niche_since_year": "2018", "quality_cert": "false", "rd_institution": "none"})
+SC_CALL = date(2021, 9, 1)
+
+
+def test_sichuan_excludes_firms_already_titled_in_the_13th_five_year_plan() -> None:
+    assert result_of("cn-sc/zjtx/2021", SC_CALL, _sc)[0] == "eligible"
+    # A 2016 title has expired by 2021 and still counts; a 2015 one (12th FYP) does not.
+    for tier, granted, excluded in [("zjtx_sme", date(2016, 12, 1), True), ("sc_high_growth_sme", date(2020, 6, 1), True),
+                                    ("zjtx_sme", date(2015, 12, 1), False)]:
+        firm = replace(_sc, recognitions=[(tier, "cn-sc", granted)])
+        verdict, results, _, _ = result_of("cn-sc/zjtx/2021", SC_CALL, firm)
+        assert (results["no_13th_fyp_provincial_title"] == "fail") is excluded, (tier, granted, results)
+    giant = replace(_sc, recognitions=[("little_giant", "cn", date(2021, 7, 1))])
+    verdict, results, _, _ = result_of("cn-sc/zjtx/2021", SC_CALL, giant)
+    assert (verdict, results["not_national_little_giant"]) == ("ineligible", "fail")
+
+
+# --- Xinjiang: L31018-31020 "2019年、2020年认定的自治区“专精特新”中小企业不得重复申报"; the 2018 cohort re-applies.
+
+_xj = with_attr(Firm(region_code="650102", years=grown(2020, 1000.0, growth=5.0, product=50.0, rd=1.0),
+                     attributes=dict(FULL_ATTRIBUTES)), quality_cert="false")
+XJ_CALL = date(2021, 9, 1)
+
+
+def test_xinjiang_firms_recognised_in_2019_or_2020_may_not_apply_again() -> None:
+    for granted, excluded in [(date(2018, 12, 31), False), (date(2019, 1, 1), True), (date(2020, 12, 31), True)]:
+        firm = replace(_xj, recognitions=[("zjtx_sme", "cn-xj", granted)])
+        verdict, results, _, _ = result_of("cn-xj/zjtx/2021", XJ_CALL, firm)
+        assert (verdict == "ineligible" and results["not_recognised_2019_2020"] == "fail") is excluded, (granted, results)
+
+
+# --- Shanghai 专精特新: the basic conditions L15667-15675 contain no size test (300号), so a firm of large size
+# that meets them is not turned away.
+
+_sh_large = Firm(region_code="310115", years=grown(2020, 40000.0, growth=2.0, rd=3.0, main=60.0, equity=1000.5,
+                                                  invention=0.0, utility=0.0, employees=1000.0),
+                 attributes={**FULL_ATTRIBUTES, "own_brand": "false"})
+
+
+def test_shanghai_zjtx_has_no_size_condition() -> None:
+    verdict, results, _, _ = result_of("cn-sh/zjtx/2021", date(2021, 8, 1), _sh_large)
+    assert "sme" not in results
+    assert verdict == "eligible", {k: v for k, v in results.items() if v != "pass"}
