@@ -98,3 +98,37 @@ def test_shanghai_zjtx_has_no_size_condition() -> None:
     verdict, results, _, _ = result_of("cn-sh/zjtx/2021", date(2021, 8, 1), _sh_large)
     assert "sme" not in results
     assert verdict == "eligible", {k: v for k, v in results.items() if v != "pass"}
+
+
+# --- Shenzhen 精细化 (L33908-33916, "A；B；C，或D；或E") and 特色化 (L33924-33928, "A；B；或C；或D"): semicolons join
+# required items, 或 offers an alternative to the item before it (the stricter reading; the any-of reading is recorded
+# in the policy's interpretations).
+
+_sz = Firm(region_code="440305", founded_on=date(2015, 1, 1),
+           years=grown(2020, 1000.0, growth=15.0, rd=3.0, main=90.0, invention=0.0, utility=0.0),
+           attributes={"niche_since_year": "2020", "quality_cert": "true", "info_system": "false",
+                       "product_standard": "none", "foreign_cert": "false", "own_brand": "false",
+                       "standards_led": "0", "standards_participated": "0", "rd_institution": "none",
+                       "satisfaction_or_traceability": "false"})
+SZ_CALL = date(2021, 9, 1)
+
+
+def test_shenzhen_refinement_needs_certification_and_management_and_one_alternative() -> None:
+    verdict, results, _, _ = result_of("cn-gd-shenzhen/zjtx/2021", SZ_CALL, _sz)
+    assert (verdict, results["refined"], results["info_system"]) == ("ineligible", "fail", "fail"), results
+    managed = with_attr(_sz, info_system="true")
+    verdict, results, _, _ = result_of("cn-gd-shenzhen/zjtx/2021", SZ_CALL, managed)
+    assert (verdict, results["refined_standard_or_cert"]) == ("ineligible", "fail"), results
+    certified = with_attr(managed, foreign_cert="true")
+    verdict, results, _, _ = result_of("cn-gd-shenzhen/zjtx/2021", SZ_CALL, certified)
+    assert (verdict, results["refined"]) == ("eligible", "pass"), results
+
+
+def test_shenzhen_distinctiveness_needs_a_brand_and_its_standing() -> None:
+    branded = with_attr(_sz, quality_cert="false", own_brand="true", brand_strategy="false", famous_brand="false",
+                        brand_honour="false")
+    verdict, results, _, _ = result_of("cn-gd-shenzhen/zjtx/2021", SZ_CALL, branded)
+    assert (verdict, results["distinctive"]) == ("ineligible", "fail"), results
+    famous = with_attr(branded, famous_brand="true")
+    verdict, results, _, _ = result_of("cn-gd-shenzhen/zjtx/2021", SZ_CALL, famous)
+    assert (verdict, results["distinctive"]) == ("eligible", "pass"), results
