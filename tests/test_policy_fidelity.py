@@ -132,3 +132,35 @@ def test_shenzhen_distinctiveness_needs_a_brand_and_its_standing() -> None:
     famous = with_attr(branded, famous_brand="true")
     verdict, results, _, _ = result_of("cn-gd-shenzhen/zjtx/2021", SZ_CALL, famous)
     assert (verdict, results["distinctive"]) == ("eligible", "pass"), results
+
+
+# --- Zhejiang 隐形冠军: L17019 "其中制造业企业有效发明专利至少 1项以上" — manufacturers (section C) only.
+
+_zj_hc = Firm(region_code="330106", founded_on=date(2006, 1, 1),
+              years=grown(2020, 20000.0, growth=10.0, rd=4.0, main=70.0, debt=70.0, invention=0.0, utility=5.0,
+                          profit=8.0),
+              attributes={**FULL_ATTRIBUTES, "niche_since_year": "2011", "rd_institution": "provincial"})
+ZJ_HC = date(2021, 11, 1)
+
+
+def test_zhejiang_hidden_champion_manufacturer_needs_an_invention_patent() -> None:
+    verdict, results, _, _ = result_of("cn-zj/hidden-champion/2021", ZJ_HC, _zj_hc)  # C3562, 5 utility patents
+    assert (verdict, results["manufacturer_invention_patent"]) == ("ineligible", "fail"), results
+    one = with_year(_zj_hc, 2020, invention_patents=1.0)
+    assert result_of("cn-zj/hidden-champion/2021", ZJ_HC, one)[0] == "eligible"
+    software = replace(_zj_hc, industry_code="I6510")
+    verdict, results, _, _ = result_of("cn-zj/hidden-champion/2021", ZJ_HC, software)
+    assert (verdict, results["manufacturer_invention_patent"]) == ("eligible", "pass"), results
+
+
+# --- Tianjin 专精特新: L9937-9939 "且属于制造业、信息传输、软件和信息技术服务业、科学研究和技术服务业的中小企业".
+
+_tj = Firm(region_code="120116", founded_on=date(2015, 1, 1),
+           years=grown(2020, 1000.0, growth=5.0, rd=3.1, rd_staff=10.0, main=70.0, debt=70.0, invention=1.0),
+           attributes={**FULL_ATTRIBUTES, "niche_since_year": "2019", "product_standard": "none", "standards_led": "0"})
+
+
+def test_tianjin_zjtx_industry_scope_is_c_i_m() -> None:
+    for code, inside in [("C3562", True), ("I6510", True), ("M7320", True), ("F5171", False), ("E4813", False)]:
+        verdict, results, _, _ = result_of("cn-tj/zjtx/2021", date(2021, 12, 15), replace(_tj, industry_code=code))
+        assert (verdict == "eligible", results["industry_scope"] == "pass") == (inside, inside), (code, results)
