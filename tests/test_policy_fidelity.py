@@ -164,3 +164,27 @@ def test_tianjin_zjtx_industry_scope_is_c_i_m() -> None:
     for code, inside in [("C3562", True), ("I6510", True), ("M7320", True), ("F5171", False), ("E4813", False)]:
         verdict, results, _, _ = result_of("cn-tj/zjtx/2021", date(2021, 12, 15), replace(_tj, industry_code=code))
         assert (verdict == "eligible", results["industry_scope"] == "pass") == (inside, inside), (code, results)
+
+
+# --- Shanghai 科技小巨人: L15855-15857 "制造类不低于 10%，软件或科技服务类不低于 30%" (培育企业) and L15875-15877
+# "制造类不低于 20%，软件或科技服务类不低于 50%" (小巨人企业).
+
+_sh_seed = Firm(region_code="310115", years=grown(2020, 3000.0, growth=20.0, rd=6.0, rd_staff=30.0, main=100.0),
+                attributes=dict(FULL_ATTRIBUTES))
+_sh_lg = Firm(region_code="310115", years=grown(2020, 10000.0, growth=0.0, rd=5.0, rd_staff=50.0, main=100.0,
+                                                equity=2667.0),
+              attributes=dict(FULL_ATTRIBUTES))
+
+
+def test_shanghai_tech_little_giant_rd_staff_share_by_industry() -> None:
+    for policy_id, firm, manufacturing, services in [("cn-sh/tech-little-giant-seed/2021", _sh_seed, 10.0, 30.0),
+                                                     ("cn-sh/tech-little-giant/2021", _sh_lg, 20.0, 50.0)]:
+        staff = firm.years[2020]["employees"]
+        software = replace(firm, industry_code="I6510")
+        assert result_of(policy_id, date(2021, 10, 1), software)[0] == "eligible"
+        short = with_year(software, 2020, rd_staff=staff * (services - 0.5) / 100)
+        verdict, results, _, _ = result_of(policy_id, date(2021, 10, 1), short)
+        assert (verdict, results["rd_staff_ratio"]) == ("ineligible", "fail"), (policy_id, results)
+        # The same share is ample for a manufacturer, whose floor is lower.
+        maker = with_year(firm, 2020, rd_staff=staff * manufacturing / 100)
+        assert result_of(policy_id, date(2021, 10, 1), maker)[0] == "eligible", policy_id
