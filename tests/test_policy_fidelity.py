@@ -188,3 +188,25 @@ def test_shanghai_tech_little_giant_rd_staff_share_by_industry() -> None:
         # The same share is ample for a manufacturer, whose floor is lower.
         maker = with_year(firm, 2020, rd_staff=staff * manufacturing / 100)
         assert result_of(policy_id, date(2021, 10, 1), maker)[0] == "eligible", policy_id
+
+
+# --- Jiangsu: "近3年" is the three years before as_of in both the pool (L16330-16332 "近 3 年企业营业收入平均增长率
+# 5%以上") and the little giant (L16384-16386 "近 3 年营业收入年均复合增长率 8%以上"): two growth rates, three years' figures.
+
+def _js_pool_with_rates(*rates: float) -> Firm:
+    """Revenue 2000 in 2020, grown by `rates` (oldest first) from the earlier years."""
+    revenue = {2020: 2000.0}
+    for k, rate in enumerate(reversed(rates)):
+        revenue[2019 - k] = revenue[2020 - k] / (1 + rate / 100)
+    years = grown(2020, 2000.0, growth=5.0, product=40.0, invention=1.0, utility=1.0, n=len(revenue))
+    for y, v in revenue.items():
+        years[y].update(revenue=v, main_revenue=v * 0.9, main_product_revenue=v * 0.4)
+    return Firm(region_code="320102", years=years)
+
+
+def test_jiangsu_pool_growth_is_the_mean_of_two_yearly_rates() -> None:
+    # A fall three years back is outside "近3年": 2018→2019 +5%, 2019→2020 +5% passes, whatever 2017→2018 was.
+    verdict, results, _, _ = result_of("cn-js/qianqi-pool/2021", date(2021, 9, 20), _js_pool_with_rates(-20.0, 5.0, 5.0))
+    assert results["revenue_growth_3y"] == "pass", results
+    verdict, results, _, _ = result_of("cn-js/qianqi-pool/2021", date(2021, 9, 20), _js_pool_with_rates(-20.0, 4.0, 5.8))
+    assert results["revenue_growth_3y"] == "fail", results
