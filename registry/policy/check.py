@@ -35,13 +35,14 @@ CN_OF = {1: ["一"], 2: ["两", "二"], 3: ["三"], 4: ["四"], 5: ["五"], 6: [
 # The word after a number that states its unit, by the unit a policy file gives.
 UNIT_WORDS = {"万元": "万", "%": "%", "年": "(?:个会计|个)?年", "项": "(?:项|个|件)", "个": "(?:个|项|件)",
               "分": "分"}
-GE_WORDS = re.compile(r"以上|不低于|不少于|达到|(?<![不未])超过|至少|(?<!不)高于|(?<!不)大于")
-LE_WORDS = re.compile(r"以下(?=$|[的，。；、,;)）或且])|不高于|不超过|未超过|(?<!不)低于|以内|不足|(?<!不)小于|不大于")
+GE_WORDS = re.compile(r"≥|>|以上|不低于|不少于|达到|(?<![不未])超过|至少|(?<!不)高于|(?<!不)大于")
+LE_WORDS = re.compile(r"≤|<|以下(?=$|[的，。；、,;)）或且])|不高于|不超过|未超过|(?<!不)低于|以内|不足|(?<!不)小于|不大于")
 RECENT_YEARS = re.compile(r"(?:近|前|最近|连续)(\d+|[一二两三四五六七八九十])(?:个会计|个)?年")
 LAST_YEAR = re.compile(r"上年|上一年|去年")
 NAMED_YEAR = re.compile(r"(20\d\d)年(?!\d+月)")
 ANY_STRONG = re.compile(r"之一|任一|其中一|至少一|至少满足一|一项以上|一类以上|任意")
 ALL_STRONG = re.compile(r"同时|全部|均须|均应|须全部")
+COUNT_UNITS = ("项", "个", "年", "人", "件")
 GREW_WORDS = re.compile(r"增长|递增|增加|提高|上升|正|盈利|有")
 ENGLISH_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
                    10: "ten"}
@@ -110,7 +111,8 @@ def number_spans(text: str, value: float, unit: str | None) -> tuple[list[tuple[
     for num, unit_re in forms:
         lead = r"(?<![\d.])" if num[0].isdigit() or num[0] == "\\" else ""
         spans += [m.span() for m in re.finditer(f"{lead}{num}{unit_re}", text)]
-        if re.search(f"{lead}{num}(?![\\d.])", text):
+        # Standing without any unit (a unit of another kind — 1亿 for 1万元 — is a different number, not a bare one).
+        if re.search(f"{lead}{num}(?![\\d.万亿%年项个件元人分位倍])", text):
             bare = True
     return spans, bare
 
@@ -136,6 +138,22 @@ def _states(spaced: str, value: float, unit: str | None) -> bool:
     if unit is None:
         return bool(re.search(num + r"(?![\d.])", text))
     return bool(re.search(num + ENGLISH_UNITS.get(unit, "(?![\\d.])"), text, re.IGNORECASE))
+
+
+OP_WORDS = {">=": "(?:≥|>=)", ">": "(?:>|above|more than)", "<=": "(?:≤|<=)", "<": "(?:<|below|less than)"}
+# How an interpretation states a window or a combination, so that it can vouch for the file's reading.
+WINDOW_READINGS = {
+    "last": r"只取上年|仅上年|only the previous year|previous year only|last year only|one year",
+    "each": r"each|every|逐年|每年|均", "any": r"any|至少一年|at least one", "pooled": r"pooled|合并|合计|之和|sum",
+    "sum": r"sum|合计|之和|累计", "mean": r"mean|average|平均", "growth": r"growth|增长",
+    "each_growth": r"each|every|逐年|每年", "any_growth": r"any|至少一年|at least one",
+    "mean_growth": r"mean|average|平均", "compound_growth": r"compound|复合|CAGR",
+}
+COMBINE_READINGS = {"any": r"any one|any of|one of|任一|之一|either", "all": r"all of|all required|同时|全部|须全部"}
+
+
+def _op_reading(op: str, value: float) -> str:
+    return OP_WORDS[op] + r"\s*" + re.escape(_num_text(value)) + r"(?![\d.])"
 
 
 def direction_words(text: str) -> tuple[bool, bool]:
@@ -169,11 +187,12 @@ class _PolicyChecker:
     def add(self, criterion: str, check: str, outcome: str, reason: str = "") -> None:
         self.findings.append(Finding(self.policy.id, self.file, criterion, check, outcome, reason))
 
-    def mismatch(self, criterion: str, check: str, reason: str) -> None:
-        """A mismatch fails, unless an interpretation names the criterion: then a person confirms the reading."""
-        readings = self.readings.get(criterion)
-        if readings:
-            self.add(criterion, check, PERSON, f"{reason} — interpretation {readings[0][0]} states the reading")
+    def mismatch(self, criterion: str, check: str, reason: str, reading: str) -> None:
+        """A mismatch fails, unless an interpretation of the criterion states the file's reading (`reading`, a
+        pattern such as "≤ 5" or "pooled"): then a person confirms it."""
+        stating = [i for i, t in self.readings.get(criterion, []) if re.search(reading, t, re.IGNORECASE)]
+        if stating:
+            self.add(criterion, check, PERSON, f"{reason} — interpretation {stating[0]} states this reading")
         else:
             self.add(criterion, check, FAIL, reason)
 
@@ -232,7 +251,25 @@ class _PolicyChecker:
                                                 f"and no interpretation explains it")
         return None
 
-    def direction(self, criterion: str, text: str, spans: list[tuple[int, int]], op: str) -> None:
+    def direction(self, criterion: str, text: str, spans: list[tuple[int, int]], op: str, value: float,
+                  unit: str | None) -> None:
+        if not spans and value == 0 and op == ">" and GREW_WORDS.search(text):
+            self.add(criterion, "direction", PASS)  # grew / positive / has: above zero
+            return
+        after = [text[b:b + 4] for _, b in spans]
+        if any(a.startswith("(含)") for a in after) and op in (">=", "<="):
+            self.add(criterion, "direction", PASS)  # 5000万元(含): inclusive bound
+            return
+        if any(a.startswith("(不含)") for a in after) and op in (">", "<"):
+            self.add(criterion, "direction", PASS)  # 1亿元(不含): exclusive bound
+            return
+        if any(text[max(0, a - 1):a] == "前" for a, _ in spans):
+            if op in ("<=", "<"):
+                self.add(criterion, "direction", PASS)  # 前3位: a rank of 3 or better
+            else:
+                self.mismatch(criterion, "direction", f"the quote says 前{_num_text(value)} (at most) but the file "
+                                                      f"compares {op}", _op_reading(op, value))
+            return
         near = "".join(text[max(0, a - 8):b + 6] for a, b in spans) if spans else text
         if "之间" in near or "至" in near and "之间" in text:
             self.add(criterion, "direction", PASS)  # a range: both bounds are stated
@@ -243,6 +280,9 @@ class _PolicyChecker:
             ok = wants_ge
         elif le and not ge:
             ok = not wants_ge
+        elif not (ge or le) and unit in COUNT_UNITS and op in (">=", ">"):
+            self.add(criterion, "direction", PASS)  # "拥有 2项", "连续经营 3年": a count held means at least
+            return
         else:
             why = "no direction word next to the number" if not (ge or le) else "both directions stated"
             self.add(criterion, "direction", PERSON, f"{why}; the file says {op}")
@@ -251,7 +291,8 @@ class _PolicyChecker:
             self.add(criterion, "direction", PASS)
         else:
             said = "以上/不低于/…" if ge else "以下/不高于/…"
-            self.mismatch(criterion, "direction", f"the quote says {said} but the file compares {op}")
+            self.mismatch(criterion, "direction", f"the quote says {said} but the file compares {op}",
+                          _op_reading(op, value))
 
     # -- windows and combinations --
 
@@ -275,7 +316,7 @@ class _PolicyChecker:
         elif each_word and not mean_word and w.years > 1 and w.aggregation not in (*EACH_FAMILY,):
             problems.append(f"the quote says 均/每年 (each year) but the window is {w.aggregation}")
         if problems:
-            self.mismatch(leaf.id, "window", "; ".join(problems))
+            self.mismatch(leaf.id, "window", "; ".join(problems), WINDOW_READINGS[w.aggregation])
         elif n is None and not LAST_YEAR.search(text) and w.years > 1:
             self.add(leaf.id, "window", PERSON, f"the quote names no years; the window is {w.years} ({w.aggregation})")
         else:
@@ -301,7 +342,7 @@ class _PolicyChecker:
             self.add(node.id, "combine", PASS)
         else:
             self.mismatch(node.id, "combine", f"the quote says {'或/之一 (any)' if wants == 'any' else '同时/且 (all)'}"
-                                              f" but the node needs {is_}")
+                                              f" but the node needs {is_}", COMBINE_READINGS[is_])
 
     # -- the policy --
 
@@ -351,7 +392,7 @@ class _PolicyChecker:
             if isinstance(th, int | float) and not isinstance(th, bool):
                 spans = self.number(node.id, text, float(th), node.unit, "threshold")
                 if spans is not None and node.op in (">=", ">", "<=", "<") and quoted:
-                    self.direction(node.id, text, spans, node.op)
+                    self.direction(node.id, text, spans, node.op, float(th), node.unit)
             if quoted and node.indicator in ANNUAL:
                 self.window(node, text)
         elif isinstance(node, All | Any_ | AtLeast) and quoted:
