@@ -166,6 +166,27 @@ def test_tianjin_zjtx_industry_scope_is_c_i_m() -> None:
         assert (verdict == "eligible", results["industry_scope"] == "pass") == (inside, inside), (code, results)
 
 
+# Seed firms: batch 1 L8471-8473 "的工业中小企业" (sections B, C, D); batch 2 L9517-9519 "的制造业、信息传输、软件和信息
+# 技术服务业、科学研究和技术服务业的中小企业" (C, I, M).
+_tj_seed = Firm(region_code="120104", founded_on=date(2016, 5, 1),
+                years=grown(2020, 300.0, growth=10.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0, invention=1.0,
+                            utility=0.0),
+                attributes={"quality_cert": "ISO9001", "own_brand": "false", "rd_institution": "none",
+                            "product_standard": "none", "foreign_cert": "false", "standards_led": "0",
+                            "standards_participated": "0"})
+
+
+def test_tianjin_seed_industry_scope_by_batch() -> None:
+    for policy_id, as_of, codes in [("cn-tj/seed/2021", date(2021, 3, 1),
+                                     {"B0610": True, "C3562": True, "D4411": True, "I6510": False, "M7320": False}),
+                                    ("cn-tj/seed/2021-b2", date(2021, 9, 1),
+                                     {"C3562": True, "I6510": True, "M7320": True, "B0610": False, "F5171": False})]:
+        for code, inside in codes.items():
+            verdict, results, _, _ = result_of(policy_id, as_of, replace(_tj_seed, industry_code=code))
+            assert (verdict == "eligible", results["industry_scope"]) == (inside, "pass" if inside else "fail"), \
+                (policy_id, code, results)
+
+
 # --- Shanghai 科技小巨人: L15855-15857 "制造类不低于 10%，软件或科技服务类不低于 30%" (培育企业) and L15875-15877
 # "制造类不低于 20%，软件或科技服务类不低于 50%" (小巨人企业).
 
@@ -210,3 +231,23 @@ def test_jiangsu_pool_growth_is_the_mean_of_two_yearly_rates() -> None:
     assert results["revenue_growth_3y"] == "pass", results
     verdict, results, _, _ = result_of("cn-js/qianqi-pool/2021", date(2021, 9, 20), _js_pool_with_rates(-20.0, 4.0, 5.8))
     assert results["revenue_growth_3y"] == "fail", results
+
+
+# --- Zhejiang 重点“小巨人” 第一批 (浙经信企业〔2021〕39号): L16570-16572 "近三年内无重大安全生产、质量、环保事故发生，无欠薪，
+# 无被有关部门列入联合惩戒对象的不良信用记录"; L16566 growth "不作为第一批申报条件".
+
+_zj_klg = Firm(region_code="330106", years=grown(2020, 8000.0, growth=-2.0, rd=4.0, main=70.0, invention=2.0),
+               attributes={**FULL_ATTRIBUTES, "listing_plan": "none"},
+               recognitions=[("little_giant", "cn", date(2020, 12, 1))])
+ZJ_B1 = date(2021, 3, 20)
+
+
+def test_zhejiang_key_little_giant_batch1_excludes_accidents_and_joint_punishment_within_three_years() -> None:
+    verdict, results, _, _ = result_of("cn-zj/key-little-giant/2021-b1", ZJ_B1, _zj_klg)
+    assert (verdict, results["growth_or_listing"]) == ("eligible", "waived"), results
+    for event, criterion in (("major_accident", "no_major_accident_3y"), ("serious_dishonesty", "no_bad_credit_3y")):
+        inside = replace(_zj_klg, events=[(event, date(2018, 3, 21))])
+        verdict, results, _, _ = result_of("cn-zj/key-little-giant/2021-b1", ZJ_B1, inside)
+        assert (verdict, results[criterion]) == ("ineligible", "fail"), (event, results)
+        outside = replace(_zj_klg, events=[(event, date(2018, 3, 20))])
+        assert result_of("cn-zj/key-little-giant/2021-b1", ZJ_B1, outside)[0] == "eligible", event
