@@ -251,3 +251,38 @@ def test_zhejiang_key_little_giant_batch1_excludes_accidents_and_joint_punishmen
         assert (verdict, results[criterion]) == ("ineligible", "fail"), (event, results)
         outside = replace(_zj_klg, events=[(event, date(2018, 3, 20))])
         assert result_of("cn-zj/key-little-giant/2021-b1", ZJ_B1, outside)[0] == "eligible", event
+
+
+# --- Zone floors: Sichuan L26403-26407 (成都平原 2000 / 川南、川东北、攀西 1500 / 川西北 1000 万元) and Guangdong
+# L22930-22934 (珠三角核心区 3000 / 东西两翼、北部生态发展区 2000 万元), by the prefecture code of the firm's region.
+
+
+def test_sichuan_revenue_floor_by_economic_zone() -> None:
+    for region, floor in [("510104", 2000.0), ("510603", 2000.0), ("511502", 1500.0), ("513401", 1500.0),
+                          ("513200", 1000.0)]:
+        at_floor = replace(_sc, region_code=region, years=grown(2020, floor, growth=2.0, rd=1.5, rd_staff=10.0,
+                                                                debt=80.0, product=60.0))
+        verdict, results, _, _ = result_of("cn-sc/zjtx/2021", SC_CALL, at_floor)
+        assert verdict == "eligible", (region, {k: v for k, v in results.items() if v != "pass"})
+        below = with_year(at_floor, 2020, revenue=floor - 1)
+        verdict, results, _, _ = result_of("cn-sc/zjtx/2021", SC_CALL, below)
+        assert (verdict, results["revenue_by_zone"]) == ("ineligible", "fail"), region
+
+
+_gd = Firm(region_code="440106", years=grown(2020, 3000.0, growth=15.0, rd=3.0, main=75.0, invention=0.0, utility=0.0,
+                                             assets=100.0),
+           attributes={"niche_since_year": "2019", "quality_cert": "false", "own_brand": "false",
+                       "rd_institution": "none", "standards_led": "0", "standards_participated": "0"})
+
+
+def test_guangdong_assets_and_revenue_floors_by_zone() -> None:
+    as_of = date(2021, 4, 1)
+    assert result_of("cn-gd/zjtx/2021", as_of, _gd)[0] == "eligible"  # Guangzhou: 3000 / 3000
+    short = with_year(_gd, 2020, revenue=2999.0)
+    verdict, results, _, _ = result_of("cn-gd/zjtx/2021", as_of, short)
+    assert (verdict, results["revenue_by_zone"]) == ("ineligible", "fail")
+    thin = with_year(_gd, 2020, total_assets=2999.0, total_liabilities=1000.0)
+    verdict, results, _, _ = result_of("cn-gd/zjtx/2021", as_of, thin)
+    assert (verdict, results["total_assets_by_zone"]) == ("ineligible", "fail")
+    # The same figures are ample in Meizhou (northern ecological zone, 2000).
+    assert result_of("cn-gd/zjtx/2021", as_of, replace(short, region_code="441402"))[0] == "eligible"

@@ -60,7 +60,7 @@ FIRM = {
     "listing_board": "board of the latest `listing` event up to as_of, else enterprises.listing_board",
     "sme_size_class": "large | medium | small | micro under 工信部联企业〔2011〕300号, from 上年 figures",
     "industry_code": "GB/T 4754-2017 code of the firm",
-    "in_jurisdiction": "region_code lies in params.jurisdiction (bool)",
+    "in_jurisdiction": "region_code lies in params.jurisdiction, or starts with one of params.region_codes (a zone) (bool)",
     "events_within": "number of params.events with occurred_on in (as_of - params.years, as_of]; years 0 = ever",
     "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of, or granted in "
                   "params.recognized_in_years (bool)",
@@ -469,7 +469,9 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
         elif r.indicator == "industry_code":
             out = out.join(ent.select("uscc", pl.col("industry_code").alias(key)), on="uscc", how="left")
         elif r.indicator == "in_jurisdiction":
-            prefixes = _jurisdiction_prefixes(p["jurisdiction"])
+            # region_codes: a zone that is no jurisdiction of its own (珠三角核心区, 成都平原经济区), by prefecture codes.
+            prefixes = ([str(c) for c in p["region_codes"]] if p.get("region_codes")
+                        else _jurisdiction_prefixes(p["jurisdiction"]))
             rc = pl.col("region_code")
             col = (rc.is_not_null() if prefixes is None
                    else pl.when(rc.is_null()).then(None).otherwise(
