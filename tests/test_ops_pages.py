@@ -29,8 +29,8 @@ from registry.identity import make_uscc
 from registry.settings import get_settings
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-# Where CI and developers have the compilation: shared/ beside the repository (the configured default).
-COMPILATION = Path(__file__).resolve().parents[2] / "shared" / "policy" / "policy-compilation-2021.txt"
+# The compilation ships in the repository (data/sources/, the configured default).
+COMPILATION = Path(__file__).resolve().parents[1] / "data" / "sources" / "policy-compilation-2021.txt"
 USERS = {"admin": ("ops_admin", "admin", "cn"), "manager": ("ops_manager", "manager", "cn"),
          "official": ("ops_official", "official", "cn"), "gd_manager": ("gd_manager", "manager", "cn-gd")}
 
