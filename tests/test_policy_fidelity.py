@@ -12,7 +12,15 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_policy_regions_north import FULL_ATTRIBUTES, Firm, grown, result_of, with_attr, with_year  # noqa: E402
+from test_policy_regions_north import (  # noqa: E402
+    FULL_ATTRIBUTES,
+    Firm,
+    _tj_seed,  # the seed firm of the region tests: revenue 300 growing 10%, 4 optional items
+    grown,
+    result_of,
+    with_attr,
+    with_year,
+)
 
 # --- Sichuan 重点“小巨人” 第二批 ------------------------------------------------------------------------------
 # L26021 "上年主营业务收入增长（不作为第二批申报条件）"; L25989 "第三批已推荐至工业和信息化部的 199家企业";
@@ -168,12 +176,6 @@ def test_tianjin_zjtx_industry_scope_is_c_i_m() -> None:
 
 # Seed firms: batch 1 L8471-8473 "的工业中小企业" (sections B, C, D); batch 2 L9517-9519 "的制造业、信息传输、软件和信息
 # 技术服务业、科学研究和技术服务业的中小企业" (C, I, M).
-_tj_seed = Firm(region_code="120104", founded_on=date(2016, 5, 1),
-                years=grown(2020, 300.0, growth=10.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0, invention=1.0,
-                            utility=0.0),
-                attributes={"quality_cert": "ISO9001", "own_brand": "false", "rd_institution": "none",
-                            "product_standard": "none", "foreign_cert": "false", "standards_led": "0",
-                            "standards_participated": "0"})
 
 
 def test_tianjin_seed_industry_scope_by_batch() -> None:

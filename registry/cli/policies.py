@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.tree import Tree
 
 from registry.errors import UserError
-from registry.policy.describe import node_text
 from registry.policy.check import CheckReport, check_directory, check_policies
+from registry.policy.describe import node_text
 from registry.policy.loader import POLICY_DIR, get_policy, load_policies, policy_path
 from registry.policy.schema import ExactlyOne, Policy, children_of
 

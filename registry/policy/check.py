@@ -26,7 +26,7 @@ from pathlib import Path
 
 from registry.citations import compilation_lines
 from registry.policy.indicators import ANNUAL
-from registry.policy.schema import (GROWTH_AGGREGATIONS, All, Any_, AtLeast, Leaf, Policy, Source, iter_nodes)
+from registry.policy.schema import GROWTH_AGGREGATIONS, All, Any_, AtLeast, Leaf, Policy, Source, iter_nodes
 
 PASS, PERSON, FAIL = "pass", "person", "fail"
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -228,11 +228,10 @@ class _PolicyChecker:
             if GREW_WORDS.search(text):
                 self.add(criterion, "number", PASS)
                 return []
-            if lines_text is not None or self.lines_text:
-                if GREW_WORDS.search(lines_text or self.lines_text):
-                    self.add(criterion, "number", PERSON, f"{what} 0 (grew / positive): the growth word is on the "
-                                                          f"cited lines but not in the quote")
-                    return None
+            if GREW_WORDS.search(lines_text or self.lines_text):
+                self.add(criterion, "number", PERSON, f"{what} 0 (grew / positive): the growth word is on the "
+                                                      f"cited lines but not in the quote")
+                return None
         readings = self.readings.get(criterion, []) + self.readings.get(explained_by or "", [])
         explained = [i for i, t in readings if _states(t, value, unit)]
         if explained:
