@@ -1,6 +1,7 @@
 """The text a policy cites: lines of the policy compilation (policy-compilation-2021.txt), read from the configured
-path (`paths.policy_compilation`). The compilation is large and not part of the repository; on a machine without
-it every lookup returns None and the pages say "source text not available"."""
+path (`paths.policy_compilation`, by default data/sources/policy-compilation-2021.txt in the repository). When a
+configuration points elsewhere and the file is not there, every lookup returns None and the pages say "source text not
+available"."""
 
 from __future__ import annotations
 

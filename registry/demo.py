@@ -150,7 +150,7 @@ LITTLE_GIANT_PASS = {2019: 142 / 248, 2020: 0.62, 2021: 0.83}
 
 TIER_ORDER = ("innovative_sme", "zjtx_sme", "little_giant", "key_little_giant", "single_champion")
 
-# 目标表 of 重点小巨人 (财建〔2021〕2号 附4, notes-national.md §2.6): id, unit, yearly uplift of the target.
+# 目标表 of 重点小巨人 (财建〔2021〕2号 附4, data/sources/notes-national.md §2.6): id, unit, yearly uplift of the target.
 FIRM_TARGET_INDICATORS: tuple[tuple[str, str], ...] = (
     ("main_revenue_share", "%"), ("export_share", "%"), ("foreign_certs", "个"), ("rd_ratio", "%"),
     ("invention_patents", "个"), ("rd_institutions", "个"), ("standards", "个"), ("rd_projects", "项"),
@@ -162,66 +162,66 @@ LISTING_PLAN_STAGES = ("none", "reform", "tutoring", "applied")  # 目标表 sta
 # (jurisdiction, tier, year, count, source). Source = document, compilation lines, notes line, quoted text.
 REGIONAL_TARGETS: tuple[tuple[str, str, int, int, str], ...] = (
     ("cn", "innovative_sme", 2025, 1_000_000,
-     "工信部联规〔2021〕200号《“十四五”促进中小企业发展规划》 L2590-2593 (notes-national.md:387): "
+     "工信部联规〔2021〕200号《“十四五”促进中小企业发展规划》 L2590-2593 (data/sources/notes-national.md:387): "
      "推动形成一百万家创新型中小企业、十万家“专精特新”中小企业、一万家专精特新“小巨人”企业"),
     ("cn", "zjtx_sme", 2025, 100_000,
-     "工信部联规〔2021〕200号 L2590-2593 (notes-national.md:398): 推动形成…十万家“专精特新”中小企业"),
+     "工信部联规〔2021〕200号 L2590-2593 (data/sources/notes-national.md:398): 推动形成…十万家“专精特新”中小企业"),
     ("cn", "little_giant", 2025, 10_000,
-     "工信部联政法〔2021〕70号 L1577-1580 (notes-national.md:261, :481): 力争到2025年…发展形成万家“小巨人”企业"),
+     "工信部联政法〔2021〕70号 L1577-1580 (data/sources/notes-national.md:261, :481): 力争到2025年…发展形成万家“小巨人”企业"),
     ("cn", "single_champion", 2025, 1_000,
-     "工信部联政法〔2021〕70号 L1577-1580 (notes-national.md:549): 力争到2025年…千家单项冠军企业"),
+     "工信部联政法〔2021〕70号 L1577-1580 (data/sources/notes-national.md:549): 力争到2025年…千家单项冠军企业"),
     ("cn-sd", "zjtx_sme", 2025, 1_500,
-     "山东 L19908-19914 (notes-provinces-c.md:194): 力争到2025年，新培育省级以上制造业“专精特新”企业1500家"),
+     "山东 L19908-19914 (data/sources/notes-provinces-c.md:194): 力争到2025年，新培育省级以上制造业“专精特新”企业1500家"),
     ("cn-sd", "little_giant", 2025, 600,
-     "山东 L19908-19914 (notes-provinces-c.md:194): 力争到2025年，新培育…小巨人企业600家"),
+     "山东 L19908-19914 (data/sources/notes-provinces-c.md:194): 力争到2025年，新培育…小巨人企业600家"),
     ("cn-sd", "single_champion", 2025, 400,
-     "山东 L19908-19914 (notes-provinces-c.md:194): 力争到2025年，新培育…单项冠军企业400家"),
+     "山东 L19908-19914 (data/sources/notes-provinces-c.md:194): 力争到2025年，新培育…单项冠军企业400家"),
     ("cn-sd", "chain_leader", 2025, 150,
-     "山东 L19908-19914 (notes-provinces-c.md:194): 力争到2025年，新培育…领航企业150家左右"),
+     "山东 L19908-19914 (data/sources/notes-provinces-c.md:194): 力争到2025年，新培育…领航企业150家左右"),
     ("cn-tj", "tj_seed", 2025, 3_000,
-     "津工信中小企服〔2021〕1号 L8673-8677 (notes-provinces-a.md:79-83): 种子企业库…计划到2025年底在库企业数达到3000家"),
+     "津工信中小企服〔2021〕1号 L8673-8677 (data/sources/notes-provinces-a.md:79-83): 种子企业库…计划到2025年底在库企业数达到3000家"),
     ("cn-tj", "zjtx_sme", 2025, 1_000,
-     "津工信中小企服〔2021〕1号 L8679-8685 (notes-provinces-a.md:79-83): 天津市“专精特新”中小企业库…"
+     "津工信中小企服〔2021〕1号 L8679-8685 (data/sources/notes-provinces-a.md:79-83): 天津市“专精特新”中小企业库…"
      "计划到2025年底在库企业数达到1000家"),
     ("cn-tj", "little_giant", 2025, 150,
-     "津工信中小企服〔2021〕1号 L8687-8691 (notes-provinces-a.md:79-83): 国家专精特新“小巨人”企业库…"
+     "津工信中小企服〔2021〕1号 L8687-8691 (data/sources/notes-provinces-a.md:79-83): 国家专精特新“小巨人”企业库…"
      "计划到2025年底在库企业数达到150家"),
     ("cn-he", "he_zjtx_pool", 2021, 800,
-     "河北 L10390-10392 (notes-provinces-a.md:292): 提出今年全省入库培育800家的要求"),
+     "河北 L10390-10392 (data/sources/notes-provinces-a.md:292): 提出今年全省入库培育800家的要求"),
     ("cn-he", "key_little_giant", 2021, 50,
-     "河北 L11576-11578 (notes-provinces-a.md:716): 2021年底前，积极争取中央财政资金1.32亿元，"
+     "河北 L11576-11578 (data/sources/notes-provinces-a.md:716): 2021年底前，积极争取中央财政资金1.32亿元，"
      "重点支持50家专精特新“小巨人”企业"),
     ("cn-he", "zjtx_sme", 2025, 4_500,
-     "河北 L11266-11269 (notes-provinces-a.md:376): 十四五末，培育省级“专精特新”中小企业4500家"),
+     "河北 L11266-11269 (data/sources/notes-provinces-a.md:376): 十四五末，培育省级“专精特新”中小企业4500家"),
     ("cn-he", "little_giant", 2025, 500,
-     "河北 L11266-11269 (notes-provinces-a.md:376): 十四五末…打造500家国家级专精特新“小巨人”企业"),
+     "河北 L11266-11269 (data/sources/notes-provinces-a.md:376): 十四五末…打造500家国家级专精特新“小巨人”企业"),
     ("cn-bj", "little_giant", 2025, 500,
-     "北京 L8155-8159 (notes-beijing.md:573): 力争到“十四五”末，国家级专精特新“小巨人”企业达到500家"),
+     "北京 L8155-8159 (data/sources/notes-beijing.md:573): 力争到“十四五”末，国家级专精特新“小巨人”企业达到500家"),
     ("cn-bj", "bj_little_giant", 2025, 1_000,
-     "北京 L8155-8159 (notes-beijing.md:573): 市级专精特新“小巨人”企业达到1000家"),
+     "北京 L8155-8159 (data/sources/notes-beijing.md:573): 市级专精特新“小巨人”企业达到1000家"),
     ("cn-bj", "zjtx_sme", 2025, 5_000,
-     "北京 L8155-8159 (notes-beijing.md:573): 市级“专精特新”中小企业达到5000家"),
+     "北京 L8155-8159 (data/sources/notes-beijing.md:573): 市级“专精特新”中小企业达到5000家"),
     ("cn-hi", "zjtx_sme", 2025, 300,
-     "海南 L24453-24455 (notes-provinces-c.md:677): 到2025年，滚动培育300家以上省级“专精特新”中小企业"),
+     "海南 L24453-24455 (data/sources/notes-provinces-c.md:677): 到2025年，滚动培育300家以上省级“专精特新”中小企业"),
     ("cn-hi", "little_giant", 2025, 30,
-     "海南 L24453-24455 (notes-provinces-c.md:677): 到2025年…30家以上国家“专精特新’小巨人’”企业"),
+     "海南 L24453-24455 (data/sources/notes-provinces-c.md:677): 到2025年…30家以上国家“专精特新’小巨人’”企业"),
     ("cn-yn", "little_giant", 2025, 100,
-     "云南 L27103-27105 (notes-provinces-d.md:355-356): 力争在“十四五”期间，培优培精100户左右国家级专精特新“小巨人”企业"),
+     "云南 L27103-27105 (data/sources/notes-provinces-d.md:355-356): 力争在“十四五”期间，培优培精100户左右国家级专精特新“小巨人”企业"),
     ("cn-yn", "yn_little_giant", 2025, 300,
-     "云南 L27103-27105 (notes-provinces-d.md:356): 力争在“十四五”期间…300户以上省级专精特新“小巨人”企业"),
+     "云南 L27103-27105 (data/sources/notes-provinces-d.md:356): 力争在“十四五”期间…300户以上省级专精特新“小巨人”企业"),
     ("cn-yn", "yn_growth", 2025, 2_000,
-     "云南 L27103-27107 (notes-provinces-d.md:356): 力争在“十四五”期间…2000户左右省级专精特新“成长”企业"),
+     "云南 L27103-27107 (data/sources/notes-provinces-d.md:356): 力争在“十四五”期间…2000户左右省级专精特新“成长”企业"),
     ("cn-jl", "zjtx_sme", 2025, 1_000,
-     "吉林 L14766-14769 (notes-provinces-b.md:169): 计划到2025年底，培育省级“专精特新”中小企业1000家"),
+     "吉林 L14766-14769 (data/sources/notes-provinces-b.md:169): 计划到2025年底，培育省级“专精特新”中小企业1000家"),
     *(("cn-jl", "zjtx_sme", year, 200 * (year - 2020),
-       f"吉林 L14840-14842 (notes-provinces-b.md:169): 2021--2025年，全省计划认定省级“专精特新”中小企业1000户，"
+       f"吉林 L14840-14842 (data/sources/notes-provinces-b.md:169): 2021--2025年，全省计划认定省级“专精特新”中小企业1000户，"
        f"原则上年度认定200户 (累计至{year}年 / cumulative to {year})") for year in range(2021, 2025)),
     ("cn-zj", "zjtx_sme", 2021, 2_000,
-     "浙江 L16968-16970 (notes-provinces-b.md:373): 2021年度拟确定浙江省专精特新中小企业2000家左右"),
+     "浙江 L16968-16970 (data/sources/notes-provinces-b.md:373): 2021年度拟确定浙江省专精特新中小企业2000家左右"),
     ("cn-zj", "zj_hidden_champion", 2021, 50,
-     "浙江 L16968-16970 (notes-provinces-b.md:373): 2021年度拟确定…浙江省隐形冠军企业50家左右"),
+     "浙江 L16968-16970 (data/sources/notes-provinces-b.md:373): 2021年度拟确定…浙江省隐形冠军企业50家左右"),
     ("cn-zj", "zjtx_sme", 2025, 10_000,
-     "浙江 L17037-17039 (notes-provinces-b.md:374): 我省拟在“十四五”期间培育专精特新中小企业10000家左右"),
+     "浙江 L17037-17039 (data/sources/notes-provinces-b.md:374): 我省拟在“十四五”期间培育专精特新中小企业10000家左右"),
 )
 
 MIN_AS_OF = date(2023, 1, 1)  # every tier has at least one batch by then

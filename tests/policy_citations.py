@@ -1,6 +1,6 @@
-"""Checks a policy's citations against the compilation (policy-compilation-2021.txt): the cited lines
-exist, a quoted phrase is on them, and each numeric threshold is written there (or an interpretation of
-the policy names the criterion, saying where the number comes from).
+"""The citation check the policy tests share: `zjtx policies check` (registry/policy/check.py) run on one policy,
+its failures as readable lines. The compilation is the repository's (data/sources/, the config default);
+ZJTX_POLICY_COMPILATION overrides.
 
 Documents after 2021 have no compilation lines: a `{doc, part}` source must name a document the 2022-2026 brief
 (data/sources/rules-2022-2026.md) lists — by its number, or by the brief's source tag such as [G-yn] — and a part."""
@@ -9,39 +9,23 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from registry.policy.schema import Exclusion, Leaf, Policy, Source, iter_nodes
+from registry.policy.check import FAIL, check_policy, squash
+from registry.policy.schema import Leaf, Policy, Source, iter_nodes
 from registry.settings import PROJECT_ROOT, load_settings
 
-# The compilation ships in the repository (data/sources/, the config default); ZJTX_POLICY_COMPILATION overrides.
 COMPILATION = Path(os.environ.get("ZJTX_POLICY_COMPILATION")
                    or load_settings(PROJECT_ROOT / "config.toml").path("policy_compilation"))
 # The brief on the 2022 and 2026 national rules: the documents a `part` citation may name.
 BRIEF = PROJECT_ROOT / "data" / "sources" / "rules-2022-2026.md"
-CN_NUMERALS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 
 
 @cache
-def compilation_lines() -> list[str]:
-    return COMPILATION.read_text(encoding="utf-8").splitlines()
-
-
-def squash(text: str) -> str:
-    """Compare text ignoring whitespace and full-width/half-width differences."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def cited_text(source: Source) -> str:
-    lines = compilation_lines()
-    parts = []
-    for first, last in source.line_range():
-        if not (1 <= first <= last <= len(lines)):
-            raise AssertionError(f"{source.cite()}: lines outside the compilation (1-{len(lines)})")
-        parts.append("".join(lines[first - 1:last]))
-    return squash("".join(parts))
+def compilation_lines() -> tuple[str, ...]:
+    return tuple(COMPILATION.read_text(encoding="utf-8").splitlines())
 
 
 @cache
@@ -59,79 +43,28 @@ def part_problem(source: Source) -> str | None:
     return None
 
 
-def number_forms(value: float, unit: str | None) -> list[str]:
-    forms = [f"{value:g}"]
-    if value == 0:
-        forms += ["正", "positive", "增长", "growth"]  # "> 0" is how the texts say "grew" / "positive"
-    if value == int(value):
-        n = int(value)
-        if n in CN_NUMERALS:
-            forms.append(CN_NUMERALS[n])
-            if n == 2:
-                forms.append("二")
-    if unit == "万元":
-        forms.append(f"{value / 10000:g}亿")  # 1亿 = 10000万元, 0.5亿 = 5000万元
-    return forms
-
-
-def citation_problems(policy: Policy) -> list[str]:
-    """Every problem found, as readable lines (empty when all citations hold)."""
-    problems = []
-    # An interpretation explains a threshold the text does not state when it names the criterion and
-    # states the number (e.g. "events within 3 years", "growth > 0").
-    readings: dict[str, str] = {}
-    for i in policy.interpretations:
-        for cid in i.applies_to:
-            readings[cid] = readings.get(cid, "") + squash(i.zh + i.en)
-    sources: list[tuple[str, Source]] = []
+def _sources(policy: Policy) -> Iterator[tuple[str, Source]]:
     for node in iter_nodes(policy.criteria):
         if node.source is not None:
-            sources.append((node.id, node.source))
+            yield node.id, node.source
         if isinstance(node, Leaf) and node.relaxation is not None:
-            sources.append((node.id, node.relaxation.source))
-    for cid, src in sources:
-        if not src.lines:
-            if src.part is not None and (why := part_problem(src)):
-                problems.append(f"{policy.id} {cid}: {why}")
-            continue
-        try:
-            text = cited_text(src)
-        except AssertionError as exc:
-            problems.append(f"{policy.id} {cid}: {exc}")
-            continue
-        if src.quote and squash(src.quote) not in text:
-            problems.append(f"{policy.id} {cid}: quote {src.quote!r} is not on {src.lines}")
-    for node in iter_nodes(policy.criteria):
-        numbers: list[tuple[float, str | None]] = []
-        if isinstance(node, Leaf) and isinstance(node.threshold, int | float) and not isinstance(node.threshold, bool):
-            numbers.append((float(node.threshold), node.unit))
-        if isinstance(node, Exclusion) and node.within_years:
-            numbers.append((float(node.within_years), "年"))
-        if not numbers or not node.source or not node.source.lines:
-            continue
-        where = squash(node.source.quote) if node.source.quote else cited_text(node.source)
-        for value, unit in numbers:
-            forms = number_forms(value, unit)
-            if not any(f in where for f in forms) and not any(f in readings.get(node.id, "") for f in forms):
-                problems.append(f"{policy.id} {node.id}: threshold {value:g} is neither in the cited text "
-                                f"({node.source.lines}) nor explained by an interpretation")
-        if (isinstance(node, Leaf) and node.relaxation and node.relaxation.source.quote
-                and f"{node.relaxation.max_percent:g}" not in squash(node.relaxation.source.quote)):
-            problems.append(f"{policy.id} {node.id}: relaxation {node.relaxation.max_percent:g}% not in its quote")
+            yield node.id, node.relaxation.source
     lc = policy.lifecycle
     if lc is not None:
         for src in [lc.source, *(r.source for r in lc.exit_rules), *(r.source for r in lc.reporting)]:
-            if src is not None and src.part is not None and not src.lines and (why := part_problem(src)):
-                problems.append(f"{policy.id} lifecycle: {why}")
-            if src is not None and src.lines:
-                try:
-                    text = cited_text(src)
-                except AssertionError as exc:
-                    problems.append(f"{policy.id} lifecycle: {exc}")
-                    continue
-                if src.quote and squash(src.quote) not in text:
-                    problems.append(f"{policy.id} lifecycle: quote {src.quote!r} is not on {src.lines}")
+            if src is not None:
+                yield "lifecycle", src
     for i in policy.interpretations:
-        if i.source is not None and i.source.part is not None and not i.source.lines and (why := part_problem(i.source)):
-            problems.append(f"{policy.id} interpretation {i.id}: {why}")
+        if i.source is not None:
+            yield f"interpretation {i.id}", i.source
+
+
+def citation_problems(policy: Policy) -> list[str]:
+    """Every failed check of the policy (quote, number and unit, direction, window, any/all; a part citation's
+    document and part), empty when it holds."""
+    problems = [f"{policy.id} {f.criterion} [{f.check}]: {f.reason}"
+                for f in check_policy(policy, lines=compilation_lines()) if f.outcome == FAIL]
+    for where, src in _sources(policy):
+        if not src.lines and src.part is not None and (why := part_problem(src)):
+            problems.append(f"{policy.id} {where}: {why}")
     return problems

@@ -31,6 +31,7 @@ from registry.demo import (
 from registry.errors import UserError
 from registry.identity import uscc_valid_expr
 from registry.reference import regions
+from registry.settings import PROJECT_ROOT
 
 AS_OF = date(2026, 3, 15)
 FIRMS = 1200
@@ -399,8 +400,9 @@ def test_regional_targets_quote_the_compilation(demo):
     assert by_key[("cn-sd", "single_champion", 2025)] == 400
     lines = compilation_lines()
     for source in targets["source"]:
-        m = re.search(r" L(\d+)-(\d+) \((notes-[a-z-]+\.md:[\d-]+(?:, :\d+)?)\): (.*)$", source)
-        assert m, f"source does not cite compilation lines and a note: {source}"
+        m = re.search(r" L(\d+)-(\d+) \((data/sources/notes-[a-z-]+\.md):[\d-]+(?:, :\d+)?\): (.*)$", source)
+        assert m, f"source does not cite compilation lines and a note in data/sources/: {source}"
+        assert (PROJECT_ROOT / m[3]).is_file(), m[3]
         cited = _squash("".join(lines[int(m[1]) - 1:int(m[2])]))
         quote = re.sub(r" \(累计.*\)$", "", m[4])
         for piece in quote.split("…"):

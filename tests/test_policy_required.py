@@ -366,3 +366,12 @@ def test_bingtuan_restriction_abnormal_operation_list():
     two = bingtuan_firm().with_year(2020, revenue=2016.5)
     verdict, _, results = judge(BT, two.but(events=[("abnormal_operation", date(2020, 6, 1))]), BT_AS_OF)
     assert results["not_abnormal"] == "fail" and verdict == "ineligible"
+
+
+def test_precheck_item_6_counts_tax_and_dishonesty_records_within_three_years():
+    """L1445-1447 "三年内未发生过重大安全、质量、环境污染事故等违法记录": the stricter reading of 等违法记录."""
+    for event in ("tax_violation", "serious_dishonesty"):
+        verdict, _, results = judge(PC, little_giant_2020().but(events=[(event, date(2018, 5, 2))]))
+        assert (verdict, results["no_major_accident"]) == ("ineligible", "fail"), event
+        verdict, _, results = judge(PC, little_giant_2020().but(events=[(event, date(2018, 5, 1))]))
+        assert results["no_major_accident"] == "pass", event

@@ -1,8 +1,10 @@
-"""`zjtx policies list | show`: the policies as data, with their criteria tree and citations."""
+"""`zjtx policies list | show | check`: the policies as data, with their criteria tree and citations, and the check
+of each file against the compilation lines it cites."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -10,15 +12,16 @@ from rich.table import Table
 from rich.tree import Tree
 
 from registry.errors import UserError
+from registry.policy.check import CheckReport, check_directory, check_policies
 from registry.policy.describe import node_text
-from registry.policy.loader import get_policy, load_policies
+from registry.policy.loader import POLICY_DIR, get_policy, load_policies, policy_path
 from registry.policy.schema import CONFIDENCE_NOTES, ExactlyOne, Policy, children_of
 
 PURPOSE = {"new_application": ("认定/申报", "new application"), "re_review": ("复核", "re-review"),
            "precheck": ("初核", "pre-check"),
            "support": ("扶持", "support"), "classification": ("划型", "classification")}
 
-app = typer.Typer(help="Policies as data: list and show. 政策（数据化）：列表与详情。", no_args_is_help=True)
+app = typer.Typer(help="Policies as data: list, show and check. 政策（数据化）：列表、详情与核对。", no_args_is_help=True)
 
 
 def register(main: typer.Typer) -> None:
@@ -130,3 +133,51 @@ def _grow(tree: Tree, node, en: bool) -> None:
         return
     for child in children_of(node):
         _grow(tree.add(_node_line(child, en)), child, en)
+
+
+CHECK_NAMES = {"quote": "引文", "number": "数值", "direction": "方向", "window": "年度口径", "combine": "组合"}
+
+
+@app.command("check")
+def check(
+    policy_id: str = typer.Option(None, "--policy", help="Only this policy id (default: every policy)."),
+    directory: Path = typer.Option(None, "--dir", help="A data/policies tree to check instead of the repository's."),
+    output_format: str = typer.Option("text", "--format", help="text | json"),
+) -> None:
+    """Check each policy against its compilation lines: quote, number and unit, direction, window, any/all.
+    核对政策文件与汇编原文：引文、数值与单位、方向、年度口径、“或/且”。Exit 1 when a check fails."""
+    if output_format not in ("text", "json"):
+        raise UserError(f"--format {output_format!r}: 只支持 / expected text | json")
+    try:
+        if directory is not None:
+            report = check_directory(directory)
+        elif policy_id is not None:
+            report = check_policies({policy_id: (get_policy(policy_id), str(policy_path(policy_id).relative_to(
+                POLICY_DIR)))})
+        else:
+            report = check_directory(POLICY_DIR)
+    except FileNotFoundError as exc:
+        raise UserError(f"汇编原文缺失 / {exc}") from exc
+    if output_format == "json":
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        _print_report(report)
+    if report.failures():
+        raise typer.Exit(1)
+
+
+def _print_report(report: CheckReport) -> None:
+    c = report.counts()
+    console = Console()
+    console.print(f"[bold]政策核对 Policy check[/]: {c['policies']} 个政策 policies, "
+                  f"{c['no_compilation_text']} 个无汇编原文 no compilation text (not checked)")
+    console.print(f"核对 checked {c['checked']} · 通过 passed {c['passed']} · "
+                  f"待人工 for a person {c['person']} · [red]不符 failed {c['failed']}[/]")
+    for title, findings in (("[red]不符 Failures[/]", report.failures()), ("待人工确认 For a person", report.for_a_person())):
+        if findings:
+            console.print(f"\n[bold]{title}[/] ({len(findings)})")
+            for f in findings:
+                console.print(f"  {f.file or f.policy} · {f.criterion} · {CHECK_NAMES.get(f.check, f.check)} {f.check}: "
+                              f"{f.reason}", soft_wrap=True, markup=False, highlight=False)
+    if report.without_compilation_text:
+        console.print("无汇编原文 No compilation text: " + ", ".join(report.without_compilation_text))

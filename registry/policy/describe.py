@@ -93,7 +93,10 @@ def node_text(node: Any, lang: str = "zh") -> str:
             return f"{'no' if en else '无'} {', '.join(node.events)} ({window})"
         if node.boards is not None:
             return f"listing_board ∉ {{{', '.join(node.boards)}}}"
-        return f"{'not holding' if en else '不持有'} {', '.join(node.tiers or [])}"
+        where = f" ({', '.join(node.jurisdictions)})" if node.jurisdictions else ""
+        years = "/".join(map(str, node.recognized_in_years or []))
+        granted = ((f", granted in {years}" if en else f"，{years}年认定") if years else "")
+        return f"{'not holding' if en else '不持有'} {', '.join(node.tiers or [])}{where}{granted}"
     if isinstance(node, Prerequisite):
         where = f" ({', '.join(node.jurisdictions)})" if node.jurisdictions else ""
         return f"{'holds' if en else '持有'} {', '.join(node.tiers)}{where}"

@@ -57,7 +57,12 @@ def exclusion_ref(node: Exclusion) -> IndicatorRef:
                             params={"events": sorted(node.events), "years": node.within_years or 0})
     if node.boards is not None:
         return IndicatorRef(indicator="listing_board")
-    return IndicatorRef(indicator="holds_tier", params={"tiers": sorted(node.tiers or [])})
+    params: dict[str, Any] = {"tiers": sorted(node.tiers or [])}
+    if node.jurisdictions:
+        params["jurisdictions"] = sorted(node.jurisdictions)
+    if node.recognized_in_years:
+        params["recognized_in_years"] = sorted(node.recognized_in_years)
+    return IndicatorRef(indicator="holds_tier", params=params)
 
 
 def prerequisite_ref(node: Prerequisite) -> IndicatorRef:
@@ -329,7 +334,9 @@ def _compile(ctx: _Ctx, node: Any) -> None:
             ctx.expected[node.id] = pl.lit(f"∉ {{{', '.join(node.boards)}}}")
         else:
             ctx.result[node.id] = v.not_()
-            ctx.expected[node.id] = pl.lit(f"不持有 / not holding {', '.join(node.tiers or [])}")
+            granted = (f" ({'/'.join(map(str, node.recognized_in_years))}年认定 / granted then)"
+                       if node.recognized_in_years else "")
+            ctx.expected[node.id] = pl.lit(f"不持有 / not holding {', '.join(node.tiers or [])}{granted}")
         ctx.actual[node.id] = _json(v, ctx.schema.get(ref.key()))
     elif isinstance(node, Prerequisite):
         ref = prerequisite_ref(node)

@@ -70,9 +70,10 @@ FIRM = {
     "listing_board": "board of the latest `listing` event up to as_of, else enterprises.listing_board",
     "sme_size_class": "large | medium | small | micro under 工信部联企业〔2011〕300号, from 上年 figures",
     "industry_code": "GB/T 4754-2017 code of the firm",
-    "in_jurisdiction": "region_code lies in params.jurisdiction (bool)",
+    "in_jurisdiction": "region_code lies in params.jurisdiction, or starts with one of params.region_codes (a zone) (bool)",
     "events_within": "number of params.events with occurred_on in (as_of - params.years, as_of]; years 0 = ever",
-    "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of (bool)",
+    "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of, or granted in "
+                  "params.recognized_in_years (bool)",
     "in_group": "has an in-force attribute params.attribute with a value in params.values (bool)",
     "attribute": "in-force value of attribute params.name read as params.type (bool | number | text)",
     "attribute_any": "an in-force row of attribute params.name has a value in params.values (bool; null when the "
@@ -488,7 +489,9 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
         elif r.indicator == "industry_code":
             out = out.join(ent.select("uscc", pl.col("industry_code").alias(key)), on="uscc", how="left")
         elif r.indicator == "in_jurisdiction":
-            prefixes = _jurisdiction_prefixes(p["jurisdiction"])
+            # region_codes: a zone that is no jurisdiction of its own (珠三角核心区, 成都平原经济区), by prefecture codes.
+            prefixes = ([str(c) for c in p["region_codes"]] if p.get("region_codes")
+                        else _jurisdiction_prefixes(p["jurisdiction"]))
             rc = pl.col("region_code")
             col = (rc.is_not_null() if prefixes is None
                    else pl.when(rc.is_null()).then(None).otherwise(
@@ -512,7 +515,15 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
                       .group_by("uscc").agg(pl.len().cast(pl.Float64).alias(key)).collect())
             out = out.join(counts, on="uscc", how="left").with_columns(pl.col(key).fill_null(0.0))
         elif r.indicator == "holds_tier":
-            held = recognitions_held(bundle.recognitions, as_of).filter(pl.col("tier").is_in(list(p["tiers"])))
+            if p.get("recognized_in_years"):
+                # A title granted in the named years counts whether or not it is still in force (not if revoked).
+                held = bundle.recognitions.lazy().filter(
+                    (pl.col("recognized_on") <= as_of)
+                    & pl.col("recognized_on").dt.year().is_in(list(p["recognized_in_years"]))
+                    & ~pl.col("status").is_in(["revoked", "withdrawn"]))
+            else:
+                held = recognitions_held(bundle.recognitions, as_of)
+            held = held.filter(pl.col("tier").is_in(list(p["tiers"])))
             if p.get("jurisdictions"):
                 held = held.filter(pl.col("jurisdiction").is_in(list(p["jurisdictions"])))
             ids = held.select("uscc").unique().with_columns(pl.lit(True).alias(key)).collect()

@@ -342,19 +342,26 @@ class Leaf(_NodeBase):
 
 class Exclusion(_NodeBase):
     """不得推荐 / 限制条件: fails when the firm has one of `events` within `within_years` before as_of, is
-    listed on one of `boards`, or holds one of `tiers`. Absence of such a fact is a pass (never missing)."""
+    listed on one of `boards`, or holds one of `tiers`. Absence of such a fact is a pass (never missing).
+
+    With `tiers`, `jurisdictions` limits the issuers, and `recognized_in_years` counts a title granted in one of
+    those years whether or not it is still in force ("十三五期间已评定的…", "2019年、2020年认定的…不得重复申报")."""
 
     type: Literal["exclusion"] = "exclusion"
     events: list[str] | None = None
     within_years: float | None = None
     boards: list[str] | None = None
     tiers: list[str] | None = None
+    jurisdictions: list[str] | None = None
+    recognized_in_years: list[int] | None = None
     source: Source
 
     @model_validator(mode="after")
     def _one_kind(self) -> Exclusion:
         if sum(x is not None for x in (self.events, self.boards, self.tiers)) != 1:
             raise ValueError(f"{self.id}: an exclusion names exactly one of events, boards, tiers")
+        if self.tiers is None and (self.jurisdictions or self.recognized_in_years):
+            raise ValueError(f"{self.id}: jurisdictions / recognized_in_years only go with tiers")
         return self
 
 
