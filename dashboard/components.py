@@ -154,12 +154,14 @@ def firm_link_expr(uscc_column: str, lang: str) -> pl.Expr:
 
 
 def freshness_note() -> None:
-    """When data last arrived (latest ingestion and job run), in the sidebar."""
-    fresh = queries.data_freshness(get_engine())
+    """When data last arrived (latest ingestion the user may see, latest job run), in the sidebar."""
+    from dashboard.safe_text import md_text
+
+    fresh = queries.data_freshness(current_principal(), engine=get_engine(settings().database_url))
     ingestion, job = fresh["ingestion"], fresh["job"]
     lines = [f"**{tr('app.freshness')}**"]
     if ingestion:
-        lines.append(f"{tr('app.last_ingestion')}: {_local(ingestion['finished_at'])} · {ingestion['file_name']}")
+        lines.append(f"{tr('app.last_ingestion')}: {_local(ingestion['finished_at'])} · {md_text(ingestion['file_name'])}")
     else:
         lines.append(f"{tr('app.last_ingestion')}: {tr('app.never')}")
     if job:

@@ -140,10 +140,10 @@ def test_uploads_load_like_the_cli_and_rejected_rows_go_back(config_env, db_url)
                               progress=lambda _name, done, total: ticks.append((done, total)))
     assert (result.status, result.rows_read, result.rows_loaded, result.rows_rejected) == ("partial", 3, 1, 2)
     assert ticks and ticks[-1][0] == ticks[-1][1]
-    runs = recent_runs(engine=engine)
+    runs = recent_runs(SYSTEM, engine=engine)
     assert runs.row(0, named=True)["file_name"] == "企业名录.csv"
     assert runs.row(0, named=True)["source"] == "upload"
-    rows = rejected_rows([result.run_id], engine=engine)
+    rows = rejected_rows(SYSTEM, [result.run_id], engine=engine)
     by_row = rows.filter(pl.col("row").is_not_null())
     assert sorted(by_row["row"].unique()) == [2, 3]
     assert by_row.filter(pl.col("row") == 2)["企业名称"].to_list()[0] == "坏代码有限公司"

@@ -52,7 +52,7 @@ def results_table(results) -> pl.DataFrame:
 
 
 def show_rejections(run_ids: list[int], key: str) -> None:
-    rows = rejected_rows(run_ids, engine=ops.engine())
+    rows = rejected_rows(principal, run_ids, engine=ops.engine())
     if rows.is_empty():
         st.caption(tr("intake.no_rejections"))
         return
@@ -93,7 +93,7 @@ def upload_section() -> None:
 
 # ---------------------------------------------------------------- runs
 def runs_section() -> None:
-    runs = ops.local_times(recent_runs(engine=ops.engine()), ["started_at", "finished_at"])
+    runs = ops.local_times(recent_runs(principal, engine=ops.engine()), ["started_at", "finished_at"])
     if runs.is_empty():
         st.caption(tr("ops.none"))
     else:
