@@ -67,7 +67,7 @@ if rows.is_empty():
 st.caption(ta("audit.count", lang, shown=f"{rows.height:,}", limit=f"{SHOWN_ROWS:,}"))
 st.dataframe(readable(rows), hide_index=True, key="audit_table")
 download_buttons(lambda: readable(audit_entries(principal, limit=None, engine=engine, **filters)),
-                 ta("page.audit", lang), key="dl_audit")
+                 ta("page.audit", lang), key="dl_audit", what="audit")
 
 with st.expander(ta("audit.detail", lang)):
     picked = st.selectbox(ta("audit.detail", lang), rows["id"].to_list(), key="audit_pick",

@@ -124,7 +124,7 @@ def completeness_section() -> None:
         st.plotly_chart(ops_charts.completeness_heatmap(cells, lang), key="intake_heatmap")
         with st.expander(tr("intake.completeness")):
             download_buttons(table(cells.drop("region_code"), codes={"frequency": "frequency"}),
-                             tr("intake.completeness"), key="dl_completeness")
+                             tr("intake.completeness"), key="dl_completeness", what="aggregate")
 
         st.subheader(tr("intake.drill"))
         region_names = dict(zip(cells["region_code"], cells["region_name"], strict=True))

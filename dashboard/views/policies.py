@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import ops
 from dashboard.components import current_lang, current_principal, table, today, tr
+from dashboard.exports import export_button
 from dashboard.i18n import code_label
 from registry.citations import compilation_lines, compilation_path
 from registry.errors import UserError
@@ -126,6 +127,6 @@ with whatif_tab:
         verdicts = screening.result.select("uscc", "verdict", "class", "score").join(
             screening.names.unique("uscc"), on="uscc", how="left").select("uscc", "name", "verdict", "class", "score")
         table(verdicts, codes={"verdict": "verdict"}, key="policies_verdicts")
-        st.download_button(tr("policies.download_workbook"), screening.workbook,
-                           file_name=f"初核_{policy_id.replace('/', '_')}_{as_of:%Y%m%d}.xlsx", mime=XLSX_MIME,
-                           key="policies_workbook", icon=":material/table:", on_click="ignore")
+        export_button(tr("policies.download_workbook"), lambda: (screening.workbook, screening.result.height),
+                      what="firms", file_name=f"初核_{policy_id.replace('/', '_')}_{as_of:%Y%m%d}.xlsx",
+                      mime=XLSX_MIME, key="policies_workbook", icon=":material/table:")

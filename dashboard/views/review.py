@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import ops
 from dashboard.components import current_lang, current_principal, firm_link_expr, labelled, today, tr
+from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
 from registry.errors import UserError
 from registry.review import (
@@ -85,8 +86,8 @@ def workbook() -> bytes:
     return queue_workbook(items, f"{tr('page.review')} {today().isoformat()} {scope}".strip(), names)
 
 
-st.download_button(tr("review.export"), workbook, file_name=f"复核清单_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
-                   key="review_export", icon=":material/table:", on_click="ignore")
+export_button(tr("review.export"), lambda: (workbook(), items.height), what="review_list",
+              file_name=f"复核清单_{today():%Y%m%d}.xlsx", mime=XLSX_MIME, key="review_export", icon=":material/table:")
 
 # ---------------------------------------------------------------- one item
 st.subheader(tr("review.evidence"))
