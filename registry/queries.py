@@ -483,6 +483,16 @@ def data_version(engine: Engine | None = None) -> str:
     return "-".join("0" if v is None else str(v) for v in row)
 
 
+def firm_bundle(principal: Principal, uscc: str, *, engine: Engine | None = None):
+    """One firm's data as policy evaluation reads it (registry.policy.bundle.Bundle), or None when the firm does
+    not exist or lies outside the principal's jurisdiction (like firm_profile)."""
+    from registry.policy.bundle import load_bundle
+
+    if firm_profile(principal, uscc, engine=engine) is None:
+        return None
+    return load_bundle(_engine(engine), [uscc])
+
+
 def data_freshness(principal: Principal, *, engine: Engine | None = None) -> dict[str, Any]:
     """When data last arrived: the latest finished ingestion run the principal may see (registry.run_scope; its
     file name only, never a server path) and the latest job run (None when there was none)."""

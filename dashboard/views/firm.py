@@ -17,6 +17,7 @@ from dashboard import analytics_charts, charts, ops
 from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
+    current_principal,
     download_buttons,
     query,
     settings,
@@ -31,7 +32,6 @@ from registry import queries, reference
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.policy import evaluate, evaluation_records, get_policy, load_policies
-from registry.policy.bundle import load_bundle
 
 MATCH_LIMIT = 20
 USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
@@ -201,7 +201,7 @@ in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of)
 policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy")
 evaluated = None
 if policy_id:
-    firm_bundle = load_bundle(get_engine(settings().database_url), [profile["uscc"]])
+    firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))
     try:
         evaluated = evaluate(get_policy(policy_id), firm_bundle, as_of)
     except UserError as exc:  # e.g. a batch policy outside its application window
