@@ -50,7 +50,7 @@ class Briefing:
     pipeline: pl.DataFrame  # tier, tier_zh, firms, firms_year_before, change
     trends: pl.DataFrame  # year, firms, revenue, rd_expense, net_profit, employees, rd_ratio
     review: pl.DataFrame  # item, item_en, value
-    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)  # when, not what
 
     @property
     def title(self) -> str:

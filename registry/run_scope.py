@@ -169,7 +169,7 @@ def visible_rejections(principal: Principal, engine: Engine, run_ids: Sequence[i
     mine = (pl.col("region_code").is_not_null() & scope_expr(principal, "region_code")) | (
         pl.col("region_code").is_null() & pl.col("run_id").is_in(list(owned)))
     keep = frame.select(mine.alias("keep"))["keep"].to_list()
-    shown = frame.filter(pl.Series(keep)).drop("region_code").with_columns(
+    shown = frame.filter(pl.Series(keep, dtype=pl.Boolean)).drop("region_code").with_columns(
         pl.col("file_name").str.replace(r"^.*[\\/]", ""), strip_folders(pl.col("reason")))
     return shown, [raw for raw, k in zip(raws, keep, strict=True) if k]
 

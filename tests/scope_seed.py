@@ -99,6 +99,7 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
     recognise("bj_materials", "single_champion", "cn", date(2022, 1, 1), date(2024, 12, 31))  # expired, not renewed
     recognise("bt_farm", "zjtx_sme", "cn-bingtuan", date(2023, 6, 1), date(2026, 5, 31), "withdrawn")
     recognise("sh_robot", "zjtx_sme", "cn-sh", date(2024, 2, 1), date(2027, 1, 31))  # monthly reporting duty
+    recognise("sz_soft", "gd_gazelle", "cn-gd", date(2024, 3, 1), date(2027, 2, 28))  # a Guangdong-only tier
 
     reports = []
     for i, key in enumerate(FIRMS):
@@ -197,7 +198,8 @@ def _runs(usccs: dict[str, str], rng: random.Random, finished: datetime, firms: 
     runs = [
         {"id": 1, "file_name": "/srv/zjtx/inbox/archive/2025/06/企业名录.xlsx", "sha256": "0" * 64,
          "kind": "enterprises", "status": "loaded", "source": "cli", "rows_read": firms, "rows_loaded": firms,
-         "rows_rejected": 0, "started_at": at[0], "finished_at": at[0], "archive_path": "/srv/zjtx/archive/1.xlsx"},
+         "rows_rejected": 0, "started_at": at[0], "finished_at": at[3] + timedelta(minutes=5),  # the latest
+         "archive_path": "/srv/zjtx/archive/1.xlsx"},
         {"id": 2, "file_name": "/srv/zjtx/inbox/运行数据.csv", "sha256": "2" * 64, "kind": "reports",
          "status": "partial", "source": "inbox", "rows_read": 7, "rows_loaded": 2, "rows_rejected": 5,
          "started_at": at[1], "finished_at": at[1], "archive_path": "/srv/zjtx/archive/2.csv"},
