@@ -313,3 +313,116 @@ def test_no_page_draws_a_download_button_around_the_export_check():
             if isinstance(node, ast.Attribute) and node.attr == "download_button":
                 offenders.append(f"{path.relative_to(DASHBOARD.parent)}:{node.lineno}")
     assert not offenders, f"use dashboard.exports.export_button (role check + audit row): {offenders}"
+
+
+# ---------------------------------------------------------------- the dashboard, as a Zhejiang official
+
+APP = DASHBOARD / "app.py"
+
+
+@pytest.fixture(scope="module")
+def zhejiang_dashboard(tmp_path_factory):
+    """The whole mixed registry on SQLite, a Zhejiang official's account, and the dashboard's config."""
+    from dashboard_login import seed_user
+
+    folder = tmp_path_factory.mktemp("scope-dashboard")
+    url = f"sqlite:///{folder / 'zjtx.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed = seed_scope_registry(engine)
+    seed_user(engine, "zj_viewer", "official", "cn-zj")
+    config = folder / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    yield engine, seed, config
+    engine.dispose()
+
+
+def outside_zhejiang(seed) -> list[str]:
+    """What a Zhejiang official must never meet: the codes and names of every firm outside Zhejiang, the
+    Guangdong firm only a rejected row names, the Guangdong upload's file name, and server folders."""
+    from scope_seed import SERVER_PATHS
+
+    firms = [key for key, (_, region, _) in FIRMS.items() if not region.startswith("33")]
+    return ([seed.usccs[k] for k in firms] + [FIRMS[k][0] for k in firms]
+            + ["广州未登记有限公司", "广东坏文件", "无代码公司", *SERVER_PATHS, "/srv/", "/tmp/"])
+
+
+def rendered_text(at) -> str:
+    """Everything the page drew, as text: every element's message (labels, options, Markdown, captions,
+    metrics; the sidebar too) and every table's cells."""
+    from google.protobuf import text_format
+
+    parts = [frame.value.to_csv() for frame in at.dataframe]
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
+
+
+def test_a_zhejiang_official_meets_nothing_of_guangdong_on_the_dashboard(zhejiang_dashboard, monkeypatch):
+    from dashboard_downloads import keep_media, press, text_of
+    from streamlit.testing.v1 import AppTest
+    from dashboard_login import log_in
+
+    from dashboard.i18n import t
+    from dashboard.pages import pages_for
+    from registry.settings import get_settings
+
+    engine, seed, config = zhejiang_dashboard
+    monkeypatch.setenv("ZJTX_CONFIG", str(config))
+    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    media = keep_media(monkeypatch)
+    forbidden = outside_zhejiang(seed)
+    seen_pages, downloads, runs_listed = [], 0, set()
+
+    def check(at, where: str, typed: str = "") -> None:
+        nonlocal downloads
+        assert not at.exception, [e.value for e in at.exception]
+        text = rendered_text(at).replace(typed or "\0", "")  # the code the user typed is echoed back
+        leaked = [f for f in forbidden if f in text]
+        assert not leaked, f"{where}: a Zhejiang official sees {leaked}"
+        for button in at.get("download_button"):
+            data = text_of(press(media, button))
+            leaked = [f for f in forbidden if f in data]
+            assert not leaked, f"{where}: download {button.proto.label!r} holds {leaked}"
+            downloads += 1
+
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        log_in(at, engine, "zj_viewer").run()
+        # The sidebar names the latest run the official may see (run 4, Zhejiang's), by its file name only.
+        assert "浙江名录" in rendered_text(at)  # (Markdown-escaped: 浙江名录&#46;csv)
+        for spec in pages_for("official"):
+            at.switch_page(spec.script).run()
+            seen_pages.append(spec.key)
+            check(at, spec.key)
+            if spec.key == "intake":
+                for tab in ("intake.runs", "intake.completeness"):
+                    at.session_state["intake_tab"] = t(tab, "zh")
+                    at.run()
+                    check(at, f"intake/{tab}")
+                    if tab == "intake.runs":
+                        runs_listed = set(at.dataframe[0].value["编号" if "编号" in at.dataframe[0].value
+                                                                 else at.dataframe[0].value.columns[0]])
+                        for run in at.selectbox(key="intake_run").options:
+                            at.selectbox(key="intake_run").set_value(
+                                int(run.split("·")[0].strip().lstrip("#"))).run()
+                            check(at, f"intake/runs/{run}")
+            if spec.key == "firm":
+                for key in ("hz_chip", "gz_parts"):
+                    at.query_params["uscc"] = seed.usccs[key]
+                    at.run()
+                    check(at, f"firm/{key}", typed=seed.usccs[key])
+                at.query_params.clear()
+    finally:
+        get_settings.cache_clear()
+    assert {"overview", "registry", "intake", "review", "briefing"} <= set(seen_pages)
+    assert runs_listed == {4, 2}, "the Zhejiang official sees the Zhejiang upload and the mixed file, no other run"
+    assert downloads >= 10, "the downloads were pressed"

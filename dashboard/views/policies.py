@@ -39,7 +39,8 @@ st.caption(f"{policy.document_no} · {policy.issuer} · {policy.effective_from} 
            f"{policy.purpose}" + (f" · supersedes {policy.supersedes}" if policy.supersedes else ""))
 available = compilation_lines() is not None
 if not available:
-    st.warning(tr("policies.no_source_text", path=str(compilation_path())))
+    # The file's name only: the server's folders are not shown to users (the path is in config.toml).
+    st.warning(tr("policies.no_source_text", path=compilation_path().name))
 
 tree_tab, lifecycle_tab, compare_tab, whatif_tab = st.tabs(
     [tr("policies.criteria"), tr("policies.lifecycle"), tr("policies.compare"), tr("policies.whatif")])
