@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard.components import current_lang, current_principal, download_buttons, settings, today
 from dashboard.i18n_access import ta
+from dashboard.safe_text import md_text
 from registry.access import PermissionDenied
 from registry.audit import audit_entries, audit_facets
 from registry.db import get_engine
@@ -35,7 +36,7 @@ st.caption(ta("audit.append_only", lang))
 try:
     facets = audit_facets(principal, engine=engine)
 except PermissionDenied as exc:  # the page is listed for admins only; the data layer checks again
-    st.error(str(exc))
+    st.error(md_text(exc))
     st.stop()
 row1 = st.columns(4)
 since = row1[0].date_input(ta("audit.since", lang), value=today() - timedelta(days=30), key="audit_since",

@@ -11,6 +11,7 @@ from dashboard import ops
 from dashboard.components import current_lang, current_principal, table, today, tr
 from dashboard.exports import export_button
 from dashboard.i18n import code_label
+from dashboard.safe_text import md_text
 from registry.citations import compilation_lines, compilation_path
 from registry.errors import UserError
 from registry.policy import get_policy, load_policies
@@ -96,7 +97,7 @@ with whatif_tab:
         try:
             record = evaluate_firm(current_principal(), policy, uscc, as_of, lang, engine=ops.engine())
         except UserError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
         else:
             st.markdown(f"**{code_label('verdict', record['verdict'], lang)}**"
                         + (f" · {tr('firm.class')}: {record['class']}" if record["class"] else "")
@@ -115,7 +116,7 @@ with whatif_tab:
         try:
             screening = screen_uploads(policy, [(f.name, f.getvalue()) for f in files], as_of, lang)
         except UserError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
         else:
             st.session_state["policies_screening"] = (policy_id, screening)
     if st.session_state.get("policies_screening", (None,))[0] == policy_id:
@@ -124,7 +125,7 @@ with whatif_tab:
         st.success(tr("policies.screen_result", firms=screening.result.height, eligible=counts["eligible"],
                       ineligible=counts["ineligible"], insufficient=counts["insufficient_data"]))
         for name, rows in screening.skipped:
-            st.warning(tr("policies.skipped_rows", file=name, rows=rows))
+            st.warning(tr("policies.skipped_rows", file=md_text(name), rows=rows))
         verdicts = screening.result.select("uscc", "verdict", "class", "score").join(
             screening.names.unique("uscc"), on="uscc", how="left").select("uscc", "name", "verdict", "class", "score")
         table(verdicts, codes={"verdict": "verdict"}, key="policies_verdicts")
