@@ -5,8 +5,9 @@ registry.access.can_export), the file built only when the button is pressed, and
 Built when pressed (Streamlit's deferred download, `data=callable`): the page holds no file, and the click is
 handled over the signed-in session's own connection — the random placeholder id is sent to that browser only.
 At the click the account is read again: a user disabled, locked or moved to another role or jurisdiction since
-the page was drawn gets no file. The bytes are then served once from Streamlit's media store under an unguessable
-content hash until the next script run drops them (docs/access.md, "导出 Exports").
+the page was drawn gets no file. The bytes are then served from Streamlit's media store under a content hash
+until the second script run after the press drops them; that address needs no session — what remains is written
+down in docs/access.md, "下载链接与会话", and shown by tests/test_download_session.py.
 """
 
 from __future__ import annotations
@@ -51,3 +52,30 @@ def export_button(label: str, build: Callable[[], Built], *, what: str, file_nam
     (container or st).download_button(label, deliver, file_name=file_name, mime=mime, key=key, icon=icon,
                                       on_click="ignore")
     return True
+
+
+def bind_downloads_to_sessions() -> None:
+    """Only the session that drew a download button can have its file built.
+
+    Streamlit 1.67 checks that a "build this download" request names its own connection's session, but not that
+    the placeholder it names was registered by that session: a placeholder id that leaked could be redeemed from
+    any other connection, even one nobody signed in on. This wraps Streamlit's handler with that comparison (the
+    media manager records the registering session with each placeholder). Called once by app.py; a Streamlit
+    upgrade that changes these internals fails tests/test_download_session.py rather than silently reopening it.
+    """
+    from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse
+    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+
+    if getattr(DeferredFileHandler, "_zjtx_session_bound", False):
+        return
+    unchecked = DeferredFileHandler.handle
+
+    async def handle(self, request, session_id: str) -> BackendOperationResponse:
+        entry = self._get_media_file_mgr()._deferred_callables.get(request.deferred_file.file_id)
+        if entry is None or entry.get("session_id") != session_id:
+            return BackendOperationResponse(request_id=request.request_id,
+                                            error_msg="Failed to generate file for download")
+        return await unchecked(self, request, session_id)
+
+    DeferredFileHandler.handle = handle
+    DeferredFileHandler._zjtx_session_bound = True
