@@ -161,7 +161,7 @@ def freshness_note() -> None:
     """When data last arrived (latest ingestion the user may see, latest job run), in the sidebar."""
     from dashboard.safe_text import md_text
 
-    fresh = queries.data_freshness(current_principal(), engine=get_engine(settings().database_url))
+    fresh = query("data_freshness")  # cached per user until the data changes: it runs on every page
     ingestion, job = fresh["ingestion"], fresh["job"]
     lines = [f"**{tr('app.freshness')}**"]
     if ingestion:

@@ -31,7 +31,6 @@ from registry.intake import (
     firms_in_cell,
     ingest_uploads,
     jobs_overview,
-    recent_runs,
     rejected_rows,
 )
 
@@ -93,7 +92,7 @@ def upload_section() -> None:
 
 # ---------------------------------------------------------------- runs
 def runs_section() -> None:
-    runs = ops.local_times(recent_runs(principal, engine=ops.engine()), ["started_at", "finished_at"])
+    runs = ops.local_times(ops.cached("intake", "recent_runs"), ["started_at", "finished_at"])
     if runs.is_empty():
         st.caption(tr("ops.none"))
     else:
