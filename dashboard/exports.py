@@ -63,15 +63,19 @@ def bind_downloads_to_sessions() -> None:
     media manager records the registering session with each placeholder). Called once by app.py; a Streamlit
     upgrade that changes these internals fails tests/test_download_session.py rather than silently reopening it.
     """
-    from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse
-    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+    try:
+        from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse
+        from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+    except ImportError:  # a Streamlit without this handler has no deferred builds over the session to bind
+        return
 
     if getattr(DeferredFileHandler, "_zjtx_session_bound", False):
         return
     unchecked = DeferredFileHandler.handle
 
     async def handle(self, request, session_id: str) -> BackendOperationResponse:
-        entry = self._get_media_file_mgr()._deferred_callables.get(request.deferred_file.file_id)
+        # Fails closed: without the registry of placeholders nothing is built.
+        entry = getattr(self._get_media_file_mgr(), "_deferred_callables", {}).get(request.deferred_file.file_id)
         if entry is None or entry.get("session_id") != session_id:
             return BackendOperationResponse(request_id=request.request_id,
                                             error_msg="Failed to generate file for download")
