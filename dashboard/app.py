@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import components, login
+from dashboard import components, exports, login
 from dashboard.i18n import t
 from dashboard.pages import PAGES, PageSpec, pages_for
 from registry.db import DatabaseError
@@ -17,6 +17,8 @@ from registry.db import DatabaseError
 st.set_page_config(page_title="专精特新 zjtx", page_icon=":material/factory:", layout="wide")
 # Exports only through the app's download buttons (role-checked, formula-safe); `zjtx serve` sets it too.
 st.set_option("client.disableDataExport", True)
+# A download's file is built only for the session that drew its button (dashboard/exports.py).
+exports.bind_downloads_to_sessions()
 
 lang = components.language_switch()
 

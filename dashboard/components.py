@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard.formatting import fmt_date
 from dashboard.i18n import LANGUAGES, code_label, column_labels, t
 from registry import queries
-from registry.access import Principal, can
+from registry.access import Principal
 from registry.db import get_engine
 from registry.export import to_csv_bytes, to_excel_bytes
 from registry.settings import Settings, get_settings
@@ -116,23 +116,27 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
 
 
 def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename: str, key: str,
-                     sheet_name: str | None = None) -> None:
-    """Excel and CSV buttons, for roles that may export. A callable frame is only computed when a button is
-    pressed (big downloads)."""
-    if not can(current_principal(), "export"):
-        return  # analysts read but do not export (docs/access.md)
+                     sheet_name: str | None = None, what: str = "firms") -> None:
+    """Excel and CSV buttons for a table, for the roles that may export a `what` (registry.access.EXPORTS:
+    "aggregate" for counts that name no firm, "firms" for anything that does). Built only when pressed, audited
+    (dashboard/exports.py). A callable frame is only computed then too (big downloads)."""
+    from dashboard.exports import export_button
 
     def frame_now() -> pl.DataFrame:
         return frame() if callable(frame) else frame
 
+    def built(convert: Callable[[pl.DataFrame], bytes]) -> Callable[[], tuple[bytes, int]]:
+        def build() -> tuple[bytes, int]:
+            data = frame_now()
+            return convert(data), data.height
+        return build
+
     stamp = today().strftime("%Y%m%d")
     with st.container(horizontal=True, gap="small"):
-        st.download_button(tr("download.excel"), lambda: to_excel_bytes(frame_now(), sheet_name or basename),
-                           file_name=f"{basename}_{stamp}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx",
-                           icon=":material/table:", on_click="ignore")
-        st.download_button(tr("download.csv"), lambda: to_csv_bytes(frame_now()),
-                           file_name=f"{basename}_{stamp}.csv", mime="text/csv", key=f"{key}_csv",
-                           icon=":material/download:", on_click="ignore")
+        export_button(tr("download.excel"), built(lambda f: to_excel_bytes(f, sheet_name or basename)), what=what,
+                      file_name=f"{basename}_{stamp}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx", icon=":material/table:")
+        export_button(tr("download.csv"), built(to_csv_bytes), what=what, file_name=f"{basename}_{stamp}.csv",
+                      mime="text/csv", key=f"{key}_csv", icon=":material/download:")
 
 
 def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:
@@ -154,12 +158,14 @@ def firm_link_expr(uscc_column: str, lang: str) -> pl.Expr:
 
 
 def freshness_note() -> None:
-    """When data last arrived (latest ingestion and job run), in the sidebar."""
-    fresh = queries.data_freshness(get_engine())
+    """When data last arrived (latest ingestion the user may see, latest job run), in the sidebar."""
+    from dashboard.safe_text import md_text
+
+    fresh = query("data_freshness")  # cached per user until the data changes: it runs on every page
     ingestion, job = fresh["ingestion"], fresh["job"]
     lines = [f"**{tr('app.freshness')}**"]
     if ingestion:
-        lines.append(f"{tr('app.last_ingestion')}: {_local(ingestion['finished_at'])} · {ingestion['file_name']}")
+        lines.append(f"{tr('app.last_ingestion')}: {_local(ingestion['finished_at'])} · {md_text(ingestion['file_name'])}")
     else:
         lines.append(f"{tr('app.last_ingestion')}: {tr('app.never')}")
     if job:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from dashboard.i18n_access import role_name, ta
+from dashboard.safe_text import md_text
 from registry import auth
 from registry.access import Principal
 from registry.db import get_engine
@@ -149,7 +150,7 @@ def _password_sign_in(username: str, password: str, lang: str) -> None:
     try:
         principal = auth.authenticate(_engine(), username, password)
     except auth.LoginFailed as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return
     st.session_state[AUTH_KEY] = start_session(principal, "password")
     st.rerun()
@@ -161,7 +162,7 @@ def _sso_button(lang: str) -> None:
         return
     refused = st.session_state.get(SSO_REFUSED_KEY)
     if refused:
-        st.error(refused)
+        st.error(md_text(refused))
         if st.button(ta("login.sso_other", lang), key="login_sso_other"):
             st.session_state.pop(SSO_REFUSED_KEY, None)
             st.logout()
@@ -176,7 +177,7 @@ def _sso_button(lang: str) -> None:
 def session_controls(principal: Principal, lang: str) -> None:
     """Who is signed in, and the sign-out button (sidebar)."""
     with st.sidebar:
-        st.caption(f"{ta('session.user', lang)}: {principal.username} · {ta('session.role', lang)}: "
+        st.caption(f"{ta('session.user', lang)}: {md_text(principal.username)} · {ta('session.role', lang)}: "
                    f"{role_name(principal.role, lang)} · {ta('app.scope', lang)}: {principal.jurisdiction}")
         if st.button(ta("session.logout", lang), key="logout", icon=":material/logout:"):
             session = st.session_state.get(AUTH_KEY)

@@ -1,8 +1,10 @@
 """Who is asking, what they may do, and which firms they may see.
 
 Roles (issue 6): `admin` everything (user management, audit trail, data intake); `official` reads and exports
-within their jurisdiction; `analyst` reads only (no export); `manager` is an official who can also record review
-decisions and revocations. `can(principal, action)` is the one place that says which role may do what.
+within their jurisdiction; `analyst` reads and exports aggregate tables, but no list naming firms, no review list
+and no briefing; `manager` is an official who can also record review decisions and revocations.
+`can(principal, action)` is the one place that says which role may do what; `can_export(principal, what)` the one
+place that says who may download what.
 
 A principal belongs to one jurisdiction: `cn` (national), a jurisdiction id of data/reference/jurisdictions.csv
 (`cn-gd`, `cn-gd-shenzhen` ...), or the 6-digit GB/T 2260 code of a prefecture or county (`440100`, `440106`) for
@@ -39,7 +41,8 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
 # action → (中文, English). Pages and mutations ask `can(principal, action)`; nothing checks role names directly.
 ACTIONS: dict[str, tuple[str, str]] = {
     "read": ("查看辖区内数据", "read the data of the jurisdiction"),
-    "export": ("导出 Excel / CSV", "export to Excel / CSV"),
+    "export": ("导出企业名单、复核清单、简报", "export lists of firms, review lists and briefings"),
+    "export.aggregate": ("导出汇总统计表", "export aggregate tables"),
     "review.decide": ("记录复核决定", "record review decisions"),
     "recognition.revoke": ("撤销认定", "revoke recognitions"),
     "data.ingest": ("上传、导入数据文件", "upload and ingest data files"),
@@ -55,9 +58,19 @@ NATIONAL_ACTIONS = frozenset({"users.manage", "audit.view"})
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTIONS),
-    "manager": frozenset({"read", "export", "review.decide", "recognition.revoke"}),
-    "official": frozenset({"read", "export"}),
-    "analyst": frozenset({"read"}),
+    "manager": frozenset({"read", "export", "export.aggregate", "review.decide", "recognition.revoke"}),
+    "official": frozenset({"read", "export", "export.aggregate"}),
+    "analyst": frozenset({"read", "export.aggregate"}),
+}
+
+# What a download holds → the action it needs (docs/access.md, "导出 Exports"). Every download button asks
+# can_export(principal, what); the kinds are the download's content, not the page it sits on.
+EXPORTS: dict[str, tuple[str, str, str]] = {
+    "aggregate": ("export.aggregate", "汇总统计表（不列企业）", "aggregate table (names no firm)"),
+    "firms": ("export", "企业名单或企业明细", "list or details of firms"),
+    "review_list": ("export", "复核清单", "review list"),
+    "briefing": ("export", "简报", "briefing"),
+    "audit": ("audit.view", "审计日志", "audit trail"),
 }
 
 
@@ -90,6 +103,13 @@ def can(principal: Principal, action: str) -> bool:
     if action in NATIONAL_ACTIONS and principal.jurisdiction != NATIONAL:
         return False
     return role_can(principal.role, action)
+
+
+def can_export(principal: Principal, what: str) -> bool:
+    """Whether the principal may download a `what` (see EXPORTS); the one check every download button makes."""
+    if what not in EXPORTS:
+        raise ValueError(f"unknown export {what!r}; known: {', '.join(EXPORTS)}")
+    return can(principal, EXPORTS[what][0])
 
 
 def require(principal: Principal, action: str, region_code: str | None = None) -> None:

@@ -21,7 +21,7 @@ import xlsxwriter
 from sqlalchemy import Engine
 
 from registry import queries
-from registry.access import Principal, scope_clause
+from registry.access import PermissionDenied, Principal, jurisdictions_in_scope, scope_clause
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.export import neutralize_text
@@ -50,7 +50,7 @@ class Briefing:
     pipeline: pl.DataFrame  # tier, tier_zh, firms, firms_year_before, change
     trends: pl.DataFrame  # year, firms, revenue, rd_expense, net_profit, employees, rd_ratio
     review: pl.DataFrame  # item, item_en, value
-    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)  # when, not what
 
     @property
     def title(self) -> str:
@@ -68,6 +68,17 @@ def _jurisdiction_names(jurisdiction: str) -> tuple[str, str]:
     if row.is_empty():
         raise UserError(f"未知辖区 / unknown jurisdiction: {jurisdiction!r}")
     return row["name_zh"][0], row["name_en"][0]
+
+
+def briefing_for(principal: Principal, jurisdiction: str, month: date, *, engine: Engine | None = None,
+                 review_due_days: int | None = None, expiring_days: int | None = None) -> Briefing:
+    """The briefing of `jurisdiction` as `principal` may read it: only a jurisdiction inside their scope (their
+    own or one below it); any other answers PermissionDenied, like a firm outside the scope."""
+    if jurisdiction not in set(jurisdictions_in_scope(principal)["id"].to_list()):
+        raise PermissionDenied(f"权限不足：辖区 {jurisdiction} 不在 {principal.jurisdiction} 内 / permission denied: "
+                               f"{jurisdiction!r} is outside jurisdiction {principal.jurisdiction!r}")
+    return build_briefing(jurisdiction, month, engine=engine, review_due_days=review_due_days,
+                          expiring_days=expiring_days)
 
 
 def build_briefing(jurisdiction: str, month: date, *, engine: Engine | None = None,

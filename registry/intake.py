@@ -26,6 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from registry import run_scope
 from registry.access import Principal, scope_clause
 from registry.db import get_engine
 from registry.fastread import read_frame
@@ -45,7 +46,6 @@ from registry.models import (
     JobRequest,
     JobRun,
     Recognition,
-    RejectedRow,
     Report,
     ReportRevision,
 )
@@ -54,7 +54,7 @@ from registry.reference import regions
 from registry.settings import Settings, get_settings
 
 E, R, P = Enterprise.__table__, Recognition.__table__, Report.__table__
-RV, IR, RJ = ReportRevision.__table__, IngestionRun.__table__, RejectedRow.__table__
+RV, IR = ReportRevision.__table__, IngestionRun.__table__
 JR, JQ = JobRun.__table__, JobRequest.__table__
 
 STATUSES = ("reported", "late", "missing")
@@ -245,35 +245,20 @@ def firms_in_cell(expected: pl.DataFrame, level: str, region_code: str | None = 
 
 # ---------------------------------------------------------------- ingestion runs and rejected rows
 
-RUN_SCHEMA = {
-    "run_id": pl.Int64, "file_name": pl.String, "file_kind": pl.String, "status": pl.String, "source": pl.String,
-    "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64, "started_at": pl.Datetime("us"),
-    "finished_at": pl.Datetime("us"), "error": pl.String,
-}
+RUN_SCHEMA = run_scope.RUN_SCHEMA
 
 
-def recent_runs(limit: int = 50, *, engine: Engine | None = None) -> pl.DataFrame:
-    """The latest ingestion runs, newest first (RUN_SCHEMA; times in UTC)."""
-    stmt = (sa.select(IR.c.id, IR.c.file_name, IR.c.kind, IR.c.status, IR.c.source, IR.c.rows_read,
-                      IR.c.rows_loaded, IR.c.rows_rejected, IR.c.started_at, IR.c.finished_at, IR.c.error)
-            .order_by(IR.c.id.desc()).limit(limit))
-    frame = _read(_engine(engine), stmt, RUN_SCHEMA)
-    # Only the file's own name: the folder is the uploader's temporary one or the server's inbox.
-    return frame.with_columns(pl.col("file_name").str.replace(r"^.*[\\/]", ""))
+def recent_runs(principal: Principal, limit: int = 50, *, engine: Engine | None = None) -> pl.DataFrame:
+    """The latest ingestion runs the principal may see, newest first (RUN_SCHEMA; times in UTC). A scoped
+    principal sees a run only for their rows, and its counts are of those rows (registry.run_scope)."""
+    return run_scope.visible_runs(principal, _engine(engine), limit)
 
 
-def rejected_rows(run_ids: Sequence[int], *, engine: Engine | None = None) -> pl.DataFrame:
-    """The rejected rows of runs, ready to send back to a firm: run_id, file_name, row, column, reason, then the
-    row's cells as the file had them (one column per header; whole-file and column notes have none)."""
-    stmt = (sa.select(RJ.c.run_id, IR.c.file_name, RJ.c.row, RJ.c.column, RJ.c.reason, RJ.c.raw)
-            .select_from(RJ.join(IR, IR.c.id == RJ.c.run_id))
-            .where(RJ.c.run_id.in_(list(run_ids))).order_by(RJ.c.run_id, RJ.c.row, RJ.c.id))
-    with _engine(engine).connect() as conn:
-        rows = conn.execute(stmt).all()
-    base = pl.DataFrame([r[:5] for r in rows], orient="row", schema={
-        "run_id": pl.Int64, "file_name": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String})
-    base = base.with_columns(pl.col("file_name").str.replace(r"^.*[\\/]", ""))
-    raws = [r[5] if isinstance(r[5], dict) else {} for r in rows]
+def rejected_rows(principal: Principal, run_ids: Sequence[int], *, engine: Engine | None = None) -> pl.DataFrame:
+    """The rejected rows of runs that are the principal's (registry.run_scope), ready to send back to a firm:
+    run_id, file_name, row, column, reason, then the row's cells as the file had them (one column per header;
+    whole-file and column notes have none)."""
+    base, raws = run_scope.visible_rejections(principal, _engine(engine), run_ids)
     headers = list(dict.fromkeys(k for raw in raws for k in raw))
     if not headers:
         return base

@@ -483,19 +483,33 @@ def data_version(engine: Engine | None = None) -> str:
     return "-".join("0" if v is None else str(v) for v in row)
 
 
-def data_freshness(engine: Engine | None = None) -> dict[str, Any]:
-    """When data last arrived: the latest finished ingestion run and job run (None when there was none)."""
+def firm_bundle(principal: Principal, uscc: str, *, engine: Engine | None = None):
+    """One firm's data as policy evaluation reads it (registry.policy.bundle.Bundle), or None when the firm does
+    not exist or lies outside the principal's jurisdiction (like firm_profile)."""
+    from registry.policy.bundle import load_bundle
+
+    if firm_profile(principal, uscc, engine=engine) is None:
+        return None
+    return load_bundle(_engine(engine), [uscc])
+
+
+def data_freshness(principal: Principal, *, engine: Engine | None = None) -> dict[str, Any]:
+    """When data last arrived: the latest finished ingestion run the principal may see (registry.run_scope; its
+    file name only, never a server path) and the latest job run (None when there was none)."""
+    from registry.run_scope import visible_runs
+
     eng = _engine(engine)
+    runs = visible_runs(principal, eng, limit=20).filter(pl.col("finished_at").is_not_null())
+    ingestion = None
+    if not runs.is_empty():
+        latest = runs.sort("finished_at", descending=True).row(0, named=True)
+        ingestion = {k: latest[k] for k in ("file_name", "status", "finished_at")}
     with eng.connect() as conn:
-        ingestion = conn.execute(
-            sa.select(IR.c.file_name, IR.c.status, IR.c.finished_at)
-            .where(IR.c.finished_at.is_not(None)).order_by(IR.c.finished_at.desc()).limit(1)
-        ).mappings().first()
         job = conn.execute(
             sa.select(JR.c.job, JR.c.status, JR.c.finished_at)
             .where(JR.c.finished_at.is_not(None)).order_by(JR.c.finished_at.desc()).limit(1)
         ).mappings().first()
-    return {"ingestion": dict(ingestion) if ingestion else None, "job": dict(job) if job else None}
+    return {"ingestion": ingestion, "job": dict(job) if job else None}
 
 
 def scope_prefixes(principal: Principal) -> tuple[str, ...] | None:

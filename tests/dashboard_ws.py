@@ -36,6 +36,7 @@ class PageRun:
     errors: list[str] = field(default_factory=list)  # st.error boxes (a user-facing error message)
     widgets: dict[str, str] = field(default_factory=dict)  # user key → widget id
     markdown: list[str] = field(default_factory=list)
+    downloads: dict[str, tuple[str, str]] = field(default_factory=dict)  # label → (deferred file id, url)
 
 
 class DashboardSession:
@@ -47,6 +48,7 @@ class DashboardSession:
         self.pages: dict[str, str] = {}  # url path ("" = default page) → page_script_hash
         self._ws = None
         self._page = ""
+        self.session_id = ""  # the server's id of this session (new_session), which operations must name
 
     async def __aenter__(self) -> DashboardSession:
         self._ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
@@ -85,6 +87,32 @@ class DashboardSession:
             raise PageError(f"no page {page!r}; the navigation has {sorted(self.pages)}")
         return await self._run(page, widget_states=[], query_string=query_string)
 
+    async def press_download(self, deferred_file_id: str) -> str:
+        """What the browser does when a deferred download button is pressed: ask this session to build the
+        file; returns the URL the file is then served at (PageError with Streamlit's message if it fails)."""
+        msg = BackMsg()
+        request_id = f"download-{time.monotonic_ns()}"
+        msg.backend_operation_request.request_id = request_id
+        msg.backend_operation_request.session_id = self.session_id
+        msg.backend_operation_request.deferred_file.file_id = deferred_file_id
+        await self._ws.send(msg.SerializeToString())
+
+        async def answer() -> str:
+            while True:
+                fm = ForwardMsg()
+                fm.ParseFromString(await self._ws.recv())
+                if fm.WhichOneof("type") == "backend_operation_response" and \
+                        fm.backend_operation_response.request_id == request_id:
+                    response = fm.backend_operation_response
+                    if response.error_msg:
+                        raise PageError(f"download refused: {response.error_msg}")
+                    return response.deferred_file.url
+
+        try:
+            return await asyncio.wait_for(answer(), self.timeout)
+        except TimeoutError:
+            raise PageError(f"the download did not answer within {self.timeout:.0f} s") from None
+
     async def _run(self, page: str, widget_states: list, query_string: str = "") -> PageRun:
         msg = BackMsg()
         msg.rerun_script.query_string = query_string
@@ -106,6 +134,8 @@ class DashboardSession:
             fm = ForwardMsg()
             fm.ParseFromString(await self._ws.recv())
             kind = fm.WhichOneof("type")
+            if kind == "new_session" and fm.new_session.initialize.session_id:
+                self.session_id = fm.new_session.initialize.session_id
             if kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in fm.navigation.app_pages}
             elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
@@ -129,6 +159,8 @@ class DashboardSession:
             run.errors.append(body.body)
         elif kind == "markdown":
             run.markdown.append(body.body)
+        elif kind == "download_button":
+            run.downloads[body.label] = (body.deferred_file_id, body.url)
         widget_id = getattr(body, "id", "")
         if widget_id.startswith("$$ID-"):
             run.widgets[widget_id.split("-", 2)[2]] = widget_id

@@ -20,6 +20,7 @@ from registry.access import Principal, in_scope, jurisdictions_in_scope
 from registry.identity import make_uscc, normalize_name
 from registry.models import (
     Attribute,
+    AuditLog,
     Enterprise,
     Event,
     FirmTarget,
@@ -28,8 +29,10 @@ from registry.models import (
     JobRun,
     Recognition,
     RegionalTarget,
+    RejectedRow,
     Report,
     ReviewDecision,
+    User,
 )
 
 AS_OF = date(2025, 6, 30)
@@ -96,6 +99,7 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
     recognise("bj_materials", "single_champion", "cn", date(2022, 1, 1), date(2024, 12, 31))  # expired, not renewed
     recognise("bt_farm", "zjtx_sme", "cn-bingtuan", date(2023, 6, 1), date(2026, 5, 31), "withdrawn")
     recognise("sh_robot", "zjtx_sme", "cn-sh", date(2024, 2, 1), date(2027, 1, 31))  # monthly reporting duty
+    recognise("sz_soft", "gd_gazelle", "cn-gd", date(2024, 3, 1), date(2027, 2, 28))  # a Guangdong-only tier
 
     reports = []
     for i, key in enumerate(FIRMS):
@@ -165,16 +169,87 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
          "decided_by": "gd_manager", "decided_at": datetime(2025, 4, 3, tzinfo=UTC)},
     ]
     finished = datetime(2025, 6, 29, 8, 0, tzinfo=UTC)
-    runs = [{"id": 1, "file_name": "企业名录.xlsx", "sha256": "0" * 64, "kind": "enterprises", "status": "loaded",
-             "source": "cli", "rows_read": len(enterprises), "rows_loaded": len(enterprises), "started_at": finished,
-             "finished_at": finished}]
+    runs, rejected, users, audit = _runs(usccs, rng, finished, len(enterprises))
+    for report in reports:  # the 2024 figures of a Shenzhen and a Ningbo firm came in one mixed file (run 2)
+        if report["period"] == "2024" and report["enterprise_id"] in (firm_id["sz_sensor"], firm_id["nb_hydraulic"]):
+            report["ingestion_run_id"] = 2
     jobs = [{"job": "flags", "started_at": finished, "finished_at": finished, "status": "success", "counts": {}}]
     tables = {
         "enterprise": enterprises, "recognition": recognitions, "report": reports, "attribute": attributes,
         "event": events, "flag": flags, "firm_target": firm_targets, "regional_target": regional_targets,
-        "review_decision": decisions, "ingestion_run": runs, "job_run": jobs,
+        "review_decision": decisions, "ingestion_run": runs, "job_run": jobs, "rejected_row": rejected,
+        "app_user": users, "audit_log": audit,
     }
     return usccs, tables
+
+
+# Who uploaded each run (the audit trail's actor) and the jurisdiction of that account, if it is one.
+UPLOADERS = {1: ("cli:root", None), 2: ("scheduler", None), 3: ("gd_manager", "cn-gd"), 4: ("zj_official", "cn-zj")}
+SERVER_PATHS = ("/srv/zjtx/", "/tmp/zjtx-upload-")
+
+
+def _runs(usccs: dict[str, str], rng: random.Random, finished: datetime, firms: int):
+    """Four ingestion runs: a national roster (CLI, no row of any firm), a mixed Guangdong + Zhejiang report file
+    from the inbox (loaded rows of both provinces, rejected rows of both and rows that name no firm), a Guangdong
+    manager's upload rejected whole, and a Zhejiang official's upload with one rejected row. Each rejected row
+    carries `_region`: the region the docs say it belongs to (None: the run's uploader's)."""
+    at = [finished + timedelta(minutes=m) for m in range(4)]
+    upload = "/tmp/zjtx-upload-k3j/0/"
+    runs = [
+        {"id": 1, "file_name": "/srv/zjtx/inbox/archive/2025/06/企业名录.xlsx", "sha256": "0" * 64,
+         "kind": "enterprises", "status": "loaded", "source": "cli", "rows_read": firms, "rows_loaded": firms,
+         "rows_rejected": 0, "started_at": at[0], "finished_at": at[3] + timedelta(minutes=5),  # the latest
+         "archive_path": "/srv/zjtx/archive/1.xlsx"},
+        {"id": 2, "file_name": "/srv/zjtx/inbox/运行数据.csv", "sha256": "2" * 64, "kind": "reports",
+         "status": "partial", "source": "inbox", "rows_read": 7, "rows_loaded": 2, "rows_rejected": 5,
+         "started_at": at[1], "finished_at": at[1], "archive_path": "/srv/zjtx/archive/2.csv"},
+        {"id": 3, "file_name": upload + "广东坏文件.csv", "sha256": "3" * 64, "kind": None, "status": "rejected",
+         "source": "upload", "rows_read": 0, "rows_loaded": 0, "rows_rejected": 1, "started_at": at[2],
+         "finished_at": at[2], "error": f"无法读取 {upload}广东坏文件.csv / cannot read it"},
+        {"id": 4, "file_name": "/tmp/zjtx-upload-p9q/0/浙江名录.csv", "sha256": "4" * 64, "kind": "enterprises",
+         "status": "partial", "source": "upload", "rows_read": 2, "rows_loaded": 1, "rows_rejected": 1,
+         "started_at": at[3], "finished_at": at[3]},
+    ]
+
+    def reject(run_id: int, row: int | None, column: str | None, reason: str, region: str | None,
+               **cells: str) -> dict:
+        return {"run_id": run_id, "row": row, "column": column, "reason": reason, "raw": cells or None,
+                "_region": region}
+
+    unknown_gd = make_uscc(rng, "440105")  # a firm the registry does not hold: its code says Guangzhou
+    rejected = [
+        reject(2, 1, "revenue", "营业收入不是数字 / revenue is not a number", "440106",
+               **{"统一社会信用代码": usccs["gz_parts"], "企业名称": FIRMS["gz_parts"][0], "营业收入": "abc"}),
+        reject(2, 2, "revenue", "营业收入不是数字 / revenue is not a number", "330106",
+               **{"统一社会信用代码": usccs["hz_chip"], "企业名称": FIRMS["hz_chip"][0], "营业收入": "x"}),
+        reject(2, 3, "uscc", "企业不在名录中 / unknown firm", "440105",
+               **{"统一社会信用代码": unknown_gd, "企业名称": "广州未登记有限公司", "营业收入": "100"}),
+        reject(2, 4, "uscc", "统一社会信用代码无效 / invalid USCC", None,
+               **{"统一社会信用代码": "BAD", "企业名称": "无代码公司", "营业收入": "100"}),
+        reject(2, None, "备注", "未知列，未载入 / unknown column, not loaded", None),
+        reject(3, None, None, f"无法读取 {upload}广东坏文件.csv / cannot read the file", None),
+        reject(4, 2, "uscc", "统一社会信用代码无效 / invalid USCC", "330106",
+               **{"统一社会信用代码": "91330106BAD", "企业名称": "杭州坏代码有限公司", "行政区划代码": "330106"}),
+    ]
+    users = [{"username": name, "role": role, "jurisdiction": jurisdiction, "active": True, "failed_logins": 0}
+             for name, role, jurisdiction in (("gd_manager", "manager", "cn-gd"), ("zj_official", "official", "cn-zj"))]
+    audit = [{"at": at[i - 1], "actor": actor, "action": "ingest.run", "entity": "ingestion_run",
+              "entity_id": str(i), "after": {"status": runs[i - 1]["status"]}}
+             for i, (actor, _) in UPLOADERS.items()]
+    return runs, rejected, users, audit
+
+
+def owns_file_rows(viewer: Principal, run_id: int) -> bool:
+    """The docs' rule for rows that name no firm: national users, the uploader, and users whose jurisdiction
+    covers the uploader's (written out here from region prefixes, independently of registry.run_scope)."""
+    from registry.access import region_prefixes
+
+    actor, jurisdiction = UPLOADERS[run_id]
+    own = region_prefixes(viewer.jurisdiction)
+    if own is None or actor == viewer.username:
+        return True
+    theirs = region_prefixes(jurisdiction) if jurisdiction else None
+    return theirs is not None and all(any(t.startswith(p) for p in own) for t in theirs)
 
 
 def seed_scope_registry(engine: sa.Engine, keep: str | None = None) -> ScopeSeed:
@@ -191,11 +266,21 @@ def seed_scope_registry(engine: sa.Engine, keep: str | None = None) -> ScopeSeed
                 tables[name] = [r for r in rows if r["jurisdiction"] in visible]
             elif rows and "enterprise_id" in rows[0]:
                 tables[name] = [r for r in rows if r["enterprise_id"] in kept_firms]
+        tables["rejected_row"] = [
+            r for r in tables["rejected_row"]
+            if (in_scope(viewer, r["_region"]) if r["_region"] else owns_file_rows(viewer, r["run_id"]))]
+        loaded_runs = {r.get("ingestion_run_id") for r in tables["report"]}
+        tables["ingestion_run"] = [
+            r for r in tables["ingestion_run"]
+            if r["id"] in loaded_runs or r["id"] in {j["run_id"] for j in tables["rejected_row"]}
+            or owns_file_rows(viewer, r["id"])]
+    tables["rejected_row"] = [{k: v for k, v in r.items() if k != "_region"} for r in tables["rejected_row"]]
     models = {m.__tablename__: m.__table__ for m in (Enterprise, Recognition, Report, Attribute, Event, Flag,
                                                      FirmTarget, RegionalTarget, ReviewDecision, IngestionRun,
-                                                     JobRun)}
+                                                     JobRun, RejectedRow, User, AuditLog)}
     with engine.begin() as conn:
-        for name, rows in tables.items():
+        # Runs first: loaded rows and rejected rows refer to them.
+        for name, rows in sorted(tables.items(), key=lambda item: item[0] != "ingestion_run"):
             if not rows:
                 continue
             # Fixed timestamps (not "now"): both databases must hold the very same values.

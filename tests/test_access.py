@@ -31,6 +31,7 @@ Y, N = True, False
 EXPECTED = {
     "read":               (Y, Y, Y, Y),
     "export":             (Y, Y, Y, N),
+    "export.aggregate":   (Y, Y, Y, Y),
     "review.decide":      (Y, Y, N, N),
     "recognition.revoke": (Y, Y, N, N),
     "data.ingest":        (Y, N, N, N),

@@ -7,6 +7,9 @@ Expected numbers come from SQL on the seeded database, not from the functions th
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,14 +21,15 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.login import AUTH_KEY, start_session
 from registry import auth
-from registry.access import Principal
+from registry.access import PermissionDenied, Principal
 from registry.db import make_engine, session_scope, upgrade
 from registry.models import utcnow
 from registry.settings import get_settings
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 USERS = {"admin": ("admin", "cn"), "gd_official": ("official", "cn-gd"), "gd_analyst": ("analyst", "cn-gd"),
-         "gd_manager": ("manager", "cn-gd"), "locked_out": ("official", "cn-gd"), "leaver": ("official", "cn-gd")}
+         "gd_manager": ("manager", "cn-gd"), "locked_out": ("official", "cn-gd"), "leaver": ("official", "cn-gd"),
+         "demoted": ("official", "cn-gd")}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +102,9 @@ def test_signing_in_with_the_form(app):
     sign_in(at, "GD_Official", password_for("gd_official"))
     no_errors(at)
     assert page_titles(at) == ["总览"]
-    assert any("gd_official" in c.value and "工作人员" in c.value and "cn-gd" in c.value for c in at.sidebar.caption)
+    # The username is written as literal text (Markdown-escaped: "_" as "&#95;"); read as the browser shows it.
+    shown = [html.unescape(c.value).replace("\u2060", "") for c in at.sidebar.caption]
+    assert any("gd_official" in c and "工作人员" in c and "cn-gd" in c for c in shown)
     [(actor, action)] = sql(engine, "SELECT actor, action FROM audit_log WHERE action = 'auth.login' "
                                     "AND actor = 'gd_official'")
     assert (actor, action) == ("gd_official", "auth.login")
@@ -159,19 +165,88 @@ def test_signing_out(app):
 # ---------------------------------------------------------------- roles: pages and actions
 
 DOWNLOADS = {"下载 Excel", "下载 CSV"}
+USCC = re.compile(r"\b[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}\b")
+# The downloads that name firms or are documents an office circulates (docs/access.md, "导出 Exports").
+REVIEW_LIST, BRIEFING = "导出复核清单（Excel）", "下载 Excel 简报"
 
 
 @pytest.mark.parametrize("username,may_export", [("admin", True), ("gd_manager", True), ("gd_official", True),
                                                  ("gd_analyst", False)])
 def test_export_buttons_follow_the_role(app, username, may_export):
+    """The registry list names firms: its buttons are for roles with `export` only."""
     at, engine, _ = app
     log_in(at, engine, username).run()
     no_errors(at)
-    for page in ("views/overview.py", "views/registry_list.py"):
-        at.switch_page(page).run()
+    at.switch_page("views/registry_list.py").run()
+    no_errors(at)
+    labels = {b.label for b in at.get("download_button")}
+    assert (labels >= DOWNLOADS) if may_export else not labels & DOWNLOADS, (username, labels)
+
+
+@pytest.mark.parametrize("username", ["admin", "gd_manager", "gd_official", "gd_analyst"])
+def test_every_download_on_every_page_follows_the_role_and_is_audited(app, monkeypatch, username):
+    """Every page the role opens, every download button on it: an analyst's buttons deliver only tables that
+    name no firm (no USCC, no firm name — checked in the files themselves), and never the review list or the
+    briefing; the other roles have those. Every press writes one `data.export` audit row naming the user, the
+    kind, the file, the scope and the row count."""
+    from dashboard_downloads import keep_media, press, text_of
+
+    from dashboard.pages import pages_for
+
+    at, engine, _ = app
+    media = keep_media(monkeypatch)
+    role, jurisdiction = USERS[username]
+    firm_names = [name for (name,) in sql(engine, "SELECT name FROM enterprise")]
+    log_in(at, engine, username).run()
+    pressed: list[tuple[str, str]] = []
+    labels_seen: set[str] = set()
+    for spec in pages_for(role):
+        at.switch_page(spec.script).run()
         no_errors(at)
-        labels = {b.label for b in at.get("download_button")}
-        assert (labels >= DOWNLOADS) if may_export else not labels & DOWNLOADS, (username, page, labels)
+        for button in at.get("download_button"):
+            labels_seen.add(button.proto.label)
+            if role != "analyst" and button.proto.label not in (REVIEW_LIST, BRIEFING):
+                continue  # the others' tables are pressed by the analyst; their documents are pressed here
+            (before,), = sql(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'data.export'")
+            text = text_of(press(media, button))
+            if role == "analyst":
+                assert not USCC.search(text), (spec.key, button.proto.label, USCC.search(text).group())
+                assert not [n for n in firm_names if n in text], (spec.key, button.proto.label)
+            rows = sql(engine, "SELECT actor, entity_id, after FROM audit_log WHERE action = 'data.export' "
+                               "ORDER BY id DESC LIMIT 1")
+            (after,), = sql(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'data.export'")
+            assert after == before + 1, (spec.key, button.proto.label)
+            actor, what, details = rows[0]
+            details = json.loads(details) if isinstance(details, str) else details
+            assert actor == username and details["what"] == what and details["scope"] == jurisdiction
+            assert details["file"].endswith((".xlsx", ".csv", ".pdf"))
+            assert isinstance(details["rows"], int) and details["rows"] >= 0
+            pressed.append((spec.key, what))
+    if role == "analyst":
+        assert pressed and {what for _, what in pressed} == {"aggregate"}, pressed
+        assert not labels_seen & {REVIEW_LIST, BRIEFING}
+    else:
+        assert {REVIEW_LIST, BRIEFING} <= labels_seen, labels_seen
+        assert {what for _, what in pressed} == {"review_list", "briefing"}
+
+
+def test_a_download_pressed_after_the_account_changed_delivers_nothing(app, monkeypatch):
+    """The role is read again when the file is built: an official demoted to analyst after the page was drawn
+    gets no review list from the button still on the screen, and no audit row is written."""
+    from dashboard_downloads import keep_media, press
+
+    at, engine, _ = app
+    media = keep_media(monkeypatch)
+    log_in(at, engine, "demoted").run()
+    at.switch_page("views/review.py").run()
+    [button] = [b for b in at.get("download_button") if b.proto.label == REVIEW_LIST]
+    with session_scope(engine) as session:
+        auth.set_role(Principal("test-setup", "admin", "cn"), session, "demoted", "analyst")
+    (before,), = sql(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'data.export'")
+    with pytest.raises(PermissionDenied):
+        press(media, button)
+    (after,), = sql(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'data.export'")
+    assert after == before
 
 
 @pytest.mark.parametrize("username,sees_audit", [("admin", True), ("gd_manager", False), ("gd_official", False),
@@ -202,7 +277,7 @@ def test_the_admin_audit_page_filters_and_exports(app):
     assert {b.label for b in at.get("download_button")} >= DOWNLOADS
     at.selectbox(key="audit_action").set_value("user.create").run()
     (created,), = sql(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'user.create'")
-    assert set(at.dataframe[0].value["操作"]) == {"user.create"} and len(at.dataframe[0].value) == created == 6
+    assert set(at.dataframe[0].value["操作"]) == {"user.create"} and len(at.dataframe[0].value) == created == len(USERS)
 
 
 # ---------------------------------------------------------------- scope on the pages

@@ -140,10 +140,10 @@ def test_uploads_load_like_the_cli_and_rejected_rows_go_back(config_env, db_url)
                               progress=lambda _name, done, total: ticks.append((done, total)))
     assert (result.status, result.rows_read, result.rows_loaded, result.rows_rejected) == ("partial", 3, 1, 2)
     assert ticks and ticks[-1][0] == ticks[-1][1]
-    runs = recent_runs(engine=engine)
+    runs = recent_runs(SYSTEM, engine=engine)
     assert runs.row(0, named=True)["file_name"] == "企业名录.csv"
     assert runs.row(0, named=True)["source"] == "upload"
-    rows = rejected_rows([result.run_id], engine=engine)
+    rows = rejected_rows(SYSTEM, [result.run_id], engine=engine)
     by_row = rows.filter(pl.col("row").is_not_null())
     assert sorted(by_row["row"].unique()) == [2, 3]
     assert by_row.filter(pl.col("row") == 2)["企业名称"].to_list()[0] == "坏代码有限公司"
@@ -187,3 +187,32 @@ def test_completeness_of_nothing_is_empty(level, sqlite_engine):
     owed = expected_reports(SYSTEM, AS_OF, engine=sqlite_engine, timezone="Asia/Shanghai")
     assert owed.is_empty()
     assert completeness(owed, level).is_empty()
+
+
+# ---------------------------------------------------------------- runs and rejected rows by scope (docs/access.md)
+
+
+@pytest.mark.parametrize("jurisdiction,runs,rows", [
+    # The mixed inbox file (run 2) holds a Guangzhou firm's row (1), a Hangzhou firm's (2), an unregistered firm whose
+    # USCC says Guangzhou (3), a row without a code (4) and a column note; run 3 is a Guangdong manager's upload
+    # rejected whole; run 4 a Zhejiang official's upload; run 1 a CLI roster that names no firm.
+    ("cn-gd", [3, 2], {(2, 1), (2, 3), (3, None)}),
+    ("440106", [2], {(2, 1)}),
+    ("cn-zj", [4, 2], {(2, 2), (4, 2)}),
+    ("cn-bj", [], set()),
+    ("cn", [4, 3, 2, 1], {(2, 1), (2, 2), (2, 3), (2, 4), (2, None), (3, None), (4, 2)}),
+])
+def test_runs_and_rejected_rows_follow_the_firms_in_them(engine, jurisdiction, runs, rows):
+    from scope_seed import seed_scope_registry
+
+    seed_scope_registry(engine)
+    viewer = Principal("someone", "official", jurisdiction)
+    shown = recent_runs(viewer, engine=engine)
+    assert shown["run_id"].to_list() == runs
+    rejected = rejected_rows(viewer, [1, 2, 3, 4], engine=engine)
+    assert set(zip(rejected["run_id"], rejected["row"], strict=True)) == rows
+    # Counts are of the viewer's rows; no server folder anywhere.
+    for run in shown.iter_rows(named=True):
+        assert run["rows_rejected"] == sum(1 for r, _ in rows if r == run["run_id"])
+    text = " ".join(str(v) for frame in (shown, rejected) for v in frame.to_dicts() for v in v.values())
+    assert "/srv/" not in text and "/tmp/" not in text and "zjtx-upload" not in text

@@ -217,7 +217,7 @@ def test_data_version_changes_with_data(registry_db):
             job="flags", status="success", counts={}, started_at=datetime.now(UTC), finished_at=datetime.now(UTC)))
     after_job = queries.data_version(engine)
     assert after_job != before
-    assert queries.data_freshness(engine)["job"]["job"] == "flags"
+    assert queries.data_freshness(SYSTEM, engine=engine)["job"]["job"] == "flags"
     with engine.begin() as conn:
         conn.execute(sa.delete(Recognition.__table__).where(Recognition.__table__.c.superseded_by.is_not(None)))
         conn.execute(sa.delete(Recognition.__table__))

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard.components import current_lang, current_principal, download_buttons, settings, today
 from dashboard.i18n_access import ta
+from dashboard.safe_text import md_text
 from registry.access import PermissionDenied
 from registry.audit import audit_entries, audit_facets
 from registry.db import get_engine
@@ -35,7 +36,7 @@ st.caption(ta("audit.append_only", lang))
 try:
     facets = audit_facets(principal, engine=engine)
 except PermissionDenied as exc:  # the page is listed for admins only; the data layer checks again
-    st.error(str(exc))
+    st.error(md_text(exc))
     st.stop()
 row1 = st.columns(4)
 since = row1[0].date_input(ta("audit.since", lang), value=today() - timedelta(days=30), key="audit_since",
@@ -67,7 +68,7 @@ if rows.is_empty():
 st.caption(ta("audit.count", lang, shown=f"{rows.height:,}", limit=f"{SHOWN_ROWS:,}"))
 st.dataframe(readable(rows), hide_index=True, key="audit_table")
 download_buttons(lambda: readable(audit_entries(principal, limit=None, engine=engine, **filters)),
-                 ta("page.audit", lang), key="dl_audit")
+                 ta("page.audit", lang), key="dl_audit", what="audit")
 
 with st.expander(ta("audit.detail", lang)):
     picked = st.selectbox(ta("audit.detail", lang), rows["id"].to_list(), key="audit_pick",

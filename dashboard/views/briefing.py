@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import ops
 from dashboard.components import current_lang, current_principal, table, today, tr
+from dashboard.exports import export_button, may_export
 from registry.access import NATIONAL, jurisdictions_in_scope
 from registry.briefing import briefing_pdf, briefing_xlsx, cjk_font
 from registry.errors import UserError
@@ -40,22 +41,25 @@ jurisdiction = left.selectbox(tr("briefing.jurisdiction"), choices, key="briefin
                               format_func=lambda j: f"{names[j]} ({j})")
 month: date = right.selectbox(tr("briefing.month"), months, index=1, key="briefing_month",
                               format_func=lambda m: f"{m:%Y-%m}")
-b = ops.cached("briefing", "build_briefing", scoped=False, jurisdiction=jurisdiction, month=month)
+b = ops.cached("briefing", "briefing_for", jurisdiction=jurisdiction, month=month)
 st.subheader(b.title)
 st.caption(f"{b.name_en} · as of {b.as_of.isoformat()}")
 
 downloads = st.container(horizontal=True, gap="small")
-downloads.download_button(tr("briefing.excel"), lambda: briefing_xlsx(b), file_name=f"简报_{jurisdiction}_{b.month}.xlsx",
-                          mime=XLSX_MIME, key="briefing_xlsx", icon=":material/table:", on_click="ignore")
-try:
-    font = cjk_font()
-except UserError as exc:  # no Chinese font configured on this machine: say so, keep the Excel download
-    st.warning(str(exc))
-else:
-    # Built when asked for, like the workbook: embedding the CJK font took ≈ 2 s of every run of this page.
-    downloads.download_button(tr("briefing.pdf"), lambda: briefing_pdf(b, font), file_name=f"简报_{jurisdiction}_{b.month}.pdf",
-                              mime="application/pdf", key="briefing_pdf", icon=":material/picture_as_pdf:",
-                              on_click="ignore")
+briefing_rows = sum(frame.height for frame in (b.headline, b.targets, b.pipeline, b.trends, b.review))
+if may_export("briefing"):
+    export_button(tr("briefing.excel"), lambda: (briefing_xlsx(b), briefing_rows), what="briefing",
+                  file_name=f"简报_{jurisdiction}_{b.month}.xlsx", mime=XLSX_MIME, key="briefing_xlsx",
+                  icon=":material/table:", container=downloads)
+    try:
+        font = cjk_font()
+    except UserError as exc:  # no Chinese font configured on this machine: say so, keep the Excel download
+        st.warning(str(exc))
+    else:
+        # Built when asked for, like the workbook: embedding the CJK font took ≈ 2 s of every run of this page.
+        export_button(tr("briefing.pdf"), lambda: (briefing_pdf(b, font), briefing_rows), what="briefing",
+                      file_name=f"简报_{jurisdiction}_{b.month}.pdf", mime="application/pdf", key="briefing_pdf",
+                      icon=":material/picture_as_pdf:", container=downloads)
 
 item = "item_en" if lang == "en" else "item"
 st.markdown(f"**{tr('briefing.headline')}**")

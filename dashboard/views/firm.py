@@ -17,6 +17,7 @@ from dashboard import analytics_charts, charts, ops
 from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
+    current_principal,
     download_buttons,
     query,
     settings,
@@ -31,7 +32,6 @@ from registry import queries, reference
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.policy import evaluate, evaluation_records, get_policy, load_policies
-from registry.policy.bundle import load_bundle
 
 MATCH_LIMIT = 20
 USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
@@ -65,12 +65,12 @@ if not selected:
 
 profile = query("firm_profile", uscc=selected)
 if profile is None:
-    st.warning(tr("firm.not_found", uscc=selected))
+    st.warning(tr("firm.not_found", uscc=md_text(selected)))  # the address is anyone's to write
     st.stop()
 
 # ---------------------------------------------------------------- profile
 st.header(md_text(profile["name"]))  # names come from files: shown as written, never as Markdown
-st.caption(f"{column_label('uscc', lang)}: {profile['uscc']}")
+st.caption(f"{column_label('uscc', lang)}: {md_text(profile['uscc'])}")
 region_code = profile["region_code"]
 region_rows = reference.regions().filter(
     pl.col("code").is_in([region_code[:2] + "0000", region_code[:4] + "00", region_code]))
@@ -78,8 +78,8 @@ region_text = " · ".join(dict.fromkeys(region_rows.sort("code")["name"].to_list
 industry = profile["industry_code"] or ""
 section_names = dict(zip(queries.industry_sections()["section"], queries.industry_sections()["name"], strict=True))
 facts = [
-    ("region", f"{region_text} ({region_code})"),
-    ("industry_code", f"{industry} {section_names.get(industry[:1], '')}".strip() or "—"),
+    ("region", md_text(f"{region_text} ({region_code})")),
+    ("industry_code", md_text(f"{industry} {section_names.get(industry[:1], '')}".strip()) or "—"),
     ("founded_on", fmt_date(profile["founded_on"])),
     ("registered_capital", fmt_money(profile["registered_capital"], lang)),
     ("ownership", md_text(profile["ownership"]) or "—"),
@@ -201,11 +201,11 @@ in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of)
 policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy")
 evaluated = None
 if policy_id:
-    firm_bundle = load_bundle(get_engine(settings().database_url), [profile["uscc"]])
+    firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))
     try:
         evaluated = evaluate(get_policy(policy_id), firm_bundle, as_of)
     except UserError as exc:  # e.g. a batch policy outside its application window
-        st.warning(str(exc))
+        st.warning(md_text(exc))
 if evaluated is not None:
     for record in evaluation_records(evaluated):
         verdict = code_label("verdict", record["verdict"], lang)

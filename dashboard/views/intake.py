@@ -31,7 +31,6 @@ from registry.intake import (
     firms_in_cell,
     ingest_uploads,
     jobs_overview,
-    recent_runs,
     rejected_rows,
 )
 
@@ -57,7 +56,7 @@ def results_table(results) -> pl.DataFrame:
 
 
 def show_rejections(run_ids: list[int], key: str) -> None:
-    rows = rejected_rows(run_ids, engine=ops.engine())
+    rows = rejected_rows(principal, run_ids, engine=ops.engine())
     if rows.is_empty():
         st.caption(tr("intake.no_rejections"))
         return
@@ -98,7 +97,7 @@ def upload_section() -> None:
 
 # ---------------------------------------------------------------- runs
 def runs_section() -> None:
-    runs = ops.local_times(recent_runs(engine=ops.engine()), ["started_at", "finished_at"])
+    runs = ops.local_times(ops.cached("intake", "recent_runs"), ["started_at", "finished_at"])
     if runs.is_empty():
         st.caption(tr("ops.none"))
     else:
@@ -129,7 +128,7 @@ def completeness_section() -> None:
         st.plotly_chart(ops_charts.completeness_heatmap(cells, lang), key="intake_heatmap")
         with st.expander(tr("intake.completeness")):
             download_buttons(table(cells.drop("region_code"), codes={"frequency": "frequency"}),
-                             tr("intake.completeness"), key="dl_completeness")
+                             tr("intake.completeness"), key="dl_completeness", what="aggregate")
 
         st.subheader(tr("intake.drill"))
         region_names = dict(zip(cells["region_code"], cells["region_name"], strict=True))

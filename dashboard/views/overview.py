@@ -55,7 +55,7 @@ with right:
     else:
         st.plotly_chart(charts.province_bar(by_province, lang), key="province_chart")
 shown = table(by_tier, codes={"tier": "tier"})
-download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier")
+download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggregate")
 
 # ---------------------------------------------------------------- due for 复核 / expiring
 st.subheader(tr("overview.due"))
@@ -101,7 +101,7 @@ else:
         st.plotly_chart(charts.flags_bar(flags, lang), key="flags_chart")
     with flag_table:
         shown_flags = table(flags, codes={"kind": "flag", "severity": "severity"})
-        download_buttons(shown_flags, tr("overview.flags"), key="dl_flags")
+        download_buttons(shown_flags, tr("overview.flags"), key="dl_flags", what="aggregate")
 
 # ---------------------------------------------------------------- cultivation targets
 st.subheader(tr("overview.targets"))
@@ -130,4 +130,4 @@ for heading, part, key in ((tr("overview.national_targets"), national, "national
         continue
     st.plotly_chart(charts.attainment_bar(part, lang), key=f"{key}_targets_chart")
     shown_targets = table(part.select(target_columns).rename({target_columns[0]: "region"}), codes=target_codes)
-    download_buttons(shown_targets, heading, key=f"dl_{key}_targets")
+    download_buttons(shown_targets, heading, key=f"dl_{key}_targets", what="aggregate")

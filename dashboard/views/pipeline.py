@@ -48,7 +48,7 @@ with area_column:
         st.info(tr("pipeline.no_data"))
     else:
         shown_areas = table(areas.select("area_code", pl.col(name).alias("area"), *pipeline.LADDER), height=320)
-        download_buttons(shown_areas, tr("pipeline.by_area"), key="dl_areas")
+        download_buttons(shown_areas, tr("pipeline.by_area"), key="dl_areas", what="aggregate")
 
 # ---------------------------------------------------------------- flows by year
 st.subheader(tr("pipeline.flows"))
@@ -65,7 +65,7 @@ else:
     by_year = by_year.select("year", "tier", *[pl.col(f).fill_null(0) for f in pipeline.FLOWS if f in by_year.columns])
     shown_flows = table(by_year.rename({f: code_label("flow", f, lang) for f in pipeline.FLOWS if f in by_year.columns}),
                         codes={"tier": "tier"})
-    download_buttons(shown_flows, tr("pipeline.flows"), key="dl_flows")
+    download_buttons(shown_flows, tr("pipeline.flows"), key="dl_flows", what="aggregate")
 
 # ---------------------------------------------------------------- 复核 cohorts
 st.subheader(tr("pipeline.cohorts"))
@@ -78,7 +78,7 @@ if cohorts.is_empty():
 else:
     st.plotly_chart(analytics_charts.cohort_chart(cohorts, lang), key="cohort_chart")
     shown_cohorts = table(cohorts, codes={"outcome": "outcome"})
-    download_buttons(shown_cohorts, tr("pipeline.cohorts"), key="dl_cohorts")
+    download_buttons(shown_cohorts, tr("pipeline.cohorts"), key="dl_cohorts", what="aggregate")
 
 # ---------------------------------------------------------------- promotion candidates
 st.subheader(tr("pipeline.candidates"))

@@ -9,7 +9,9 @@ import streamlit as st
 
 from dashboard import ops
 from dashboard.components import current_lang, current_principal, table, today, tr
+from dashboard.exports import export_button
 from dashboard.i18n import code_label
+from dashboard.safe_text import md_text
 from registry.citations import compilation_lines, compilation_path
 from registry.errors import UserError
 from registry.policy import get_policy, load_policies
@@ -38,7 +40,8 @@ st.caption(f"{policy.document_no} · {policy.issuer} · {policy.effective_from} 
            f"{policy.purpose}" + (f" · supersedes {', '.join(policy.superseded_ids())}" if policy.supersedes else ""))
 available = compilation_lines() is not None
 if not available:
-    st.warning(tr("policies.no_source_text", path=str(compilation_path())))
+    # The file's name only: the server's folders are not shown to users (the path is in config.toml).
+    st.warning(tr("policies.no_source_text", path=compilation_path().name))
 
 tree_tab, lifecycle_tab, compare_tab, whatif_tab = st.tabs(
     [tr("policies.criteria"), tr("policies.lifecycle"), tr("policies.compare"), tr("policies.whatif")])
@@ -97,7 +100,7 @@ with whatif_tab:
         try:
             record = evaluate_firm(current_principal(), policy, uscc, as_of, lang, engine=ops.engine())
         except UserError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
         else:
             st.markdown(f"**{code_label('verdict', record['verdict'], lang)}**"
                         + (f" · {tr('firm.class')}: {record['class']}" if record["class"] else "")
@@ -117,7 +120,7 @@ with whatif_tab:
         try:
             screening = screen_uploads(policy, [(f.name, f.getvalue()) for f in files], as_of, lang)
         except UserError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
         else:
             st.session_state["policies_screening"] = (policy_id, screening)
     if st.session_state.get("policies_screening", (None,))[0] == policy_id:
@@ -126,10 +129,10 @@ with whatif_tab:
         st.success(tr("policies.screen_result", firms=screening.result.height, eligible=counts["eligible"],
                       ineligible=counts["ineligible"], insufficient=counts["insufficient_data"]))
         for name, rows in screening.skipped:
-            st.warning(tr("policies.skipped_rows", file=name, rows=rows))
+            st.warning(tr("policies.skipped_rows", file=md_text(name), rows=rows))
         verdicts = screening.result.select("uscc", "verdict", "class", "score").join(
             screening.names.unique("uscc"), on="uscc", how="left").select("uscc", "name", "verdict", "class", "score")
         table(verdicts, codes={"verdict": "verdict"}, key="policies_verdicts")
-        st.download_button(tr("policies.download_workbook"), screening.workbook,
-                           file_name=f"初核_{policy_id.replace('/', '_')}_{as_of:%Y%m%d}.xlsx", mime=XLSX_MIME,
-                           key="policies_workbook", icon=":material/table:", on_click="ignore")
+        export_button(tr("policies.download_workbook"), lambda: (screening.workbook, screening.result.height),
+                      what="firms", file_name=f"初核_{policy_id.replace('/', '_')}_{as_of:%Y%m%d}.xlsx",
+                      mime=XLSX_MIME, key="policies_workbook", icon=":material/table:")

@@ -12,7 +12,9 @@ import streamlit as st
 
 from dashboard import ops
 from dashboard.components import current_lang, current_principal, firm_link_expr, labelled, today, tr
+from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
+from dashboard.safe_text import md_text
 from registry.errors import UserError
 from registry.review import (
     DECISIONS,
@@ -85,8 +87,8 @@ def workbook() -> bytes:
     return queue_workbook(items, f"{tr('page.review')} {today().isoformat()} {scope}".strip(), names)
 
 
-st.download_button(tr("review.export"), workbook, file_name=f"复核清单_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
-                   key="review_export", icon=":material/table:", on_click="ignore")
+export_button(tr("review.export"), lambda: (workbook(), items.height), what="review_list",
+              file_name=f"复核清单_{today():%Y%m%d}.xlsx", mime=XLSX_MIME, key="review_export", icon=":material/table:")
 
 # ---------------------------------------------------------------- one item
 st.subheader(tr("review.evidence"))
@@ -96,8 +98,10 @@ picked = st.selectbox(tr("review.pick"), list(labels), key="review_pick", format
 item = shown.filter(pl.col("flag_id") == picked).row(0, named=True)
 left, right = st.columns([3, 2])
 with left:
-    st.markdown(f"**{item['name']}** · {item['uscc']} · [{tr('review.open_firm')}]({item['link']})")
-    st.markdown(f"**{tr('review.rule')}**: {item['rule'] or '—'}  \n**{tr('review.source')}**: {item['source'] or '—'}")
+    # Names, codes and rule texts come from files: literal text, never Markdown (dashboard/safe_text.py).
+    st.markdown(f"**{md_text(item['name'])}** · {md_text(item['uscc'])} · [{tr('review.open_firm')}]({item['link']})")
+    st.markdown(f"**{tr('review.rule')}**: {md_text(item['rule']) or '—'}  \n"
+                f"**{tr('review.source')}**: {md_text(item['source']) or '—'}")
     st.json(json.loads(item["evidence"] or "{}"), expanded=True)
 
 with right:
@@ -136,9 +140,9 @@ with right:
                     result = record_decision(current_principal(), item["recognition_id"], decision, reason,
                                              flag_ids=[item["flag_id"]], on=today(), engine=ops.engine(), **extra)
                 except UserError as exc:
-                    st.error(str(exc))
+                    st.error(md_text(exc))
                 else:
-                    note = tr("review.recorded", decision=code_label("decision", decision, lang), firm=item["name"])
+                    note = tr("review.recorded", decision=code_label("decision", decision, lang), firm=md_text(item["name"]))
                     if result.new_valid_until:
                         note += " · " + tr("review.new_valid_until", until=result.new_valid_until.isoformat())
                     if result.ban_until:
@@ -172,7 +176,7 @@ if ops.allowed("review.decide"):
                             current_principal(), items.select("recognition_id", "flag_id").rows(),
                             bulk_decision, bulk_reason, on=today(), engine=ops.engine(), **bulk_extra)
                     except UserError as exc:
-                        st.error(str(exc))
+                        st.error(md_text(exc))
                     else:
                         st.session_state[NOTICE] = tr("review.bulk_done", count=len(results))
                         st.rerun()

@@ -72,7 +72,7 @@ else:
     st.plotly_chart(analytics_charts.status_chart(counts, lang), key="status_chart")
     shown_counts = table(counts.rename({s: code_label("target_status", s, lang) for s in TARGET_STATUSES}),
                          codes={"indicator": "target_indicator"})
-    download_buttons(shown_counts, tr("targets.status_by_indicator"), key="dl_status")
+    download_buttons(shown_counts, tr("targets.status_by_indicator"), key="dl_status", what="aggregate")
 
     st.subheader(tr("targets.distribution"))
     st.caption(tr("targets.distribution_help"))
@@ -145,7 +145,7 @@ else:
                         "pace_per_year", "needed_per_year", "attainment_pct", "state", "source"]
     shown_progress = table(progress.select(progress_columns).rename({name: "region"}),
                            codes={"tier": "tier", "state": "regional_state"})
-    download_buttons(shown_progress, tr("targets.region_level"), key="dl_regional")
+    download_buttons(shown_progress, tr("targets.region_level"), key="dl_regional", what="aggregate")
 
     st.subheader(tr("targets.trajectory"))
     pairs = progress.select("jurisdiction", "tier").unique(maintain_order=True).rows()
@@ -156,4 +156,4 @@ else:
     st.plotly_chart(analytics_charts.trajectory_chart(trajectory, lang, title), key="trajectory_chart")
     shown_trajectory = table(trajectory.rename({"kind": "series"}).with_columns(
         pl.col("series").replace({"actual": tr("chart.actual"), "path": tr("chart.path"), "target": tr("chart.target")})))
-    download_buttons(shown_trajectory, tr("targets.trajectory"), key="dl_trajectory")
+    download_buttons(shown_trajectory, tr("targets.trajectory"), key="dl_trajectory", what="aggregate")
