@@ -306,6 +306,21 @@ def _merge_analytics_labels() -> None:
 _merge_analytics_labels()
 
 
+def _merge_impact_labels() -> None:
+    """The rule-impact page keeps its labels in dashboard/i18n_impact.py; a key defined here wins."""
+    from dashboard.i18n_impact import IMPACT_CODES, IMPACT_COLUMNS, IMPACT_LABELS
+
+    for catalogue, extra in ((LABELS, IMPACT_LABELS), (COLUMNS, IMPACT_COLUMNS)):
+        for key, pair in extra.items():
+            catalogue.setdefault(key, pair)
+    for kind, codes in IMPACT_CODES.items():
+        for code, pair in codes.items():
+            CODES.setdefault(kind, {}).setdefault(code, pair)
+
+
+_merge_impact_labels()
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 

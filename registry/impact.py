@@ -12,11 +12,11 @@ Definitions (docs/dashboard.md and docs/operations.md state them to users):
   principal's jurisdiction (registry.access), narrowed to `jurisdiction` when one is given.
 - **both rule sets on the same day** — each policy judges the firms' data as of the same date, whatever its own
   effective dates say: the question is "what would this rule set say about these firms today".
-- **outcome** — `both` eligible under both; `old_only` eligible under `from` and not under `to` (ineligible or
+- **comparison** — `both` eligible under both; `old_only` eligible under `from` and not under `to` (ineligible or
   insufficient data); `new_only` the reverse; `neither` eligible under neither.
 - **gate cost** of a criterion of the `to` policy — the firms eligible under `from` for which this criterion
   fails and decides (no enclosing any-of group passed anyway: a failed alternative of a met either-or costs
-  nothing). `missing` counts the same with the data missing.
+  nothing). `missing_data` counts the same with the data missing.
 - **passes review, fails a new application** — eligible under `from` and `ineligible` under `to` (the firms the
   switch would cost for sure; `old_only` also counts those whose data is insufficient under `to`).
 """
@@ -45,16 +45,15 @@ from registry.selection import E, R, firm_conditions, held_on, read_frame
 DEFAULT_PAIR = ("cn/little-giant/2022", "cn/little-giant/2026")
 DEFAULT_FAMILY = "cn/little-giant"
 
-OUTCOMES = ("both", "old_only", "new_only", "neither")
-ROLES = ("holder", "candidate")
+COMPARISONS = ("both", "old_only", "new_only", "neither")
 
 FIRM_SCHEMA = {
-    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "held_tier": pl.String, "role": pl.String,
+    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "held_tier": pl.String, "impact_role": pl.String,
     "verdict_from": pl.String, "score_from": pl.Float64, "verdict_to": pl.String, "score_to": pl.Float64,
-    "outcome": pl.String, "failed_to": pl.String, "missing_to": pl.String,
+    "comparison": pl.String, "failed_to": pl.String, "missing_to": pl.String,
 }
-GATE_SCHEMA = {"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "firms": pl.Int64,
-               "missing": pl.Int64, "source": pl.String}
+GATE_SCHEMA = {"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "firms_failing": pl.Int64,
+               "missing_data": pl.Int64, "source": pl.String}
 
 
 def default_pair(policies: dict[str, Policy] | None = None) -> tuple[str, str]:
@@ -92,9 +91,9 @@ class RuleImpact:
         return pl.DataFrame(rows, schema={"rule_set": pl.String, "policy": pl.String,
                                           **dict.fromkeys(VERDICTS, pl.Int64)})
 
-    def outcomes(self) -> dict[str, int]:
-        found = dict(self.firms.group_by("outcome").len().iter_rows())
-        return {o: found.get(o, 0) for o in OUTCOMES}
+    def comparisons(self) -> dict[str, int]:
+        found = dict(self.firms.group_by("comparison").len().iter_rows())
+        return {o: found.get(o, 0) for o in COMPARISONS}
 
     def crosstab(self) -> pl.DataFrame:
         """verdict_from × verdict_to (all nine pairs, 0 where none)."""
@@ -115,7 +114,7 @@ class RuleImpact:
                 for name, p in (("from", self.from_policy), ("to", self.to_policy))}
         return {
             "as_of": self.as_of.isoformat(), "jurisdiction": self.jurisdiction, "tiers": list(self.tiers),
-            "firms_evaluated": self.firms.height, **side, "outcomes": self.outcomes(),
+            "firms_evaluated": self.firms.height, **side, "comparisons": self.comparisons(),
             "crosstab": self.crosstab().to_dicts(), "gate_costs": self.gate_costs.to_dicts(),
             "review_pass_new_fail": _firm_records(self.review_pass_new_fail()),
             "firms": _firm_records(self.firms),
@@ -161,7 +160,7 @@ def ladder_tiers(to_tier: str | None) -> tuple[str, ...]:
 
 def _holders(engine: Engine, principal: Principal, jurisdiction: str, tiers: tuple[str, ...],
              as_of: date) -> pl.DataFrame:
-    """uscc, name, region_code, held_tier, role: one row per firm, the highest tier it holds."""
+    """uscc, name, region_code, held_tier, impact_role: one row per firm, the highest tier it holds."""
     conditions = firm_conditions(principal)
     prefixes = region_prefixes(jurisdiction)
     if prefixes is not None:
@@ -176,7 +175,7 @@ def _holders(engine: Engine, principal: Principal, jurisdiction: str, tiers: tup
     return (held.with_columns(rank=pl.col("tier").replace_strict(rank, return_dtype=pl.Int32))
             .sort("uscc", "rank").group_by("uscc", maintain_order=True).first()
             .select("uscc", "name", "region_code", held_tier=pl.col("tier"),
-                    role=pl.when(pl.col("rank") == 0).then(pl.lit("holder")).otherwise(pl.lit("candidate"))))
+                    impact_role=pl.when(pl.col("rank") == 0).then(pl.lit("holder")).otherwise(pl.lit("candidate"))))
 
 
 # ---------------------------------------------------------------- the two evaluations
@@ -224,8 +223,8 @@ def _decisive(result: pl.DataFrame, policy: Policy) -> pl.DataFrame:
 def _gate_costs(decisive: pl.DataFrame, firms: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     passed_old = firms.filter(pl.col("verdict_from") == "eligible").select("uscc")
     counted = (decisive.join(passed_old, on="uscc", how="semi")
-               .group_by("criterion").agg(firms=(pl.col("result") == "fail").sum().cast(pl.Int64),
-                                          missing=(pl.col("result") == "missing").sum().cast(pl.Int64)))
+               .group_by("criterion").agg(firms_failing=(pl.col("result") == "fail").sum().cast(pl.Int64),
+                                          missing_data=(pl.col("result") == "missing").sum().cast(pl.Int64)))
     leaves = [n for n in iter_nodes(policy.criteria) if not children_of(n) and n is not policy.criteria]
     labels = pl.DataFrame({
         "criterion": [n.id for n in leaves], "label_zh": [n.label_zh for n in leaves],
@@ -233,8 +232,8 @@ def _gate_costs(decisive: pl.DataFrame, firms: pl.DataFrame, policy: Policy) -> 
         "source": [n.source.cite() if n.source else None for n in leaves],
     }, schema={"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "source": pl.String})
     return (labels.join(counted, on="criterion", how="left", maintain_order="left")
-            .with_columns(pl.col("firms", "missing").fill_null(0))
-            .with_row_index("_order").sort(["firms", "missing", "_order"], descending=[True, True, False])
+            .with_columns(pl.col("firms_failing", "missing_data").fill_null(0))
+            .with_row_index("_order").sort(["firms_failing", "missing_data", "_order"], descending=[True, True, False])
             .select(list(GATE_SCHEMA)))
 
 
@@ -269,7 +268,7 @@ def rule_impact(engine: Engine, principal: Principal, from_id: str, to_id: str, 
              .join(old.select("uscc", verdict_from="verdict", score_from="score"), on="uscc", how="left")
              .join(new.select("uscc", verdict_to="verdict", score_to="score"), on="uscc", how="left")
              .join(listed.select("uscc", failed_to="fail", missing_to="missing"), on="uscc", how="left")
-             .with_columns(outcome=pl.when(eligible_old & eligible_new).then(pl.lit("both"))
+             .with_columns(comparison=pl.when(eligible_old & eligible_new).then(pl.lit("both"))
                            .when(eligible_old).then(pl.lit("old_only"))
                            .when(eligible_new).then(pl.lit("new_only"))
                            .otherwise(pl.lit("neither")))

@@ -36,13 +36,13 @@ def test_national_impact_counts(registry):
     result = rule_impact(registry, SYSTEM, OLD, NEW, AS_OF, policies=POLICIES)
     # Holders of 小巨人 and candidates (专精特新) in force on the day; I (创新型), J (revoked), K (expired), L (none) out.
     assert sorted(by_key(result.firms, "uscc")) == list("ABCDEFGH")
-    assert by_key(result.firms, "role") == {"A": "holder", "B": "holder", "C": "candidate", "D": "candidate",
+    assert by_key(result.firms, "impact_role") == {"A": "holder", "B": "holder", "C": "candidate", "D": "candidate",
                                             "E": "holder", "F": "candidate", "G": "holder", "H": "holder"}
     counts = {r["rule_set"]: r for r in result.counts().iter_rows(named=True)}
     assert (counts["from"]["eligible"], counts["from"]["ineligible"], counts["from"]["insufficient_data"]) == (6, 2, 0)
     assert (counts["to"]["eligible"], counts["to"]["ineligible"], counts["to"]["insufficient_data"]) == (3, 4, 1)
-    assert result.outcomes() == {"both": 2, "old_only": 4, "new_only": 1, "neither": 1}
-    assert by_key(result.firms, "outcome") == {"A": "both", "B": "old_only", "C": "old_only", "D": "new_only",
+    assert result.comparisons() == {"both": 2, "old_only": 4, "new_only": 1, "neither": 1}
+    assert by_key(result.firms, "comparison") == {"A": "both", "B": "old_only", "C": "old_only", "D": "new_only",
                                                "E": "neither", "F": "old_only", "G": "old_only", "H": "both"}
     cross = {(r["verdict_from"], r["verdict_to"]): r["firms"] for r in result.crosstab().iter_rows(named=True)}
     assert cross[("eligible", "eligible")] == 2 and cross[("eligible", "ineligible")] == 3
@@ -52,7 +52,7 @@ def test_national_impact_counts(registry):
 
 def test_gate_costs_count_only_decisive_failures_of_firms_passing_the_old_rules(registry):
     result = rule_impact(registry, SYSTEM, OLD, NEW, AS_OF, policies=POLICIES)
-    gates = {r["criterion"]: (r["firms"], r["missing"]) for r in result.gate_costs.iter_rows(named=True)}
+    gates = {r["criterion"]: (r["firms_failing"], r["missing_data"]) for r in result.gate_costs.iter_rows(named=True)}
     # 主营 90 %: B (85 %) and G (80 %); E fails it too but did not pass the old rules.
     assert gates["main_share"] == (2, 0)
     assert gates["revenue"] == (1, 0)  # C (4000)
@@ -68,7 +68,7 @@ def test_a_provincial_official_sees_the_province_only(registry):
     result = rule_impact(registry, GD, OLD, NEW, AS_OF, policies=POLICIES)
     assert result.jurisdiction == "cn-gd"
     assert sorted(by_key(result.firms, "uscc")) == list("ABCDEFH")  # G is in Zhejiang
-    gates = {r["criterion"]: r["firms"] for r in result.gate_costs.iter_rows(named=True)}
+    gates = {r["criterion"]: r["firms_failing"] for r in result.gate_costs.iter_rows(named=True)}
     assert gates["main_share"] == 1
     narrowed = rule_impact(registry, SYSTEM, OLD, NEW, AS_OF, "cn-zj", policies=POLICIES)
     assert sorted(by_key(narrowed.firms, "uscc")) == ["G"]
@@ -79,8 +79,8 @@ def test_a_provincial_official_sees_the_province_only(registry):
 def test_no_firms_gives_zero_counts(registry):
     result = rule_impact(registry, SYSTEM, OLD, NEW, AS_OF, "cn-bj", policies=POLICIES)
     assert result.firms.is_empty()
-    assert result.outcomes() == {"both": 0, "old_only": 0, "new_only": 0, "neither": 0}
-    assert set(result.gate_costs["firms"].to_list()) == {0}
+    assert result.comparisons() == {"both": 0, "old_only": 0, "new_only": 0, "neither": 0}
+    assert set(result.gate_costs["firms_failing"].to_list()) == {0}
     json.dumps(result.to_json())
 
 

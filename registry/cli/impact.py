@@ -16,9 +16,9 @@ from registry.auth import cli_principal
 from registry.cli.evaluate import VERDICT_ZH, _check_format, _write_text, parse_as_of
 from registry.db import get_engine
 from registry.export import to_csv_bytes, to_excel_workbook_bytes
-from registry.impact import OUTCOMES, RuleImpact, default_pair, rule_impact
+from registry.impact import COMPARISONS, RuleImpact, default_pair, rule_impact
 
-OUTCOME_ZH = {"both": "新旧均符合", "old_only": "仅符合旧标准", "new_only": "仅符合新标准", "neither": "均不符合"}
+COMPARISON_ZH = {"both": "新旧均符合", "old_only": "仅符合旧标准", "new_only": "仅符合新标准", "neither": "均不符合"}
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +76,7 @@ def summary_frame(result: RuleImpact) -> pl.DataFrame:
             ("tiers", ", ".join(result.tiers)), ("firms_evaluated", str(result.firms.height))]
     for r in result.counts().iter_rows(named=True):
         rows += [(f"{r['rule_set']}: {r['policy']}", ", ".join(f"{v} {r[v]}" for v in VERDICT_ZH))]
-    rows += [(f"outcome {o}", str(n)) for o, n in result.outcomes().items()]
+    rows += [(f"comparison {o}", str(n)) for o, n in result.comparisons().items()]
     return pl.DataFrame(rows, schema={"item": pl.String, "value": pl.String}, orient="row")
 
 
@@ -89,11 +89,11 @@ def _print(result: RuleImpact) -> None:
     for r in result.counts().iter_rows(named=True):
         counts.add_row(f"{r['rule_set']}: {r['policy']}", *[str(r[v]) for v in VERDICT_ZH])
     console.print(counts)
-    outcomes = result.outcomes()
-    console.print(", ".join(f"{OUTCOME_ZH[o]} {o}: {outcomes[o]}" for o in OUTCOMES))
+    outcomes = result.comparisons()
+    console.print(", ".join(f"{COMPARISON_ZH[o]} {o}: {outcomes[o]}" for o in COMPARISONS))
     gates = Table("条件 criterion", "名称 label", "淘汰 firms", "缺数据 missing")
-    for r in result.gate_costs.filter((pl.col("firms") > 0) | (pl.col("missing") > 0)).iter_rows(named=True):
-        gates.add_row(r["criterion"], r["label_zh"], str(r["firms"]), str(r["missing"]))
+    for r in result.gate_costs.filter((pl.col("firms_failing") > 0) | (pl.col("missing_data") > 0)).iter_rows(named=True):
+        gates.add_row(r["criterion"], r["label_zh"], str(r["firms_failing"]), str(r["missing_data"]))
     console.print(gates)
     lost = result.review_pass_new_fail()
     console.print(f"复核可过、新申请不过 pass review, fail a new application: {lost.height}")
