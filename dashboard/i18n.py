@@ -108,6 +108,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 CODES: dict[str, dict[str, tuple[str, str]]] = {
     "tier": {
+        "tech_sme": ("科技型中小企业", "Tech-based SME"),
         "innovative_sme": ("创新型中小企业", "Innovative SME"),
         "zjtx_sme": ("专精特新中小企业", "Provincial ZJTX SME"),
         "little_giant": ("专精特新“小巨人”", "Little giant"),
@@ -257,6 +258,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "software_copyrights": ("软件著作权", "Software copyrights"),
     "market_share": ("主导产品市场占有率 (%)", "Market share (%)"),
     "province_rank": ("主导产品本省排名", "Rank in province"),
+    "class1_ip": ("Ⅰ类知识产权", "Class I IP"),
+    "class1_ip_high_value": ("Ⅰ类高价值知识产权", "High-value class I IP"),
+    "class1_ip_own": ("自主研发Ⅰ类知识产权", "Self-developed class I IP"),
+    "class2_ip": ("Ⅱ类知识产权", "Class II IP"),
+    "tech_staff": ("科技人员数", "S&T staff"),
+    "total_cost": ("成本费用支出总额（万元）", "Total costs and expenses (万元)"),
+    "intl_market_share": ("主导产品国际细分市场占有率 (%)", "International niche market share (%)"),
+    "national_rank": ("主导产品国内细分市场排名", "Rank in the national niche market"),
     "rd_ratio": ("研发费用占比 (%)", "R&D ratio (%)"),
     "debt_ratio": ("资产负债率 (%)", "Debt ratio (%)"),
     "attribute": ("资质", "Attribute"),

@@ -31,7 +31,7 @@ from registry.settings import Settings, get_settings
 
 E, R, P, D = Enterprise.__table__, Recognition.__table__, Report.__table__, ReviewDecision.__table__
 TREND_YEARS = 3
-TIER_ZH = {"innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
+TIER_ZH = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
            "key_little_giant": "重点“小巨人”", "single_champion": "制造业单项冠军"}
 FLAG_ZH = {"expiring": "即将到期", "review_due": "待复核", "expired": "已到期", "exit": "触发退出条件",
            "promotion": "可晋级", "missing_report": "未按时报送", "anomaly": "数据异常"}

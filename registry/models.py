@@ -12,17 +12,22 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-TIERS = ("innovative_sme", "zjtx_sme", "little_giant", "key_little_giant", "single_champion")
+# Ladder order (rank = position). tech_sme 科技型中小企业 sits with innovative_sme in tier 1 (科技和创新型中小企业,
+# 工信部企业〔2026〕2号), so it comes first: holding it and then innovative_sme is not a step down.
+TIERS = ("tech_sme", "innovative_sme", "zjtx_sme", "little_giant", "key_little_giant", "single_champion")
 RECOGNITION_STATUSES = ("active", "revoked", "withdrawn", "superseded", "expired")
 REPORT_METRICS = (
     "revenue", "main_revenue", "net_profit", "total_assets", "total_liabilities", "taxes_paid",
     "rd_expense", "employees", "rd_staff", "export_value", "main_product_revenue", "equity_financing",
     "invention_patents", "utility_patents", "design_patents", "software_copyrights", "market_share",
     "province_rank",
+    # Inputs of the 2022 and 2026 national rules (CONTRACT §3b): stocks at year end.
+    "class1_ip", "class1_ip_high_value", "class1_ip_own", "class2_ip", "tech_staff", "total_cost",
+    "intl_market_share", "national_rank",
 )
 # Flows are summed over sub-annual periods; stocks are read at period end (CONTRACT §2).
 FLOW_METRICS = ("revenue", "main_revenue", "net_profit", "taxes_paid", "rd_expense", "export_value",
-                "main_product_revenue", "equity_financing")
+                "main_product_revenue", "equity_financing", "total_cost")
 FLAG_KINDS = ("expiring", "review_due", "expired", "exit", "promotion", "missing_report", "anomaly")
 
 
@@ -106,6 +111,14 @@ class Report(SQLModel, table=True):
     software_copyrights: float | None = None
     market_share: float | None = None
     province_rank: float | None = None
+    class1_ip: float | None = None
+    class1_ip_high_value: float | None = None
+    class1_ip_own: float | None = None
+    class2_ip: float | None = None
+    tech_staff: float | None = None
+    total_cost: float | None = None
+    intl_market_share: float | None = None
+    national_rank: float | None = None
     ingestion_run_id: int | None = Field(default=None, foreign_key="ingestion_run.id")
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -23,7 +23,7 @@ from registry.reference import regions
 from registry.settings import Settings
 
 FREQUENCY_ZH = {"monthly": "月报", "quarterly": "季报", "half_yearly": "半年报", "annual": "年报"}
-TIER_ZH = {"innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
+TIER_ZH = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
            "key_little_giant": "重点“小巨人”", "single_champion": "制造业单项冠军"}
 
 # Column headers of the Excel list: Chinese first (who reads it), English after.

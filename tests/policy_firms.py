@@ -33,6 +33,8 @@ class Firm:
     years: dict[int, dict[str, float | None]] = field(default_factory=dict)
     reports: list[dict] = field(default_factory=list)  # extra report rows (sub-annual), with `period`
     attributes: dict[str, str] = field(default_factory=dict)
+    # Dated rows (name, value, effective_on, expires_on): awards, lists and honours — several of one name at once.
+    attribute_rows: list[tuple[str, str, date, date | None]] = field(default_factory=list)
     recognitions: list[tuple[str, str, date]] = field(default_factory=list)  # (tier, jurisdiction, recognized_on)
     events: list[tuple[str, date]] = field(default_factory=list)
 
@@ -53,6 +55,12 @@ class Firm:
         clone.attributes.update(attrs)
         return clone
 
+    def with_rows(self, *rows: tuple) -> Firm:
+        """A copy with more dated attribute rows: (name, value, effective_on[, expires_on])."""
+        clone = copy.deepcopy(self)
+        clone.attribute_rows += [(r[0], r[1], r[2], r[3] if len(r) > 3 else None) for r in rows]
+        return clone
+
     def without_attr(self, *names) -> Firm:
         clone = copy.deepcopy(self)
         for n in names:
@@ -70,10 +78,13 @@ def bundle(*firms: Firm) -> Bundle:
                    for f in firms for y, m in sorted(f.years.items())]
     report_rows += [{"uscc": f.uscc, "basis": "period", **r} for f in firms for r in f.reports]
     reports = pl.DataFrame(report_rows, infer_schema_length=None) if report_rows else None
-    attrs = pl.DataFrame([{"uscc": f.uscc, "attribute": k, "value": v, "effective_on": date(2000, 1, 1)}
-                          for f in firms for k, v in f.attributes.items()],
+    attrs = pl.DataFrame([{"uscc": f.uscc, "attribute": k, "value": v, "effective_on": date(2000, 1, 1),
+                           "expires_on": None}
+                          for f in firms for k, v in f.attributes.items()]
+                         + [{"uscc": f.uscc, "attribute": k, "value": v, "effective_on": on, "expires_on": until}
+                            for f in firms for k, v, on, until in f.attribute_rows],
                          schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
-                                 "effective_on": pl.Date})
+                                 "effective_on": pl.Date, "expires_on": pl.Date})
     recs = pl.DataFrame([{"uscc": f.uscc, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active"}
                          for f in firms for t, j, d in f.recognitions],
                         schema={"uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,

@@ -256,6 +256,43 @@ def test_attribute_values_are_read_by_attribute_and_extra_attributes_are_kept(tm
         ("shenzhen_priority", "A类")]
 
 
+def test_inputs_of_the_2022_and_2026_rules_with_chinese_headers(tmp_path):
+    """CONTRACT §3b: the new report metrics under their Chinese headers, and the new attributes and values."""
+    reports = read_data_file(write_csv(
+        tmp_path / "r.csv", ["统一社会信用代码", "报告期", "Ⅰ类知识产权数", "Ⅰ类高价值知识产权数", "自主研发Ⅰ类知识产权数",
+                             "Ⅱ类知识产权数", "科技人员数", "成本费用支出总额(万元)", "主导产品国际细分市场占有率(%)",
+                             "主导产品国内细分市场排名"],
+        [[F0, "2024", "5", "1", "3", "12", "40", "8,000", "12.5", "2"]]))
+    assert reports.rejections == [] and reports.unknown_columns == []
+    row = reports.frame.row(0, named=True)
+    assert [row[c] for c in ("class1_ip", "class1_ip_high_value", "class1_ip_own", "class2_ip", "tech_staff",
+                             "total_cost", "intl_market_share", "national_rank")] == [5, 1, 3, 12, 40, 8000, 12.5, 2]
+    attrs = read_data_file(write_csv(
+        tmp_path / "a.csv", ["uscc", "属性", "值", "生效日期", "失效日期"],
+        [[F0, "产业链作用", "锻长板", "2024-01-01", ""], [F0, "数字化水平评测等级", "三级", "2024-01-01", ""],
+         [F0, "专精特新发展质量评价得分", "62.5", "2026-03-01", ""], [F0, "科技奖励", "省级", "2023-06-01", ""],
+         [F0, "获奖单位排名", "2", "2023-06-01", ""], [F0, "创客中国大赛", "全国500强", "2022-11-01", ""],
+         [F0, "innovation_honour", "高新技术企业", "2022-12-01", "2025-11-30"],
+         [F0, "innovation_honour", "知识产权示范企业", "2023-01-01", "2025-12-31"],
+         [F0, "研发机构", "市级", "2020-01-01", ""], [F0, "产业导向", "网络强国", "2020-01-01", ""],
+         [F0, "战略性新兴产业", "是", "2020-01-01", ""], [F0, "省级以上质量奖", "否", "2020-01-01", ""]]))
+    assert attrs.rejections == []
+    assert attrs.frame.sort("row").select("attribute", "value").rows() == [
+        ("chain_role", "longboard"), ("digital_level", "3"), ("quality_score", "62.5"), ("science_award", "provincial"),
+        ("science_award_rank", "2"), ("maker_china", "top500"), ("innovation_honour", "high_tech_enterprise"),
+        ("innovation_honour", "ip_demo"), ("rd_institution", "city"), ("industry_orientation", "network_power"),
+        ("strategic_emerging", "true"), ("quality_award", "false")]
+    bad = read_data_file(write_csv(
+        tmp_path / "b.csv", ["uscc", "属性", "值", "生效日期"],
+        [[F0, "quality_score", "120", "2026-03-01"], [F0, "science_award_rank", "0", "2023-06-01"],
+         [F0, "digital_level", "五级", "2024-01-01"]]))
+    assert sorted(r.row for r in bad.rejections) == [1, 2, 3]
+    recognitions = read_data_file(write_csv(
+        tmp_path / "t.csv", ["统一社会信用代码", "称号", "辖区", "批次", "认定日期"],
+        [[F0, "科技型中小企业", "cn", "2025", "2025-05-01"]]))
+    assert recognitions.rejections == [] and recognitions.frame["tier"].to_list() == ["tech_sme"]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Every row rejection reason: one valid row per kind, one cell (or two) changed, exactly that cell rejected
 # ----------------------------------------------------------------------------------------------------------------

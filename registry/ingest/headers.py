@@ -74,6 +74,17 @@ _METRIC_ZH: dict[str, tuple[tuple[str, ...], ColumnType, tuple[str, ...], float 
     "software_copyrights": (("软件著作权", "软件著作权数"), "count", ITEMS, 0),
     "market_share": (("主导产品市场占有率", "市场占有率"), "ratio", ("%",), 0),
     "province_rank": (("主导产品本省排名", "本省排名"), "rank", ("名", "位"), 1),
+    # The 2022 / 2026 national rules (CONTRACT §3b). Headers are NFKC-folded, so "I类" matches "Ⅰ类" as well.
+    "class1_ip": (("Ⅰ类知识产权数", "Ⅰ类知识产权"), "count", ITEMS, 0),
+    "class1_ip_high_value": (("Ⅰ类高价值知识产权数", "Ⅰ类高价值知识产权"),
+                             "count", ITEMS, 0),
+    "class1_ip_own": (("自主研发Ⅰ类知识产权数", "自主研发Ⅰ类知识产权"),
+                      "count", ITEMS, 0),
+    "class2_ip": (("Ⅱ类知识产权数", "Ⅱ类知识产权"), "count", ITEMS, 0),
+    "tech_staff": (("科技人员数", "科技人员"), "count", PEOPLE, 0),
+    "total_cost": (("成本费用支出总额", "成本费用总额", "成本费用"), "money", MONEY, 0),
+    "intl_market_share": (("主导产品国际细分市场占有率", "国际市场占有率"), "ratio", ("%",), 0),
+    "national_rank": (("主导产品国内细分市场排名", "国内细分市场排名", "全国排名"), "rank", ("名", "位"), 1),
 }
 assert tuple(_METRIC_ZH) == REPORT_METRICS, "the report catalogue must list the schema's metrics in order"
 

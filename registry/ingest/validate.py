@@ -394,12 +394,19 @@ def _parse_attribute_value(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
             checks.append(_reason(is_attr & text.is_not_null() & mapped.is_null(),
                                   f"{attr} 的取值无效（可选：{_choices(kind)}）",
                                   f"not an allowed value for {attr} ({_choices(kind)})", text))
-        else:  # year | count
-            number = text.str.replace(r"(年|\.0+)$", "").cast(pl.Int64, strict=False)
-            ok = number.is_between(1900, date.today().year) if kind == "year" else number >= 0
+        elif kind == "score":  # a platform score 0-100, decimals allowed
+            number = text.str.replace(r"分$", "").cast(pl.Float64, strict=False)
             value = pl.when(is_attr).then(number.cast(pl.String)).otherwise(value)
-            zh, en = (("应为1900年至今的年份", "must be a year from 1900 to now") if kind == "year"
-                      else ("应为非负整数", "must be a whole number, not negative"))
+            checks.append(_reason(is_attr & text.is_not_null() & (number.is_null() | ~number.is_between(0, 100)),
+                                  f"{attr} 应为0至100之间的分数", f"{attr} must be a score from 0 to 100", text))
+        else:  # year | count | rank
+            number = text.str.replace(r"(年|名|位|\.0+)$", "").cast(pl.Int64, strict=False)
+            ok = (number.is_between(1900, date.today().year) if kind == "year"
+                  else number >= 1 if kind == "rank" else number >= 0)
+            value = pl.when(is_attr).then(number.cast(pl.String)).otherwise(value)
+            zh, en = {"year": ("应为1900年至今的年份", "must be a year from 1900 to now"),
+                      "rank": ("应为不小于1的整数", "must be a whole number of at least 1")}.get(
+                kind, ("应为非负整数", "must be a whole number, not negative"))
             checks.append(_reason(is_attr & text.is_not_null() & (number.is_null() | ~ok), f"{attr} {zh}",
                                   f"{attr} {en}", text))
     return value, checks

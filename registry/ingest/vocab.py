@@ -9,6 +9,7 @@ from registry.models import TIERS
 
 NATIONAL_TIERS = TIERS
 TIER_NAMES_ZH = {
+    "tech_sme": "科技型中小企业",
     "innovative_sme": "创新型中小企业",
     "zjtx_sme": "专精特新中小企业",
     "little_giant": '专精特新"小巨人"企业',
@@ -18,6 +19,8 @@ TIER_NAMES_ZH = {
 # Chinese names of the national tiers as officials write them (quotes are stripped before lookup).
 TIER_ALIASES = {
     **{t: t for t in NATIONAL_TIERS},
+    "科技型中小企业": "tech_sme",
+    "科技型": "tech_sme",
     "创新型中小企业": "innovative_sme",
     "专精特新中小企业": "zjtx_sme",
     "省级专精特新中小企业": "zjtx_sme",
@@ -92,6 +95,7 @@ ATTRIBUTES: dict[str, tuple[tuple[str, ...], dict[str, str] | str]] = {
     "rd_institution": (("研发机构",), {
         "none": "none", "无": "none", "self": "self", "自建": "self",
         "joint": "joint", "合建": "joint", "联合": "joint", "联合建立": "joint",
+        "city": "city", "市级": "city",
         "provincial": "provincial", "省级": "provincial", "national": "national", "国家级": "national"}),
     "info_system": (("核心业务信息系统支撑", "信息系统"), BOOLEAN),
     "own_brand": (("自主品牌",), BOOLEAN),
@@ -113,7 +117,31 @@ ATTRIBUTES: dict[str, tuple[tuple[str, ...], dict[str, str] | str]] = {
         "十大重点产业": "key_industry", "shortboard": "shortboard", "补短板": "shortboard",
         "gap_filling": "gap_filling", "填空白": "gap_filling",
         "leader_collaboration": "leader_collaboration", "与龙头企业协同": "leader_collaboration",
+        "longboard": "longboard", "锻长板": "longboard",
+        "network_power": "network_power", "网络强国": "network_power", "网络强国领域": "network_power",
         "none": "none", "无": "none"}),
+    # The 2022 / 2026 national rules (CONTRACT §3b).
+    "chain_role": (("产业链作用",), {
+        "shortboard": "shortboard", "补短板": "shortboard", "longboard": "longboard", "锻长板": "longboard",
+        "gap_filling": "gap_filling", "填空白": "gap_filling", "none": "none", "无": "none"}),
+    "strategic_emerging": (("主导产品属于战略性新兴产业", "战略性新兴产业"), BOOLEAN),
+    "digital_level": (("数字化水平评测等级", "数字化水平等级", "数字化水平"), {
+        "1": "1", "一级": "1", "2": "2", "二级": "2", "3": "3", "三级": "3", "4": "4", "四级": "4"}),
+    "quality_award": (("省级以上质量奖", "质量奖"), BOOLEAN),
+    "quality_score": (("专精特新发展质量评价得分", "发展质量评价得分", "质量评价得分"), "score"),
+    "science_award": (("科技奖励",), {
+        "national": "national", "国家级": "national", "国家级科技奖励": "national",
+        "provincial": "provincial", "省级": "provincial", "省部级": "provincial", "省级科技奖励": "provincial",
+        "none": "none", "无": "none"}),
+    "science_award_rank": (("获奖单位排名", "科技奖励排名"), "rank"),
+    "maker_china": (("创客中国大赛", "创客中国"), {
+        "top50": "top50", "50强": "top50", "全国50强": "top50", "top500": "top500", "500强": "top500",
+        "全国500强": "top500", "none": "none", "无": "none"}),
+    "innovation_honour": (("创新荣誉", "荣誉"), {
+        "high_tech_enterprise": "high_tech_enterprise", "高新技术企业": "high_tech_enterprise",
+        "tech_innovation_demo": "tech_innovation_demo", "国家级技术创新示范企业": "tech_innovation_demo",
+        "ip_advantage": "ip_advantage", "知识产权优势企业": "ip_advantage",
+        "ip_demo": "ip_demo", "知识产权示范企业": "ip_demo", "none": "none", "无": "none"}),
 }
 ATTRIBUTE_ALIASES = {
     **{a: a for a in ATTRIBUTES},

@@ -14,10 +14,12 @@ from registry.policy.schema import (
     ExactlyOne,
     Exclusion,
     Leaf,
+    Manual,
     Policy,
     Prerequisite,
     ReferenceLookup,
     Score,
+    ScoreItem,
     children_of,
 )
 
@@ -106,8 +108,45 @@ def node_text(node: Any, lang: str = "zh") -> str:
         return f"exactly one class of {names}" if en else f"恰好满足一类（{names}）"
     if isinstance(node, Score):
         mark = f", pass mark {_num(node.pass_mark)}" if node.pass_mark is not None else ", no pass mark"
-        return f"score{mark}" if en else f"计分{mark.replace(', pass mark', '，合格线').replace(', no pass mark', '，无合格线')}"
+        text = f"score{mark}" if en else f"计分{mark.replace(', pass mark', '，合格线').replace(', no pass mark', '，无合格线')}"
+        for g in node.groups:
+            label = g.label_en if en else g.label_zh
+            rule = [("best item" if en else "取最高项") if g.combine == "max" else None,
+                    f"{'max' if en else '最高'} {_num(g.max_points)}" if g.max_points is not None else None,
+                    f"{'at least' if en else '至少'} {_num(g.min_points)}" if g.min_points is not None else None]
+            text += f"; {label}: " + ", ".join(r for r in rule if r) if any(rule) else ""
+        return text
+    if isinstance(node, ScoreItem):
+        return score_item_text(node, lang)
+    if isinstance(node, Manual):
+        mode = {"by_hand": ("人工核查", "checked by hand"), "not_evaluated": ("不评估", "not evaluated")}[node.mode]
+        return f"{mode[1]}: {node.reason_en}" if en else f"{mode[0]}：{node.reason_zh}"
     return ""
+
+
+def score_item_text(item: ScoreItem, lang: str = "zh") -> str:
+    """e.g. "rd_ratio: ≥5 → 20; 3≤x<5 → 15 …" or "met → 3 points"."""
+    en = lang == "en"
+    pts = "points" if en else "分"
+    group = f" [{item.group}]" if item.group else ""
+    if item.criteria is not None:
+        return f"{'met' if en else '满足'} → {_num(item.points)} {pts}{group}"
+    name = item.indicator.indicator
+    if item.indicator.params:
+        name += f"[{', '.join(f'{k}={v}' for k, v in item.indicator.params.items())}]"
+    if item.bands:
+        rule = "; ".join(f"{b.text()} → {_num(b.points)}" for b in item.bands)
+    elif item.categories:
+        rule = "; ".join(f"{k} → {_num(v)}" for k, v in item.categories.items())
+        rule += f"; {'other' if en else '其他'} → {_num(item.default_points)}"
+    elif item.step:
+        rule = (f"{_num(item.per_unit)} per full {_num(item.step)}" if en
+                else f"每满 {_num(item.step)} 得 {_num(item.per_unit)}")
+    else:
+        rule = f"{_num(item.base)} + {_num(item.per_unit)} × x"
+    if item.cap is not None and not (item.bands or item.categories):
+        rule += f", {'max' if en else '最高'} {_num(item.cap)}"
+    return f"{name}: {rule} {pts}{group}"
 
 
 def walk(node: Any, depth: int = 0, class_name: str | None = None):
@@ -124,10 +163,11 @@ def walk(node: Any, depth: int = 0, class_name: str | None = None):
 def criteria_rows(policy: Policy, lang: str = "zh") -> list[dict]:
     """One row per criterion node: id, depth, label, rule, source, quote (for sheets and docs)."""
     rows = []
+    confidence = policy.criterion_confidence()
     for depth, node, cls in walk(policy.criteria):
         label = node.label_en if lang == "en" else node.label_zh
         rows.append({
-            "id": node.id, "depth": depth, "type": node.type, "class": cls,
+            "id": node.id, "depth": depth, "type": node.type, "class": cls, "confidence": confidence.get(node.id),
             "label_zh": node.label_zh, "label_en": node.label_en, "label": label,
             "rule": node_text(node, lang),
             "source": node.source.cite() if node.source else None,

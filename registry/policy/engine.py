@@ -20,6 +20,7 @@ from registry.errors import UserError
 from registry.policy.bundle import Bundle
 from registry.policy.indicators import derive_indicators, known_indicator
 from registry.policy.schema import (
+    CONFIDENCE_NOTES,
     OP_TEXT,
     PER_YEAR_AGGREGATIONS,
     All,
@@ -30,16 +31,19 @@ from registry.policy.schema import (
     Exclusion,
     IndicatorRef,
     Leaf,
+    Manual,
     Policy,
     Prerequisite,
     ReferenceLookup,
     Score,
+    ScoreItem,
     children_of,
     iter_nodes,
 )
 
 VERDICTS = ("eligible", "ineligible", "insufficient_data")
-RESULTS = ("pass", "fail", "missing", "waived")
+# not_evaluated / by_hand: a `manual` criterion (unconfirmed rule; no measurable threshold) — shown, never decisive.
+RESULTS = ("pass", "fail", "missing", "waived", "not_evaluated", "by_hand")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -110,6 +114,9 @@ class _Ctx:
     waived: set[str] = field(default_factory=set)
     score_cols: dict[str, pl.Expr] = field(default_factory=dict)
     class_cols: dict[str, pl.Expr] = field(default_factory=dict)
+    # Points of each score item: (lowest, highest) possible — equal when known — and the text of what it scored.
+    points: dict[str, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)
+    manual: set[str] = field(default_factory=set)
 
     def label(self, node: Any) -> str:
         return node.label_en if self.lang == "en" else node.label_zh
@@ -275,7 +282,7 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
 
 
 def _waived(ctx: _Ctx, node: Any) -> bool:
-    for w in node.waivers:
+    for w in getattr(node, "waivers", ()):
         if (w.batches and ctx.batch in w.batches) or (w.as_of_years and ctx.as_of.year in w.as_of_years):
             return True
     return False
@@ -292,7 +299,22 @@ def _compile(ctx: _Ctx, node: Any) -> None:
         reason = next(w for w in node.waivers)
         ctx.expected[node.id] = pl.lit(f"不适用 / waived: {reason.reason_zh} / {reason.reason_en}")
         return
-    kids = [_r(c.id) for c in children_of(node)]
+    # A manual criterion is shown but decides nothing: its parent combines the other children only.
+    kids = [_r(c.id) for c in children_of(node) if not isinstance(c, Manual)]
+    if isinstance(node, Manual):
+        ctx.manual.add(node.id)
+        ctx.result[node.id] = pl.lit(True)
+        ctx.actual[node.id] = pl.lit("null")
+        ctx.expected[node.id] = pl.lit(f"{'人工核查' if node.mode == 'by_hand' else '不评估'} / "
+                                       f"{'checked by hand' if node.mode == 'by_hand' else 'not evaluated'}: "
+                                       f"{node.reason_zh} / {node.reason_en}")
+        return
+    if not kids and isinstance(node, All | Any_ | AtLeast):
+        # Every child is manual: nothing for the engine to decide here.
+        ctx.result[node.id] = pl.lit(True)
+        ctx.expected[node.id] = pl.lit("人工核查 / checked by hand")
+        ctx.actual[node.id] = pl.lit("null")
+        return
     if isinstance(node, Leaf):
         _compile_leaf(ctx, node)
     elif isinstance(node, Exclusion):
@@ -343,6 +365,8 @@ def _compile(ctx: _Ctx, node: Any) -> None:
         names = "/".join(o.name for o in node.classes)
         ctx.expected[node.id] = pl.lit(f"恰好一类 / exactly one of {names}")
         ctx.actual[node.id] = _json(pl.when(ok).then(cls), pl.String)
+    elif isinstance(node, ScoreItem):
+        _compile_score_item(ctx, node)
     elif isinstance(node, Score):
         _compile_score(ctx, node)
     else:  # pragma: no cover - the schema admits no other node
@@ -361,26 +385,99 @@ def _counts_struct(kids: list[pl.Expr]) -> pl.Expr:
             + pl.lit(f',"of":{len(kids)}}}'))
 
 
-def _compile_score(ctx: _Ctx, node: Score) -> None:
-    lows, highs, bonus_lows, bonus_highs = [], [], [], []
-    for item in node.items:
-        if item.criteria is not None:
-            r = _r(item.criteria.id)
-            lo = pl.when(r).then(item.points).otherwise(0.0)
-            hi = pl.when(r.not_()).then(0.0).otherwise(item.points)
-        else:
-            v = pl.col(item.indicator.key()).cast(pl.Float64)
-            pts = (item.base + item.per_unit * v).clip(lower_bound=0.0)
-            if item.cap is not None:
-                pts = pts.clip(upper_bound=item.cap)
-            known = v.is_not_null() & v.is_not_nan()
-            lo = pl.when(known).then(pts).when(v.is_nan()).then(0.0).otherwise(0.0)
-            hi = pl.when(known).then(pts).when(v.is_nan()).then(0.0).otherwise(
-                item.cap if item.cap is not None else float("inf"))
-        (bonus_lows if item.bonus else lows).append(lo)
-        (bonus_highs if item.bonus else highs).append(hi)
+def _points_json(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
+    """The points as JSON text: a number when known, else {"min": known points, "max": most possible}."""
+    hi_txt = pl.when(hi.is_infinite()).then(pl.lit("null")).otherwise(hi.round(6).cast(pl.String))
+    return (pl.when(lo == hi).then(lo.round(6).cast(pl.String))
+            .otherwise(pl.lit('{"min":') + lo.round(6).cast(pl.String) + pl.lit(',"max":') + hi_txt + pl.lit("}")))
 
-    def total(main: list[pl.Expr], bonus: list[pl.Expr]) -> pl.Expr:
+
+def _band_condition(v: pl.Expr, band) -> pl.Expr:
+    c = pl.lit(True)
+    if band.lower is not None:
+        c = c & ((v >= band.lower) if band.lower_inclusive else (v > band.lower))
+    if band.upper is not None:
+        c = c & ((v <= band.upper) if band.upper_inclusive else (v < band.upper))
+    return c
+
+
+def _compile_score_item(ctx: _Ctx, item: ScoreItem) -> None:
+    """The item's points (lowest, highest possible), its result (pass: points > 0, fail: 0, missing: unknown),
+    the value it read and the band / category / rule that gave the points."""
+    pts_txt = "分 / points"
+    if item.criteria is not None:
+        r = _r(item.criteria.id)
+        lo = pl.when(r).then(pl.lit(item.points)).otherwise(0.0)
+        hi = pl.when(r.not_()).then(0.0).otherwise(pl.lit(item.points))
+        ctx.actual[item.id] = _points_json(lo, hi)
+        ctx.expected[item.id] = pl.lit(f"满足 / met → {_num(item.points)} {pts_txt}")
+    else:
+        key = item.indicator.key()
+        dtype = ctx.schema.get(key)
+        raw = pl.col(key)
+        ctx.actual[item.id] = _json(raw, dtype)
+        top = item.max_points()
+        if item.categories:
+            v = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
+            pts: pl.Expr = pl.lit(item.default_points)
+            txt: pl.Expr = pl.lit(f"其他 / other → {_num(item.default_points)} {pts_txt}")
+            for name, p in reversed(list(item.categories.items())):
+                pts = pl.when(v == name.lower()).then(pl.lit(p)).otherwise(pts)
+                txt = pl.when(v == name.lower()).then(pl.lit(f"{name} → {_num(p)} {pts_txt}")).otherwise(txt)
+            known = v.is_not_null()
+        else:
+            v = raw.cast(pl.Float64)
+            if item.bands:
+                pts = pl.lit(0.0)
+                txt = pl.lit(f"无适用档 / no band → 0 {pts_txt}")
+                for band in reversed(item.bands):
+                    cond = _band_condition(v, band)
+                    pts = pl.when(cond).then(pl.lit(band.points)).otherwise(pts)
+                    txt = pl.when(cond).then(pl.lit(f"{band.text()} → {_num(band.points)} {pts_txt}")).otherwise(txt)
+            else:
+                units = (v / item.step).floor() if item.step else v
+                pts = (item.base + item.per_unit * units).clip(lower_bound=0.0)
+                if item.cap is not None:
+                    pts = pts.clip(upper_bound=item.cap)
+                rule = (f"每满 {_num(item.step)} 得 {_num(item.per_unit)} / {_num(item.per_unit)} per full {_num(item.step)}"
+                        if item.step else f"{_num(item.base)} + {_num(item.per_unit)} × x")
+                cap = f", 最高 / max {_num(item.cap)}" if item.cap is not None else ""
+                txt = pl.lit(f"{rule}{cap} → ") + pts.round(6).cast(pl.String) + pl.lit(f" {pts_txt}")
+            # Known but not computable (NaN: a ratio over zero, growth from a non-positive base) scores nothing.
+            pts = pl.when(v.is_nan()).then(0.0).otherwise(pts)
+            txt = pl.when(v.is_nan()).then(pl.lit(f"不可计算 / not computable → 0 {pts_txt}")).otherwise(txt)
+            known = v.is_not_null()
+        lo = pl.when(known).then(pts).otherwise(0.0)
+        hi = pl.when(known).then(pts).otherwise(top if top is not None else float("inf"))
+        ctx.expected[item.id] = pl.when(known).then(txt).otherwise(
+            pl.lit(f"未知 / unknown → 0–{_num(top) if top is not None else '∞'} {pts_txt}"))
+    ctx.points[item.id] = (lo.cast(pl.Float64), hi.cast(pl.Float64))
+    ctx.result[item.id] = pl.when(lo != hi).then(None).otherwise(lo > 0)
+
+
+def _compile_score(ctx: _Ctx, node: Score) -> None:
+    """Total points, lowest and highest possible: groups combine their items (sum or best, capped), the total
+    adds groups and ungrouped items (capped at max_points) and bonus items (capped at bonus_cap). Passes when the
+    lowest total reaches the pass mark and every group's lowest reaches its minimum; fails when the highest total
+    cannot reach the mark or a group's highest cannot reach its minimum; else missing (CONTRACT §3b)."""
+    groups = {g.id: g for g in node.groups}
+
+    def total(side: int) -> tuple[pl.Expr, list[pl.Expr]]:
+        main: list[pl.Expr] = []
+        bonus: list[pl.Expr] = []
+        for item in node.items:
+            if item.group is None:
+                (bonus if item.bonus else main).append(ctx.points[item.id][side])
+        group_totals = []
+        for g in node.groups:
+            parts = [ctx.points[i.id][side] for i in node.items if i.group == g.id]
+            if not parts:
+                continue
+            t = pl.max_horizontal(parts) if g.combine == "max" else pl.sum_horizontal(parts)
+            if g.max_points is not None:
+                t = t.clip(upper_bound=g.max_points)
+            group_totals.append(t)
+            main.append(t)
         t = pl.sum_horizontal(main) if main else pl.lit(0.0)
         if node.max_points is not None:
             t = t.clip(upper_bound=node.max_points)
@@ -389,19 +486,31 @@ def _compile_score(ctx: _Ctx, node: Score) -> None:
             if node.bonus_cap is not None:
                 b = b.clip(upper_bound=node.bonus_cap)
             t = t + b
-        return t
+        return t, group_totals
 
-    low, high = total(lows, bonus_lows), total(highs, bonus_highs)
-    score = pl.when(low == high).then(low)
-    ctx.score_cols[node.id] = score
-    if node.pass_mark is None:
+    low, group_lows = total(0)
+    high, group_highs = total(1)
+    with_groups = [g for g in groups.values() if any(i.group == g.id for i in node.items)]
+    minima = [(lo, hi, g.min_points) for g, lo, hi in zip(with_groups, group_lows, group_highs, strict=True)
+              if g.min_points is not None]
+    ctx.score_cols[node.id] = pl.when(low == high).then(low)
+    marks = []
+    if node.pass_mark is not None:
+        marks.append(f"≥ {_num(node.pass_mark)}")
+    marks += [f"{g.label_zh} ≥ {_num(g.min_points)}" for g in with_groups if g.min_points is not None]
+    if not marks:
         ctx.result[node.id] = pl.lit(True)
         ctx.expected[node.id] = pl.lit("计分，无合格线 / scored, no pass mark")
     else:
-        ctx.result[node.id] = (pl.when(low >= node.pass_mark).then(True)
-                               .when(high < node.pass_mark).then(False).otherwise(None))
-        ctx.expected[node.id] = pl.lit(f"≥ {_num(node.pass_mark)} 分 / points")
-    ctx.actual[node.id] = _json(score, pl.Float64)
+        sure = [low >= node.pass_mark] if node.pass_mark is not None else []
+        cannot = [high < node.pass_mark] if node.pass_mark is not None else []
+        sure += [lo >= m for lo, _, m in minima]
+        cannot += [hi < m for _, hi, m in minima]
+        ctx.result[node.id] = (pl.when(pl.any_horizontal(cannot)).then(False)
+                               .when(pl.all_horizontal(sure)).then(True).otherwise(None))
+        ctx.expected[node.id] = pl.lit(f"{'，'.join(marks)} 分 / points")
+    ctx.points[node.id] = (low, high)
+    ctx.actual[node.id] = _points_json(low, high)
 
 
 def _heights(node: Any, out: dict[str, int]) -> int:
@@ -467,19 +576,29 @@ def _criteria_list(ctx: _Ctx, policy: Policy) -> pl.Expr:
     nodes = [n for n in iter_nodes(policy.criteria) if n is not policy.criteria]
     if not nodes:
         return pl.lit([], pl.List(pl.Null)).alias("criteria")
+    confidence = policy.criterion_confidence()
     words = {*RESULTS} | {n.id for n in nodes} | {ctx.label(n) for n in nodes}
     words |= {n.source.cite() for n in nodes if n.source}
+    words |= {"A", "B", "C", "U"}
     text = pl.Enum(sorted(words))
     structs = []
     for node in nodes:
         r = _r(node.id)
-        result = (pl.lit("waived") if node.id in ctx.waived else
-                  pl.when(r).then(pl.lit("pass")).when(r.not_()).then(pl.lit("fail")).otherwise(pl.lit("missing")))
+        if node.id in ctx.manual:
+            result = pl.lit(node.mode)
+        elif node.id in ctx.waived:
+            result = pl.lit("waived")
+        else:
+            result = pl.when(r).then(pl.lit("pass")).when(r.not_()).then(pl.lit("fail")).otherwise(pl.lit("missing"))
+        lo_hi = ctx.points.get(node.id)
+        points = pl.when(lo_hi[0] == lo_hi[1]).then(lo_hi[0]) if lo_hi else pl.lit(None, pl.Float64)
         structs.append(pl.struct(
             pl.lit(node.id, text).alias("id"), pl.lit(ctx.label(node), text).alias("label"),
             result.cast(text).alias("result"), ctx.actual[node.id].cast(pl.String).alias("actual"),
             ctx.expected[node.id].cast(pl.Categorical).alias("expected"),
             pl.lit(node.source.cite() if node.source else None, text).alias("source"),
+            points.cast(pl.Float64).alias("points"),
+            pl.lit(confidence.get(node.id), text).alias("confidence"),
         ))
     return pl.concat_arr(structs).arr.to_list().alias("criteria")
 
@@ -493,10 +612,26 @@ def evaluate(policy: Policy, bundle: Bundle, as_of: date, *, batch: str | None =
 
 
 def criteria_list(value: list | None) -> list[dict]:
-    """The `criteria` cell of one row as the contract's list, `actual` decoded from its JSON text."""
-    return [{"id": c["id"], "label": c["label"], "result": c["result"],
-             "actual": json.loads(c["actual"]) if c["actual"] is not None else None,
-             "expected": c["expected"], "source": c["source"]} for c in (value or [])]
+    """The `criteria` cell of one row as the contract's list, `actual` decoded from its JSON text.
+
+    Beyond the contract's keys: `points` (score items and scores: the points, null when not known or not scored)
+    and `confidence` (A/B/C/U of the rule's wording, when the policy states it) with a `note` for codes other
+    than A."""
+    out = []
+    for c in value or []:
+        row = {"id": c["id"], "label": c["label"], "result": c["result"],
+               "actual": json.loads(c["actual"]) if c["actual"] is not None else None,
+               "expected": c["expected"], "source": c["source"]}
+        if c.get("points") is not None:
+            row["points"] = c["points"]
+        code = c.get("confidence")
+        if code:
+            row["confidence"] = code
+        if code and code != "A":
+            zh, en = CONFIDENCE_NOTES[code]
+            row["note"] = f"{zh} / {en}"
+        out.append(row)
+    return out
 
 
 def evaluation_records(df: pl.DataFrame) -> list[dict]:

@@ -35,6 +35,10 @@ RATIOS: dict[str, tuple[str, str]] = {
     # 〔2021〕1号, 青海2021办法): dividing by total revenue, which is never smaller, judged those firms too strictly.
     "rd_to_main_revenue": ("rd_expense", "main_revenue"),  # 研发经费支出占主营业务收入比重
     "main_product_to_main_revenue": ("main_product_revenue", "main_revenue"),  # 主导产品销售收入占主营业务收入比重
+    # The 2022 / 2026 national rules and 科技型中小企业评价 (CONTRACT §3b).
+    "net_profit_margin": ("net_profit", "revenue"),  # 净利润率 (净利润 / 营业收入)
+    "tech_staff_ratio": ("tech_staff", "employees"),  # 科技人员占职工总数比例
+    "rd_to_total_cost": ("rd_expense", "total_cost"),  # 研发费用占成本费用支出总额比例
 }
 # Sums of annual metrics (counts by type). Known only when every part is known; `~lb` is the sum of the
 # parts that are known, a lower bound the engine uses for ">=" (5 utility patents pass whatever design is).
@@ -51,6 +55,11 @@ ATTRIBUTES: dict[str, str] = {
     "quality_cert": "bool", "product_standard": "text", "foreign_cert": "bool", "standards_led": "number",
     "standards_participated": "number", "key_tech_breakthrough": "bool", "listing_plan": "text",
     "high_tech_enterprise": "bool", "industry_orientation": "text",
+    # The 2022 / 2026 national rules (CONTRACT §3b). innovation_honour, science_award and maker_china have several
+    # rows at once or count within a window: read them with attribute_any / attribute_within.
+    "chain_role": "text", "strategic_emerging": "bool", "digital_level": "number", "quality_award": "bool",
+    "quality_score": "number", "science_award": "text", "science_award_rank": "number", "maker_china": "text",
+    "innovation_honour": "text",
 }
 # Indicators computed from several sources; params in brackets.
 FIRM = {
@@ -65,6 +74,12 @@ FIRM = {
     "holds_tier": "holds a recognition of params.tiers (from params.jurisdictions) in force on as_of (bool)",
     "in_group": "has an in-force attribute params.attribute with a value in params.values (bool)",
     "attribute": "in-force value of attribute params.name read as params.type (bool | number | text)",
+    "attribute_any": "an in-force row of attribute params.name has a value in params.values (bool; null when the "
+                     "firm has no in-force row of it) — for attributes with several rows at once (innovation_honour)",
+    "attribute_within": "a row of attribute params.name dated (as_of - params.years, as_of] has a value in "
+                        "params.values and, with params.rank, a same-day params.rank row ≤ params.max_rank (bool; "
+                        "null when the firm has no row of it dated up to as_of, or the rank that decides is blank)",
+    "attribute_max_within": "highest number of attribute params.name dated (as_of - params.years, as_of] (null: none)",
 }
 
 TRUE_WORDS = ("true", "1", "yes", "y", "是", "有", "t")
@@ -409,6 +424,10 @@ def data_needs(refs: Iterable[IndicatorRef], as_of: date) -> DataNeeds:
             years.add(as_of.year - 1)
         elif r.indicator == "in_group":
             attributes.add(r.params["attribute"])
+        elif r.indicator in ("attribute_any", "attribute_within", "attribute_max_within"):
+            attributes.add(r.params["name"])
+            if r.params.get("rank"):
+                attributes.add(r.params["rank"])
         attributes |= _attribute_names(r)
     return DataNeeds(frozenset(metrics), frozenset(years), frozenset(attributes))
 
@@ -508,4 +527,62 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
         elif r.indicator == "sme_size_class":
             out = out.join(_sme_frame(firms, ent, bundle, as_of).rename({"sme_size_class": key}),
                            on="uscc", how="left")
+        elif r.indicator == "attribute_any":
+            out = out.join(_attribute_any(bundle.attributes, p, as_of).rename({"v": key}), on="uscc", how="left")
+        elif r.indicator == "attribute_within":
+            out = out.join(_attribute_within(bundle.attributes, p, as_of).rename({"v": key}), on="uscc", how="left")
+        elif r.indicator == "attribute_max_within":
+            rows = _dated_rows(bundle.attributes, p["name"], as_of, float(p["years"]))
+            best = rows.group_by("uscc").agg(
+                read_attribute(pl.col("value"), "number").max().alias(key)).collect()
+            out = out.join(best, on="uscc", how="left")
     return out
+
+
+def _dated_rows(attributes: pl.DataFrame, name: str, as_of: date, years: float | None) -> pl.LazyFrame:
+    """Rows of one attribute dated up to as_of (and after as_of - years, when years is given)."""
+    cond = (pl.col("attribute") == name) & (pl.col("effective_on") <= as_of)
+    if years:
+        cond = cond & (pl.col("effective_on") > _years_before(as_of, years))
+    return attributes.lazy().filter(cond)
+
+
+def _attribute_any(attributes: pl.DataFrame, p: dict, as_of: date) -> pl.DataFrame:
+    """uscc, v: an in-force row of p.name with a value in p.values; false when only other values are in force."""
+    values = [str(v).lower() for v in p["values"]]
+    rows = (attributes.lazy()
+            .filter((pl.col("attribute") == p["name"]) & (pl.col("effective_on") <= as_of)
+                    & (pl.col("expires_on").is_null() | (pl.col("expires_on") >= as_of))))
+    return (rows.group_by("uscc")
+            .agg(pl.col("value").str.strip_chars().str.to_lowercase().is_in(values).any().alias("v"))
+            .collect())
+
+
+def _attribute_within(attributes: pl.DataFrame, p: dict, as_of: date) -> pl.DataFrame:
+    """uscc, v: three-valued "an award / a list entry of these values within the window (with a rank ≤ max)".
+
+    Known false when the firm has rows of the attribute up to as_of but none matches (a `none` row says "no
+    award"); unknown (null) when it has none at all, or when a matching row's rank is blank and no other row
+    decides."""
+    values = [str(v).lower() for v in p["values"]]
+    ever = _dated_rows(attributes, p["name"], as_of, None).select("uscc").unique()
+    hits = (_dated_rows(attributes, p["name"], as_of, float(p["years"]))
+            .filter(pl.col("value").str.strip_chars().str.to_lowercase().is_in(values))
+            .select("uscc", "effective_on"))
+    if p.get("rank"):
+        ranks = (_dated_rows(attributes, p["rank"], as_of, float(p["years"]))
+                 .select("uscc", "effective_on", read_attribute(pl.col("value"), "number").alias("rank")))
+        ok = pl.col("rank") <= float(p["max_rank"])
+        hits = hits.join(ranks, on=["uscc", "effective_on"], how="left").with_columns(
+            pl.when(pl.col("rank").is_null()).then(None).otherwise(ok).alias("hit"))
+    else:
+        hits = hits.with_columns(pl.lit(True).alias("hit"))
+    # Kleene OR over a firm's matching rows: any true wins, else any unknown rank leaves it unknown.
+    decided = hits.group_by("uscc").agg(
+        pl.when(pl.col("hit").any()).then(True)
+        .when(pl.col("hit").is_null().any()).then(None)
+        .otherwise(False).alias("hit"),
+        pl.lit(True).alias("matched"))
+    return (ever.join(decided, on="uscc", how="left")
+            .select("uscc", pl.when(pl.col("matched").is_null()).then(False).otherwise(pl.col("hit")).alias("v"))
+            .collect())

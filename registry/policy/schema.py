@@ -31,12 +31,15 @@ class Source(_Strict):
 
     `quote` is the exact phrase on those lines (whitespace ignored); tests check it is there and holds the
     threshold. `reference` names a data file when the figure is not in the compilation (e.g. the 300号 table).
+    Documents after the 2021 compilation have no lines: `part` names the attachment / article / indicator
+    (`{doc: 工信部企业〔2022〕63号, part: 附件3 专 (1)}`, data/sources/rules-2022-2026.md).
     """
 
     doc: str
     lines: str | None = None
     quote: str | None = None
     reference: str | None = None
+    part: str | None = None
 
     @field_validator("lines")
     @classmethod
@@ -47,8 +50,8 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _located(self) -> Source:
-        if self.lines is None and self.reference is None:
-            raise ValueError("a source needs compilation `lines` or a `reference` data file")
+        if self.lines is None and self.reference is None and self.part is None:
+            raise ValueError("a source needs compilation `lines`, a `reference` data file or the document's `part`")
         return self
 
     def line_range(self) -> list[tuple[int, int]]:
@@ -62,7 +65,31 @@ class Source(_Strict):
         return out
 
     def cite(self) -> str:
-        return f"{self.doc} {self.lines}" if self.lines else f"{self.doc} ({self.reference})"
+        if self.lines:
+            return f"{self.doc} {self.lines}"
+        if self.part:
+            return f"{self.doc} {self.part}"
+        return f"{self.doc} ({self.reference})"
+
+
+# How sure a rule's wording is (data/sources/rules-2022-2026.md): A several independent sources, one official or
+# word for word; B two or more secondary sources; C one secondary source; U not confirmed (never evaluated).
+Confidence = Literal["A", "B", "C", "U"]
+CONFIDENCE_ORDER = ("A", "B", "C", "U")
+CONFIDENCE_NOTES = {
+    "A": ("多个独立来源一致，含政府页面或官方原文转载", "several independent sources agree, one official or verbatim"),
+    "B": ("两个以上独立的二手来源一致，尚未与官方附件核对", "two or more secondary sources agree; not yet checked against "
+          "the official attachment"),
+    "C": ("仅一个二手来源，尚未与官方附件核对", "one secondary source only; not yet checked against the official "
+          "attachment"),
+    "U": ("未经证实，不作为规则评估", "not confirmed; not evaluated as a rule"),
+}
+
+
+def lowest_confidence(codes) -> str | None:
+    """The least certain of these codes (None when none is stated)."""
+    known = [c for c in codes if c]
+    return max(known, key=CONFIDENCE_ORDER.index) if known else None
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -266,6 +293,7 @@ class _NodeBase(_Strict):
     label_en: str
     source: Source | None = None
     waivers: list[Waiver] = []
+    confidence: Confidence | None = None  # of this criterion's wording; inherited by its children
 
     @field_validator("id")
     @classmethod
@@ -382,9 +410,50 @@ class ExactlyOne(_NodeBase):
     classes: list[ClassOption] = Field(min_length=2)
 
 
-class ScoreItem(_Strict):
-    """Points for one criterion: `points` when `criteria` passes, or base + per_unit × indicator, capped."""
+class Manual(_NodeBase):
+    """A criterion the engine does not decide: shown with its reason, never changes the verdict.
 
+    not_evaluated: the rule is not confirmed (confidence U) or the data to judge it do not exist;
+    by_hand: the text names no measurable threshold (知名度/影响力, "较为靠前") — an official checks it."""
+
+    type: Literal["manual"] = "manual"
+    mode: Literal["not_evaluated", "by_hand"]
+    reason_zh: str
+    reason_en: str
+    source: Source
+
+
+class PointBand(_Strict):
+    """One row of a points table: `points` when lower ≤ value < upper (inclusiveness as stated).
+
+    The 2022 tables write "≥5% → 20; 3–5% → 15": a boundary value scores in the higher-scoring band (以上/以下含本数,
+    docs/policies.md), so higher-is-better bands keep the defaults and lower-is-better bands (资产负债率 ≤55% → 10;
+    55–75% → 5) set `lower_inclusive: false, upper_inclusive: true`."""
+
+    lower: float | None = None
+    upper: float | None = None
+    lower_inclusive: bool = True
+    upper_inclusive: bool = False
+    points: float
+    label: str | None = None
+
+    def text(self) -> str:
+        lo = "" if self.lower is None else f"{self.lower:g}{'≤' if self.lower_inclusive else '<'}"
+        hi = "" if self.upper is None else f"{'≤' if self.upper_inclusive else '<'}{self.upper:g}"
+        return self.label or (f"{lo}x{hi}" if lo or hi else "x")
+
+
+class ScoreItem(_Strict):
+    """Points for one criterion, by one of these rules:
+
+    - `criteria` + `points`: the points when the criteria pass;
+    - `indicator` + `per_unit` (+ `base`, `cap`): base + per_unit × value; with `step`, per_unit for each full
+      `step` of the value (每满2年得1分, 最高5分: step 2, per_unit 1, cap 5);
+    - `indicator` + `bands`: the points of the band the value falls in (0 when none applies);
+    - `indicator` + `categories`: the points of the value (text, case-insensitive), else `default_points`.
+    An unknown value makes the item's points unknown: 0 at least, its maximum at most (three-valued scores)."""
+
+    type: Literal["score_item"] = "score_item"
     id: str
     label_zh: str
     label_en: str
@@ -393,22 +462,61 @@ class ScoreItem(_Strict):
     indicator: IndicatorRef | None = None
     base: float = 0.0
     per_unit: float | None = None
+    step: float | None = Field(None, gt=0)
     cap: float | None = None
+    bands: list[PointBand] | None = None
+    categories: dict[str, float] | None = None
+    default_points: float = 0.0
+    group: str | None = None  # id of a Score.groups entry
     bonus: bool = False  # counted beyond the base total, up to Score.bonus_cap
+    confidence: Confidence | None = None
     source: Source
+
+    @field_validator("id")
+    @classmethod
+    def _id_form(cls, v: str) -> str:
+        if not CRITERION_ID_RE.match(v):
+            raise ValueError(f"score item id must be snake_case ascii, got {v!r}")
+        return v
 
     @model_validator(mode="after")
     def _one_rule(self) -> ScoreItem:
-        fixed = self.criteria is not None and self.points is not None
-        linear = self.indicator is not None and self.per_unit is not None
-        if fixed == linear:
-            raise ValueError(f"{self.id}: a score item has either criteria + points or indicator + per_unit")
+        rules = [self.criteria is not None and self.points is not None,
+                 self.indicator is not None and self.per_unit is not None,
+                 self.indicator is not None and bool(self.bands),
+                 self.indicator is not None and bool(self.categories)]
+        if sum(rules) != 1 or (self.criteria is not None) == (self.indicator is not None):
+            raise ValueError(f"{self.id}: a score item has exactly one of criteria + points, indicator + per_unit, "
+                             "indicator + bands or indicator + categories")
+        if self.step is not None and self.per_unit is None:
+            raise ValueError(f"{self.id}: step needs per_unit")
         return self
+
+    @property
+    def waivers(self) -> list:
+        return []
 
     def max_points(self) -> float | None:
         if self.points is not None:
             return self.points
+        if self.bands:
+            return max(b.points for b in self.bands)
+        if self.categories:
+            return max([*self.categories.values(), self.default_points])
         return self.cap
+
+
+class ScoreGroup(_Strict):
+    """A dimension of a points table: its items' points are summed (or the best one taken: `combine: max`, for
+    "择一" and for tiers of one indicator written as separate items), capped at `max_points`; a `min_points` must be
+    reached for the score to pass (创新型: 创新能力 ≥ 20, 成长性 ≥ 15, 专业化 ≥ 15)."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    combine: Literal["sum", "max"] = "sum"
+    max_points: float | None = None
+    min_points: float | None = None
 
 
 class Score(_NodeBase):
@@ -417,13 +525,24 @@ class Score(_NodeBase):
 
     type: Literal["score"] = "score"
     items: list[ScoreItem] = Field(min_length=1)
+    groups: list[ScoreGroup] = []
     max_points: float | None = None
     bonus_cap: float | None = None
     pass_mark: float | None = None
 
+    @model_validator(mode="after")
+    def _groups_known(self) -> Score:
+        ids = [g.id for g in self.groups]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"{self.id}: score group ids must be unique")
+        unknown = sorted({i.group for i in self.items if i.group is not None} - set(ids))
+        if unknown:
+            raise ValueError(f"{self.id}: score items name unknown groups {unknown}")
+        return self
+
 
 Node = Annotated[
-    All | Any_ | AtLeast | ExactlyOne | Score | Leaf | Exclusion | Prerequisite,
+    All | Any_ | AtLeast | ExactlyOne | Score | Leaf | Exclusion | Prerequisite | Manual,
     Field(discriminator="type"),
 ]
 
@@ -499,6 +618,8 @@ class Policy(_Strict):
     batches: list[Batch] = []
     references: dict[str, ReferenceSeries] = {}
     interpretations: list[Interpretation] = []
+    # How sure the rule set's wording is, as a whole (data/sources/rules-2022-2026.md); the criteria carry their own.
+    confidence: Confidence | None = None
     notes: str | None = None
 
     @field_validator("id")
@@ -553,6 +674,25 @@ class Policy(_Strict):
     def leaves(self) -> list[Leaf]:
         return [n for n in iter_nodes(self.criteria) if isinstance(n, Leaf)]
 
+    def criterion_confidence(self) -> dict[str, str | None]:
+        """Each criterion's confidence: its own code, else its nearest ancestor's, else the policy's."""
+        out: dict[str, str | None] = {}
+
+        def visit(node: Any, inherited: str | None) -> None:
+            code = getattr(node, "confidence", None) or inherited
+            out[node.id] = code
+            for child in children_of(node):
+                visit(child, code)
+
+        visit(self.criteria, self.confidence)
+        return out
+
+    def lowest_confidence(self) -> str | None:
+        """The least certain code among the criteria the engine evaluates (a `manual` node decides nothing)."""
+        codes = self.criterion_confidence()
+        evaluated = [codes[n.id] for n in iter_nodes(self.criteria) if not isinstance(n, Manual)]
+        return lowest_confidence([*evaluated, self.confidence])
+
 
 def children_of(node: Any) -> list[Any]:
     if isinstance(node, All | Any_ | AtLeast):
@@ -560,7 +700,9 @@ def children_of(node: Any) -> list[Any]:
     if isinstance(node, ExactlyOne):
         return [c.criteria for c in node.classes]
     if isinstance(node, Score):
-        return [i.criteria for i in node.items if i.criteria is not None]
+        return list(node.items)
+    if isinstance(node, ScoreItem):
+        return [node.criteria] if node.criteria is not None else []
     return []
 
 
