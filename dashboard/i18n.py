@@ -166,6 +166,9 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "relocation": ("迁出", "relocation"),
         "listing": ("上市", "listing"),
         "deregistration": ("注销", "deregistration"),
+        "revocation_of_licence": ("吊销营业执照", "business licence revoked"),
+        "bankruptcy": ("宣告破产", "declared bankrupt"),
+        "info_update": ("年度信息更新", "yearly information update"),
     },
     "attribute": {
         "niche_since_year": ("从事细分市场起始年", "in niche market since"),
