@@ -158,34 +158,34 @@ class ReportingObligation(_Strict):
         return self
 
 
-class InfoUpdateVariant(_Strict):
-    """A province's own deadline / consequence for the yearly information update (e.g. Zhejiang 2026: by 31 May,
-    two missed updates in one validity period → 取消认定). Applies to the firms of that jurisdiction (region code)."""
+class _UpdateDeadline(_Strict):
+    """The deadline of the yearly information update and what missing it costs."""
 
-    jurisdiction: str
     due_month: int = Field(ge=1, le=12)
     due_day: int = Field(ge=1, le=31)
+    # This many missed updates within one validity period end the recognition (only where a rule says so;
+    # null = a reporting duty whose breach is flagged `missing_report`, no exit).
     max_missed: int | None = Field(None, ge=1)
     confidence: Confidence | None = None
     source: Source
 
 
-class InfoUpdate(_Strict):
+class InfoUpdateVariant(_UpdateDeadline):
+    """A province's own deadline / consequence (e.g. Zhejiang 2026: by 31 May, two missed updates in one validity
+    period → 取消认定). Applies to the firms of that jurisdiction (by region code)."""
+
+    jurisdiction: str
+
+
+class InfoUpdate(_UpdateDeadline):
     """年度信息更新: the recognised firm updates its information on the national platform once a year, between
     `opens` and the deadline (63号 practice: 1 January – 30 April). Recorded as an `info_update` event. The
     update of year Y is owed for every year after the year of recognition whose deadline falls within the
-    validity (the application carried the information of the recognition year). `max_missed`: this many missed
-    updates within one validity period end the recognition (only where a rule says so; null = a reporting duty
-    whose breach is flagged `missing_report`, no exit)."""
+    validity (the application carried the information of the recognition year)."""
 
     what: str
     opens_month: int = Field(1, ge=1, le=12)
     opens_day: int = Field(1, ge=1, le=31)
-    due_month: int = Field(ge=1, le=12)
-    due_day: int = Field(ge=1, le=31)
-    max_missed: int | None = Field(None, ge=1)
-    confidence: Confidence | None = None
-    source: Source
     variants: list[InfoUpdateVariant] = []
 
 
