@@ -35,7 +35,7 @@ policy = get_policy(policy_id)
 st.header(getattr(policy, title))
 st.caption(f"{policy.document_no} · {policy.issuer} · {policy.effective_from} – {policy.effective_to or '…'} · "
            f"{policy.jurisdiction} · {code_label('tier', policy.tier, lang) if policy.tier else '—'} · "
-           f"{policy.purpose}" + (f" · supersedes {policy.supersedes}" if policy.supersedes else ""))
+           f"{policy.purpose}" + (f" · supersedes {', '.join(policy.superseded_ids())}" if policy.supersedes else ""))
 available = compilation_lines() is not None
 if not available:
     st.warning(tr("policies.no_source_text", path=str(compilation_path())))

@@ -21,6 +21,7 @@ from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluat
 from registry.policy.export import csv_bytes, xlsx_bytes
 from registry.policy.indicators import data_needs
 from registry.policy.loader import get_policy
+from registry.policy.resolve import policy_in_force
 from registry.policy.schema import Policy, children_of, iter_nodes
 from registry.settings import get_settings
 
@@ -53,8 +54,27 @@ def _check_format(output_format: str, output: Path | None, lang: str = "zh") -> 
         raise UserError("--format xlsx 需要 --output 文件路径 / needs --output PATH")
 
 
+def resolve_policy(policy_id: str | None, tier: str | None, jurisdiction: str | None, purpose: str | None,
+                   on: date) -> Policy:
+    """--policy ID as given, or the policy in force for --tier / --jurisdiction / --purpose on the date
+    (registry.policy.resolve, the one place that decides which rule applies); says on stderr which it chose."""
+    if policy_id and (tier or jurisdiction or purpose):
+        raise UserError("--policy 与 --tier/--jurisdiction/--purpose 只能二选一 / give --policy or --tier, not both")
+    if policy_id:
+        return get_policy(policy_id)
+    if not tier:
+        raise UserError("需要 --policy 或 --tier / give --policy ID or --tier TIER")
+    policy = policy_in_force(tier, jurisdiction or "cn", on, purpose or "new_application")
+    typer.echo(f"zjtx: {tier} @ {jurisdiction or 'cn'}, {on}, {purpose or 'new_application'} → {policy.id} "
+               f"({policy.document_no})", err=True)
+    return policy
+
+
 def evaluate_command(
-    policy_id: str = typer.Option(..., "--policy", help="Policy id, e.g. cn/little-giant/2021 (zjtx policies list)."),
+    policy_id: str = typer.Option(None, "--policy", help="Policy id, e.g. cn/little-giant/2021 (zjtx policies list)."),
+    tier: str = typer.Option(None, "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant)."),
+    jurisdiction: str = typer.Option(None, "--jurisdiction", help="With --tier: jurisdiction id (default cn)."),
+    purpose: str = typer.Option(None, "--purpose", help="With --tier: new_application (default) | review."),
     as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
     usccs: list[str] = typer.Option(None, "--uscc", help="Only these firms (repeat the option)."),
     output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
@@ -64,8 +84,8 @@ def evaluate_command(
 ) -> None:
     """Evaluate firms in the database against a policy. 按政策评估登记库中的企业（符合 / 不符合 / 数据不足）。"""
     _check_format(output_format, output, lang)
-    policy = get_policy(policy_id)
     on = parse_as_of(as_of)
+    policy = resolve_policy(policy_id, tier, jurisdiction, purpose, on)
     check_as_of(policy, on)
     wanted = [u.strip().upper() for u in usccs] if usccs else None
     # Only the report columns and attributes this policy reads: at a million firms they are most of the read.
@@ -82,7 +102,10 @@ def evaluate_command(
 
 def screen_command(
     files: list[Path] = typer.Argument(..., help="Data files: enterprises + reports + attributes + events."),
-    policy_id: str = typer.Option(..., "--policy", help="Policy id, e.g. cn/little-giant-precheck/2021."),
+    policy_id: str = typer.Option(None, "--policy", help="Policy id, e.g. cn/little-giant-precheck/2021."),
+    tier: str = typer.Option(None, "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant)."),
+    jurisdiction: str = typer.Option(None, "--jurisdiction", help="With --tier: jurisdiction id (default cn)."),
+    purpose: str = typer.Option(None, "--purpose", help="With --tier: new_application (default) | review."),
     as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
     output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
     output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
@@ -91,8 +114,8 @@ def screen_command(
 ) -> None:
     """Pre-screen (初核) firms in data files against a policy; nothing is stored. 初核预筛：不入库。"""
     _check_format(output_format, output, lang)
-    policy = get_policy(policy_id)
     on = parse_as_of(as_of)
+    policy = resolve_policy(policy_id, tier, jurisdiction, purpose, on)
     check_as_of(policy, on)
     for f in files:
         if not f.is_file():

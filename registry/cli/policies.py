@@ -15,6 +15,7 @@ from registry.policy.loader import get_policy, load_policies
 from registry.policy.schema import ExactlyOne, Policy, children_of
 
 PURPOSE = {"new_application": ("认定/申报", "new application"), "re_review": ("复核", "re-review"),
+           "precheck": ("初核", "pre-check"),
            "support": ("扶持", "support"), "classification": ("划型", "classification")}
 
 app = typer.Typer(help="Policies as data: list and show. 政策（数据化）：列表与详情。", no_args_is_help=True)
@@ -74,7 +75,7 @@ def show_policy(
                   f"{'effective' if en else '有效期'} {policy.effective_from} – {policy.effective_to or '—'} · "
                   f"{policy.jurisdiction} · {policy.tier or '—'} · {PURPOSE[policy.purpose][1 if en else 0]}")
     if policy.supersedes:
-        console.print(f"{'supersedes' if en else '替代'} {policy.supersedes}")
+        console.print(f"{'supersedes' if en else '替代'} {', '.join(policy.superseded_ids())}")
     tree = Tree(_node_line(policy.criteria, en))
     _grow(tree, policy.criteria, en)
     console.print(tree)

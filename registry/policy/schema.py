@@ -635,6 +635,23 @@ class TierDeclaration(_Strict):
     name_en: str
 
 
+PURPOSES = ("new_application", "re_review")
+
+
+class PurposeWindow(_Strict):
+    """When a rule set serves one purpose: 认定/申报 (new_application) or 复核 (re_review). 117号 judges the 2026
+    小巨人 复核 on the 2022 standard while new applications use the 2026 one: the 2022 file serves re_review
+    beyond the day it stopped serving new applications."""
+
+    purpose: Literal["new_application", "re_review"]
+    effective_from: date
+    effective_to: date | None = None
+    source: Source | None = None
+
+    def covers(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
 class Policy(_Strict):
     id: str
     title_zh: str
@@ -647,8 +664,13 @@ class Policy(_Strict):
     jurisdiction: str
     tier: str | None = None
     declares_tier: TierDeclaration | None = None
-    purpose: Literal["new_application", "re_review", "support", "classification"]
-    supersedes: str | None = None
+    # precheck: a checklist before the application (初核), never the rule set that decides a tier.
+    purpose: Literal["new_application", "re_review", "precheck", "support", "classification"]
+    # Optional: the purposes served and when (default: `purpose` from effective_from to effective_to).
+    purposes: list[PurposeWindow] = []
+    # The rule sets this one replaces: while this one serves a purpose, they are not picked for it
+    # (registry/policy/resolve.py). A national rule may replace many provincial ones.
+    supersedes: str | list[str] | None = None
     # For classification policies: the `class` column is this indicator's value (e.g. sme_size_class).
     class_indicator: str | None = None
     criteria: Node
@@ -701,8 +723,23 @@ class Policy(_Strict):
     def version(self) -> str:
         return self.id.rsplit("/", 1)[1]
 
-    def in_force(self, on: date) -> bool:
-        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+    def in_force(self, on: date, purpose: str | None = None) -> bool:
+        """In force on that day — for `purpose` when given (new_application / re_review), else for any purpose."""
+        if purpose is not None:
+            return self.serves(purpose, on)
+        base = self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+        return base or any(w.covers(on) for w in self.purposes)
+
+    def serves(self, purpose: str, on: date) -> bool:
+        if self.purposes:
+            return any(w.purpose == purpose and w.covers(on) for w in self.purposes)
+        return (purpose == self.purpose and self.effective_from <= on
+                and (self.effective_to is None or on <= self.effective_to))
+
+    def superseded_ids(self) -> list[str]:
+        if self.supersedes is None:
+            return []
+        return [self.supersedes] if isinstance(self.supersedes, str) else list(self.supersedes)
 
     def batch_of(self, as_of: date) -> str | None:
         for b in self.batches:
