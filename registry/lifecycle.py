@@ -106,9 +106,10 @@ def _policy_breakpoints() -> pl.Series:
     """Dates on which some policy starts or stops being in force: lifecycle_for is constant between them."""
     dates = set()
     for p in load_policies().values():
-        dates.add(p.effective_from)
-        if p.effective_to is not None:
-            dates.add(p.effective_to + timedelta(days=1))
+        for start, end in [(p.effective_from, p.effective_to), *((w.effective_from, w.effective_to) for w in p.purposes)]:
+            dates.add(start)
+            if end is not None:
+                dates.add(end + timedelta(days=1))
     return pl.Series("bp", sorted(dates), dtype=pl.Date)
 
 

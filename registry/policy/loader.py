@@ -84,9 +84,18 @@ DEFAULT_LIFECYCLE = Lifecycle()
 def lifecycle_for(tier: str, jurisdiction: str, on: date, root: Path = POLICY_DIR) -> Lifecycle:
     """The lifecycle of a recognition at `tier` by `jurisdiction` granted on `on`.
 
-    The policy in force for that tier and jurisdiction wins (the latest effective_from if several are in
-    force); else the national (cn) policy of the tier; else the default 3-year anniversary rule.
+    The rule set for new applications in force on the recognition date (registry.policy.resolve: supersession,
+    the jurisdiction then the enclosing ones) gives it — a 专精特新 recognised by a province in 2023 follows 63号's
+    national lifecycle, which replaced the province's own 2021 rules; a 复核 renewal follows the rules of its own
+    day. Failing that (no rule set with a lifecycle on that day): the policy in force for that tier and
+    jurisdiction (the latest effective_from if several); else the national (cn) policy of the tier; else the
+    default 3-year anniversary rule.
     """
+    from registry.policy.resolve import policies_in_force  # resolve reads this module's load_policies
+
+    for policy in policies_in_force(tier, jurisdiction, on, "new_application", load_policies(root)):
+        if policy.lifecycle is not None:
+            return policy.lifecycle
     policies = [p for p in load_policies(root).values()
                 if p.tier == tier and p.lifecycle is not None and p.purpose != "classification"]
     for scope in (jurisdiction, "cn"):
