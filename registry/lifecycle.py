@@ -441,7 +441,7 @@ def _info_update_rules(lifecycles: list[Lifecycle]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def missed_info_updates(in_force: pl.DataFrame, lifecycles: list[Lifecycle], enterprises: pl.DataFrame,
+def _missed_info_updates(in_force: pl.DataFrame, lifecycles: list[Lifecycle], enterprises: pl.DataFrame,
                         events: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """One row per recognition in force and year whose update deadline passed before as_of (the day after the
     deadline is the first day it is missed) with no `info_update` event between the window's opening and the
@@ -473,6 +473,24 @@ def missed_info_updates(in_force: pl.DataFrame, lifecycles: list[Lifecycle], ent
         .filter(pl.col("updated_on").is_between(pl.col("opens"), pl.col("due"))) \
         .select("id", "year").unique()
     return owed.join(done, on=["id", "year"], how="anti")
+
+
+def missed_info_updates(bundle: BundleLike, as_of: date, resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
+    """Yearly information updates missed on `as_of`, per recognition in force and year (as the flags see them).
+
+    Columns: uscc, recognition_id, tier, jurisdiction, batch, year, opens, due, what, duty_source, latest_due (the
+    most recent deadline of the recognition, the one a 催报 list chases)."""
+    cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
+    in_force = cur.filter(pl.col("valid_until") >= as_of)
+    missed = _missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)
+    columns = {"uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
+               "batch": pl.String, "year": pl.Int32, "opens": pl.Date, "due": pl.Date, "what": pl.String,
+               "duty_source": pl.String, "latest_due": pl.Boolean}
+    if missed.is_empty():
+        return pl.DataFrame(schema=columns)
+    return (missed.rename({"id": "recognition_id"})
+            .with_columns(latest_due=pl.col("year") == pl.col("year").max().over("recognition_id"))
+            .select(list(columns)).cast(columns))
 
 
 def _info_update_flags(missed: pl.DataFrame) -> list[pl.DataFrame]:
@@ -801,7 +819,7 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
         _exit_missing_reports_flags(cur_rules, missing),
         _not_sme_flags(cur_rules, bundle, as_of),
         _missing_report_flags(missing),
-        *_info_update_flags(missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)),
+        *_info_update_flags(_missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)),
         *_anomaly_flags(in_force, bundle, as_of),
     ]
     if promotions:

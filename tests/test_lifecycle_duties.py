@@ -138,3 +138,16 @@ def test_the_firm_ceasing_to_exist_ends_the_recognition(registry, key, event):
 
     assert exits(date(2025, 3, 9)) == []
     assert exits(date(2025, 3, 10)) == [("exit", f"ceased_{event}")]
+
+
+def test_the_chase_list_names_the_latest_missed_update(registry):
+    from registry.reminders import reminder_list
+
+    rows = reminder_list(load_bundle(registry), date(2025, 6, 1), resolver=lambda *_: RULES)
+    updates = {r["uscc"]: r for r in rows.filter(rows["frequency"] == "info_update").iter_rows(named=True)}
+    # GD and GD_LATE missed 2025 (30 April); ZJ missed 2025 (31 May): the latest year each, once.
+    assert {k: updates[uscc(k)]["period"] for k in ("GD", "GD_LATE", "ZJ")} == {"GD": "2025", "GD_LATE": "2025",
+                                                                                "ZJ": "2025"}
+    assert updates[uscc("ZJ")]["report_due_on"] == date(2025, 5, 31)
+    assert updates[uscc("GD")]["frequency_zh"] == "年度信息更新"
+    assert uscc("ZJ_MAY") not in updates and uscc("RENAMED") not in updates
