@@ -1,10 +1,14 @@
 """Checks a policy's citations against the compilation (policy-compilation-2021.txt): the cited lines
 exist, a quoted phrase is on them, and each numeric threshold is written there (or an interpretation of
-the policy names the criterion, saying where the number comes from)."""
+the policy names the criterion, saying where the number comes from).
+
+Documents after 2021 have no compilation lines: a `{doc, part}` source must name a document the 2022-2026 brief
+(data/sources/rules-2022-2026.md) lists — by its number, or by the brief's source tag such as [G-yn] — and a part."""
 
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -15,6 +19,8 @@ from registry.settings import PROJECT_ROOT, load_settings
 # The compilation ships in the repository (data/sources/, the config default); ZJTX_POLICY_COMPILATION overrides.
 COMPILATION = Path(os.environ.get("ZJTX_POLICY_COMPILATION")
                    or load_settings(PROJECT_ROOT / "config.toml").path("policy_compilation"))
+# The brief on the 2022 and 2026 national rules: the documents a `part` citation may name.
+BRIEF = PROJECT_ROOT / "data" / "sources" / "rules-2022-2026.md"
 CN_NUMERALS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 
 
@@ -36,6 +42,21 @@ def cited_text(source: Source) -> str:
             raise AssertionError(f"{source.cite()}: lines outside the compilation (1-{len(lines)})")
         parts.append("".join(lines[first - 1:last]))
     return squash("".join(parts))
+
+
+@cache
+def brief_text() -> str:
+    return squash(BRIEF.read_text(encoding="utf-8"))
+
+
+def part_problem(source: Source) -> str | None:
+    """Why a `{doc, part}` citation does not hold, or None: the part is blank, or the brief does not know the doc."""
+    if not source.part or not source.part.strip():
+        return f"{source.doc}: a citation without lines needs the attachment / article / indicator in `part`"
+    tags = re.findall(r"\[[A-Za-z0-9-]+\]", source.doc)
+    if squash(source.doc) not in brief_text() and not any(squash(t) in brief_text() for t in tags):
+        return f"{source.doc!r} is not a document of {BRIEF.name}"
+    return None
 
 
 def number_forms(value: float, unit: str | None) -> list[str]:
@@ -70,6 +91,8 @@ def citation_problems(policy: Policy) -> list[str]:
             sources.append((node.id, node.relaxation.source))
     for cid, src in sources:
         if not src.lines:
+            if src.part is not None and (why := part_problem(src)):
+                problems.append(f"{policy.id} {cid}: {why}")
             continue
         try:
             text = cited_text(src)
@@ -98,6 +121,8 @@ def citation_problems(policy: Policy) -> list[str]:
     lc = policy.lifecycle
     if lc is not None:
         for src in [lc.source, *(r.source for r in lc.exit_rules), *(r.source for r in lc.reporting)]:
+            if src is not None and src.part is not None and not src.lines and (why := part_problem(src)):
+                problems.append(f"{policy.id} lifecycle: {why}")
             if src is not None and src.lines:
                 try:
                     text = cited_text(src)
@@ -106,4 +131,7 @@ def citation_problems(policy: Policy) -> list[str]:
                     continue
                 if src.quote and squash(src.quote) not in text:
                     problems.append(f"{policy.id} lifecycle: quote {src.quote!r} is not on {src.lines}")
+    for i in policy.interpretations:
+        if i.source is not None and i.source.part is not None and not i.source.lines and (why := part_problem(i.source)):
+            problems.append(f"{policy.id} interpretation {i.id}: {why}")
     return problems

@@ -213,8 +213,12 @@ def test_evaluate_now_finds_the_firms_the_promotion_flags_find(engine):
     from registry.lifecycle import compute_flags
     from registry.policy.bundle import load_bundle
 
-    as_of = date(2026, 3, 15)
-    build_demo(engine, firms=800, seed=3, as_of=as_of)
+    # Judged on 2022-05-01, the last spring of the 2021 rules (79号 and the provincial 专精特新 rules, which the
+    # demo's figures fill; the demo reports the four years before its date): the 2022 and 2026 national rules that
+    # replaced them read inputs (Ⅰ类 IP, chain role, quality score) the demo registry does not carry, so a later date
+    # finds no candidate to compare.
+    build_demo(engine, firms=800, seed=3, as_of=date(2023, 1, 1))
+    as_of = date(2022, 5, 1)
     flags = compute_flags(load_bundle(engine), as_of)
     from_flags = dict(flags.filter(pl.col("flag") == "promotion").group_by("tier")
                       .agg(pl.col("uscc").n_unique()).rows())

@@ -566,7 +566,8 @@ def test_fujian_growth_test_is_waived_in_2021_only() -> None:
                                       invention=1.0))
     verdict, results, _, _ = result_of("cn-fj/zjtx/2021", date(2021, 6, 1), shrinking)
     assert (verdict, results["growth"]) == ("eligible", "waived")
-    verdict, results, _, _ = result_of("cn-fj/zjtx/2021", date(2022, 6, 1),
+    # The last day the 2021 rule is in force (63号 replaced it on 2022-06-01): an as-of year of 2022, no waiver.
+    verdict, results, _, _ = result_of("cn-fj/zjtx/2021", date(2022, 5, 31),
                                        with_years(_fj, grown(2021, 5000.0, growth=-5.0, rd=3.1, rd_staff=10.0,
                                                              product=60.0, rank=3.0, invention=1.0)))
     assert (verdict, results["growth"]) == ("ineligible", "fail")

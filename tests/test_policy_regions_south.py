@@ -495,9 +495,10 @@ def test_qingdao_gazelle_below_the_lowest_band_and_listed_firms_are_out() -> Non
 
 
 def test_xiamen_growth_threshold_needs_the_year_in_the_reference_series() -> None:
-    # In 2023 the thresholds need Xiamen's 2022 GDP growth, not in the compilation: missing, not a guess.
-    firm = Firm(**{**_xm.__dict__, "years": grown(2022, 1000.0, growth=30.0, invention=1.0)})
-    verdict, results, _ = result_of("cn-fj-xiamen/zjtx/2021", date(2023, 6, 1), firm)
+    # In 2022 the thresholds need Xiamen's 2021 GDP growth, not in the compilation: missing, not a guess. (The
+    # last as-of date of the rule is 2022-05-31: 63号 replaced the 2021 专精特新 rules on 2022-06-01.)
+    firm = Firm(**{**_xm.__dict__, "years": grown(2021, 1000.0, growth=30.0, invention=1.0)})
+    verdict, results, _ = result_of("cn-fj-xiamen/zjtx/2021", date(2022, 5, 31), firm)
     assert (verdict, results["growth_last_year"], results["growth_two_years"]) == (
         "insufficient_data", "missing", "missing")
 

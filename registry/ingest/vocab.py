@@ -146,6 +146,8 @@ ATTRIBUTES: dict[str, tuple[tuple[str, ...], dict[str, str] | str]] = {
         "tech_innovation_demo": "tech_innovation_demo", "国家级技术创新示范企业": "tech_innovation_demo",
         "ip_advantage": "ip_advantage", "知识产权优势企业": "ip_advantage",
         "ip_demo": "ip_demo", "知识产权示范企业": "ip_demo", "none": "none", "无": "none"}),
+    # 制造业单项冠军 (工信部政法〔2023〕138号): the lead product's world rank, self-certified with the application.
+    "global_rank": (("主导产品全球细分市场排名", "全球市场排名", "全球排名"), "rank"),
 }
 ATTRIBUTE_ALIASES = {
     **{a: a for a in ATTRIBUTES},
