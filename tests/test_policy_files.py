@@ -4,6 +4,8 @@ lifecycle lookup other engineers rely on picks the right rules."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +34,25 @@ def test_every_policy_file_validates_and_names_known_indicators(path):
     policy = read_policy_file(path)
     assert required_refs(policy)  # raises UserError on an unknown indicator
     assert all(leaf.source.lines or leaf.source.reference or leaf.source.part for leaf in policy.leaves())
+
+
+BRIEF = Path(__file__).resolve().parent.parent / "data" / "sources" / "rules-2022-2026.md"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
+def test_rules_after_2021_cite_a_document_of_the_brief_with_its_part_and_confidence(path):
+    """A source without compilation lines names the attachment / item (`part`) of a document the rules brief
+    (data/sources/rules-2022-2026.md) covers, and such a policy states how sure its wording is."""
+    policy = read_policy_file(path)
+    brief = BRIEF.read_text(encoding="utf-8")
+    parted = [n.source for n in iter_nodes(policy.criteria) if n.source is not None and n.source.part]
+    for src in parted:
+        # A document number of the brief, or a document named with the brief's source mark ([G-yn], [M3] …).
+        marks = re.findall(r"\[[A-Za-z0-9-]+\]", src.doc)
+        assert src.doc in brief or (marks and all(m in brief for m in marks)), \
+            f"{policy.id}: {src.doc} is not a document of the rules brief"
+    if parted:
+        assert policy.lowest_confidence() in ("A", "B", "C"), f"{policy.id}: no confidence code"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))

@@ -12,7 +12,7 @@ from rich.tree import Tree
 from registry.errors import UserError
 from registry.policy.describe import node_text
 from registry.policy.loader import get_policy, load_policies
-from registry.policy.schema import ExactlyOne, Policy, children_of
+from registry.policy.schema import CONFIDENCE_NOTES, ExactlyOne, Policy, children_of
 
 PURPOSE = {"new_application": ("认定/申报", "new application"), "re_review": ("复核", "re-review"),
            "precheck": ("初核", "pre-check"),
@@ -36,11 +36,23 @@ def list_policies(
         return
     if output_format != "table":
         raise UserError(f"--format {output_format!r}: 只支持 / expected table | json")
-    table = Table("编号 id", "名称 title", "文号 document", "有效期 effective", "称号 tier", "用途 purpose")
+    table = Table("编号 id", "名称 title", "文号 document", "有效期 effective", "称号 tier", "用途 purpose",
+                  "可信度 confidence")
     for p in policies:
         table.add_row(p.id, p.title_zh, p.document_no, f"{p.effective_from} – {p.effective_to or ''}",
-                      p.tier or "", PURPOSE[p.purpose][0] + " " + p.purpose)
+                      p.tier or "", PURPOSE[p.purpose][0] + " " + p.purpose, _confidence_cell(p))
     Console().print(table)
+    if any(p.lowest_confidence() not in (None, "A") for p in policies):
+        Console().print("可信度 confidence: " + "; ".join(f"{code} {zh} / {en}"
+                                                         for code, (zh, en) in CONFIDENCE_NOTES.items()))
+
+
+def _confidence_cell(p: Policy) -> str:
+    """The least certain code of the policy's criteria (— when it states none); not-A codes are flagged."""
+    code = p.lowest_confidence()
+    if code is None:
+        return "—"
+    return code if code == "A" else f"{code} 待核对 / unchecked"
 
 
 def _summary(p: Policy) -> dict:
@@ -48,7 +60,9 @@ def _summary(p: Policy) -> dict:
             "issuer": p.issuer, "issued_on": p.issued_on.isoformat(),
             "effective_from": p.effective_from.isoformat(),
             "effective_to": p.effective_to.isoformat() if p.effective_to else None,
-            "jurisdiction": p.jurisdiction, "tier": p.tier, "purpose": p.purpose, "supersedes": p.supersedes}
+            "jurisdiction": p.jurisdiction, "tier": p.tier, "purpose": p.purpose, "supersedes": p.supersedes,
+            "purposes": [w.model_dump(mode="json", exclude_none=True) for w in p.purposes],
+            "confidence": p.lowest_confidence()}
 
 
 @app.command("show")
@@ -103,7 +117,9 @@ def _node_line(node, en: bool) -> str:
         waived = " [cyan](" + "; ".join(
             f"{'waived for batch' if en else '豁免批次'} {','.join(w.batches or [])}{','.join(map(str, w.as_of_years or []))}"
             for w in node.waivers) + ")[/]"
-    return f"{label}  [bold]{node_text(node, 'en' if en else 'zh')}[/]{waived}{src}"
+    code = getattr(node, "confidence", None)
+    conf = f" [yellow]({'confidence' if en else '可信度'} {code})[/]" if code and code != "A" else ""
+    return f"{label}  [bold]{node_text(node, 'en' if en else 'zh')}[/]{waived}{conf}{src}"
 
 
 def _grow(tree: Tree, node, en: bool) -> None:

@@ -24,8 +24,8 @@ def _cell(text: str) -> str:
 
 def coverage_table(policies: list[Policy]) -> str:
     lines = ["| 政策 policy | 文件 document | 用途 purpose | 条件 criteria (leaves / exclusions / prerequisites) "
-             "| 解释 interpretations | 生命周期 lifecycle |",
-             "|---|---|---|---|---|---|"]
+             "| 解释 interpretations | 生命周期 lifecycle | 可信度 confidence |",
+             "|---|---|---|---|---|---|---|"]
     for p in policies:
         nodes = list(iter_nodes(p.criteria))
         leaves = sum(isinstance(n, Leaf) for n in nodes)
@@ -35,7 +35,7 @@ def coverage_table(policies: list[Policy]) -> str:
         life = (f"{lc.validity_years}y {lc.expiry}, review {lc.review_at_years or '—'}, "
                 f"{len(lc.exit_rules)} exit rules, {len(lc.reporting)} reporting" if lc else "—")
         lines.append(f"| `{p.id}` | {_cell(p.document_no)} | {p.purpose} | {leaves} / {excl} / {pre} "
-                     f"| {len(p.interpretations)} | {life} |")
+                     f"| {len(p.interpretations)} | {life} | {p.lowest_confidence() or '—'} |")
     return "\n".join(lines)
 
 

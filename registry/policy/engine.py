@@ -447,10 +447,12 @@ def _compile_score_item(ctx: _Ctx, item: ScoreItem) -> None:
             pts = pl.when(v.is_nan()).then(0.0).otherwise(pts)
             txt = pl.when(v.is_nan()).then(pl.lit(f"不可计算 / not computable → 0 {pts_txt}")).otherwise(txt)
             known = v.is_not_null()
-        lo = pl.when(known).then(pts).otherwise(0.0)
+        # Unknown: the fewest points the rule can give (every category scores something: 5 for 其他) to the most.
+        least = min([*item.categories.values(), item.default_points]) if item.categories else 0.0
+        lo = pl.when(known).then(pts).otherwise(least)
         hi = pl.when(known).then(pts).otherwise(top if top is not None else float("inf"))
         ctx.expected[item.id] = pl.when(known).then(txt).otherwise(
-            pl.lit(f"未知 / unknown → 0–{_num(top) if top is not None else '∞'} {pts_txt}"))
+            pl.lit(f"未知 / unknown → {_num(least)}–{_num(top) if top is not None else '∞'} {pts_txt}"))
     ctx.points[item.id] = (lo.cast(pl.Float64), hi.cast(pl.Float64))
     ctx.result[item.id] = pl.when(lo != hi).then(None).otherwise(lo > 0)
 
@@ -462,22 +464,20 @@ def _compile_score(ctx: _Ctx, node: Score) -> None:
     cannot reach the mark or a group's highest cannot reach its minimum; else missing (CONTRACT §3b)."""
     groups = {g.id: g for g in node.groups}
 
-    def total(side: int) -> tuple[pl.Expr, list[pl.Expr]]:
-        main: list[pl.Expr] = []
-        bonus: list[pl.Expr] = []
-        for item in node.items:
-            if item.group is None:
-                (bonus if item.bonus else main).append(ctx.points[item.id][side])
-        group_totals = []
-        for g in node.groups:
-            parts = [ctx.points[i.id][side] for i in node.items if i.group == g.id]
-            if not parts:
-                continue
-            t = pl.max_horizontal(parts) if g.combine == "max" else pl.sum_horizontal(parts)
-            if g.max_points is not None:
-                t = t.clip(upper_bound=g.max_points)
-            group_totals.append(t)
-            main.append(t)
+    def group_total(gid: str, side: int) -> pl.Expr | None:
+        """A group's points: its items and child groups, summed or the best one, capped (None: nothing in it)."""
+        g = groups[gid]
+        parts = [ctx.points[i.id][side] for i in node.items if i.group == gid]
+        parts += [t for c in node.groups if c.parent == gid if (t := group_total(c.id, side)) is not None]
+        if not parts:
+            return None
+        t = pl.max_horizontal(parts) if g.combine == "max" else pl.sum_horizontal(parts)
+        return t.clip(upper_bound=g.max_points) if g.max_points is not None else t
+
+    def total(side: int) -> pl.Expr:
+        main = [ctx.points[i.id][side] for i in node.items if i.group is None and not i.bonus]
+        bonus = [ctx.points[i.id][side] for i in node.items if i.group is None and i.bonus]
+        main += [t for g in node.groups if g.parent is None if (t := group_total(g.id, side)) is not None]
         t = pl.sum_horizontal(main) if main else pl.lit(0.0)
         if node.max_points is not None:
             t = t.clip(upper_bound=node.max_points)
@@ -486,18 +486,18 @@ def _compile_score(ctx: _Ctx, node: Score) -> None:
             if node.bonus_cap is not None:
                 b = b.clip(upper_bound=node.bonus_cap)
             t = t + b
-        return t, group_totals
+        return t
 
-    low, group_lows = total(0)
-    high, group_highs = total(1)
-    with_groups = [g for g in groups.values() if any(i.group == g.id for i in node.items)]
-    minima = [(lo, hi, g.min_points) for g, lo, hi in zip(with_groups, group_lows, group_highs, strict=True)
+    low, high = total(0), total(1)
+    minima = [(group_total(g.id, 0), group_total(g.id, 1), g.min_points) for g in node.groups
               if g.min_points is not None]
+    minima = [(lo, hi, m) for lo, hi, m in minima if lo is not None]
+    with_groups = [g for g in node.groups if g.min_points is not None]
     ctx.score_cols[node.id] = pl.when(low == high).then(low)
     marks = []
     if node.pass_mark is not None:
         marks.append(f"≥ {_num(node.pass_mark)}")
-    marks += [f"{g.label_zh} ≥ {_num(g.min_points)}" for g in with_groups if g.min_points is not None]
+    marks += [f"{g.label_zh} ≥ {_num(g.min_points)}" for g in with_groups]
     if not marks:
         ctx.result[node.id] = pl.lit(True)
         ctx.expected[node.id] = pl.lit("计分，无合格线 / scored, no pass mark")

@@ -556,6 +556,8 @@ class ScoreGroup(_Strict):
     combine: Literal["sum", "max"] = "sum"
     max_points: float | None = None
     min_points: float | None = None
+    # A group inside a dimension (知识产权 best tier inside 创新能力): its total counts toward the parent group.
+    parent: str | None = None
 
 
 class Score(_NodeBase):
@@ -577,6 +579,16 @@ class Score(_NodeBase):
         unknown = sorted({i.group for i in self.items if i.group is not None} - set(ids))
         if unknown:
             raise ValueError(f"{self.id}: score items name unknown groups {unknown}")
+        parents = {g.id: g.parent for g in self.groups}
+        for g in self.groups:
+            seen, p = {g.id}, g.parent
+            while p is not None:
+                if p not in parents:
+                    raise ValueError(f"{self.id}: group {g.id} names unknown parent {p}")
+                if p in seen:
+                    raise ValueError(f"{self.id}: groups {sorted(seen)} are their own parents")
+                seen.add(p)
+                p = parents[p]
         return self
 
 
