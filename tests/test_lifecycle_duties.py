@@ -151,3 +151,48 @@ def test_the_chase_list_names_the_latest_missed_update(registry):
     assert updates[uscc("ZJ")]["report_due_on"] == date(2025, 5, 31)
     assert updates[uscc("GD")]["frequency_zh"] == "年度信息更新"
     assert uscc("ZJ_MAY") not in updates and uscc("RENAMED") not in updates
+
+
+# ---------------------------------------------------------------- the policy files' own lifecycle blocks
+
+
+def test_the_2022_files_carry_the_duties(registry):
+    """Recognised on 2023-06-01, the firms follow 63号's lifecycle (cn/zjtx-sme/2022, which replaced the provincial
+    2021 rules): 30 April everywhere, Zhejiang's 2026 rule (31 May, exit after two misses) does not reach them."""
+    def real(day: date) -> dict[str, list[tuple[str, str]]]:
+        flags = compute_flags(load_bundle(registry), day, promotions=False)
+        back = {uscc(k): k for k in FIRMS}
+        out: dict[str, list[tuple[str, str]]] = {}
+        for row in flags.filter(flags["flag"].is_in(["missing_report", "exit"])).iter_rows(named=True):
+            evidence = json.loads(row["evidence"])
+            out.setdefault(back[row["uscc"]], []).append((row["flag"], str(evidence.get("year") or evidence["reason"])))
+        return {k: sorted(v) for k, v in out.items()}
+
+    assert "ZJ" not in real(date(2024, 4, 30))
+    assert real(date(2024, 5, 1))["ZJ"] == [("missing_report", "2024")]
+    assert real(date(2025, 6, 1))["ZJ"] == [("missing_report", "2024"), ("missing_report", "2025")]  # no exit
+    assert real(date(2025, 5, 2))["MOVED"] == [("missing_report", "relocation_not_reported")]
+    assert "RENAMED" not in real(date(2025, 5, 2))
+    assert ("exit", "ceased_deregistration") in real(date(2025, 3, 10))["GONE"]
+
+
+def test_a_zhejiang_title_under_the_2026_rules(engine):
+    """Recognised by Zhejiang on 2026-05-01 (cn/zjtx-sme/2026, variant cn-zj): the 2027 update is due on 31 May;
+    two missed updates (2027, 2028) end the recognition."""
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Enterprise.__table__), [{
+            "id": 1, "uscc": "91330100ZJ2026000X", "name": "浙江二〇二六有限公司", "name_norm": "浙江二〇二六",
+            "region_code": "330100", "province_code": "33", "industry_code": "C35", "founded_on": date(2010, 1, 1)}])
+        conn.execute(sa.insert(Recognition.__table__), [{
+            "enterprise_id": 1, "tier": "zjtx_sme", "jurisdiction": "cn-zj", "batch": "2026",
+            "recognized_on": date(2026, 5, 1), "status": "active"}])
+
+    def duties(day: date) -> list[tuple[str, str]]:
+        flags = compute_flags(load_bundle(engine), day, promotions=False)
+        return sorted((r["flag"], str(json.loads(r["evidence"]).get("year") or json.loads(r["evidence"])["reason"]))
+                      for r in flags.filter(flags["flag"].is_in(["missing_report", "exit"])).iter_rows(named=True))
+
+    assert duties(date(2027, 5, 31)) == []
+    assert duties(date(2027, 6, 1)) == [("missing_report", "2027")]
+    assert duties(date(2028, 6, 1)) == [("exit", "info_update_missed"), ("missing_report", "2027"),
+                                        ("missing_report", "2028")]
