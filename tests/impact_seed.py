@@ -8,7 +8,7 @@ Figures are the 2025 annual report; the as-of date is 2026-06-30 (上年 = 2025)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -103,3 +103,26 @@ NEW = _policy("cn/impact-new/2026", [
     ]},
 ])
 POLICIES = {OLD.id: OLD, NEW.id: NEW}
+
+
+def store_firms(engine: sa.Engine, *firms) -> None:
+    """tests/policy_firms.Firm objects into the database (enterprise, annual reports, attributes, recognitions)."""
+    from registry.models import Attribute
+
+    with engine.begin() as conn:
+        for firm in firms:
+            (firm_id,) = conn.execute(sa.insert(Enterprise.__table__).values(
+                uscc=firm.uscc, name=firm.name, name_norm=normalize_name(firm.name), region_code=firm.region_code,
+                province_code=firm.region_code[:2], industry_code=firm.industry_code, founded_on=firm.founded_on,
+            ).returning(Enterprise.__table__.c.id)).one()
+            conn.execute(sa.insert(Report.__table__), [
+                {"enterprise_id": firm_id, "period": str(y), "period_type": "annual", "year": y,
+                 "period_end": date(y, 12, 31), "basis": "period", **metrics} for y, metrics in firm.years.items()])
+            rows = [(k, v, date(2000, 1, 1), None) for k, v in firm.attributes.items()] + list(firm.attribute_rows)
+            conn.execute(sa.insert(Attribute.__table__), [
+                {"enterprise_id": firm_id, "attribute": k, "value": v, "effective_on": on, "expires_on": until}
+                for k, v, on, until in rows])
+            conn.execute(sa.insert(Recognition.__table__), [
+                {"enterprise_id": firm_id, "tier": tier, "jurisdiction": j, "batch": "1", "recognized_on": on,
+                 "valid_until": date(on.year + 3, on.month, on.day) - timedelta(days=1), "status": "active"}
+                for tier, j, on in firm.recognitions])

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from impact_seed import AS_OF, POLICIES, seed_impact_registry, uscc_of
@@ -108,3 +109,39 @@ def test_cli_json_equals_the_function(registry, config_env, tmp_path):
     done = subprocess.run([*cli, "--from", from_id, "--to", "cn/no-such/2026"], capture_output=True, text=True,
                           env=os.environ, check=False)
     assert done.returncode == 1 and "cn/no-such/2026" in done.stderr
+
+
+def test_the_real_2022_and_2026_little_giant_rules(engine):
+    """Two 专精特新 candidates in Guangdong judged by 63号 附件3 and 2号 附件2 on 2026-06-01, alike but for the main
+    business share: at 95 % both rules admit the firm; at 85 % it passes 2022's 70 % and fails 2026's 90 %."""
+    from impact_seed import store_firms
+    from policy_firms import Firm, uscc_for
+
+    def figures(main: float) -> dict[int, dict[str, float]]:
+        # Revenue 8,000 万 growing 5 % a year (band b of 2022: R&D ≥ 6 % in each year; 2026: ≥ 5,000 万), R&D 8 %
+        # (2024 + 2025 ≈ 1,250 万 ≥ 1,200 万), debt 60 %, 4 class-I IP rights, market share 12 %.
+        out = {}
+        for k, year in enumerate(range(2025, 2021, -1)):
+            rev = 8000.0 / 1.05 ** k
+            out[year] = {"revenue": rev, "main_revenue": rev * main / 100, "main_product_revenue": rev * 0.8,
+                         "rd_expense": rev * 0.08, "net_profit": rev * 0.1, "total_assets": 2 * rev,
+                         "total_liabilities": 2 * rev * 0.6, "employees": 200.0, "rd_staff": 40.0,
+                         "equity_financing": 0.0, "class1_ip": 4.0, "market_share": 12.0}
+        return out
+
+    attributes = {"niche_since_year": "2020", "info_system": "true", "quality_cert": "ISO9001", "own_brand": "true",
+                  "rd_institution": "self", "chain_role": "shortboard", "industry_orientation": "four_bases"}
+    rows = [("science_award", "none", date(2019, 1, 1), None), ("maker_china", "none", date(2019, 1, 1), None),
+            ("quality_score", "65", date(2026, 3, 1), None)]
+    both = Firm(uscc=uscc_for(95), region_code="440300", years=figures(95.0), attributes=attributes,
+                attribute_rows=rows, recognitions=[("zjtx_sme", "cn-gd", date(2024, 1, 1))])
+    lost = both.but(uscc=uscc_for(85), years=figures(85.0))
+    store_firms(engine, both, lost)
+
+    result = rule_impact(engine, SYSTEM, "cn/little-giant/2022", "cn/little-giant/2026", date(2026, 6, 1))
+    verdicts = {u: (f, t) for u, f, t in result.firms.select("uscc", "verdict_from", "verdict_to").iter_rows()}
+    assert verdicts == {both.uscc: ("eligible", "eligible"), lost.uscc: ("eligible", "ineligible")}
+    assert result.comparisons() == {"both": 1, "old_only": 1, "new_only": 0, "neither": 0}
+    gates = {r["criterion"]: r["firms_failing"] for r in result.gate_costs.iter_rows(named=True)}
+    assert gates["main_business_share"] == 1 and sum(gates.values()) == 1
+    assert result.review_pass_new_fail()["failed_to"].to_list() == ["main_business_share"]

@@ -5,7 +5,6 @@ lifecycle lookup other engineers rely on picks the right rules."""
 from __future__ import annotations
 
 import re
-
 from datetime import date
 from pathlib import Path
 
