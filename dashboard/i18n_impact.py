@@ -34,9 +34,11 @@ IMPACT_LABELS: dict[str, tuple[str, str]] = {
     "impact.firms": ("全部评估企业", "Every firm evaluated"),
     "impact.none": ("该辖区在统计日期没有持有企业或候选企业", "No holders or candidates in this jurisdiction on the "
                     "as-of date"),
-    "impact.confidence": ("新旧标准的文字尚未全部与官方附件核对，结论仅供规划参考（见政策规则页的可信度说明）。",
-                          "Not every criterion's wording is yet checked against the official attachments: use the "
-                          "verdicts for planning (see the confidence notes on the Policies page)."),
+    "impact.confidence": ("可信度（最低）：旧标准 {old}，新标准 {new}。B、C 表示条文尚未与官方附件核对，结论仅供规划参考"
+                          "（各条件的可信度见下表与政策规则页）。",
+                          "Confidence (lowest): old rules {old}, new rules {new}. B and C mean the wording is not yet "
+                          "checked against the official attachment: use the verdicts for planning (per criterion in "
+                          "the table below and on the Policies page)."),
     "impact.same": ("新旧标准为同一政策", "Both sides are the same policy"),
     "impact.chart_title": ("各条件淘汰的企业数（旧标准符合者）", "Firms lost per gate (eligible under the old rules)"),
     "impact.download": ("影响评估", "rule_impact"),
@@ -79,4 +81,5 @@ IMPACT_COLUMNS: dict[str, tuple[str, str]] = {
     "ineligible": ("不符合", "Ineligible"),
     "insufficient_data": ("数据不足", "Insufficient data"),
     "verdict_pair": ("旧 → 新", "Old → new"),
+    "confidence": ("可信度", "Confidence"),
 }

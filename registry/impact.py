@@ -53,7 +53,7 @@ FIRM_SCHEMA = {
     "comparison": pl.String, "failed_to": pl.String, "missing_to": pl.String,
 }
 GATE_SCHEMA = {"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "firms_failing": pl.Int64,
-               "missing_data": pl.Int64, "source": pl.String}
+               "missing_data": pl.Int64, "source": pl.String, "confidence": pl.String}
 
 
 def default_pair(policies: dict[str, Policy] | None = None) -> tuple[str, str]:
@@ -110,7 +110,7 @@ class RuleImpact:
     def to_json(self) -> dict[str, Any]:
         counts = {r["rule_set"]: {v: r[v] for v in VERDICTS} for r in self.counts().iter_rows(named=True)}
         side = {name: {"policy": p.id, "title_zh": p.title_zh, "title_en": p.title_en,
-                       "document_no": p.document_no, **counts[name]}
+                       "document_no": p.document_no, "confidence": p.lowest_confidence(), **counts[name]}
                 for name, p in (("from", self.from_policy), ("to", self.to_policy))}
         return {
             "as_of": self.as_of.isoformat(), "jurisdiction": self.jurisdiction, "tiers": list(self.tiers),
@@ -226,11 +226,14 @@ def _gate_costs(decisive: pl.DataFrame, firms: pl.DataFrame, policy: Policy) -> 
                .group_by("criterion").agg(firms_failing=(pl.col("result") == "fail").sum().cast(pl.Int64),
                                           missing_data=(pl.col("result") == "missing").sum().cast(pl.Int64)))
     leaves = [n for n in iter_nodes(policy.criteria) if not children_of(n) and n is not policy.criteria]
+    confidence = policy.criterion_confidence()  # A/B/C/U: how sure the criterion's wording is (the rules brief)
     labels = pl.DataFrame({
         "criterion": [n.id for n in leaves], "label_zh": [n.label_zh for n in leaves],
         "label_en": [n.label_en for n in leaves],
         "source": [n.source.cite() if n.source else None for n in leaves],
-    }, schema={"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "source": pl.String})
+        "confidence": [confidence.get(n.id) for n in leaves],
+    }, schema={"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "source": pl.String,
+               "confidence": pl.String})
     return (labels.join(counted, on="criterion", how="left", maintain_order="left")
             .with_columns(pl.col("firms_failing", "missing_data").fill_null(0))
             .with_row_index("_order").sort(["firms_failing", "missing_data", "_order"], descending=[True, True, False])

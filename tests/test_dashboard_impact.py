@@ -77,6 +77,9 @@ def test_the_admin_sees_every_holder_and_candidate(open_page, lang, title, evalu
     from_id, to_id = default_pair()
     assert at.selectbox(key="impact_from").value == from_id and at.selectbox(key="impact_to").value == to_id
     assert any(s.value.startswith(lost) for s in at.subheader)
+    # How sure each rule set's wording is travels with the numbers (2号's rows are B: not yet checked).
+    lowest = get_policy(to_id).lowest_confidence()
+    assert any((f"新标准 {lowest}" if lang == "zh" else f"new rules {lowest}") in c.value for c in at.caption)
     gates, = frames_with(at, "淘汰企业数" if lang == "zh" else "Firms failing")
     criteria = get_policy(to_id).criteria
     leaves = {n.id for n in iter_nodes(criteria) if not children_of(n) and n is not criteria}

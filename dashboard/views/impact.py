@@ -54,7 +54,8 @@ tiers = ladder_tiers(to_policy.tier)
 st.caption(tr("impact.definition", tier=code_label("tier", tiers[0], lang),
               below=("、" if lang == "zh" else ", ").join(code_label("tier", b, lang) for b in tiers[1:])
               or tr("impact.no_below")))
-st.caption(tr("impact.confidence"))
+st.caption(tr("impact.confidence", old=get_policy(from_id).lowest_confidence() or "—",
+              new=to_policy.lowest_confidence() or "—"))
 if from_id == to_id:
     st.info(tr("impact.same"))
 
@@ -107,7 +108,7 @@ st.caption(tr("impact.gates_help"))
 gates = result.gate_costs
 st.plotly_chart(impact_charts.gate_cost_chart(gates, lang), key="impact_gate_chart")
 shown_gates = table(gates.select("criterion", "label_en" if lang == "en" else "label_zh", "firms_failing",
-                                 "missing_data", "source"), key="impact_gates")
+                                 "missing_data", "confidence", "source"), key="impact_gates")
 download_buttons(shown_gates, f"{tr('impact.download')}_{tr('impact.gates')}", key="impact_dl_gates")
 
 # ---------------------------------------------------------------- passes review, fails a new application
