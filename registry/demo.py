@@ -681,7 +681,10 @@ SUB_ANNUAL_STOCKS = ("total_assets", "total_liabilities", "employees")
 ANNUAL_METRICS = ("revenue", "main_revenue", "net_profit", "total_assets", "total_liabilities", "taxes_paid",
                   "rd_expense", "employees", "rd_staff", "export_value", "main_product_revenue",
                   "equity_financing", "invention_patents", "utility_patents", "design_patents",
-                  "software_copyrights", "market_share", "province_rank")
+                  "software_copyrights", "market_share", "province_rank",
+                  # The inputs of the 2022 / 2026 national rules (CONTRACT §3b).
+                  "class1_ip", "class1_ip_high_value", "class1_ip_own", "class2_ip", "tech_staff", "total_cost",
+                  "intl_market_share", "national_rank")
 
 
 @dataclass
@@ -720,8 +723,9 @@ def _economics(f: _Firms, seed: int, as_of: date) -> _Economics:
                          lambda a, b, k: rng.uniform(a, b, k))
     # 小巨人 need main business ≥ 70%: a few do not (not every recognised firm still meets the criteria).
     main_share[rng.random(n) < 0.03] = rng.uniform(0.55, 0.7)
-    rd_ratio = by_tier({"innovative_sme": (3.2, 1.5), "zjtx_sme": (4.2, 1.5), "little_giant": (5.8, 2.0),
-                        "key_little_giant": (6.5, 2.0), "single_champion": (5.0, 1.5)},
+    # 小巨人 R&D intensity ≈ 7% (国新办 2026-01-21: 研发强度 7%, the anchors' band 7–10%).
+    rd_ratio = by_tier({"innovative_sme": (3.2, 1.5), "zjtx_sme": (4.2, 1.5), "little_giant": (7.3, 1.8),
+                        "key_little_giant": (8.0, 2.0), "single_champion": (5.0, 1.5)},
                        lambda m, s, k: rng.normal(m, s, k))
     rd_ratio = np.clip(rd_ratio, 0.4, 25)
     rd_year = np.clip(rd_ratio[:, None] + rng.normal(0, 0.5, (n, len(years))), 0.2, 30)
@@ -764,9 +768,35 @@ def _economics(f: _Firms, seed: int, as_of: date) -> _Economics:
         "province_rank": np.repeat(province_rank[:, None], len(years), axis=1),
     }
     values["total_liabilities"] = values["total_assets"] * debt_year / 100
+    values.update(_rules_2022_inputs(seed, tier, values, export_share))
     params = {"main_share": main_share, "rd_ratio": rd_ratio, "export_share": export_share,
               "growth": growth, "inv": inv}
     return _Economics(years, values, params)
+
+
+def _rules_2022_inputs(seed: int, tier: np.ndarray, values: dict[str, np.ndarray], export_share: np.ndarray
+                       ) -> dict[str, np.ndarray]:
+    """The report metrics of the 2022 / 2026 rules, drawn from a stream of their own (the other figures stay as they
+    were): most invention patents relate to the main product (Ⅰ类), most of those self-developed, a few high-value;
+    Ⅱ类 = part of the utility patents and software copyrights; 科技人员 ≥ 研发人员; 成本费用 = revenue − net profit;
+    an international share only for exporters; national rank near the top for 小巨人 and above."""
+    rng = _rng(seed, "rules-2022")
+    n, ny = values["revenue"].shape
+    top = np.isin(tier, ["little_giant", "key_little_giant", "single_champion"])
+    inv = values["invention_patents"]
+    class1 = np.floor(inv * rng.uniform(0.6, 0.9, n)[:, None])
+    own = np.floor(class1 * rng.uniform(0.5, 0.95, n)[:, None])
+    high_value = np.floor(class1 * np.where(top, rng.uniform(0.0, 0.2, n), rng.uniform(0.0, 0.08, n))[:, None])
+    class2 = np.floor((values["utility_patents"] + values["software_copyrights"]) * rng.uniform(0.3, 0.7, n)[:, None])
+    tech_staff = values["rd_staff"] + np.round(values["employees"] * rng.uniform(0.02, 0.08, n)[:, None])
+    total_cost = np.maximum(values["revenue"] - values["net_profit"], 0.0)
+    intl = np.where((export_share > 0)[:, None],
+                    np.clip(np.where(top, rng.uniform(1, 15, n), rng.uniform(0.1, 4, n))[:, None]
+                            + rng.normal(0, 0.3, (n, ny)), 0.05, 60), np.nan)
+    national_rank = np.where(top, rng.integers(1, 6, n), rng.integers(2, 40, n)).astype(float)
+    return {"class1_ip": class1, "class1_ip_own": own, "class1_ip_high_value": high_value, "class2_ip": class2,
+            "tech_staff": tech_staff, "total_cost": total_cost, "intl_market_share": intl,
+            "national_rank": np.repeat(national_rank[:, None], ny, axis=1)}
 
 
 def _round_money(a: np.ndarray) -> np.ndarray:
@@ -780,12 +810,14 @@ def _annual_reports(f: _Firms, eco: _Economics) -> pl.DataFrame:
     fid = np.repeat(np.arange(1, n + 1), 3)
     for m in ANNUAL_METRICS:
         v = eco.values[m][:, 1:4].reshape(-1)
-        cols[m] = v if m in ("employees", "rd_staff", "province_rank") or m.endswith(("patents", "copyrights")) \
+        counts = ("employees", "rd_staff", "province_rank", "national_rank", "tech_staff")
+        cols[m] = v if m in counts or m.endswith(("patents", "copyrights", "_ip", "_ip_own", "_ip_high_value")) \
             else _round_money(v)
     year = np.tile(yrs, n)
     return pl.DataFrame({"enterprise_id": fid, "year": year, "period_end": _year_start(year + 1) - 1, **cols}) \
         .with_columns(pl.col("year").cast(pl.String).alias("period"), pl.lit("annual").alias("period_type"),
-                      pl.lit("period").alias("basis"))
+                      pl.lit("period").alias("basis"),
+                      pl.col("intl_market_share").fill_nan(None))  # not reported by firms that do not export
 
 
 def _sub_annual_reports(f: _Firms, eco: _Economics, seed: int, as_of: date, monthly: bool,
@@ -932,9 +964,59 @@ def _attributes(f: _Firms, seed: int, as_of: date, ent_dates: dict) -> pl.DataFr
     hte = rng.random(n) < hte_p
     issued = limit - rng.integers(30, 1200, n)  # ~9% issued more than 3 years ago: lapsed
     add("high_tech_enterprise", hte, np.full(n, "true"), eff=issued, expires=_add_years(issued, 3))
+    _rules_2022_attributes(seed, as_of, high, mid, effective, hte, issued, add)
     frame = pl.concat(rows, how="vertical_relaxed").with_columns(
         pl.col("effective_on").cast(pl.Date), pl.col("expires_on").cast(pl.Date))
     return frame.sort("enterprise_id", "attribute")
+
+
+def _rules_2022_attributes(seed: int, as_of: date, high: np.ndarray, mid: np.ndarray, effective: np.ndarray,
+                           hte: np.ndarray, issued: np.ndarray, add: Callable) -> None:
+    """The attributes of the 2022 / 2026 rules (CONTRACT §3b), from a stream of their own: chain role, strategic
+    emerging field, digital level, quality award, the platform's quality score (given each September from 2025),
+    science awards with rank, 创客中国 lists and innovation honours (the high-tech certificates as honours, a `none` row
+    for every recognised firm so that "no honour" is known)."""
+    rng = _rng(seed, "attributes-2022")
+    n = len(high)
+    limit = _d64(as_of)
+    recognised = high | mid
+
+    def pick(spec_high: dict, spec_mid: dict, spec_low: dict) -> np.ndarray:
+        out = _choice(rng, spec_low, n)
+        out[high] = _choice(rng, spec_high, int(high.sum()))
+        out[mid] = _choice(rng, spec_mid, int(mid.sum()))
+        return out
+
+    everyone = np.ones(n, dtype=bool)
+    add("chain_role", recognised, pick({"shortboard": 30, "longboard": 20, "gap_filling": 15, "none": 35},
+                                       {"shortboard": 10, "longboard": 8, "gap_filling": 5, "none": 77}, {"none": 1}))
+    add("strategic_emerging", everyone, pick({"true": 65, "false": 35}, {"true": 50, "false": 50},
+                                             {"true": 35, "false": 65}))
+    tested = limit - rng.integers(30, 700, n)
+    add("digital_level", everyone, pick({"4": 15, "3": 55, "2": 25, "1": 5}, {"4": 5, "3": 30, "2": 45, "1": 20},
+                                        {"3": 10, "2": 40, "1": 50}), eff=tested)
+    add("quality_award", recognised, np.where(rng.random(n) < np.where(high, 0.15, 0.05), "true", "false"))
+    # 发展质量评价得分: computed by the platform since the 2024 index (工信厅企业〔2024〕75号), given in September.
+    mean = np.where(high, 66.0, np.where(mid, 56.0, 45.0))
+    for year in range(2025, as_of.year + 1):
+        given = _d64(date(year, 9, 1))
+        if given <= limit:
+            score = np.round(np.clip(rng.normal(mean, 9.0), 0, 100), 1)
+            add("quality_score", recognised, score, eff=np.full(n, given))
+    # Science awards in the last few years (rank among the winning units, same date); `none` on file for the rest.
+    awarded = recognised & (rng.random(n) < np.where(high, 0.10, 0.03))
+    award_on = limit - rng.integers(60, 1500, n)
+    add("science_award", recognised & ~awarded, np.full(n, "none"))
+    add("science_award", awarded, np.where(rng.random(n) < 0.3, "national", "provincial"), eff=award_on)
+    add("science_award_rank", awarded, rng.integers(1, 8, n), eff=award_on)
+    listed = recognised & (rng.random(n) < 0.03)
+    add("maker_china", recognised & ~listed, np.full(n, "none"))
+    add("maker_china", listed, np.where(rng.random(n) < 0.15, "top50", "top500"), eff=limit - rng.integers(60, 1400, n))
+    add("innovation_honour", hte, np.full(n, "high_tech_enterprise"), eff=issued, expires=_add_years(issued, 3))
+    ip_adv = high & (rng.random(n) < 0.12)
+    adv_on = limit - rng.integers(60, 1000, n)
+    add("innovation_honour", ip_adv, np.full(n, "ip_advantage"), eff=adv_on, expires=_add_years(adv_on, 3))
+    add("innovation_honour", recognised, np.full(n, "none"))
 
 
 # ------------------------------------------------------------------------------------------------------ events

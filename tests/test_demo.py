@@ -321,6 +321,36 @@ def test_ratios_are_plausible(demo):
     assert 30 <= (rep["total_liabilities"] / rep["total_assets"] * 100).median() <= 65
 
 
+def test_inputs_of_the_2022_and_2026_rules_are_plausible(demo):
+    """CONTRACT §3b inputs: Ⅰ类 ⊂ invention patents, self-developed and high-value ⊂ Ⅰ类, 科技人员 ≥ 研发人员, costs =
+    revenue − profit, an international share only for exporters; 小巨人 hold several Ⅰ类 rights."""
+    engine, _ = demo
+    rep = read(engine, """
+        SELECT r.invention_patents, r.class1_ip, r.class1_ip_own, r.class1_ip_high_value, r.class2_ip, r.rd_staff,
+               r.tech_staff, r.revenue, r.net_profit, r.total_cost, r.export_value, r.intl_market_share,
+               r.national_rank, c.tier
+        FROM report r JOIN recognition c ON c.enterprise_id = r.enterprise_id
+        WHERE r.period_type = 'annual' AND r.year = 2025 AND c.status = 'active'""")
+    assert rep.height > 100
+    assert (rep["class1_ip"] <= rep["invention_patents"]).all()
+    assert ((rep["class1_ip_own"] <= rep["class1_ip"]) & (rep["class1_ip_high_value"] <= rep["class1_ip"])).all()
+    staffed = rep.filter(pl.col("rd_staff").is_not_null())
+    assert (staffed["tech_staff"] >= staffed["rd_staff"]).all()
+    assert ((rep["total_cost"] - (rep["revenue"] - rep["net_profit"]).clip(lower_bound=0)).abs() < 0.02).all()
+    no_export = rep.filter(pl.col("export_value") == 0)
+    assert no_export["intl_market_share"].null_count() == no_export.height > 0
+    lg = rep.filter(pl.col("tier") == "little_giant")
+    assert 5 <= lg["class1_ip"].median() <= 30 and lg["national_rank"].max() <= 5
+    attrs = table(engine, "attribute")
+    assert {"chain_role", "strategic_emerging", "digital_level", "quality_award", "quality_score", "science_award",
+            "maker_china", "innovation_honour"} <= set(attrs["attribute"])
+    scores = attrs.filter(pl.col("attribute") == "quality_score")["value"].cast(pl.Float64)
+    assert scores.min() >= 0 and scores.max() <= 100
+    ranks = attrs.filter(pl.col("attribute") == "science_award_rank")
+    awards = attrs.filter((pl.col("attribute") == "science_award") & (pl.col("value") != "none"))
+    assert ranks.height == awards.height > 0
+
+
 # -------------------------------------------------------------------------------------- attributes, events
 
 

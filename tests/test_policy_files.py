@@ -4,7 +4,6 @@ lifecycle lookup other engineers rely on picks the right rules."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
@@ -35,22 +34,12 @@ def test_every_policy_file_validates_and_names_known_indicators(path):
     assert all(leaf.source.lines or leaf.source.reference or leaf.source.part for leaf in policy.leaves())
 
 
-BRIEF = Path(__file__).resolve().parent.parent / "data" / "sources" / "rules-2022-2026.md"
-
-
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(POLICY_DIR)))
-def test_rules_after_2021_cite_a_document_of_the_brief_with_its_part_and_confidence(path):
-    """A source without compilation lines names the attachment / item (`part`) of a document the rules brief
-    (data/sources/rules-2022-2026.md) covers, and such a policy states how sure its wording is."""
+def test_rules_cited_by_part_state_their_confidence(path):
+    """A rule set citing post-2021 documents by `part` (checked against the brief in policy_citations) states how
+    sure its wording is (A/B/C), so users are told when it is not yet checked against the official text."""
     policy = read_policy_file(path)
-    brief = BRIEF.read_text(encoding="utf-8")
-    parted = [n.source for n in iter_nodes(policy.criteria) if n.source is not None and n.source.part]
-    for src in parted:
-        # A document number of the brief, or a document named with the brief's source mark ([G-yn], [M3] …).
-        marks = re.findall(r"\[[A-Za-z0-9-]+\]", src.doc)
-        assert src.doc in brief or (marks and all(m in brief for m in marks)), \
-            f"{policy.id}: {src.doc} is not a document of the rules brief"
-    if parted:
+    if any(n.source is not None and n.source.part for n in iter_nodes(policy.criteria)):
         assert policy.lowest_confidence() in ("A", "B", "C"), f"{policy.id}: no confidence code"
 
 

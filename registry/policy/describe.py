@@ -131,9 +131,13 @@ def score_item_text(item: ScoreItem, lang: str = "zh") -> str:
     group = f" [{item.group}]" if item.group else ""
     if item.criteria is not None:
         return f"{'met' if en else '满足'} → {_num(item.points)} {pts}{group}"
-    name = item.indicator.indicator
-    if item.indicator.params:
-        name += f"[{', '.join(f'{k}={v}' for k, v in item.indicator.params.items())}]"
+    ref = item.indicator
+    name = ref.indicator
+    if ref.params:
+        name += f"[{', '.join(f'{k}={v}' for k, v in ref.params.items())}]"
+    if ref.indicator in ANNUAL and (ref.window.aggregation != "last" or ref.window.years != 1):
+        zh, en_text = AGG_TEXT[ref.window.aggregation]
+        name += f" ({(en_text if en else zh).format(n=ref.window.years)})"
     if item.bands:
         rule = "; ".join(f"{b.text()} → {_num(b.points)}" for b in item.bands)
     elif item.categories:
