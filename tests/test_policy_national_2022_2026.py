@@ -314,6 +314,8 @@ def test_zjtx_sme_2026_one_threshold_crossed_fails_that_criterion(name, firm, cr
      .with_attr(rd_institution="provincial")),
     ("ip_exempt_by_provincial_award_rank_3", _zs26.with_year(2025, class1_ip=0.0)
      .with_rows(("science_award", "provincial", date(2024, 1, 1)), ("science_award_rank", "3", date(2024, 1, 1)))),
+    # At re-review the title itself stands in for the tier-1 title (interpretation zs26_tier1).
+    ("review_firm_without_a_tier1_title", _zs26.but(recognitions=[("zjtx_sme", "cn-bj", date(2023, 7, 1))])),
     # 复核 (C): a holder whose latest score is 45 but whose score a year before was 52.
     ("review_firm_score_of_last_year", _zs26.but(recognitions=[("innovative_sme", "cn-bj", date(2024, 5, 1)),
                                                                ("zjtx_sme", "cn-bj", date(2023, 7, 1))],
@@ -412,6 +414,9 @@ _holder = [("zjtx_sme", "cn-zj", date(2024, 1, 1)), ("little_giant", "cn", date(
     ("ip_exempt_by_national_award", _lg26.with_year(2025, class1_ip=3.0)
      .with_rows(("science_award", "national", date(2024, 1, 1)), ("science_award_rank", "3", date(2024, 1, 1)))),
     ("strategic_emerging_product", _lg26.with_attr(industry_orientation="none", strategic_emerging="true")),
+    # At re-review the little giant title stands in for the 专精特新 one (interpretation lg26_ladder).
+    ("review_firm_whose_zjtx_title_expired", _lg26.but(recognitions=[("zjtx_sme", "cn-zj", date(2023, 1, 1)),
+                                                                     ("little_giant", "cn", date(2023, 9, 1))])),
     # 复核企业不考查增长率: a holder whose revenue shrank.
     ("review_firm_without_growth", _lg26.but(years=_lg26_years(growth=-3.0), recognitions=list(_holder))),
     # 复核 (C): a holder with 58 this year and 61 the year before.

@@ -60,6 +60,7 @@ ATTRIBUTES: dict[str, str] = {
     "chain_role": "text", "strategic_emerging": "bool", "digital_level": "number", "quality_award": "bool",
     "quality_score": "number", "science_award": "text", "science_award_rank": "number", "maker_china": "text",
     "innovation_honour": "text",
+    "global_rank": "number",  # 制造业单项冠军: the lead product's world niche rank (工信部政法〔2023〕138号)
 }
 # Indicators computed from several sources; params in brackets.
 FIRM = {
