@@ -88,10 +88,10 @@ def lifecycle_for(tier: str, jurisdiction: str, on: date, root: Path = POLICY_DI
     the jurisdiction then the enclosing ones) gives validity, 复核, the yearly information update and its exit
     rules — a 专精特新 recognised by a province in 2023 is a 63号 recognition (3 years). Provinces issue their
     实施细则 on top of the national rules: when the recognising jurisdiction has a lifecycle of its own for the
-    tier (the one in force, else its latest), its reporting duties and exit rules still apply, on top of the
-    national ones (a rule id of the province replaces the national rule of that id). Without a rule set in
-    force on that day: the jurisdiction's own lifecycle, else the national (cn) one, else the default 3-year
-    anniversary rule.
+    tier (the one in force, else its latest), that one stands (validity, 复核, reporting, exit rules) and the
+    national rules add what it lacks — the yearly information update, and national exit rules of other ids.
+    Without a rule set in force on that day: the jurisdiction's own lifecycle, else the national (cn) one, else
+    the default 3-year anniversary rule.
     """
     from registry.policy.resolve import policies_in_force  # resolve reads this module's load_policies
 
@@ -103,9 +103,10 @@ def lifecycle_for(tier: str, jurisdiction: str, on: date, root: Path = POLICY_DI
         if own is None or policy.jurisdiction == jurisdiction or own is base:
             return base
         local_ids = {r.id for r in own.exit_rules}
-        return base.model_copy(update={
+        return own.model_copy(update={
             "exit_rules": [*own.exit_rules, *(r for r in base.exit_rules if r.id not in local_ids)],
-            "reporting": [*own.reporting, *base.reporting]})
+            "reporting": [*own.reporting, *base.reporting],
+            "info_update": own.info_update or base.info_update})
     return own or _own_lifecycle(tier, "cn", on, root) or DEFAULT_LIFECYCLE
 
 
