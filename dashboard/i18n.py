@@ -184,12 +184,23 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "listing_plan": ("上市计划", "listing plan"),
         "high_tech_enterprise": ("高新技术企业", "high-tech enterprise"),
         "industry_orientation": ("产业导向", "industry orientation"),
+        "chain_role": ("产业链作用", "role in the industrial chain"),
+        "strategic_emerging": ("主导产品属于战略性新兴产业", "main product in a strategic emerging industry"),
+        "digital_level": ("数字化水平评测等级", "digital maturity level"),
+        "quality_award": ("省级以上质量奖", "provincial or higher quality award"),
+        "quality_score": ("专精特新发展质量评价得分", "development quality score"),
+        "science_award": ("科技奖励", "science and technology award"),
+        "science_award_rank": ("获奖单位排名", "rank among award winners"),
+        "maker_china": ("创客中国大赛", "Maker China contest"),
+        "innovation_honour": ("创新荣誉", "innovation honour"),
     },
     "result": {
         "pass": ("满足", "pass"),
         "fail": ("不满足", "fail"),
         "missing": ("缺少数据", "missing"),
         "waived": ("免于考核", "waived"),
+        "not_evaluated": ("不评估（未经证实）", "not evaluated (unconfirmed)"),
+        "by_hand": ("人工核查", "checked by hand"),
     },
     "verdict": {
         "eligible": ("符合", "eligible"),
@@ -285,6 +296,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "result": ("结果", "Result"),
     "expected": ("要求", "Expected"),
     "actual_value": ("实际值", "Actual"),
+    "points": ("得分", "Points"),
+    "confidence": ("可信度", "Confidence"),
+    "note": ("说明", "Note"),
 }
 
 

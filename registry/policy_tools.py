@@ -27,6 +27,7 @@ from registry.queries import firm_profile
 CRITERIA_SCHEMA = {
     "id": pl.String, "depth": pl.Int64, "type": pl.String, "class": pl.String, "label": pl.String,
     "rule": pl.String, "source": pl.String, "quote": pl.String, "source_text": pl.String, "waivers": pl.String,
+    "confidence": pl.String,  # A/B/C/U of the wording (rules after 2021); null when the policy states none
 }
 DIFF_FIELDS = ("label", "rule", "source", "waivers")
 

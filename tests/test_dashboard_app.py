@@ -232,10 +232,9 @@ def test_firm_page_offers_only_the_policies_in_force_today(app):
     at.switch_page("views/firm.py").run()
     offered = set(at.selectbox(key="firm_policy").options)  # the page judges as of today
     policies = load_policies()
-    # Ended: past effective_to and no purpose window still open (the 2022 小巨人 rule ends for new applications on
-    # 2026-03-31 but stays the 复核 standard to 2026-12-31, 117号, so it is still offered in 2026).
-    expired = {pid for pid, p in policies.items() if p.effective_to is not None and p.effective_to < date.today()
-               and not any(w.covers(date.today()) for w in p.purposes)}
+    # Over: the last day it served any purpose is past (a 2022 rule set still serves 复核 in 2026: `purposes`).
+    last_days = {pid: [p.effective_to, *(w.effective_to for w in p.purposes)] for pid, p in policies.items()}
+    expired = {pid for pid, days in last_days.items() if None not in days and max(days) < date.today()}
     assert expired, "the policy files hold policies no longer in force (e.g. cn/key-little-giant/2021)"
     assert "cn/sme-size/2011" in offered and not offered & expired
 

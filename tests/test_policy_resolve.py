@@ -7,8 +7,8 @@ tested at each boundary of the national timeline (data/sources/rules-2022-2026.m
 - a province's own rule set where it exists and is in force, else the national one; a national rule set that
   replaces a province's stops it.
 
-The rule sets are small files in a temporary folder, so the test fixes the timeline itself; the last test reads
-the real data/policies for the 2021 → 2022 switch once those files are there."""
+The rule sets are small files in a temporary folder, so the test fixes the timeline itself; a second table reads the
+real data/policies at the same boundaries."""
 
 from __future__ import annotations
 
@@ -98,19 +98,25 @@ def test_enclosing_jurisdictions():
     assert enclosing_jurisdictions("cn") == ["cn"]
 
 
-def test_the_real_national_timeline():
-    """data/policies: 79号 before 2022-06-01; the 2022 and 2026 national rule sets once they are there."""
-    policies = load_policies()
-    assert policy_in_force("little_giant", "cn", date(2022, 5, 31), policies=policies).id == "cn/little-giant/2021"
-    expected = {(date(2022, 6, 1), "new_application"): "cn/little-giant/2022",
-                (date(2026, 3, 31), "new_application"): "cn/little-giant/2022",
-                (date(2026, 4, 1), "new_application"): "cn/little-giant/2026",
-                (date(2026, 6, 1), "review"): "cn/little-giant/2022"}
-    for (on, purpose), pid in expected.items():
-        if pid in policies:
-            assert policy_in_force("little_giant", "cn", on, purpose, policies=policies).id == pid
-    if "cn/innovative-sme/2022" in policies:
-        assert policy_in_force("innovative_sme", "cn", date(2022, 6, 1), policies=policies).id == "cn/innovative-sme/2022"
+@pytest.mark.parametrize(("tier", "jurisdiction", "as_of", "purpose", "expected"), [
+    ("little_giant", "cn", date(2022, 5, 31), "new_application", "cn/little-giant/2021"),
+    ("little_giant", "cn", date(2022, 6, 1), "new_application", "cn/little-giant/2022"),
+    ("little_giant", "cn", date(2026, 3, 31), "new_application", "cn/little-giant/2022"),
+    ("little_giant", "cn", date(2026, 4, 1), "new_application", "cn/little-giant/2026"),
+    ("little_giant", "cn", date(2026, 4, 1), "review", "cn/little-giant/2022"),  # 117号
+    ("little_giant", "cn-gd", date(2026, 12, 7), "review", "cn/little-giant/2022"),
+    ("little_giant", "cn", date(2027, 1, 1), "review", "cn/little-giant/2026"),
+    ("zjtx_sme", "cn-zj", date(2022, 5, 31), "new_application", "cn-zj/zjtx/2021"),  # the province's 2021 rules
+    ("zjtx_sme", "cn-zj", date(2022, 6, 1), "new_application", "cn/zjtx-sme/2022"),  # replaced by 63号 附件2
+    ("zjtx_sme", "cn-zj", date(2026, 4, 1), "new_application", "cn/zjtx-sme/2026"),
+    ("zjtx_sme", "cn-zj", date(2026, 4, 1), "review", "cn/zjtx-sme/2022"),
+    ("innovative_sme", "cn-sc", date(2022, 6, 1), "new_application", "cn/innovative-sme/2022"),
+    ("innovative_sme", "cn", date(2026, 12, 7), "new_application", "cn/innovative-sme/2022"),  # still in use (C)
+    ("tech_sme", "cn", date(2026, 12, 7), "new_application", "cn/tech-sme/2017"),
+])
+def test_the_real_national_timeline(tier, jurisdiction, as_of, purpose, expected):
+    """data/policies: the rule of the day at each boundary of the brief's timeline."""
+    assert policy_in_force(tier, jurisdiction, as_of, purpose).id == expected
 
 
 def test_evaluate_by_tier_names_the_resolved_policy(config_env, db_url, tmp_path):
@@ -132,3 +138,21 @@ def test_evaluate_by_tier_names_the_resolved_policy(config_env, db_url, tmp_path
     assert "→ cn/little-giant/2021" in res.stderr
     res = CliRunner().invoke(app, ["evaluate", "--tier", "little_giant", "--policy", "cn/little-giant/2021"])
     assert isinstance(res.exception, UserError) and "not both" in str(res.exception)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_screen_by_tier_resolves_the_same_way(config_env, tmp_path):
+    """`zjtx screen --tier` (files, nothing stored) asks the same function: 2022-05-31 is still 79号's day."""
+    from policy_firms import little_giant_2020, write_files
+    from typer.testing import CliRunner
+
+    from registry.cli.main import app
+
+    files = [str(p) for p in write_files(tmp_path, little_giant_2020(1))]
+    res = CliRunner().invoke(app, ["screen", *files, "--tier", "little_giant", "--as-of", "2022-05-31",
+                                   "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert [r["policy"] for r in json.loads(res.stdout)] == ["cn/little-giant/2021"]
+    res = CliRunner().invoke(app, ["screen", *files, "--tier", "little_giant", "--as-of", "2022-06-01",
+                                   "--format", "json"])
+    assert [r["policy"] for r in json.loads(res.stdout)] == ["cn/little-giant/2022"]

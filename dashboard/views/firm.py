@@ -213,9 +213,11 @@ if evaluated is not None:
         extra += [f"{tr('firm.score')}: {record['score']}"] if record.get("score") is not None else []
         st.markdown(f"**{tr('firm.verdict')}: {verdict}**  " + " · ".join(extra))
         # One firm's criteria (a few dozen): actual/expected mix numbers, text and counts, shown as text.
+        # Scored rules add points; rules after 2021 add a confidence code and a note when not yet checked (CONTRACT §3b).
+        detail_columns = ("label", "result", "actual", "expected",
+                 *(k for k in ("points", "confidence", "note") if any(k in c for c in record["criteria"])), "source")
         criteria = pl.DataFrame(
-            {column: [_as_text(criterion.get(column)) for criterion in record["criteria"]]
-             for column in ("label", "result", "actual", "expected", "source")},
-            schema=dict.fromkeys(("label", "result", "actual", "expected", "source"), pl.String),
+            {column: [_as_text(criterion.get(column)) for criterion in record["criteria"]] for column in detail_columns},
+            schema=dict.fromkeys(detail_columns, pl.String),
         ).rename({"label": "criterion", "actual": "actual_value"})
         table(criteria, codes={"result": "result"})

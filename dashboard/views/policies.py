@@ -53,7 +53,10 @@ def shown(frame: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------- criteria with their text
 with tree_tab:
     criteria = criteria_table(policy, lang)
-    st.dataframe(shown(criteria.select("label", "rule", "source", "source_text", "quote", "waivers", "id")),
+    criteria_columns = ["label", "rule", "source", "source_text", "quote", "waivers", "id"]
+    if criteria["confidence"].is_not_null().any():  # rules after 2021: how sure the wording is (A … U)
+        criteria_columns.insert(2, "confidence")
+    st.dataframe(shown(criteria.select(criteria_columns)),
                  hide_index=True, key="policies_tree", column_config=TEXT, row_height=60)
     if policy.interpretations:
         st.markdown("**解释与取舍 / Interpretations**")
@@ -99,10 +102,11 @@ with whatif_tab:
             st.markdown(f"**{code_label('verdict', record['verdict'], lang)}**"
                         + (f" · {tr('firm.class')}: {record['class']}" if record["class"] else "")
                         + (f" · {tr('firm.score')}: {record['score']}" if record["score"] is not None else ""))
-            table(pl.DataFrame([{k: None if c.get(k) is None else str(c.get(k))
-                                 for k in ("label", "result", "actual", "expected", "source")}
+            detail_columns = ("label", "result", "actual", "expected",
+                     *(k for k in ("points", "confidence", "note") if any(k in c for c in record["criteria"])), "source")
+            table(pl.DataFrame([{k: None if c.get(k) is None else str(c.get(k)) for k in detail_columns}
                                 for c in record["criteria"]],
-                               schema=dict.fromkeys(("label", "result", "actual", "expected", "source"), pl.String))
+                               schema=dict.fromkeys(detail_columns, pl.String))
                   .rename({"label": "criterion", "actual": "actual_value"}), codes={"result": "result"},
                   key="policies_firm_criteria")
 

@@ -117,6 +117,14 @@ class _Ctx:
     # Points of each score item: (lowest, highest) possible — equal when known — and the text of what it scored.
     points: dict[str, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)
     manual: set[str] = field(default_factory=set)
+    # Columns a node computes before its result (a score's points): named expressions, evaluated once per firm and
+    # then read by the result, the detail and the parent score instead of repeating the expression trees.
+    columns: dict[str, dict[str, pl.Expr]] = field(default_factory=dict)
+
+    def materialise(self, node_id: str, name: str, expr: pl.Expr) -> pl.Expr:
+        col = f"{name}:{node_id}"
+        self.columns.setdefault(node_id, {})[col] = expr
+        return pl.col(col)
 
     def label(self, node: Any) -> str:
         return node.label_en if self.lang == "en" else node.label_zh
@@ -392,6 +400,12 @@ def _points_json(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
             .otherwise(pl.lit('{"min":') + lo.round(6).cast(pl.String) + pl.lit(',"max":') + hi_txt + pl.lit("}")))
 
 
+def _cat(text: str) -> pl.Expr:
+    """A constant text as a categorical: a million firms' per-item texts stay codes, not strings (the detail list
+    stores `expected` as Categorical anyway)."""
+    return pl.lit(text, pl.Categorical)
+
+
 def _band_condition(v: pl.Expr, band) -> pl.Expr:
     c = pl.lit(True)
     if band.lower is not None:
@@ -420,20 +434,20 @@ def _compile_score_item(ctx: _Ctx, item: ScoreItem) -> None:
         if item.categories:
             v = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
             pts: pl.Expr = pl.lit(item.default_points)
-            txt: pl.Expr = pl.lit(f"其他 / other → {_num(item.default_points)} {pts_txt}")
+            txt: pl.Expr = _cat(f"其他 / other → {_num(item.default_points)} {pts_txt}")
             for name, p in reversed(list(item.categories.items())):
                 pts = pl.when(v == name.lower()).then(pl.lit(p)).otherwise(pts)
-                txt = pl.when(v == name.lower()).then(pl.lit(f"{name} → {_num(p)} {pts_txt}")).otherwise(txt)
+                txt = pl.when(v == name.lower()).then(_cat(f"{name} → {_num(p)} {pts_txt}")).otherwise(txt)
             known = v.is_not_null()
         else:
             v = raw.cast(pl.Float64)
             if item.bands:
                 pts = pl.lit(0.0)
-                txt = pl.lit(f"无适用档 / no band → 0 {pts_txt}")
+                txt = _cat(f"无适用档 / no band → 0 {pts_txt}")
                 for band in reversed(item.bands):
                     cond = _band_condition(v, band)
                     pts = pl.when(cond).then(pl.lit(band.points)).otherwise(pts)
-                    txt = pl.when(cond).then(pl.lit(f"{band.text()} → {_num(band.points)} {pts_txt}")).otherwise(txt)
+                    txt = pl.when(cond).then(_cat(f"{band.text()} → {_num(band.points)} {pts_txt}")).otherwise(txt)
             else:
                 units = (v / item.step).floor() if item.step else v
                 pts = (item.base + item.per_unit * units).clip(lower_bound=0.0)
@@ -442,18 +456,20 @@ def _compile_score_item(ctx: _Ctx, item: ScoreItem) -> None:
                 rule = (f"每满 {_num(item.step)} 得 {_num(item.per_unit)} / {_num(item.per_unit)} per full {_num(item.step)}"
                         if item.step else f"{_num(item.base)} + {_num(item.per_unit)} × x")
                 cap = f", 最高 / max {_num(item.cap)}" if item.cap is not None else ""
-                txt = pl.lit(f"{rule}{cap} → ") + pts.round(6).cast(pl.String) + pl.lit(f" {pts_txt}")
+                txt = (pl.lit(f"{rule}{cap} → ") + pts.round(6).cast(pl.String) + pl.lit(f" {pts_txt}")).cast(pl.Categorical)
             # Known but not computable (NaN: a ratio over zero, growth from a non-positive base) scores nothing.
             pts = pl.when(v.is_nan()).then(0.0).otherwise(pts)
-            txt = pl.when(v.is_nan()).then(pl.lit(f"不可计算 / not computable → 0 {pts_txt}")).otherwise(txt)
+            txt = pl.when(v.is_nan()).then(_cat(f"不可计算 / not computable → 0 {pts_txt}")).otherwise(txt)
             known = v.is_not_null()
         # Unknown: the fewest points the rule can give (every category scores something: 5 for 其他) to the most.
         least = min([*item.categories.values(), item.default_points]) if item.categories else 0.0
         lo = pl.when(known).then(pts).otherwise(least)
         hi = pl.when(known).then(pts).otherwise(top if top is not None else float("inf"))
         ctx.expected[item.id] = pl.when(known).then(txt).otherwise(
-            pl.lit(f"未知 / unknown → {_num(least)}–{_num(top) if top is not None else '∞'} {pts_txt}"))
-    ctx.points[item.id] = (lo.cast(pl.Float64), hi.cast(pl.Float64))
+            _cat(f"未知 / unknown → {_num(least)}–{_num(top) if top is not None else '∞'} {pts_txt}"))
+    lo = ctx.materialise(item.id, "lo", lo.cast(pl.Float64))
+    hi = ctx.materialise(item.id, "hi", hi.cast(pl.Float64))
+    ctx.points[item.id] = (lo, hi)
     ctx.result[item.id] = pl.when(lo != hi).then(None).otherwise(lo > 0)
 
 
@@ -488,10 +504,13 @@ def _compile_score(ctx: _Ctx, node: Score) -> None:
             t = t + b
         return t
 
-    low, high = total(0), total(1)
-    minima = [(group_total(g.id, 0), group_total(g.id, 1), g.min_points) for g in node.groups
-              if g.min_points is not None]
-    minima = [(lo, hi, m) for lo, hi, m in minima if lo is not None]
+    low = ctx.materialise(node.id, "lo", total(0))
+    high = ctx.materialise(node.id, "hi", total(1))
+    minima = []
+    for g in node.groups:
+        if g.min_points is not None and (lo := group_total(g.id, 0)) is not None:
+            minima.append((ctx.materialise(node.id, f"lo[{g.id}]", lo),
+                           ctx.materialise(node.id, f"hi[{g.id}]", group_total(g.id, 1)), g.min_points))
     with_groups = [g for g in node.groups if g.min_points is not None]
     ctx.score_cols[node.id] = pl.when(low == high).then(low)
     marks = []
@@ -546,7 +565,11 @@ def evaluate_indicators(policy: Policy, indicators: pl.DataFrame, as_of: date, *
     _heights(policy.criteria, heights)
     lf = indicators.lazy()
     for level in range(max(heights.values()) + 1):
-        lf = lf.with_columns(ctx.result[i].alias(f"r:{i}") for i, h in heights.items() if h == level)
+        ids = [i for i, h in heights.items() if h == level]
+        pre = {name: expr for i in ids for name, expr in ctx.columns.get(i, {}).items()}
+        if pre:
+            lf = lf.with_columns(expr.alias(name) for name, expr in pre.items())
+        lf = lf.with_columns(ctx.result[i].alias(f"r:{i}") for i in ids)
 
     root = _r(policy.criteria.id)
     verdict = (pl.when(root).then(pl.lit("eligible"))
