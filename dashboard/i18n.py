@@ -166,6 +166,9 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "relocation": ("迁出", "relocation"),
         "listing": ("上市", "listing"),
         "deregistration": ("注销", "deregistration"),
+        "revocation_of_licence": ("吊销营业执照", "business licence revoked"),
+        "bankruptcy": ("宣告破产", "declared bankrupt"),
+        "info_update": ("年度信息更新", "yearly information update"),
     },
     "attribute": {
         "niche_since_year": ("从事细分市场起始年", "in niche market since"),
@@ -299,34 +302,29 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def _merge_operations_labels() -> None:
-    """The operations pages keep their labels in dashboard/i18n_ops.py; a key defined here wins."""
+def _merge(labels: dict, columns: dict, codes: dict) -> None:
+    """Add a page group's catalogue (kept in its own file so that pages can grow without editing the same lines);
+    a key defined here wins."""
+    for catalogue, extra in ((LABELS, labels), (COLUMNS, columns)):
+        for key, pair in extra.items():
+            catalogue.setdefault(key, pair)
+    for kind, kind_codes in codes.items():
+        for code, pair in kind_codes.items():
+            CODES.setdefault(kind, {}).setdefault(code, pair)
+
+
+def _merge_page_labels() -> None:
+    """The operations pages (i18n_ops), the analytics pages (i18n_analytics) and the rule-impact page (i18n_impact)."""
+    from dashboard.i18n_analytics import ANALYTICS_CODES, ANALYTICS_COLUMNS, ANALYTICS_LABELS
+    from dashboard.i18n_impact import IMPACT_CODES, IMPACT_COLUMNS, IMPACT_LABELS
     from dashboard.i18n_ops import OPS_CODES, OPS_COLUMNS, OPS_LABELS
 
-    for catalogue, extra in ((LABELS, OPS_LABELS), (COLUMNS, OPS_COLUMNS)):
-        for key, pair in extra.items():
-            catalogue.setdefault(key, pair)
-    for kind, codes in OPS_CODES.items():
-        for code, pair in codes.items():
-            CODES.setdefault(kind, {}).setdefault(code, pair)
+    _merge(OPS_LABELS, OPS_COLUMNS, OPS_CODES)
+    _merge(ANALYTICS_LABELS, ANALYTICS_COLUMNS, ANALYTICS_CODES)
+    _merge(IMPACT_LABELS, IMPACT_COLUMNS, IMPACT_CODES)
 
 
-_merge_operations_labels()
-
-
-def _merge_analytics_labels() -> None:
-    """The analytics pages keep their labels in dashboard/i18n_analytics.py; a key defined here wins."""
-    from dashboard.i18n_analytics import ANALYTICS_CODES, ANALYTICS_COLUMNS, ANALYTICS_LABELS
-
-    for catalogue, extra in ((LABELS, ANALYTICS_LABELS), (COLUMNS, ANALYTICS_COLUMNS)):
-        for key, pair in extra.items():
-            catalogue.setdefault(key, pair)
-    for kind, codes in ANALYTICS_CODES.items():
-        for code, pair in codes.items():
-            CODES.setdefault(kind, {}).setdefault(code, pair)
-
-
-_merge_analytics_labels()
+_merge_page_labels()
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:

@@ -39,6 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("review", "views/review.py", ":material/fact_check:"),
     PageSpec("intake", "views/intake.py", ":material/upload_file:"),
     PageSpec("policies", "views/policies.py", ":material/gavel:"),
+    PageSpec("impact", "views/impact.py", ":material/compare_arrows:"),
     PageSpec("briefing", "views/briefing.py", ":material/summarize:"),
     PageSpec("audit", "views/audit.py", ":material/history:", action="audit.view"),
 )

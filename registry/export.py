@@ -60,17 +60,28 @@ def to_csv_bytes(frame: pl.DataFrame) -> bytes:
 
 def to_excel_bytes(frame: pl.DataFrame, sheet_name: str = "data") -> bytes:
     """One sheet, a bold header row, typed cells (numbers as numbers, dates as dates)."""
-    safe = neutralize_frame(frame)
+    return to_excel_workbook_bytes({sheet_name: frame})
+
+
+def to_excel_workbook_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
+    """One sheet per frame (in order), each as to_excel_bytes writes it."""
     buffer = io.BytesIO()
     # strings_to_formulas/urls off: xlsxwriter must store text as text, whatever it starts with.
     workbook = xlsxwriter.Workbook(buffer, {
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "constant_memory": True,
     })
-    sheet = workbook.add_worksheet(_sheet_title(sheet_name))
     header = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     datetime_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for sheet_name, frame in sheets.items():
+        _write_sheet(workbook.add_worksheet(_sheet_title(sheet_name)), neutralize_frame(frame), header,
+                     date_format, datetime_format)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _write_sheet(sheet, safe: pl.DataFrame, header, date_format, datetime_format) -> None:
     for col_index, name in enumerate(safe.columns):
         sheet.write_string(0, col_index, name, header)
         sheet.set_column(col_index, col_index, _column_width(safe, name))
@@ -84,8 +95,6 @@ def to_excel_bytes(frame: pl.DataFrame, sheet_name: str = "data") -> bytes:
             if value is not None:
                 writers[col_index](row_index, col_index, value)
     sheet.freeze_panes(1, 0)
-    workbook.close()
-    return buffer.getvalue()
 
 
 EXCEL_EPOCH = datetime(1899, 12, 30)

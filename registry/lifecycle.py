@@ -106,9 +106,10 @@ def _policy_breakpoints() -> pl.Series:
     """Dates on which some policy starts or stops being in force: lifecycle_for is constant between them."""
     dates = set()
     for p in load_policies().values():
-        dates.add(p.effective_from)
-        if p.effective_to is not None:
-            dates.add(p.effective_to + timedelta(days=1))
+        for start, end in [(p.effective_from, p.effective_to), *((w.effective_from, w.effective_to) for w in p.purposes)]:
+            dates.add(start)
+            if end is not None:
+                dates.add(end + timedelta(days=1))
     return pl.Series("bp", sorted(dates), dtype=pl.Date)
 
 
@@ -256,6 +257,19 @@ def _date_flags(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> list[pl
 # Exit rules
 # ------------------------------------------------------------------------------------------------------------
 
+# A firm that no longer exists as a legal person holds no title, whatever the policy text says: 注销 (deregistered),
+# 吊销营业执照 (business licence revoked) and 宣告破产 (declared bankrupt) end every recognition. Added to every
+# lifecycle that has no rule of its own for the event.
+CEASED_EVENTS: dict[str, tuple[str, str]] = {
+    "deregistration": ("企业已注销，称号随主体资格终止", "deregistered: the title ends with the legal person"),
+    "revocation_of_licence": ("营业执照被吊销，称号随主体资格终止",
+                              "business licence revoked: the title ends with the legal person"),
+    "bankruptcy": ("企业被宣告破产，称号随主体资格终止", "declared bankrupt: the title ends with the legal person"),
+}
+CEASED_SOURCE = ("《公司法》《市场主体登记管理条例》《企业破产法》：主体资格终止（不论政策文本是否列明） / "
+                 "the firm ceased to exist as a legal person (whatever the policy text lists)")
+
+
 def _exit_rules_frame(lifecycles: list[Lifecycle]) -> pl.DataFrame:
     rows = []
     for i, lc in enumerate(lifecycles):
@@ -263,12 +277,20 @@ def _exit_rules_frame(lifecycles: list[Lifecycle]) -> pl.DataFrame:
             rows.append({
                 "lc": i, "rule_id": r.id, "rule_kind": r.kind, "rule_event": r.event,
                 "within_years": r.within_years, "boards": r.boards, "notify_within_days": r.notify_within_days,
+                "notify_within_months": r.notify_within_months, "rule_flag": r.flag,
                 "rule_frequency": r.frequency, "max_missing": r.max_missing, "ban_years": r.ban_years,
                 "rule_severity": r.severity, "label_zh": r.label_zh, "label_en": r.label_en,
                 "rule_source_exit": _source_text(r.source),
             })
+        own = {r.event for r in lc.exit_rules if r.kind == "event"}
+        for event, (zh, en) in CEASED_EVENTS.items():
+            if event not in own:
+                rows.append({"lc": i, "rule_id": f"ceased_{event}", "rule_kind": "event", "rule_event": event,
+                             "rule_flag": "exit", "rule_severity": "critical", "label_zh": zh, "label_en": en,
+                             "rule_source_exit": CEASED_SOURCE})
     schema = {"lc": pl.Int32, "rule_id": pl.String, "rule_kind": pl.String, "rule_event": pl.String,
               "within_years": pl.Float64, "boards": pl.List(pl.String), "notify_within_days": pl.Int64,
+              "notify_within_months": pl.Int64, "rule_flag": pl.String,
               "rule_frequency": pl.String, "max_missing": pl.Int64, "ban_years": pl.Int64,
               "rule_severity": pl.String, "label_zh": pl.String, "label_en": pl.String,
               "rule_source_exit": pl.String}
@@ -337,27 +359,45 @@ def _exit_listing_flags(cur_rules: pl.DataFrame, enterprises: pl.DataFrame, even
 
 
 def _exit_notification_flags(cur_rules: pl.DataFrame, events: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """kind `notification`: a rename/restructure after recognition not notified within the window.
+    """kind `notification`: a rename/restructure/relocation after recognition not notified within the window.
 
-    Late: notified_on − occurred_on > window. Not notified (no notified_on, or one after as_of): late once
-    as_of − occurred_on > window.
+    The deadline is occurred_on + `notify_within_days` days, or + `notify_within_months` calendar months (3 个月内:
+    occurred 2025-01-31 → due 2025-04-30, the end of a shorter month). Late: notified_on after the deadline. Not
+    notified (no notified_on, or one after as_of): late once as_of is after the deadline. The rule's `flag` says
+    what a hit raises: `exit`, or `missing_report` (a duty breached, the consequence left to the official).
     """
     rules = cur_rules.filter(pl.col("rule_kind") == "notification")
     hits = rules.join(events.filter(pl.col("occurred_on") <= as_of),
                       left_on=["uscc", "rule_event"], right_on=["uscc", "event"], how="inner")
     notified = pl.col("notified_on").is_not_null() & (pl.col("notified_on") <= as_of)
-    delay = pl.when(notified).then(pl.col("notified_on") - pl.col("occurred_on")) \
-        .otherwise(pl.lit(as_of) - pl.col("occurred_on")).dt.total_days()
-    hits = hits.with_columns(delay_days=delay, notified=notified) \
-        .filter(pl.col("occurred_on") >= pl.col("recognized_on"), pl.col("delay_days") > pl.col("notify_within_days"))
+    reported_or_today = pl.when(notified).then(pl.col("notified_on")).otherwise(pl.lit(as_of))
+    deadline = (pl.when(pl.col("notify_within_months").is_not_null())
+                .then(pl.col("occurred_on").dt.offset_by(pl.format("{}mo", pl.col("notify_within_months"))))
+                .otherwise(pl.col("occurred_on") + pl.duration(days=pl.col("notify_within_days").fill_null(0))))
+    hits = hits.with_columns(deadline=deadline, notified=notified,
+                             delay_days=(reported_or_today - pl.col("occurred_on")).dt.total_days()) \
+        .filter(pl.col("occurred_on") >= pl.col("recognized_on"), reported_or_today > pl.col("deadline"))
     hits = _latest_per_rule(hits)
-    deadline = pl.col("occurred_on") + pl.duration(days=pl.col("notify_within_days"))
-    return _emit(hits, "exit", deadline, pl.col("rule_id"),
-                 _rule_evidence(event=pl.col("rule_event"), occurred_on=pl.col("occurred_on"),
-                                notified_on=pl.when(pl.col("notified")).then(pl.col("notified_on")),
-                                delay_days=pl.col("delay_days"), notify_within_days=pl.col("notify_within_days"),
-                                detail=pl.col("detail")),
-                 severity=pl.col("rule_severity"))
+    evidence = _rule_evidence(event=pl.col("rule_event"), occurred_on=pl.col("occurred_on"),
+                              notified_on=pl.when(pl.col("notified")).then(pl.col("notified_on")),
+                              deadline=pl.col("deadline"), delay_days=pl.col("delay_days"),
+                              notify_within_days=pl.col("notify_within_days"),
+                              notify_within_months=pl.col("notify_within_months"), detail=pl.col("detail"),
+                              rule=pl.when(pl.col("notified"))
+                              .then(pl.format("{} 发生于 {}，{} 才报告，晚于报告期限 {} / reported after the deadline",
+                                              pl.col("rule_event"), pl.col("occurred_on"), pl.col("notified_on"),
+                                              pl.col("deadline")))
+                              .otherwise(pl.format("{} 发生于 {}，至 {} 仍未报告，报告期限 {} 已过 / not reported, "
+                                                   "deadline passed", pl.col("rule_event"), pl.col("occurred_on"),
+                                                   pl.lit(as_of), pl.col("deadline"))))
+    exits = hits.filter(pl.col("rule_flag") == "exit")
+    duties = hits.filter(pl.col("rule_flag") == "missing_report")
+    return pl.concat([
+        _emit(exits, "exit", pl.col("deadline"), pl.col("rule_id"), evidence, severity=pl.col("rule_severity")),
+        _emit(duties, "missing_report", pl.col("deadline"),
+              pl.concat_str(pl.col("rule_id"), pl.col("occurred_on").cast(pl.String), separator=":"), evidence,
+              severity=pl.col("rule_severity")),
+    ])
 
 
 def _exit_missing_reports_flags(cur_rules: pl.DataFrame, missing: pl.DataFrame) -> pl.DataFrame:
@@ -373,6 +413,114 @@ def _exit_missing_reports_flags(cur_rules: pl.DataFrame, missing: pl.DataFrame) 
                                 missed=pl.col("missed"), max_missing=pl.col("max_missing"),
                                 periods=pl.col("periods")),
                  severity=pl.col("rule_severity"))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The yearly information update (年度信息更新) on the national platform
+# ------------------------------------------------------------------------------------------------------------
+
+INFO_UPDATE_EVENT = "info_update"
+
+
+def _info_update_rules(lifecycles: list[Lifecycle]) -> pl.DataFrame:
+    """lc, variant jurisdiction (null = the national default), window and consequence of each yearly update duty."""
+    rows = []
+    for i, lc in enumerate(lifecycles):
+        duty = lc.info_update
+        if duty is None:
+            continue
+        base = {"lc": i, "what": duty.what, "opens_month": duty.opens_month, "opens_day": duty.opens_day}
+        rows.append({**base, "variant": None, "due_month": duty.due_month, "due_day": duty.due_day,
+                     "max_missed": duty.max_missed, "duty_source": _source_text(duty.source)})
+        for v in duty.variants:
+            rows.append({**base, "variant": v.jurisdiction, "due_month": v.due_month, "due_day": v.due_day,
+                         "max_missed": v.max_missed, "duty_source": _source_text(v.source)})
+    schema = {"lc": pl.Int32, "what": pl.String, "opens_month": pl.Int32, "opens_day": pl.Int32,
+              "variant": pl.String, "due_month": pl.Int32, "due_day": pl.Int32, "max_missed": pl.Int64,
+              "duty_source": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _missed_info_updates(in_force: pl.DataFrame, lifecycles: list[Lifecycle], enterprises: pl.DataFrame,
+                        events: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """One row per recognition in force and year whose update deadline passed before as_of (the day after the
+    deadline is the first day it is missed) with no `info_update` event between the window's opening and the
+    deadline. A province's variant (deadline, consequence) applies to the firms of that province; otherwise the
+    duty's own. Years: from the year after recognition to as_of's, deadlines on or before valid_until."""
+    rules = _info_update_rules(lifecycles)
+    if rules.is_empty() or in_force.is_empty():
+        return pl.DataFrame()
+    firms = in_force.join(rules.select("lc").unique(), on="lc", how="semi") \
+        .join(enterprises.select("uscc", "region_code"), on="uscc", how="left")
+    # The variant of the firm's province, if its duty has one (first match), else the default row.
+    chosen = pl.lit(None, pl.String)
+    for variant in reversed(rules["variant"].drop_nulls().unique().sort().to_list()):
+        chosen = pl.when(_in_jurisdiction(pl.col("region_code").fill_null(""), variant)).then(pl.lit(variant)) \
+            .otherwise(chosen)
+    firms = firms.with_columns(variant=chosen)
+    with_variant = firms.join(rules.filter(pl.col("variant").is_not_null()), on=["lc", "variant"], how="inner")
+    default = firms.join(with_variant.select("id"), on="id", how="anti").drop("variant") \
+        .join(rules.filter(pl.col("variant").is_null()), on="lc", how="inner")
+    owed = (pl.concat([with_variant, default], how="diagonal_relaxed")
+            .with_columns(year=pl.int_ranges(pl.col("recognized_on").dt.year() + 1, as_of.year + 1))
+            .explode("year").drop_nulls("year")
+            .with_columns(due=pl.date(pl.col("year"), pl.col("due_month"), pl.col("due_day")),
+                          opens=pl.date(pl.col("year"), pl.col("opens_month"), pl.col("opens_day")))
+            .filter(pl.col("due") < as_of, pl.col("due") <= pl.col("valid_until")))
+    updates = events.filter(pl.col("event") == INFO_UPDATE_EVENT, pl.col("occurred_on") <= as_of) \
+        .select("uscc", updated_on="occurred_on")
+    done = owed.join(updates, on="uscc", how="inner") \
+        .filter(pl.col("updated_on").is_between(pl.col("opens"), pl.col("due"))) \
+        .select("id", "year").unique()
+    return owed.join(done, on=["id", "year"], how="anti")
+
+
+def missed_info_updates(bundle: BundleLike, as_of: date, resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
+    """Yearly information updates missed on `as_of`, per recognition in force and year (as the flags see them).
+
+    Columns: uscc, recognition_id, tier, jurisdiction, batch, year, opens, due, what, duty_source, latest_due (the
+    most recent deadline of the recognition, the one a 催报 list chases)."""
+    cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
+    in_force = cur.filter(pl.col("valid_until") >= as_of)
+    missed = _missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)
+    columns = {"uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
+               "batch": pl.String, "year": pl.Int32, "opens": pl.Date, "due": pl.Date, "what": pl.String,
+               "duty_source": pl.String, "latest_due": pl.Boolean}
+    if missed.is_empty():
+        return pl.DataFrame(schema=columns)
+    return (missed.rename({"id": "recognition_id"})
+            .with_columns(latest_due=pl.col("year") == pl.col("year").max().over("recognition_id"))
+            .select(list(columns)).cast(columns))
+
+
+def _info_update_flags(missed: pl.DataFrame) -> list[pl.DataFrame]:
+    """`missing_report` for every missed update; `exit` when the missed updates of the current recognition reach
+    the rule's max_missed (同一有效期内累计两次未更新 → 取消认定, only where a rule says so)."""
+    if missed.is_empty():
+        return []
+    words = pl.format("{} 年度信息更新未在 {} 至 {} 期间完成 / the {} yearly information update was not made between "
+                      "{} and {}", pl.col("year"), pl.col("opens"), pl.col("due"), pl.col("year"), pl.col("opens"),
+                      pl.col("due"))
+    duty = _emit(missed, "missing_report", pl.col("due"),
+                 pl.concat_str(pl.lit(INFO_UPDATE_EVENT), pl.col("year").cast(pl.String), separator=":"),
+                 {"duty": pl.lit(INFO_UPDATE_EVENT), "what": pl.col("what"), "year": pl.col("year"),
+                  "window_opens": pl.col("opens"), "due_on": pl.col("due"), "rule": words,
+                  "record_as": pl.lit("事件 info_update（年度信息更新，发生日期 = 更新日期） / event info_update, dated"),
+                  "source": pl.col("duty_source")})
+    counted = (missed.filter(pl.col("max_missed").is_not_null())
+               .group_by("id", maintain_order=True)
+               .agg(pl.all().exclude("id", "year", "due", "opens").first(), years=pl.col("year").sort(),
+                    missed=pl.len(), last_due=pl.col("due").max())
+               .filter(pl.col("missed") >= pl.col("max_missed")))
+    exits = _emit(counted, "exit", pl.col("last_due"), pl.lit("info_update_missed"),
+                  {"reason": pl.lit("info_update_missed"),
+                   "label_zh": pl.format("同一有效期内累计 {} 次未完成年度信息更新（{} 次即取消认定）", pl.col("missed"),
+                                         pl.col("max_missed")),
+                   "label_en": pl.format("{} yearly information updates missed in one validity period ({} end the "
+                                         "recognition)", pl.col("missed"), pl.col("max_missed")),
+                   "years": pl.col("years"), "missed": pl.col("missed"), "max_missed": pl.col("max_missed"),
+                   "variant": pl.col("variant"), "source": pl.col("duty_source")})
+    return [duty, exits]
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -671,6 +819,7 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
         _exit_missing_reports_flags(cur_rules, missing),
         _not_sme_flags(cur_rules, bundle, as_of),
         _missing_report_flags(missing),
+        *_info_update_flags(_missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)),
         *_anomaly_flags(in_force, bundle, as_of),
     ]
     if promotions:

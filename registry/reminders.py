@@ -16,13 +16,14 @@ import polars as pl
 from sqlalchemy import Engine
 
 from registry.export import to_excel_bytes
-from registry.lifecycle import BundleLike, LifecycleResolver, missing_reports
+from registry.lifecycle import BundleLike, LifecycleResolver, missed_info_updates, missing_reports
 from registry.policy import lifecycle_for
 from registry.policy.bundle import load_bundle
 from registry.reference import regions
 from registry.settings import Settings
 
-FREQUENCY_ZH = {"monthly": "月报", "quarterly": "季报", "half_yearly": "半年报", "annual": "年报"}
+FREQUENCY_ZH = {"monthly": "月报", "quarterly": "季报", "half_yearly": "半年报", "annual": "年报",
+                "info_update": "年度信息更新"}
 TIER_ZH = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
            "key_little_giant": "重点“小巨人”", "single_champion": "制造业单项冠军"}
 
@@ -47,13 +48,19 @@ def _reporting_region(region_code: pl.Expr) -> pl.Expr:
 
 
 def reminder_list(bundle: BundleLike, as_of: date, resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
-    """One row per firm × obligation whose most recently due report is missing on `as_of`.
+    """One row per firm × obligation whose most recently due report (or yearly information update) is missing on
+    `as_of`.
 
     A firm holding several recognitions with the same duty is listed once for it, with all its tiers.
     Columns: region_code, region_name, uscc, name, firm_region_code, tiers, frequency, frequency_zh, period,
     report_due_on, days_overdue, what, obligation_source.
     """
     missing = missing_reports(bundle, as_of, resolver).filter(pl.col("latest_due"))
+    # The yearly information update on the national platform is chased like a report (frequency info_update).
+    updates = missed_info_updates(bundle, as_of, resolver).filter(pl.col("latest_due")).select(
+        "uscc", "tier", frequency=pl.lit("info_update"), period=pl.col("year").cast(pl.String),
+        report_due_on="due", what="what", obligation_source="duty_source")
+    missing = pl.concat([missing.select(updates.columns), updates])
     names = regions().select(region_code="code", region_name="name")
     firms = bundle.enterprises.select("uscc", "name", firm_region_code="region_code")
     return (

@@ -82,6 +82,10 @@ EVENTS = {
     "relocation": "relocation", "迁出": "relocation",
     "listing": "listing", "上市": "listing",
     "deregistration": "deregistration", "注销": "deregistration",
+    "revocation_of_licence": "revocation_of_licence", "吊销营业执照": "revocation_of_licence",
+    "吊销": "revocation_of_licence",
+    "bankruptcy": "bankruptcy", "破产": "bankruptcy", "宣告破产": "bankruptcy",
+    "info_update": "info_update", "年度信息更新": "info_update", "信息更新": "info_update",
 }
 
 BOOLEAN = {

@@ -105,13 +105,18 @@ class ExitRule(_Strict):
     label_en: str
     # event: a dated event (events file) of kind `event`, optionally only within `within_years` of recognition
     # not_sme: the firm grew into a large enterprise (300号); listing: listed on one of `boards`
-    # notification: a `event` (rename/restructure) not notified within `notify_within_days`
+    # notification: a `event` (rename/restructure) not notified within `notify_within_days` (or
+    #   `notify_within_months`: 3 个月内 is three calendar months, not 90 days)
     # missing_reports: more than `max_missing` reports of `frequency` missed `per` year
     kind: Literal["event", "not_sme", "listing", "notification", "missing_reports"]
     event: str | None = None
     within_years: float | None = None
     boards: list[str] | None = None
     notify_within_days: int | None = None
+    notify_within_months: int | None = Field(None, ge=1)
+    # The flag a hit raises: `exit` (the rule ends the recognition) or `missing_report` (a reporting duty was
+    # breached and the text names no sure consequence — the national 63号/2号 practice, data/sources §2.6).
+    flag: Literal["exit", "missing_report"] = "exit"
     frequency: str | None = None
     max_missing: int | None = None
     per: Literal["year"] | None = None
@@ -124,11 +129,13 @@ class ExitRule(_Strict):
         required = {
             "event": ["event"],
             "listing": ["boards"],
-            "notification": ["event", "notify_within_days"],
+            "notification": ["event"],
             "missing_reports": ["frequency", "max_missing"],
             "not_sme": [],
         }[self.kind]
         missing = [f for f in required if getattr(self, f) is None]
+        if self.kind == "notification" and (self.notify_within_days is None) == (self.notify_within_months is None):
+            missing.append("notify_within_days or notify_within_months (one of them)")
         if missing:
             raise ValueError(f"exit rule {self.id} of kind {self.kind} needs {', '.join(missing)}")
         return self
@@ -151,6 +158,37 @@ class ReportingObligation(_Strict):
         return self
 
 
+class _UpdateDeadline(_Strict):
+    """The deadline of the yearly information update and what missing it costs."""
+
+    due_month: int = Field(ge=1, le=12)
+    due_day: int = Field(ge=1, le=31)
+    # This many missed updates within one validity period end the recognition (only where a rule says so;
+    # null = a reporting duty whose breach is flagged `missing_report`, no exit).
+    max_missed: int | None = Field(None, ge=1)
+    confidence: Confidence | None = None
+    source: Source
+
+
+class InfoUpdateVariant(_UpdateDeadline):
+    """A province's own deadline / consequence (e.g. Zhejiang 2026: by 31 May, two missed updates in one validity
+    period → 取消认定). Applies to the firms of that jurisdiction (by region code)."""
+
+    jurisdiction: str
+
+
+class InfoUpdate(_UpdateDeadline):
+    """年度信息更新: the recognised firm updates its information on the national platform once a year, between
+    `opens` and the deadline (63号 practice: 1 January – 30 April). Recorded as an `info_update` event. The
+    update of year Y is owed for every year after the year of recognition whose deadline falls within the
+    validity (the application carried the information of the recognition year)."""
+
+    what: str
+    opens_month: int = Field(1, ge=1, le=12)
+    opens_day: int = Field(1, ge=1, le=31)
+    variants: list[InfoUpdateVariant] = []
+
+
 class Lifecycle(_Strict):
     validity_years: int = Field(3, ge=1)
     # anniversary: valid until the day before the anniversary; year_end: 31 Dec of the last year
@@ -159,6 +197,7 @@ class Lifecycle(_Strict):
     lapse_without_review: bool = False  # auto 出库 when not renewed
     exit_rules: list[ExitRule] = []
     reporting: list[ReportingObligation] = []
+    info_update: InfoUpdate | None = None
     source: Source | None = None
 
     def last_valid_day(self, recognized_on: date) -> date:
