@@ -381,7 +381,7 @@ def test_valid_until_has_one_definition_used_by_flags_ingest_and_renewals(start,
 
 
 def test_the_flags_summary_names_each_kind_once_with_its_severities():
-    from registry.cli.flags import summary_text
+    from cli.flags import summary_text
 
     flags = pl.DataFrame({"flag": ["exit", "exit", "exit", "expired", "review_due"],
                           "severity": ["critical", "warning", "critical", "critical", "info"]})

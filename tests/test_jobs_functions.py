@@ -268,7 +268,7 @@ def test_run_requests_are_claimed_once(engine):
 def test_flags_cli_prints_the_contract_json(config_env):
     from typer.testing import CliRunner
 
-    from registry.cli.main import app
+    from cli.main import app
     from registry.db import get_engine, upgrade
 
     eng = get_engine()

@@ -7,13 +7,13 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from zjtx_command import ZJTX
 
 from registry.db import make_engine, upgrade
 from registry.identity import make_uscc
@@ -36,7 +36,7 @@ def write_config(tmp_path: Path, db_url: str, **scheduler: str | int) -> Path:
 def start_scheduler(cfg: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "ZJTX_CONFIG": str(cfg)}
     env.pop("ZJTX_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "registry.cli.main", "scheduler", *extra], env=env,
+    return subprocess.Popen([*ZJTX, "scheduler", *extra], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

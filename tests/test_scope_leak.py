@@ -69,7 +69,7 @@ def _values() -> dict[str, list[Any]]:
 def query_functions() -> list[tuple[str, Callable]]:
     found: dict[str, Callable] = {}
     for info in pkgutil.walk_packages(registry.__path__, "registry."):
-        if ".migrations" in info.name or info.name.startswith("registry.cli"):
+        if ".migrations" in info.name:
             continue
         module = importlib.import_module(info.name)
         for name, function in vars(module).items():

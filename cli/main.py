@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from registry.cli import database, system
+from cli import database, system
 from registry.db import DatabaseError
 from registry.errors import UserError
 from registry.settings import ConfigError
@@ -27,9 +27,9 @@ for module in (database, system):
 for optional in ("ingest", "evaluate", "flags", "jobs", "users", "policies"):
     # Command groups built by later work; a missing module simply adds no commands.
     try:
-        mod = __import__(f"registry.cli.{optional}", fromlist=["register"])
+        mod = __import__(f"cli.{optional}", fromlist=["register"])
     except ModuleNotFoundError as exc:
-        if exc.name != f"registry.cli.{optional}":
+        if exc.name != f"cli.{optional}":
             raise
         continue
     mod.register(app)
