@@ -50,6 +50,7 @@ from registry.models import (
 )
 from registry.policy import lifecycle_for
 from registry.reference import regions
+from registry.schedule import JOBS, parse_cron
 from registry.settings import Settings, get_settings
 
 E, R, P = Enterprise.__table__, Recognition.__table__, Report.__table__
@@ -321,9 +322,6 @@ def jobs_overview(settings: Settings | None = None, now: datetime | None = None,
                   engine: Engine | None = None) -> pl.DataFrame:
     """One row per scheduled job: its cron, the last run (start, end, status, error), the next scheduled run
     (null when disabled) and the number of "run now" requests not yet picked up."""
-    from jobs.definitions import JOBS
-    from jobs.scheduler import parse_cron
-
     settings = settings or get_settings()
     now = now or datetime.now(ZoneInfo("UTC"))
     eng = _engine(engine)

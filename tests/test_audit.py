@@ -16,13 +16,13 @@ from fixtures.ingest_data import NINGBO, enterprises_file, write_csv
 from sqlmodel import Session, select
 from zjtx_command import ZJTX
 
-from jobs.definitions import flags_job
-from jobs.flag_store import store_flags
 from registry.access import SYSTEM, PermissionDenied, Principal
 from registry.audit import AUDIT, AuditTrailIsAppendOnly, audit_entries, audit_facets, record
+from registry.flag_store import store_flags
 from registry.ingest import ingest_files, ingest_inbox
 from registry.models import AuditLog, Enterprise, Recognition
 from registry.policy_changes import record_policy_changes
+from registry.schedule import flags_job
 from registry.settings import Settings, get_settings
 
 
