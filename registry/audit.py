@@ -16,7 +16,6 @@ import dataclasses
 import getpass
 import json
 import os
-import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,20 +24,20 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlmodel import Session as SQLModelSession
 
 from registry.access import Principal, require
+
+# The guard lives below registry.db (which installs it on every engine); re-exported for callers of this module.
+from registry.audit_guard import AuditTrailIsAppendOnly as AuditTrailIsAppendOnly
+from registry.db import get_engine
 from registry.models import AuditLog, utcnow
 
 AUDIT = AuditLog.__table__
 ACTOR_SCHEDULER = "scheduler"
 ACTOR_SYSTEM = "system"
-
-
-class AuditTrailIsAppendOnly(RuntimeError):
-    """An attempt to change or remove audit rows."""
 
 
 # ---------------------------------------------------------------- writing
@@ -107,34 +106,6 @@ def record(
 
 
 # ---------------------------------------------------------------- append-only guard
-
-# UPDATE / DELETE FROM / TRUNCATE naming audit_log, quoted or schema-qualified or not. (The text is matched as
-# written, so the same words inside a string literal are refused too: a false alarm, never a miss.)
-_REWRITE = re.compile(
-    r"\b(?:update|delete\s+from|truncate(?:\s+table)?)\s+(?:only\s+)?(?:\"?\w+\"?\.)?\"?audit_log\"?(?:\W|$)",
-    re.IGNORECASE,
-)
-
-
-def _refuse_rewrites(conn, cursor, statement: str, parameters, context, executemany) -> None:
-    if _REWRITE.search(statement):
-        raise AuditTrailIsAppendOnly(
-            "审计日志只能追加，不能修改或删除 / the audit trail is append-only: UPDATE, DELETE and TRUNCATE of "
-            "audit_log are refused")
-
-
-def install_append_only_guard(engine: Engine) -> None:
-    """Refuse UPDATE/DELETE/TRUNCATE of audit_log on this engine, whatever the API used (ORM, Core, raw SQL)."""
-    if not event.contains(engine, "before_cursor_execute", _refuse_rewrites):
-        event.listen(engine, "before_cursor_execute", _refuse_rewrites)
-
-
-@event.listens_for(AuditLog, "before_update")
-@event.listens_for(AuditLog, "before_delete")
-def _refuse_orm_changes(mapper, connection, target) -> None:
-    raise AuditTrailIsAppendOnly(
-        f"审计日志只能追加 / the audit trail is append-only: audit row {target.id} cannot be changed or deleted")
-
 
 # ---------------------------------------------------------------- reading
 
@@ -220,8 +191,4 @@ def _end_of(moment: datetime | date) -> datetime:
 
 
 def _engine(engine: Engine | None) -> Engine:
-    if engine is not None:
-        return engine
-    from registry.db import get_engine  # late: registry.db installs this module's guard on every engine
-
-    return get_engine()
+    return engine if engine is not None else get_engine()

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from registry.audit_guard import install_append_only_guard
 from registry.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -31,8 +32,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
-    from registry.audit import install_append_only_guard  # late: registry.audit reads through this module
-
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database

@@ -1,0 +1,45 @@
+"""The audit trail's append-only guard, installed by registry.db.make_engine on every engine of the application.
+
+Kept apart from registry.audit (which reads and writes the trail through registry.db) so the database layer does not
+depend on the audit service: imports run one way (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Engine, event
+
+from registry.models import AuditLog
+
+
+class AuditTrailIsAppendOnly(RuntimeError):
+    """An attempt to change or remove audit rows."""
+
+
+# UPDATE / DELETE FROM / TRUNCATE naming audit_log, quoted or schema-qualified or not. (The text is matched as
+# written, so the same words inside a string literal are refused too: a false alarm, never a miss.)
+_REWRITE = re.compile(
+    r"\b(?:update|delete\s+from|truncate(?:\s+table)?)\s+(?:only\s+)?(?:\"?\w+\"?\.)?\"?audit_log\"?(?:\W|$)",
+    re.IGNORECASE,
+)
+
+
+def _refuse_rewrites(conn, cursor, statement: str, parameters, context, executemany) -> None:
+    if _REWRITE.search(statement):
+        raise AuditTrailIsAppendOnly(
+            "审计日志只能追加，不能修改或删除 / the audit trail is append-only: UPDATE, DELETE and TRUNCATE of "
+            "audit_log are refused")
+
+
+def install_append_only_guard(engine: Engine) -> None:
+    """Refuse UPDATE/DELETE/TRUNCATE of audit_log on this engine, whatever the API used (ORM, Core, raw SQL)."""
+    if not event.contains(engine, "before_cursor_execute", _refuse_rewrites):
+        event.listen(engine, "before_cursor_execute", _refuse_rewrites)
+
+
+@event.listens_for(AuditLog, "before_update")
+@event.listens_for(AuditLog, "before_delete")
+def _refuse_orm_changes(mapper, connection, target) -> None:
+    raise AuditTrailIsAppendOnly(
+        f"审计日志只能追加 / the audit trail is append-only: audit row {target.id} cannot be changed or deleted")
