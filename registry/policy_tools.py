@@ -17,12 +17,13 @@ from registry.access import Principal
 from registry.citations import cited_text
 from registry.errors import UserError
 from registry.policy import Policy, evaluate, evaluation_records
-from registry.policy.bundle import load_bundle, read_files
+from registry.policy.bundle import load_bundle
 from registry.policy.describe import criteria_rows
 from registry.policy.engine import check_as_of
 from registry.policy.export import xlsx_bytes
 from registry.policy.schema import iter_nodes
 from registry.queries import firm_profile
+from registry.screening import read_files
 
 CRITERIA_SCHEMA = {
     "id": pl.String, "depth": pl.Int64, "type": pl.String, "class": pl.String, "label": pl.String,
