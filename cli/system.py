@@ -16,7 +16,7 @@ from registry.db import get_engine, is_empty, upgrade
 from registry.settings import get_settings
 
 console = Console(stderr=True)
-APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+APP_PATH = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
 def register(app: typer.Typer) -> None:
