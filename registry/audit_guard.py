@@ -7,6 +7,7 @@ depend on the audit service: imports run one way (docs/architecture.md).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import Engine, event
 
@@ -25,7 +26,7 @@ _REWRITE = re.compile(
 )
 
 
-def _refuse_rewrites(conn, cursor, statement: str, parameters, context, executemany) -> None:
+def _refuse_rewrites(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
     if _REWRITE.search(statement):
         raise AuditTrailIsAppendOnly(
             "审计日志只能追加，不能修改或删除 / the audit trail is append-only: UPDATE, DELETE and TRUNCATE of "
@@ -40,6 +41,6 @@ def install_append_only_guard(engine: Engine) -> None:
 
 @event.listens_for(AuditLog, "before_update")
 @event.listens_for(AuditLog, "before_delete")
-def _refuse_orm_changes(mapper, connection, target) -> None:
+def _refuse_orm_changes(mapper: Any, connection: Any, target: AuditLog) -> None:
     raise AuditTrailIsAppendOnly(
         f"审计日志只能追加 / the audit trail is append-only: audit row {target.id} cannot be changed or deleted")

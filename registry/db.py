@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -14,6 +15,9 @@ from sqlmodel import Session
 from registry.audit_guard import install_append_only_guard
 from registry.settings import get_settings
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -21,7 +25,7 @@ class DatabaseError(Exception):
     """The database cannot be reached or is not at the expected schema."""
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the dashboard read while the scheduler writes; foreign keys are off by default in SQLite.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -68,7 +72,7 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -106,7 +110,9 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(get_engine())).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(get_engine())).get_current_head()
+    assert head is not None, "registry/migrations has no revision"
+    return head
 
 
 def is_empty(engine: Engine) -> bool:
