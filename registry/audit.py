@@ -32,7 +32,7 @@ from registry.access import Principal, require
 
 # The guard lives below registry.db (which installs it on every engine); re-exported for callers of this module.
 from registry.audit_guard import AuditTrailIsAppendOnly as AuditTrailIsAppendOnly
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.models import AuditLog, utcnow
 
 AUDIT = AuditLog.__table__
@@ -188,7 +188,3 @@ def _end_of(moment: datetime | date) -> datetime:
     if isinstance(moment, datetime):
         return moment
     return _start_of(moment) + timedelta(days=1)
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()

@@ -60,10 +60,15 @@ def get_engine(url: str | None = None) -> Engine:
     return _cached_engine(url or settings.database_url, settings.database.echo)
 
 
+def engine_or_default(engine: Engine | None) -> Engine:
+    """The engine a read model was given (tests, the CLI, the scheduler), else the configured one (the dashboard)."""
+    return engine if engine is not None else get_engine()
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error (a failed run leaves nothing behind)."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    with Session(engine_or_default(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

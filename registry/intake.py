@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from registry.access import Principal, scope_clause
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.fastread import read_frame
 from registry.ingest import FileResult, ingest_files
 from registry.ingest.guard import check_upload
@@ -71,10 +71,6 @@ COMPLETENESS_SCHEMA = {
     "report_due_on": pl.Date, "owed": pl.Int64, "reported": pl.Int64, "late": pl.Int64, "missing": pl.Int64,
     "reported_pct": pl.Float64,
 }
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()
 
 
 def _read(engine: Engine, stmt: sa.Select, schema: dict) -> pl.DataFrame:

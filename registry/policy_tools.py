@@ -94,9 +94,9 @@ def evaluate_firm(principal: Principal, policy: Policy, uscc: str, as_of: date, 
     code = uscc.strip().upper()
     if firm_profile(principal, code, engine=engine) is None:
         raise UserError(f"未找到该企业，或不在您的辖区内 / firm not found or outside your jurisdiction: {code}")
-    from registry.db import get_engine
+    from registry.db import engine_or_default
 
-    bundle = load_bundle(engine or get_engine(), [code])
+    bundle = load_bundle(engine_or_default(engine), [code])
     [record] = evaluation_records(evaluate(policy, bundle, as_of, lang=lang))
     return record
 
