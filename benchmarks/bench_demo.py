@@ -29,7 +29,8 @@ from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401 - registers the tables on SQLModel.metadata
 from registry.db import make_engine, upgrade
-from registry.demo import DemoFrames, build_demo, generate_demo, insert_frame, with_database_ids
+from registry.demo import DemoFrames, build_demo, generate_demo, with_database_ids
+from registry.ingest.bulk import insert_frame
 
 PG_ADMIN_URL = os.environ.get("ZJTX_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -3,7 +3,7 @@
     /work/venv/bin/python benchmarks/bench_ops.py [--db sqlite:////tmp/zjtx-bench-ops.db] [--rows 100000]
 
 1. The registry: registry.demo.build_demo when the database holds no firm (kept for the next run), then the
-   lifecycle flags stored once by the flags job's own code (jobs.flag_store.store_flags), so the review queue holds
+   lifecycle flags stored once by the flags job's own code (registry.flag_store.store_flags), so the review queue holds
    what a live system shows.
 2. Pages, as Streamlit's AppTest runs app.py + the page script, signed in as an admin: the 复核与退出 queue and each
    tab of 数据接入 — cold (data cache cleared, new session) and warm (the same session again, median of 3).
@@ -37,8 +37,8 @@ def store_flags_once(url: str) -> tuple[int, float | None]:
     """Open flags in the database, computing them (the flags job's code) when there are none."""
     import sqlalchemy as sa
 
-    from jobs.flag_store import store_flags
     from registry.db import make_engine
+    from registry.flag_store import store_flags
     from registry.settings import Settings
 
     engine = make_engine(url)

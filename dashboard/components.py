@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,6 @@ from dashboard.i18n import LANGUAGES, code_label, column_labels, t
 from registry import queries
 from registry.access import Principal
 from registry.db import get_engine
-from registry.export import to_csv_bytes, to_excel_bytes
 from registry.settings import Settings, get_settings
 
 LANG_KEY = "lang"
@@ -113,30 +111,6 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
             mapping = {v: code_label(kind, v, lang) for v in frame[column].drop_nulls().unique().to_list()}
             exprs.append(pl.col(column).replace(mapping))
     return frame.with_columns(exprs).rename(column_labels(frame.columns, lang))
-
-
-def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename: str, key: str,
-                     sheet_name: str | None = None, what: str = "firms") -> None:
-    """Excel and CSV buttons for a table, for the roles that may export a `what` (registry.access.EXPORTS:
-    "aggregate" for counts that name no firm, "firms" for anything that does). Built only when pressed, audited
-    (dashboard/exports.py). A callable frame is only computed then too (big downloads)."""
-    from dashboard.exports import export_button
-
-    def frame_now() -> pl.DataFrame:
-        return frame() if callable(frame) else frame
-
-    def built(convert: Callable[[pl.DataFrame], bytes]) -> Callable[[], tuple[bytes, int]]:
-        def build() -> tuple[bytes, int]:
-            data = frame_now()
-            return convert(data), data.height
-        return build
-
-    stamp = today().strftime("%Y%m%d")
-    with st.container(horizontal=True, gap="small"):
-        export_button(tr("download.excel"), built(lambda f: to_excel_bytes(f, sheet_name or basename)), what=what,
-                      file_name=f"{basename}_{stamp}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx", icon=":material/table:")
-        export_button(tr("download.csv"), built(to_csv_bytes), what=what, file_name=f"{basename}_{stamp}.csv",
-                      mime="text/csv", key=f"{key}_csv", icon=":material/download:")
 
 
 def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:

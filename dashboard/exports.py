@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import polars as pl
 import streamlit as st
 
-from dashboard.components import current_principal, settings
+from dashboard.components import XLSX_MIME, current_principal, settings, today, tr
 from registry import auth
 from registry.access import EXPORTS, PermissionDenied, can_export
+from registry.audit import record_export
 from registry.db import get_engine
-from registry.export import record_export
+from registry.export import to_csv_bytes, to_excel_bytes
 
 # A download's content and how many rows it holds (None when "rows" means nothing, e.g. a PDF).
 Built = tuple[bytes, int | None]
@@ -83,3 +85,25 @@ def bind_downloads_to_sessions() -> None:
 
     DeferredFileHandler.handle = handle
     DeferredFileHandler._zjtx_session_bound = True
+
+
+def download_buttons(frame: pl.DataFrame | Callable[[], pl.DataFrame], basename: str, key: str,
+                     sheet_name: str | None = None, what: str = "firms") -> None:
+    """Excel and CSV buttons for a table, for the roles that may export a `what` (registry.access.EXPORTS:
+    "aggregate" for counts that name no firm, "firms" for anything that does). Built only when pressed, audited
+    (dashboard/exports.py). A callable frame is only computed then too (big downloads)."""
+    def frame_now() -> pl.DataFrame:
+        return frame() if callable(frame) else frame
+
+    def built(convert: Callable[[pl.DataFrame], bytes]) -> Callable[[], tuple[bytes, int]]:
+        def build() -> tuple[bytes, int]:
+            data = frame_now()
+            return convert(data), data.height
+        return build
+
+    stamp = today().strftime("%Y%m%d")
+    with st.container(horizontal=True, gap="small"):
+        export_button(tr("download.excel"), built(lambda f: to_excel_bytes(f, sheet_name or basename)), what=what,
+                      file_name=f"{basename}_{stamp}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx", icon=":material/table:")
+        export_button(tr("download.csv"), built(to_csv_bytes), what=what, file_name=f"{basename}_{stamp}.csv",
+                      mime="text/csv", key=f"{key}_csv", icon=":material/download:")

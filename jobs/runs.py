@@ -157,7 +157,7 @@ def claim_request(engine: Engine, request_id: int) -> bool:
 
 def request_run(engine: Engine, job: str, requested_by: str) -> int:
     """What the dashboard calls to ask the scheduler to run a job now (UserError for an unknown job)."""
-    from jobs.definitions import get_job
+    from registry.schedule import get_job
 
     get_job(job)
     with engine.begin() as conn:

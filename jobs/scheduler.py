@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import threading
 from datetime import datetime
@@ -21,10 +20,8 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
-from jobs.definitions import JOBS, get_job
 from jobs.lock import SchedulerLock
 from jobs.runs import (
     JobRecordingError,
@@ -36,35 +33,12 @@ from jobs.runs import (
     record_failure,
     run_recorded,
 )
-from registry.errors import UserError
+from registry.schedule import JOBS, get_job, parse_cron
 from registry.settings import Settings
 
 log = logging.getLogger("zjtx.scheduler")
 
 REQUESTS_JOB_ID = "job_requests"
-_CRON_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def parse_cron(expr: str, timezone: str, setting: str = "cron") -> CronTrigger:
-    """Standard 5-field crontab (minute hour day month day-of-week), or 6 fields with seconds first.
-
-    Day-of-week numbers follow crontab (0 and 7 = Sunday), not APScheduler 3's own numbering (0 = Monday):
-    they are translated to names so `0 8 * * 1` means Monday 08:00 as every crontab user expects.
-    """
-    fields = expr.split()
-    if len(fields) not in (5, 6):
-        raise UserError(f"scheduler.{setting} = {expr!r}: 需要 5 个字段 expected 5 cron fields "
-                        "(minute hour day month day-of-week), or 6 with seconds first")
-    second = fields[0] if len(fields) == 6 else "0"
-    minute, hour, day, month, dow = fields[-5:]
-    dow = re.sub(r"\b[0-7]\b", lambda m: _CRON_DOW_NAMES[int(m.group())], dow) if "/" not in dow else dow
-    try:
-        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow,
-                           timezone=timezone)
-    except ValueError as exc:
-        raise UserError(f"scheduler.{setting} = {expr!r}: 无效的 cron 表达式 invalid cron expression: {exc}") from exc
-
-
 class _ScheduledTimeExecutor(ThreadPoolExecutor):
     """Remembers each job's scheduled fire time before handing it to a thread, for job_run.scheduled_for.
 

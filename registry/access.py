@@ -46,7 +46,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "review.decide": ("记录复核决定", "record review decisions"),
     "recognition.revoke": ("撤销认定", "revoke recognitions"),
     "data.ingest": ("上传、导入数据文件", "upload and ingest data files"),
-    "data.edit": ("手工修改数据", "edit data by hand"),
     "jobs.run": ("立即运行定时任务", "run scheduled jobs now"),
     "users.manage": ("管理用户与角色", "manage users and roles"),
     "audit.view": ("查看、导出审计日志", "view and export the audit trail"),

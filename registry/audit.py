@@ -18,7 +18,6 @@ import dataclasses
 import getpass
 import json
 import os
-import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,20 +26,20 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlmodel import Session as SQLModelSession
 
 from registry.access import Principal, require
+
+# The guard lives below registry.db (which installs it on every engine); re-exported for callers of this module.
+from registry.audit_guard import AuditTrailIsAppendOnly as AuditTrailIsAppendOnly
+from registry.db import engine_or_default as _engine
 from registry.models import AuditLog, utcnow
 
 AUDIT = AuditLog.__table__
 ACTOR_SCHEDULER = "scheduler"
 ACTOR_SYSTEM = "system"
-
-
-class AuditTrailIsAppendOnly(RuntimeError):
-    """An attempt to change or remove audit rows."""
 
 
 # ---------------------------------------------------------------- writing
@@ -109,40 +108,6 @@ def record(
 
 
 # ---------------------------------------------------------------- append-only guard
-
-# Statements that change or remove existing audit rows, naming audit_log (quoted or schema-qualified or not):
-# UPDATE, DELETE FROM, TRUNCATE, MERGE INTO, REPLACE INTO / INSERT OR REPLACE INTO (SQLite: deletes the row with that
-# id), and INSERT ... ON CONFLICT ... DO UPDATE (an upsert). A plain INSERT is what the trail is for. (The text is
-# matched as written, so the same words inside a string literal are refused too: a false alarm, never a miss.)
-_AUDIT_LOG = r"""(?:only\s+)?(?:"?\w+"?\.)?"?audit_log"?(?:\W|$)"""
-_REWRITE = re.compile(
-    r"\b(?:update|delete\s+from|truncate(?:\s+table)?|merge\s+into|replace\s+into|insert\s+or\s+replace\s+into)\s+"
-    + _AUDIT_LOG
-    + r"|\binsert\s+(?:or\s+\w+\s+)?into\s+" + _AUDIT_LOG + r".*\bon\s+conflict\b.*\bdo\s+update\b",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def _refuse_rewrites(conn, cursor, statement: str, parameters, context, executemany) -> None:
-    if _REWRITE.search(statement):
-        raise AuditTrailIsAppendOnly(
-            "审计日志只能追加，不能修改、替换或删除 / the audit trail is append-only: UPDATE, DELETE, TRUNCATE, MERGE, "
-            "REPLACE and upserts of audit_log are refused")
-
-
-def install_append_only_guard(engine: Engine) -> None:
-    """Refuse rewrites of audit_log (UPDATE, DELETE, TRUNCATE, MERGE, REPLACE, upserts) on this engine, whatever
-    the API used (ORM, Core, raw SQL)."""
-    if not event.contains(engine, "before_cursor_execute", _refuse_rewrites):
-        event.listen(engine, "before_cursor_execute", _refuse_rewrites)
-
-
-@event.listens_for(AuditLog, "before_update")
-@event.listens_for(AuditLog, "before_delete")
-def _refuse_orm_changes(mapper, connection, target) -> None:
-    raise AuditTrailIsAppendOnly(
-        f"审计日志只能追加 / the audit trail is append-only: audit row {target.id} cannot be changed or deleted")
-
 
 # ---------------------------------------------------------------- reading
 
@@ -227,9 +192,10 @@ def _end_of(moment: datetime | date) -> datetime:
     return _start_of(moment) + timedelta(days=1)
 
 
-def _engine(engine: Engine | None) -> Engine:
-    if engine is not None:
-        return engine
-    from registry.db import get_engine  # late: registry.db installs this module's guard on every engine
-
-    return get_engine()
+def record_export(engine: Engine, principal: Principal, what: str, file_name: str, rows: int | None) -> int:
+    """One audit row for one download (docs/access.md): who, what kind (registry.access.EXPORTS), the file, the
+    downloader's scope and the number of rows — written before the bytes leave, so no export goes unrecorded."""
+    with engine.begin() as conn:
+        return record(conn, principal, "data.export", "export", what, None,
+                      {"what": what, "file": file_name, "scope": principal.jurisdiction, "role": principal.role,
+                       "rows": rows})

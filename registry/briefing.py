@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from registry import queries
 from registry.access import PermissionDenied, Principal, jurisdictions_in_scope, scope_clause
-from registry.db import get_engine
+from registry.db import engine_or_default
 from registry.errors import UserError
 from registry.export import neutralize_text
 from registry.models import Enterprise, Recognition, Report, ReviewDecision
@@ -84,7 +84,7 @@ def briefing_for(principal: Principal, jurisdiction: str, month: date, *, engine
 def build_briefing(jurisdiction: str, month: date, *, engine: Engine | None = None,
                    review_due_days: int | None = None, expiring_days: int | None = None) -> Briefing:
     """The briefing of `jurisdiction` for the month containing `month`."""
-    engine = engine or get_engine()
+    engine = engine_or_default(engine)
     lifecycle = get_settings().lifecycle
     review_due_days = lifecycle.review_due_days if review_due_days is None else review_due_days
     expiring_days = lifecycle.expiring_days if expiring_days is None else expiring_days

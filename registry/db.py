@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from registry.audit_guard import install_append_only_guard
 from registry.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -20,7 +25,7 @@ class DatabaseError(Exception):
     """The database cannot be reached or is not at the expected schema."""
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the dashboard read while the scheduler writes; foreign keys are off by default in SQLite.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -31,8 +36,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
-    from registry.audit import install_append_only_guard  # late: registry.audit reads through this module
-
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -61,10 +64,15 @@ def get_engine(url: str | None = None) -> Engine:
     return _cached_engine(url or settings.database_url, settings.database.echo)
 
 
+def engine_or_default(engine: Engine | None) -> Engine:
+    """The engine a read model was given (tests, the CLI, the scheduler), else the configured one (the dashboard)."""
+    return engine if engine is not None else get_engine()
+
+
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error (a failed run leaves nothing behind)."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    with Session(engine_or_default(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -73,7 +81,7 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -155,7 +163,9 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(get_engine())).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(get_engine())).get_current_head()
+    assert head is not None, "registry/migrations has no revision"
+    return head
 
 
 def is_empty(engine: Engine) -> bool:

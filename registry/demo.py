@@ -27,7 +27,6 @@ Document numbers, names and dates of batches are synthetic look-alikes, not real
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import time
 import zlib
@@ -45,6 +44,7 @@ from sqlalchemy import Engine
 from registry.db import DatabaseError
 from registry.errors import UserError
 from registry.identity import USCC_ALPHABET, USCC_WEIGHTS, normalize_name_expr
+from registry.ingest.bulk import insert_frame
 from registry.reference import jurisdiction_expr, regions
 
 # ---------------------------------------------------------------------------------------------- shape constants
@@ -1262,9 +1262,7 @@ def generate_demo(firms: int = 3000, seed: int = 2021, as_of: date | None = None
 
 
 # ------------------------------------------------------------------------------------------------------ writing
-
-INSERT_CHUNK = 20_000
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's DateTime stores on SQLite
+# Rows go in through the one bulk writer of the ingestion (registry.ingest.bulk.insert_frame: COPY / executemany).
 
 
 def with_database_ids(frames: DemoFrames, offsets: dict[str, int], loaded_at: datetime) -> DemoFrames:
@@ -1283,52 +1281,6 @@ def with_database_ids(frames: DemoFrames, offsets: dict[str, int], loaded_at: da
         firm_target=frames.firm_target.with_columns(pl.col("id") + offsets["firm_target"], firm),
         regional_target=frames.regional_target.with_columns(pl.col("id") + offsets["regional_target"]),
     )
-
-
-def _sqlite_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates and timestamps as the text SQLAlchemy writes on SQLite, so the ORM reads them back unchanged."""
-    return frame.with_columns(
-        [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
-        + [pl.col(c).dt.convert_time_zone("UTC").dt.strftime(SQLITE_DATETIME)
-           for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
-    )
-
-
-def _insert_sqlite(conn: sa.Connection, table: str, frame: pl.DataFrame, advance: Callable[[int], None]) -> None:
-    cols = frame.columns
-    sql = f'INSERT INTO {table} ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})'
-    frame = _sqlite_rows(frame)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        for chunk in frame.iter_slices(INSERT_CHUNK):
-            cursor.executemany(sql, chunk.rows())
-            advance(chunk.height)
-    finally:
-        cursor.close()
-
-
-def _copy_postgres(conn: sa.Connection, table: str, frame: pl.DataFrame, advance: Callable[[int], None]) -> None:
-    """COPY … FROM STDIN in CSV: polars writes the text, PostgreSQL parses it; an empty field is NULL."""
-    cols = ", ".join(frame.columns)
-    with conn.connection.driver_connection.cursor() as cursor, \
-            cursor.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
-        for chunk in frame.iter_slices(INSERT_CHUNK * 5):
-            buf = io.BytesIO()
-            chunk.write_csv(buf, include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.6f+00")
-            copy.write(buf.getvalue())
-            advance(chunk.height)
-
-
-def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame,
-                 advance: Callable[[int], None] = lambda _: None) -> None:
-    """Bulk-insert a frame whose columns are the table's: COPY on PostgreSQL, executemany on SQLite.
-    Runs in the caller's transaction."""
-    if not frame.height:
-        return
-    if conn.dialect.name == "postgresql":
-        _copy_postgres(conn, table, frame, advance)
-    else:
-        _insert_sqlite(conn, table, frame, advance)
 
 
 @contextmanager

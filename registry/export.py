@@ -140,17 +140,3 @@ def _column_width(frame: pl.DataFrame, name: str) -> float:
 def _display_width(text: str) -> int:
     # CJK characters take two columns in a spreadsheet cell.
     return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
-
-
-# ---------------------------------------------------------------- the audit row of a download
-
-
-def record_export(engine, principal, what: str, file_name: str, rows: int | None) -> int:
-    """One audit row for one download (docs/access.md): who, what kind (registry.access.EXPORTS), the file, the
-    downloader's scope and the number of rows — written before the bytes leave, so no export goes unrecorded."""
-    from registry.audit import record
-
-    with engine.begin() as conn:
-        return record(conn, principal, "data.export", "export", what, None,
-                      {"what": what, "file": file_name, "scope": principal.jurisdiction, "role": principal.role,
-                       "rows": rows})

@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from registry import run_scope
 from registry.access import Principal, scope_clause
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.fastread import read_frame
 from registry.ingest import FileResult, Rejection, ingest_each
 from registry.ingest.archive import safe_name
@@ -51,6 +51,7 @@ from registry.models import (
 )
 from registry.policy import lifecycle_for
 from registry.reference import regions
+from registry.schedule import JOBS, parse_cron
 from registry.settings import Settings, get_settings
 
 E, R, P = Enterprise.__table__, Recognition.__table__, Report.__table__
@@ -71,10 +72,6 @@ COMPLETENESS_SCHEMA = {
     "report_due_on": pl.Date, "owed": pl.Int64, "reported": pl.Int64, "late": pl.Int64, "missing": pl.Int64,
     "reported_pct": pl.Float64,
 }
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()
 
 
 def _read(engine: Engine, stmt: sa.Select, schema: dict) -> pl.DataFrame:
@@ -314,9 +311,6 @@ def jobs_overview(settings: Settings | None = None, now: datetime | None = None,
                   engine: Engine | None = None) -> pl.DataFrame:
     """One row per scheduled job: its cron, the last run (start, end, status, error), the next scheduled run
     (null when disabled) and the number of "run now" requests not yet picked up."""
-    from jobs.definitions import JOBS
-    from jobs.scheduler import parse_cron
-
     settings = settings or get_settings()
     now = now or datetime.now(ZoneInfo("UTC"))
     eng = _engine(engine)

@@ -31,6 +31,7 @@ from registry.errors import UserError
 from registry.policy import Lifecycle, Policy, evaluate, get_policy, lifecycle_for, load_policies
 from registry.policy.bundle import Bundle
 from registry.policy.indicators import bundle_annual, with_annual_figures
+from registry.policy.schema import All, Leaf, iter_nodes
 from registry.reference import jurisdictions
 from registry.settings import LifecycleSettings
 
@@ -51,16 +52,10 @@ DEFAULT_RULE_SOURCE = "默认规则 default rule: 有效期3年 3-year validity 
 REVENUE_DROP_PCT = 30.0
 
 # R&D ratio thresholds a recognised tier was granted on; falling below one is an anomaly worth a look before
-# 复核. Bands are on last year's revenue (万元): [lower, upper) → minimum ratio in percent.
-RD_THRESHOLDS: dict[str, list[tuple[float, float | None, float, str]]] = {
-    "little_giant": [
-        (10000.0, None, 3.0, "工信厅企业函〔2021〕79号 L918-920 (a类: 营业收入1亿元及以上, 研发经费占比不低于3%)"),
-        (5000.0, 10000.0, 6.0, "工信厅企业函〔2021〕79号 L928-930 (b类: 5000万元—1亿元, 研发经费占比不低于6%)"),
-    ],
-    "key_little_giant": [
-        (0.0, None, 4.0, "财建〔2021〕2号 L429-431 (近2年研发经费支出占营业收入比重4%以上)"),
-    ],
-}
+# 复核. They are read from the tier's national policy file (one home for a threshold): every `all` node there with
+# a leaf `rd_ratio >= x` gives a band of last year's revenue (万元) from the `revenue` leaves beside it —
+# 79号 classes a (≥ 1亿元: 3%) and b (5000万元—1亿元: 6%) for 小巨人, 2号 (4%, any revenue) for 重点小巨人.
+RD_THRESHOLD_POLICIES = {"little_giant": "cn/little-giant/2021", "key_little_giant": "cn/key-little-giant/2021"}
 
 
 class BundleLike(Protocol):
@@ -627,10 +622,29 @@ def _missing_report_flags(missing: pl.DataFrame) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------------------------
 
 def _rd_threshold_frame() -> pl.DataFrame:
-    rows = [{"tier": tier, "band_low": lo, "band_high": hi, "rd_min": pct, "rd_source": src}
-            for tier, bands in RD_THRESHOLDS.items() for lo, hi, pct, src in bands]
+    rows = [{"tier": tier, **band} for tier, policy_id in RD_THRESHOLD_POLICIES.items()
+            for band in rd_bands(get_policy(policy_id))]
     return pl.DataFrame(rows, schema={"tier": pl.String, "band_low": pl.Float64, "band_high": pl.Float64,
                                       "rd_min": pl.Float64, "rd_source": pl.String})
+
+
+def rd_bands(policy: Policy) -> list[dict[str, Any]]:
+    """The R&D-ratio minimum of each revenue band of a policy: band_low (≥, 万元), band_high (<, None: open),
+    rd_min (%), rd_source (document, lines and quote of the R&D criterion)."""
+    bands = []
+    for node in iter_nodes(policy.criteria):
+        if not isinstance(node, All):
+            continue
+        leaves = [child for child in node.children if isinstance(child, Leaf)]
+        revenue = [leaf for leaf in leaves if leaf.indicator == "revenue" and isinstance(leaf.threshold, int | float)]
+        for rd in (leaf for leaf in leaves if leaf.indicator == "rd_ratio" and leaf.op == ">="):
+            bands.append({
+                "band_low": max((float(x.threshold) for x in revenue if x.op == ">="), default=0.0),
+                "band_high": min((float(x.threshold) for x in revenue if x.op == "<"), default=None),
+                "rd_min": float(rd.threshold),
+                "rd_source": rd.source.cite() + (f" ({rd.source.quote})" if rd.source.quote else ""),
+            })
+    return bands
 
 
 def _anomaly_flags(cur: pl.DataFrame, bundle: BundleLike, as_of: date) -> list[pl.DataFrame]:

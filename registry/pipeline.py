@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from registry import reference
 from registry.access import Principal, region_prefixes
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.lifecycle import promotion_targets, promotion_verdicts
 from registry.models import FLAG_KINDS, TIERS, Flag, JobRun
 from registry.queries import province_names
@@ -53,10 +53,6 @@ JR = JobRun.__table__
 LADDER = ("innovative_sme", "zjtx_sme", "little_giant", "single_champion")
 FLOWS = ("new", "promotion", "renewal", "revocation", "expiry")
 OUTCOMES = ("renewed", "revoked", "expired", "pending")
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()
 
 
 # ---------------------------------------------------------------- areas (province → city → county)
@@ -300,7 +296,6 @@ def open_flag_firms(principal: Principal, region: str | None = None, industry: s
     counted = read_frame(_engine(engine), stmt, {"kind": pl.String, "firms": pl.Int64})
     return (pl.DataFrame({"kind": list(FLAG_KINDS)}).join(counted, on="kind", how="left", maintain_order="left")
             .with_columns(pl.col("firms").fill_null(0)))
-
 
 
 def last_flags_run(*, engine: Engine | None = None) -> datetime | None:

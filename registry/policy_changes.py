@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -24,11 +25,11 @@ def policy_file_hashes(root: Path = POLICY_DIR) -> dict[str, str]:
             for path in sorted(root.rglob("*.yaml"))}
 
 
-def record_policy_changes(engine: Engine, actor: str = ACTOR_SCHEDULER, root: Path = POLICY_DIR) -> list[dict]:
+def record_policy_changes(engine: Engine, actor: str = ACTOR_SCHEDULER, root: Path = POLICY_DIR) -> list[dict[str, Any]]:
     """Write one audit row per policy file added, changed or removed since the trail last saw it; returns them
     as {file, action, before, after}. The first run on a new database records every file as added (the baseline)."""
     current = policy_file_hashes(root)
-    changes: list[dict] = []
+    changes: list[dict[str, Any]] = []
     with engine.begin() as conn:
         seen: dict[str, str | None] = {}
         for file, after in conn.execute(

@@ -14,15 +14,16 @@ import polars as pl
 from sqlalchemy import Engine
 
 from registry.access import Principal
-from registry.citations import cited_text
 from registry.errors import UserError
 from registry.policy import Policy, evaluate, evaluation_records
-from registry.policy.bundle import load_bundle, read_files
+from registry.policy.bundle import load_bundle
+from registry.policy.citations import cited_text
 from registry.policy.describe import criteria_rows
 from registry.policy.engine import check_as_of
 from registry.policy.export import xlsx_bytes
 from registry.policy.schema import iter_nodes
 from registry.queries import firm_profile
+from registry.screening import read_files
 
 CRITERIA_SCHEMA = {
     "id": pl.String, "depth": pl.Int64, "type": pl.String, "class": pl.String, "label": pl.String,
@@ -94,9 +95,9 @@ def evaluate_firm(principal: Principal, policy: Policy, uscc: str, as_of: date, 
     code = uscc.strip().upper()
     if firm_profile(principal, code, engine=engine) is None:
         raise UserError(f"未找到该企业，或不在您的辖区内 / firm not found or outside your jurisdiction: {code}")
-    from registry.db import get_engine
+    from registry.db import engine_or_default
 
-    bundle = load_bundle(engine or get_engine(), [code])
+    bundle = load_bundle(engine_or_default(engine), [code])
     [record] = evaluation_records(evaluate(policy, bundle, as_of, lang=lang))
     return record
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Select
 
 from registry import reference
 from registry.access import Principal, jurisdictions_in_scope, region_prefixes, scope_clause
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.identity import normalize_name
 from registry.models import (
     REPORT_METRICS,
@@ -49,10 +49,6 @@ FIRM_COLUMNS = {
     "industry_code": pl.String, "founded_on": pl.Date, "registered_capital": pl.Float64,
     "ownership": pl.String, "listing_board": pl.String, "main_product": pl.String,
 }
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()
 
 
 def _read(engine: Engine, stmt: Select, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:

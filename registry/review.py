@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine
 
 from registry.access import Principal, in_scope, mutation, require, scope_clause
 from registry.audit import record
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.errors import UserError
 from registry.export import neutralize_text
 from registry.models import Enterprise, Flag, Recognition, ReviewDecision, utcnow
@@ -56,10 +56,6 @@ QUEUE_SCHEMA = {
 
 class DecisionRefused(UserError):
     """A decision that cannot be recorded as asked (no reason, recognition already closed, bad date ...)."""
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()
 
 
 def today() -> date:

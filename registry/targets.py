@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from registry.access import Principal, jurisdictions_in_scope
-from registry.db import get_engine
+from registry.db import engine_or_default as _engine
 from registry.models import Attribute, FirmTarget, RegionalTarget, Report
 from registry.policy.indicators import annual_figures, read_attribute
 from registry.selection import E, R, firm_conditions, held_on, read_frame
@@ -138,10 +138,6 @@ TARGET_STATUSES = tuple(rule.status for rule in STATUS_RULES)
 REGIONAL_STATES = ("achieved", "on_track", "behind", "missed")
 
 # ---------------------------------------------------------------- firm targets
-
-
-def _engine(engine: Engine | None) -> Engine:
-    return engine if engine is not None else get_engine()
 
 
 FIRM_TARGET_SCHEMA = {

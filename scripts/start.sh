@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+# Exactly the versions of the lock file (README: "Dependencies"), then this checkout itself without resolving again.
+.venv/bin/python -m pip install --quiet -r requirements.lock
+.venv/bin/python -m pip install --quiet --no-deps -e .
 exec .venv/bin/zjtx up "$@"

@@ -35,7 +35,6 @@ EXPECTED = {
     "review.decide":      (Y, Y, N, N),
     "recognition.revoke": (Y, Y, N, N),
     "data.ingest":        (Y, N, N, N),
-    "data.edit":          (Y, N, N, N),
     "jobs.run":           (Y, N, N, N),
     "users.manage":       (Y, N, N, N),
     "audit.view":         (Y, N, N, N),

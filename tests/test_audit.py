@@ -7,26 +7,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from fixtures.ingest_data import NINGBO, enterprises_file, write_csv
 from sqlmodel import Session, select
+from zjtx_command import ZJTX
 
-from jobs.definitions import flags_job
-from jobs.flag_store import store_flags
 from registry.access import SYSTEM, PermissionDenied, Principal
 from registry.audit import AUDIT, AuditTrailIsAppendOnly, audit_entries, audit_facets, record
+from registry.flag_store import store_flags
 from registry.ingest import ingest_files, ingest_inbox
 from registry.models import AuditLog, Enterprise, Recognition
 from registry.policy_changes import record_policy_changes
+from registry.schedule import flags_job
 from registry.settings import Settings, get_settings
-
-ZJTX = str(Path(sys.executable).with_name("zjtx"))
 
 
 def rows(engine, action: str | None = None) -> list[dict]:
@@ -185,7 +182,7 @@ def test_the_inbox_job_is_audited_as_the_scheduler(engine, config_env):
 def test_ingest_cli_records_who_ran_it(engine, config_env, tmp_path):
     firms = enterprises_file(tmp_path / "firms.csv")
     env = {**os.environ, "ZJTX_ACTOR": "cli:wang.wu"}
-    done = subprocess.run([ZJTX, "ingest", str(firms), "--format", "json"], capture_output=True, text=True,
+    done = subprocess.run([*ZJTX, "ingest", str(firms), "--format", "json"], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     [row] = rows(engine, "ingest.run")
@@ -283,7 +280,7 @@ def test_audit_entries_filter_and_are_admins_only(sqlite_engine):
 
 def test_user_changes_from_the_cli_are_audited(engine, config_env):
     env = {**os.environ, "ZJTX_ACTOR": "cli:ops-team"}
-    done = subprocess.run([ZJTX, "users", "add", "gd_analyst", "--role", "analyst", "--jurisdiction", "cn-gd",
+    done = subprocess.run([*ZJTX, "users", "add", "gd_analyst", "--role", "analyst", "--jurisdiction", "cn-gd",
                            "--password-stdin", "--reason", "新同事"], input="Copper-Kettle-1\n", capture_output=True,
                           text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr

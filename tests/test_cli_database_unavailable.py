@@ -1,7 +1,7 @@
 """Every command says in one line that the database cannot be used — which database (never its password) and why —
 and exits 1: PostgreSQL not listening, a SQLite path that cannot be opened or whose folder cannot be created
 (issue 16: `zjtx flags` / `zjtx evaluate` printed a driver traceback). The installed `zjtx` runs as a subprocess,
-so the one place that does it (registry/cli/main.py) is what is tested."""
+so the one place that does it (cli/main.py) is what is tested."""
 
 from __future__ import annotations
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import sqlalchemy as sa
+from zjtx_command import ZJTX
 
 from registry.db import current_revision, head_revision, make_engine
 
 
 def run_zjtx(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "registry.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([*ZJTX, *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=300)
 
 

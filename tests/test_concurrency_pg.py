@@ -16,7 +16,6 @@ import asyncio
 import os
 import random
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from conftest import create_pg_database, drop_pg_database
 from dashboard_ws import DashboardSession
 from serving import free_port, wait_until_healthy
 from sqlmodel import Session
+from zjtx_command import ZJTX
 
 from jobs.runs import request_run
 from registry import auth, fastread
@@ -78,10 +78,9 @@ def deployment(tmp_path) -> Iterator[dict]:
             'briefing_cron = ""\nrequest_poll_seconds = 1\n', encoding="utf-8")
         env = {**os.environ, "ZJTX_CONFIG": str(config)}
         env.pop("ZJTX_DATABASE_URL", None)
-        zjtx = str(Path(sys.executable).with_name("zjtx"))
         ports = [free_port(), free_port()]
-        commands = [[zjtx, "serve", "--port", str(p), "--address", "127.0.0.1"] for p in ports]
-        commands.append([zjtx, "scheduler"])
+        commands = [[*ZJTX, "serve", "--port", str(p), "--address", "127.0.0.1"] for p in ports]
+        commands.append([*ZJTX, "scheduler"])
         for i, command in enumerate(commands):
             logs.append((tmp_path / f"process-{i}.log").open("w"))
             procs.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=logs[-1], stderr=subprocess.STDOUT))

@@ -23,12 +23,12 @@ from conftest import PG_ADMIN_URL
 from fixtures.ingest_data import ENTERPRISE_HEADER, enterprise_rows, enterprises_file, write_csv
 from sqlmodel import Session, select
 
-from jobs.definitions import flags_job
 from registry.audit import AUDIT, record
 from registry.auth import authenticate
 from registry.db import make_engine
 from registry.ingest import ingest_files
 from registry.models import Enterprise, Recognition
+from registry.schedule import flags_job
 from registry.settings import Settings, get_settings
 
 pytestmark = pytest.mark.postgres

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import unicodedata
 from datetime import date
 
@@ -18,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from policy_citations import compilation_lines
 from sqlmodel import SQLModel
+from zjtx_command import ZJTX
 
 import registry.models  # noqa: F401 - the tables on SQLModel.metadata
 from registry.db import DatabaseError, make_engine, upgrade
@@ -454,7 +454,7 @@ def test_second_seed_adds_firms_and_same_seed_is_refused(engine):
 
 
 def run_zjtx(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "registry.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([*ZJTX, *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=300)
 
 

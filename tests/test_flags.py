@@ -381,9 +381,21 @@ def test_valid_until_has_one_definition_used_by_flags_ingest_and_renewals(start,
 
 
 def test_the_flags_summary_names_each_kind_once_with_its_severities():
-    from registry.cli.flags import summary_text
+    from cli.flags import summary_text
 
     flags = pl.DataFrame({"flag": ["exit", "exit", "exit", "expired", "review_due"],
                           "severity": ["critical", "warning", "critical", "critical", "info"]})
     assert summary_text(flags) == ("退出条件 exit: 3 (critical 2, warning 1), 已到期 expired: 1, "
                                    "待复核 review_due: 1")
+
+
+def test_rd_bands_come_from_the_policy_files():
+    # 工信厅企业函〔2021〕79号 L918-930: a类 营业收入1亿元及以上 研发占比不低于3%, b类 5000万元（含）—1亿元（不含）不低于6%;
+    # 财建〔2021〕2号 L429-431: 重点小巨人 4%以上, whatever the revenue. Revenue in 万元.
+    from registry.lifecycle import rd_bands
+    from registry.policy import get_policy
+
+    little = {(b["band_low"], b["band_high"], b["rd_min"]) for b in rd_bands(get_policy("cn/little-giant/2021"))}
+    key = {(b["band_low"], b["band_high"], b["rd_min"]) for b in rd_bands(get_policy("cn/key-little-giant/2021"))}
+    assert little == {(10000.0, None, 3.0), (5000.0, 10000.0, 6.0)}
+    assert key == {(0.0, None, 4.0)}

@@ -90,7 +90,7 @@ def test_cli_json_equals_the_function(registry, config_env, tmp_path):
 
     from_id, to_id = default_pair()
     expected = rule_impact(registry, SYSTEM, from_id, to_id, AS_OF).to_json()
-    cli = [sys.executable, "-m", "registry.cli.main", "impact", "--as-of", AS_OF.isoformat()]
+    cli = [sys.executable, "-m", "cli.main", "impact", "--as-of", AS_OF.isoformat()]
     done = subprocess.run([*cli, "--format", "json"], capture_output=True, text=True, env=os.environ, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == json.loads(json.dumps(expected))

@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 from fixtures.ingest_data import ENTERPRISE_HEADER, NINGBO, SHENZHEN, enterprise_rows, write_xlsx
 
-from jobs.definitions import ingest_job
 from jobs.runs import run_recorded
 from registry.identity import make_uscc
 from registry.ingest import FileRejected, read_data_file
 from registry.intake import Upload, ingest_uploads
+from registry.schedule import ingest_job
 from registry.settings import get_settings
 
 F0, F1, F2 = NINGBO

@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from fixtures.ingest_data import NINGBO, enterprises_file, write_csv, write_xlsx
+from zjtx_command import ZJTX
 
-ZJTX = str(Path(sys.executable).with_name("zjtx"))
 KEYS = ["file", "kind", "run_id", "status", "rows_read", "rows_loaded", "rows_rejected", "rejections"]
 
 
 def zjtx(*args: str) -> subprocess.CompletedProcess:
     # A wide console, so that table cells are not wrapped mid-word in the assertions.
     env = {**os.environ, "COLUMNS": "300"}
-    return subprocess.run([ZJTX, *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([*ZJTX, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from jobs.definitions import ingest_job
-from jobs.flag_store import store_flags
 from jobs.runs import (
     JobRecordingError,
     claim_request,
@@ -27,10 +25,12 @@ from jobs.runs import (
     run_recorded,
 )
 from registry.errors import UserError
+from registry.flag_store import store_flags
 from registry.identity import make_uscc, normalize_name
 from registry.models import Enterprise, Event, Flag, JobRun, Recognition, Report
 from registry.policy import Lifecycle, ReportingObligation, Source
 from registry.reminders import write_reminders
+from registry.schedule import ingest_job
 from registry.settings import Settings
 from registry.snapshot import counts_as_of, stored_snapshot, take_snapshot
 
@@ -268,7 +268,7 @@ def test_run_requests_are_claimed_once(engine):
 def test_flags_cli_prints_the_contract_json(config_env):
     from typer.testing import CliRunner
 
-    from registry.cli.main import app
+    from cli.main import app
     from registry.db import get_engine, upgrade
 
     eng = get_engine()
@@ -330,7 +330,7 @@ def test_ingest_job_while_the_database_is_away_keeps_the_file_for_the_next_run(s
 def test_a_flags_run_racing_another_writer_stores_nothing_and_says_run_again(engine):
     """Another process opens the same flag between this run's read of the open flags and its insert (a real
     second connection, fired by the run's own INSERT): the run stores nothing, says so, and the flag is open once."""
-    from jobs.flag_store import ConcurrentFlagsRun
+    from registry.flag_store import ConcurrentFlagsRun
 
     with Session(engine) as s:
         add_recognition(s, add_firm(s), date(2021, 7, 15), date(2024, 7, 14))

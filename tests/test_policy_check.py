@@ -109,11 +109,11 @@ def test_policies_without_compilation_lines_are_counted_not_checked(tmp_path) ->
 def test_the_command_prints_a_summary_and_exits_1_on_a_failure(tmp_path) -> None:
     tree = _mutated_copy(tmp_path, LG, _set("debt_ratio", op=">="))
     env = dict(os.environ)
-    res = subprocess.run([sys.executable, "-m", "registry.cli.main", "policies", "check", "--dir", str(tree)],
+    res = subprocess.run([sys.executable, "-m", "cli.main", "policies", "check", "--dir", str(tree)],
                          capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 1, res.stderr
     assert "不符 failed 1" in res.stdout
     assert "cn/little-giant/2021.yaml · debt_ratio · 方向 direction" in res.stdout
-    ok = subprocess.run([sys.executable, "-m", "registry.cli.main", "policies", "check", "--policy", KLG],
+    ok = subprocess.run([sys.executable, "-m", "cli.main", "policies", "check", "--policy", KLG],
                         capture_output=True, text=True, env=env, timeout=300)
     assert ok.returncode == 0 and "不符 failed 0" in ok.stdout, ok.stdout + ok.stderr

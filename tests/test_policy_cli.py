@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import date
 
 import openpyxl
 import pytest
 from policy_firms import little_giant_2020, write_files
 from typer.testing import CliRunner
+from zjtx_command import ZJTX
 
-from registry.cli.main import app
+from cli.main import app
 from registry.db import make_engine, upgrade
 from registry.errors import UserError
 from registry.ingest import ingest_files
@@ -53,7 +53,7 @@ def zjtx(*args: str):
 
 
 def run_zjtx(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "registry.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([*ZJTX, *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=300)
 
 

@@ -11,7 +11,7 @@ import openpyxl
 from policy_firms import Firm, bundle, uscc_for
 from typer.testing import CliRunner
 
-from registry.cli.main import app
+from cli.main import app
 from registry.policy import evaluate, evaluation_records, get_policy
 from registry.policy.export import results_wide, xlsx_bytes
 from registry.policy.schema import Policy

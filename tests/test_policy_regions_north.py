@@ -19,7 +19,8 @@ import pytest
 
 from registry.policy.bundle import Bundle
 from registry.policy.engine import evaluate
-from registry.policy.loader import POLICY_DIR, get_policy, lifecycle_for, read_policy_file
+from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
+from registry.policy.resolve import lifecycle_for
 
 sys.path.insert(0, str(Path(__file__).parent))
 from policy_citations import citation_problems  # noqa: E402

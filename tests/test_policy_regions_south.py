@@ -19,7 +19,8 @@ import pytest
 from registry.lifecycle import compute_flags, flag_records
 from registry.policy.bundle import Bundle
 from registry.policy.engine import evaluate
-from registry.policy.loader import POLICY_DIR, get_policy, lifecycle_for, read_policy_file
+from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
+from registry.policy.resolve import lifecycle_for
 
 SOUTH_JURISDICTIONS = (
     "cn-sd", "cn-sd-qingdao", "cn-ha", "cn-hb", "cn-hn", "cn-gd", "cn-gx", "cn-hi", "cn-cq", "cn-sc", "cn-gz",

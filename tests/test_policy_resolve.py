@@ -124,7 +124,7 @@ def test_evaluate_by_tier_names_the_resolved_policy(config_env, db_url, tmp_path
     from policy_firms import little_giant_2020, write_files
     from typer.testing import CliRunner
 
-    from registry.cli.main import app
+    from cli.main import app
     from registry.db import make_engine, upgrade
     from registry.ingest import ingest_files
 
@@ -146,7 +146,7 @@ def test_screen_by_tier_resolves_the_same_way(config_env, tmp_path):
     from policy_firms import little_giant_2020, write_files
     from typer.testing import CliRunner
 
-    from registry.cli.main import app
+    from cli.main import app
 
     files = [str(p) for p in write_files(tmp_path, little_giant_2020(1))]
     res = CliRunner().invoke(app, ["screen", *files, "--tier", "little_giant", "--as-of", "2022-05-31",

@@ -17,20 +17,21 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-
 from conftest import create_pg_database, drop_pg_database
-from jobs.flag_store import store_flags
+
 from registry import pipeline, queries, targets
 from registry.access import SYSTEM
 from registry.briefing import briefing_xlsx, build_briefing
 from registry.db import make_engine, upgrade
 from registry.demo import build_demo, generate_demo
+from registry.flag_store import store_flags
 from registry.ingest import ingest_files
-from registry.policy.bundle import load_bundle, read_files
+from registry.policy.bundle import load_bundle
 from registry.policy.engine import evaluate, required_refs
 from registry.policy.indicators import data_needs
 from registry.policy.loader import get_policy
 from registry.reminders import write_reminders
+from registry.screening import read_files
 from registry.settings import Settings
 from registry.snapshot import take_snapshot
 
@@ -175,8 +176,8 @@ def test_whole_registry_path_grows_linearly(registries, name):
 def test_sqlite_plans_the_report_anti_join_once_not_per_row(sqlite_engine):
     """EXPLAIN QUERY PLAN of the evaluation's report read: the complete firm-years are a list subquery computed
     once, never a correlated subquery run for each report row (the quadratic plan SQLite chose before)."""
-    from registry.policy import bundle as bundle_module
     from registry.models import Report
+    from registry.policy import bundle as bundle_module
 
     t = Report.__table__.c
     stmt = bundle_module._annual_figure_rows(sa.select(t.enterprise_id, t.revenue), t, ["revenue"], [2024, 2025])

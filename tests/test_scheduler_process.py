@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from zjtx_command import ZJTX
 
 from registry.db import make_engine, upgrade
 from registry.identity import make_uscc
@@ -36,7 +36,7 @@ def write_config(tmp_path: Path, db_url: str, **scheduler: str | int) -> Path:
 def start_scheduler(cfg: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "ZJTX_CONFIG": str(cfg)}
     env.pop("ZJTX_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "registry.cli.main", "scheduler", *extra], env=env,
+    return subprocess.Popen([*ZJTX, "scheduler", *extra], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -125,33 +125,30 @@ def test_run_now_request_is_picked_up(tmp_path, migrated):
 
 
 def test_sigterm_lets_the_running_job_finish_then_exits(tmp_path):
-    db = tmp_path / "zjtx.db"
-    url = f"sqlite:///{db}"
+    url = f"sqlite:///{tmp_path / 'zjtx.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    proc = start_scheduler(write_config(tmp_path, url, snapshot_cron="*/1 * * * * *"))
-    blocker = None
+    n = 100_000  # seconds of loading: the signal comes in the middle of the run
+    (tmp_path / "inbox").mkdir()
+    enterprises_csv(tmp_path / "inbox" / "large.csv", n)
+    proc = start_scheduler(write_config(tmp_path, url, ingest_cron="*/1 * * * * *"))
     try:
-        wait_for(lambda: lock_row(engine), what="the scheduler lock")
-        # Hold SQLite's write lock: the next snapshot run blocks inside its first write.
-        blocker = sqlite3.connect(db, timeout=30)
-        blocker.execute("BEGIN IMMEDIATE")
-        time.sleep(2.5)
+        wait_for(lambda: any(r.status == "running" for r in runs(engine, "ingest")), timeout=60,
+                 what="the ingest run to start")
+        signalled_at = datetime.now(UTC).replace(tzinfo=None)  # job_run times are naive UTC on SQLite
         proc.send_signal(signal.SIGTERM)
-        time.sleep(1.5)
-        assert proc.poll() is None, "exited while a job was still running"
-        blocker.rollback()
-        blocker.close()
-        blocker = None
-        proc.wait(timeout=30)
+        proc.wait(timeout=120)
     finally:
-        if blocker is not None:
-            blocker.rollback()
-            blocker.close()
         code, err = stop(proc)
     assert code == 0, err
-    statuses = [r.status for r in runs(engine, "snapshot")]
-    assert statuses and set(statuses) == {"success"}  # the blocked run completed, none left "running"
+    t = JobRun.__table__
+    with engine.connect() as conn:
+        done = conn.execute(sa.select(t.c.status, t.c.finished_at, t.c.counts).where(t.c.job == "ingest")).all()
+    # The run under way when the signal came finished after it, every row loaded: the process waited for it.
+    assert {r.status for r in done} == {"success"}, done
+    loaded = [r for r in done if r.counts.get("rows_loaded") == n]
+    assert len(loaded) == 1 and loaded[0].finished_at.replace(tzinfo=None) > signalled_at
+    assert count(engine, Enterprise.__table__) == n
     assert "stopping" in err
     assert lock_row(engine) is None
     engine.dispose()

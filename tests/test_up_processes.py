@@ -7,17 +7,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from zjtx_command import ZJTX
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-ZJTX = str(Path(sys.executable).with_name("zjtx"))
 
 
 def _two_free_consecutive_ports() -> int:
@@ -66,7 +65,7 @@ def env(tmp_path):
 def test_up_starts_n_dashboards_on_consecutive_ports_and_stops_them_all(env, tmp_path):
     port = _two_free_consecutive_ports()
     with (tmp_path / "up.log").open("w") as log:
-        up = subprocess.Popen([ZJTX, "up", "--processes", "2", "--no-scheduler", "--port", str(port)], env=env,
+        up = subprocess.Popen([*ZJTX, "up", "--processes", "2", "--no-scheduler", "--port", str(port)], env=env,
                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             assert _wait(lambda: _healthy(port) and _healthy(port + 1), 120), (tmp_path / "up.log").read_text()
@@ -83,7 +82,7 @@ def test_up_starts_n_dashboards_on_consecutive_ports_and_stops_them_all(env, tmp
 def test_stopping_zjtx_serve_stops_the_server(env, tmp_path):
     port = _two_free_consecutive_ports()
     with (tmp_path / "serve.log").open("w") as log:
-        serve = subprocess.Popen([ZJTX, "serve", "--port", str(port), "--address", "127.0.0.1"], env=env,
+        serve = subprocess.Popen([*ZJTX, "serve", "--port", str(port), "--address", "127.0.0.1"], env=env,
                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             assert _wait(lambda: _healthy(port), 120), (tmp_path / "serve.log").read_text()

@@ -1,7 +1,7 @@
 """`zjtx users add|list|disable|enable|unlock|passwd|role` as an administrator runs them, and the first admin of
 `zjtx up` (asked on a terminal, explained otherwise — never a default password).
 
-The commands run in-process through the console script's own entry point (registry.cli.main.main: same parsing,
+The commands run in-process through the console script's own entry point (cli.main.main: same parsing,
 same one-line errors and exit codes) — a subprocess per command would take seconds each; one test runs the
 installed `zjtx` as a subprocess. Engine-specific behaviour of accounts is in test_auth.py (both engines).
 """
@@ -13,17 +13,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from rich.console import Console
+from zjtx_command import ZJTX
 
+from cli import users as users_cli
+from cli.main import main
 from registry import auth
-from registry.cli import users as users_cli
-from registry.cli.main import main
-
-ZJTX = str(Path(sys.executable).with_name("zjtx"))
-
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -57,11 +54,11 @@ def listed(zjtx, name: str) -> dict:
 @SQLITE_ONLY
 def test_the_installed_command_adds_and_lists(engine, config_env):
     env = {**os.environ, "COLUMNS": "300", "ZJTX_ACTOR": "cli:test-admin"}
-    added = subprocess.run([ZJTX, "users", "add", "chief", "--role", "admin", "--jurisdiction", "cn",
+    added = subprocess.run([*ZJTX, "users", "add", "chief", "--role", "admin", "--jurisdiction", "cn",
                             "--password-stdin"], input="Harbour-Lamp-2024\n", capture_output=True, text=True, env=env,
                            timeout=120)
     assert added.returncode == 0, added.stderr
-    listing = subprocess.run([ZJTX, "users", "list", "--format", "json"], capture_output=True, text=True, env=env,
+    listing = subprocess.run([*ZJTX, "users", "list", "--format", "json"], capture_output=True, text=True, env=env,
                              timeout=120)
     assert [u["username"] for u in json.loads(listing.stdout)] == ["chief"]
 

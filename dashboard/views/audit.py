@@ -11,7 +11,8 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from dashboard.components import current_lang, current_principal, download_buttons, settings, today
+from dashboard.components import current_lang, current_principal, settings, today
+from dashboard.exports import download_buttons
 from dashboard.i18n_access import ta
 from dashboard.safe_text import md_text
 from registry.access import PermissionDenied

@@ -18,13 +18,13 @@ from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
     current_principal,
-    download_buttons,
     query,
     settings,
     table,
     today,
     tr,
 )
+from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_date, fmt_money
 from dashboard.i18n import code_label, column_label
 from dashboard.safe_text import md_text

@@ -13,12 +13,12 @@ from dashboard.components import (
     current_lang,
     current_principal,
     data_version,
-    download_buttons,
     settings,
     table,
     today,
     tr,
 )
+from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label
 from registry.access import Principal, jurisdictions_in_scope

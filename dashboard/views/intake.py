@@ -11,7 +11,6 @@ from dashboard import ops, ops_charts
 from dashboard.components import (
     current_lang,
     current_principal,
-    download_buttons,
     firm_link_expr,
     labelled,
     settings,
@@ -19,6 +18,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.exports import download_buttons
 from dashboard.i18n import code_label, column_label
 from registry.errors import UserError
 from registry.ingest.headers import KINDS

@@ -11,7 +11,6 @@ from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
     current_principal,
-    download_buttons,
     labelled,
     query,
     settings,
@@ -19,6 +18,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label
 from registry import queries

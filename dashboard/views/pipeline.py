@@ -11,7 +11,8 @@ import streamlit as st
 
 from dashboard import analytics_charts
 from dashboard.analytics import cached, industry_filter, region_filter
-from dashboard.components import current_lang, current_principal, download_buttons, settings, table, today, tr
+from dashboard.components import current_lang, current_principal, settings, table, today, tr
+from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count, fmt_date, fmt_pct
 from dashboard.i18n import code_label
 from registry import pipeline

@@ -12,9 +12,9 @@ from dashboard.components import current_lang, current_principal, table, today, 
 from dashboard.exports import export_button
 from dashboard.i18n import code_label
 from dashboard.safe_text import md_text
-from registry.citations import compilation_lines, compilation_path
 from registry.errors import UserError
 from registry.policy import get_policy, load_policies
+from registry.policy.citations import compilation_lines, compilation_path
 from registry.policy_tools import (
     criteria_diff,
     criteria_table,

@@ -12,13 +12,13 @@ import streamlit as st
 from dashboard.components import (
     current_lang,
     current_principal,
-    download_buttons,
     firm_link_expr,
     labelled,
     query,
     settings,
     tr,
 )
+from dashboard.exports import download_buttons
 from dashboard.i18n import code_label, column_label
 from dashboard.pages import page_spec
 from registry import queries

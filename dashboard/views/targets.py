@@ -14,13 +14,13 @@ from dashboard.analytics import cached, industry_filter, region_filter
 from dashboard.components import (
     current_lang,
     current_principal,
-    download_buttons,
     firm_link_expr,
     labelled,
     table,
     today,
     tr,
 )
+from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label, column_label
 from registry.access import jurisdictions_in_scope

@@ -44,7 +44,7 @@ class Rejection:
     column: str | None
     reason: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 

@@ -22,6 +22,8 @@ from registry import models
 from registry.identity import InvalidUSCC, uscc_normalise_expr, uscc_valid_expr, validate_uscc
 from registry.ingest import vocab
 from registry.ingest.headers import CATALOGUE, ColumnSpec
+from registry.policy.loader import declared_tiers
+from registry.policy.resolve import lifecycle_for
 from registry.reference import industries, jurisdictions, regions
 from registry.settings import get_settings
 
@@ -414,8 +416,6 @@ def _mapped_with_suggestions(
 def _parse_tier(spec: ColumnSpec, frame: pl.DataFrame) -> Parsed:
     # Regional tiers are declared by policy files: accept their codes and Chinese names exactly, so that a
     # declared code like hb_little_giant is not mistaken for a misspelling of little_giant.
-    from registry.policy.loader import declared_tiers
-
     regional = {alias: code for code, name in declared_tiers().items() for alias in (code, name)}
     aliases = {**regional, **vocab.TIER_ALIASES}
     return _mapped_with_suggestions(spec, frame, aliases, vocab.NATIONAL_TIERS, "称号", "tier")
@@ -633,8 +633,6 @@ def _normalise_annual_basis(typed: pl.DataFrame) -> pl.DataFrame:
 def _derive_valid_until(typed: pl.DataFrame) -> pl.Expr:
     """valid_until when the file leaves it blank: from the lifecycle of the policy in force for the tier and
     jurisdiction on the recognition date (one lookup per distinct tier × jurisdiction × date)."""
-    from registry.policy import lifecycle_for
-
     keys = (
         typed.filter(pl.col(_v("valid_until")).is_null())
         .select(pl.col(_v("tier")).alias("tier"), pl.col(_v("jurisdiction")).alias("jurisdiction"),

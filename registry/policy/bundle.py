@@ -1,15 +1,14 @@
 """Evaluation input (interfaces B): everything the evaluation needs about a set of firms, as polars frames.
 
-A Bundle comes from the database (`load_bundle`) or straight from data files (`bundle_from_files`, for
+A Bundle comes from the database (`load_bundle`) or straight from data files (registry.screening, for
 `zjtx screen`, which stores nothing). Column names are the contract's English names; every frame has the
 same schema whether it has rows or not, so the evaluation never special-cases an empty input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
@@ -173,27 +172,3 @@ def _annual_figure_rows(stmt: sa.Select, t, metrics: list[str], years: list[int]
     return stmt.where(t.year.in_(years), sa.or_(
         t.period_type == "annual", sa.tuple_(t.enterprise_id, t.year).not_in(complete)))
 
-
-def bundle_from_files(paths: Sequence[Path]) -> Bundle:
-    """A bundle from data files via the ingestion reader (interfaces A); nothing is stored."""
-    return read_files(paths)[0]
-
-
-def read_files(paths: Sequence[Path]) -> tuple[Bundle, list]:
-    """A bundle from data files (enterprises + reports + attributes + events + recognitions), via the
-    ingestion reader (interfaces A). Returns the bundle and the ParsedFile of each file, so the caller can
-    report rejected rows. Files of the same kind are stacked; nothing is stored."""
-    from registry.ingest.read import read_data_file
-
-    parsed = [read_data_file(Path(p)) for p in paths]
-    frames: dict[str, list[pl.DataFrame]] = {}
-    for pf in parsed:
-        if pf.kind in SCHEMAS:
-            frames.setdefault(pf.kind, []).append(conform(pf.frame, SCHEMAS[pf.kind]))
-    stacked = {k: pl.concat(v, how="vertical") for k, v in frames.items()}
-    if "reports" in stacked:
-        stacked["reports"] = stacked["reports"].with_columns(
-            pl.col("basis").fill_null("period"),
-            *period_columns(pl.col("period")),
-        )
-    return Bundle.of(**stacked), parsed

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from registry.citations import compilation_lines
+from registry.policy.citations import compilation_lines
 from registry.policy.indicators import ANNUAL
 from registry.policy.schema import GROWTH_AGGREGATIONS, All, Any_, AtLeast, Leaf, Policy, Source, iter_nodes
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -79,50 +78,3 @@ def declared_tiers(root: Path = POLICY_DIR) -> dict[str, str]:
 
 
 DEFAULT_LIFECYCLE = Lifecycle()
-
-
-def lifecycle_for(tier: str, jurisdiction: str, on: date, root: Path = POLICY_DIR) -> Lifecycle:
-    """The lifecycle of a recognition at `tier` by `jurisdiction` granted on `on`.
-
-    The rule set for new applications in force on the recognition date (registry.policy.resolve: supersession,
-    the jurisdiction then the enclosing ones) gives validity, 复核, the yearly information update and its exit
-    rules — a 专精特新 recognised by a province in 2023 is a 63号 recognition (3 years). Provinces issue their
-    实施细则 on top of the national rules: when the recognising jurisdiction has a lifecycle of its own for the
-    tier (the one in force, else its latest), that one stands (validity, 复核, reporting, exit rules) and the
-    national rules add what it lacks — the yearly information update, and national exit rules of other ids.
-    Without a rule set in force on that day: the jurisdiction's own lifecycle, else the national (cn) one, else
-    the default 3-year anniversary rule.
-    """
-    from registry.policy.resolve import policies_in_force  # resolve reads this module's load_policies
-
-    own = _own_lifecycle(tier, jurisdiction, on, root)
-    for policy in policies_in_force(tier, jurisdiction, on, "new_application", load_policies(root)):
-        if policy.lifecycle is None:
-            continue
-        base = policy.lifecycle
-        if own is None or policy.jurisdiction == jurisdiction or own is base:
-            return base
-        local_ids = {r.id for r in own.exit_rules}
-        return own.model_copy(update={
-            "exit_rules": [*own.exit_rules, *(r for r in base.exit_rules if r.id not in local_ids)],
-            "reporting": [*own.reporting, *base.reporting],
-            "info_update": own.info_update or base.info_update})
-    return own or _own_lifecycle(tier, "cn", on, root) or DEFAULT_LIFECYCLE
-
-
-def _own_lifecycle(tier: str, jurisdiction: str, on: date, root: Path) -> Lifecycle | None:
-    """The lifecycle a jurisdiction's own files give a recognition of `on`: the policy in force (latest
-    effective_from), else — granted before the first file we hold — the earliest, else the latest."""
-    candidates = [p for p in load_policies(root).values()
-                  if p.tier == tier and p.lifecycle is not None and p.purpose != "classification"
-                  and p.jurisdiction == jurisdiction]
-    if not candidates:
-        return None
-    in_force = [p for p in candidates if p.in_force(on)]
-    if in_force:
-        return max(in_force, key=lambda p: p.effective_from).lifecycle
-    earlier = [p for p in candidates if on < p.effective_from]
-    if earlier:
-        return min(earlier, key=lambda p: p.effective_from).lifecycle
-    return max(candidates, key=lambda p: p.effective_from).lifecycle
-

@@ -20,8 +20,8 @@ from datetime import date
 from pathlib import Path
 
 from registry.errors import UserError
-from registry.policy.loader import POLICY_DIR, load_policies
-from registry.policy.schema import Policy
+from registry.policy.loader import DEFAULT_LIFECYCLE, POLICY_DIR, load_policies
+from registry.policy.schema import Lifecycle, Policy
 
 # What users type (CLI, pages) → the schema's purpose codes.
 PURPOSE_ALIASES = {"new_application": "new_application", "new": "new_application", "认定": "new_application",
@@ -81,3 +81,47 @@ def policy_in_force(tier: str, jurisdiction: str = "cn", as_of: date | None = No
         raise UserError(f"{as_of} 没有适用于 {tier}（{jurisdiction}，{purpose}）的政策 / no policy for {tier} in "
                         f"{jurisdiction} is in force on {as_of} for {purpose}")
     return found[0]
+
+
+def lifecycle_for(tier: str, jurisdiction: str, on: date, root: Path = POLICY_DIR) -> Lifecycle:
+    """The lifecycle of a recognition at `tier` by `jurisdiction` granted on `on`.
+
+    The rule set for new applications in force on the recognition date (registry.policy.resolve: supersession,
+    the jurisdiction then the enclosing ones) gives validity, 复核, the yearly information update and its exit
+    rules — a 专精特新 recognised by a province in 2023 is a 63号 recognition (3 years). Provinces issue their
+    实施细则 on top of the national rules: when the recognising jurisdiction has a lifecycle of its own for the
+    tier (the one in force, else its latest), that one stands (validity, 复核, reporting, exit rules) and the
+    national rules add what it lacks — the yearly information update, and national exit rules of other ids.
+    Without a rule set in force on that day: the jurisdiction's own lifecycle, else the national (cn) one, else
+    the default 3-year anniversary rule.
+    """
+    own = _own_lifecycle(tier, jurisdiction, on, root)
+    for policy in policies_in_force(tier, jurisdiction, on, "new_application", load_policies(root)):
+        if policy.lifecycle is None:
+            continue
+        base = policy.lifecycle
+        if own is None or policy.jurisdiction == jurisdiction or own is base:
+            return base
+        local_ids = {r.id for r in own.exit_rules}
+        return own.model_copy(update={
+            "exit_rules": [*own.exit_rules, *(r for r in base.exit_rules if r.id not in local_ids)],
+            "reporting": [*own.reporting, *base.reporting],
+            "info_update": own.info_update or base.info_update})
+    return own or _own_lifecycle(tier, "cn", on, root) or DEFAULT_LIFECYCLE
+
+
+def _own_lifecycle(tier: str, jurisdiction: str, on: date, root: Path) -> Lifecycle | None:
+    """The lifecycle a jurisdiction's own files give a recognition of `on`: the policy in force (latest
+    effective_from), else — granted before the first file we hold — the earliest, else the latest."""
+    candidates = [p for p in load_policies(root).values()
+                  if p.tier == tier and p.lifecycle is not None and p.purpose != "classification"
+                  and p.jurisdiction == jurisdiction]
+    if not candidates:
+        return None
+    in_force = [p for p in candidates if p.in_force(on)]
+    if in_force:
+        return max(in_force, key=lambda p: p.effective_from).lifecycle
+    earlier = [p for p in candidates if on < p.effective_from]
+    if earlier:
+        return min(earlier, key=lambda p: p.effective_from).lifecycle
+    return max(candidates, key=lambda p: p.effective_from).lifecycle

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from serving import free_port, wait_until_healthy
+from zjtx_command import ZJTX
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -30,7 +30,7 @@ def dashboard_server(folder: Path, config_toml: str) -> Iterator[str]:
     env = {**os.environ, "ZJTX_CONFIG": str(config)}
     env.pop("ZJTX_DATABASE_URL", None)
     with (folder / "serve.log").open("w") as log:
-        server = subprocess.Popen([str(Path(sys.executable).with_name("zjtx")), "serve", "--port", str(port),
+        server = subprocess.Popen([*ZJTX, "serve", "--port", str(port),
                                    "--address", "127.0.0.1"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:

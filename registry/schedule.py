@@ -1,14 +1,19 @@
-"""The jobs the scheduler runs, by name. Each takes (engine, settings) and returns counts for job_run."""
+"""The jobs the scheduler runs, by name, and when (cron). Each takes (engine, settings) and returns counts for job_run.
+
+Domain, not process: the scheduler process (jobs/), the CLI and the operations page all read this catalogue.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from registry.errors import UserError
@@ -51,7 +56,7 @@ def _summarise_ingest(results: list[Any]) -> dict[str, Any]:
 
 
 def flags_job(engine: Engine, settings: Settings) -> dict[str, Any]:
-    from jobs.flag_store import store_flags
+    from registry.flag_store import store_flags
     from registry.policy_changes import record_policy_changes
 
     # Policy files changed since the last run are audited before the flags they drive are recomputed.
@@ -99,3 +104,26 @@ def get_job(name: str) -> JobSpec:
         return JOBS[name]
     except KeyError:
         raise UserError(f"未知任务 unknown job {name!r}; jobs: {', '.join(JOBS)}") from None
+
+
+_CRON_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_cron(expr: str, timezone: str, setting: str = "cron") -> CronTrigger:
+    """Standard 5-field crontab (minute hour day month day-of-week), or 6 fields with seconds first.
+
+    Day-of-week numbers follow crontab (0 and 7 = Sunday), not APScheduler 3's own numbering (0 = Monday):
+    they are translated to names so `0 8 * * 1` means Monday 08:00 as every crontab user expects.
+    """
+    fields = expr.split()
+    if len(fields) not in (5, 6):
+        raise UserError(f"scheduler.{setting} = {expr!r}: 需要 5 个字段 expected 5 cron fields "
+                        "(minute hour day month day-of-week), or 6 with seconds first")
+    second = fields[0] if len(fields) == 6 else "0"
+    minute, hour, day, month, dow = fields[-5:]
+    dow = re.sub(r"\b[0-7]\b", lambda m: _CRON_DOW_NAMES[int(m.group())], dow) if "/" not in dow else dow
+    try:
+        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow,
+                           timezone=timezone)
+    except ValueError as exc:
+        raise UserError(f"scheduler.{setting} = {expr!r}: 无效的 cron 表达式 invalid cron expression: {exc}") from exc

@@ -17,7 +17,7 @@ from registry.db_roles import ensure_schema, owner_engine
 from registry.settings import get_settings
 
 console = Console(stderr=True)
-APP_PATH = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+APP_PATH = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
 def register(app: typer.Typer) -> None:
@@ -70,13 +70,13 @@ def up(
         console.print(f"数据库为空，载入示例数据 Empty database: loading a demo registry of {settings.demo.firms} firms")
         with owner_engine() as owner:
             build_demo(owner, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
-    from registry.cli.users import ensure_first_admin
+    from cli.users import ensure_first_admin
 
     ensure_first_admin(engine, console)
     port = port or settings.dashboard.port
     procs: dict[str, subprocess.Popen] = {}
     if not no_scheduler:
-        procs["scheduler"] = subprocess.Popen([sys.executable, "-m", "registry.cli.main", "scheduler"])
+        procs["scheduler"] = subprocess.Popen([sys.executable, "-m", "cli.main", "scheduler"])
     host = "localhost" if settings.dashboard.address in ("127.0.0.1", "0.0.0.0") else settings.dashboard.address
     # One Streamlit process serves its sessions on one core; more processes use more cores (docs/deployment.md).
     for i in range(processes):

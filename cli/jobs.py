@@ -11,11 +11,11 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from jobs.definitions import JOBS, get_job
 from jobs.lock import SchedulerLockHeld
 from jobs.runs import JobRecordingError, run_recorded
 from registry.db import DatabaseError, check_connection, get_engine
 from registry.errors import UserError
+from registry.schedule import JOBS, get_job
 from registry.settings import get_settings
 
 console = Console(stderr=True)

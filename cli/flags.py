@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jobs.definitions import today_in
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.lifecycle import FlagWindows, compute_flags, flag_records
 from registry.policy.bundle import load_bundle
+from registry.schedule import today_in
 from registry.settings import get_settings
 
 FLAG_ZH = {"review_due": "待复核", "expiring": "即将到期", "expired": "已到期", "exit": "退出条件",

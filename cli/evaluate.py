@@ -16,13 +16,14 @@ from rich.table import Table
 
 from registry.db import get_engine
 from registry.errors import UserError
-from registry.policy.bundle import Bundle, load_bundle, read_files
+from registry.policy.bundle import Bundle, load_bundle
 from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluation_records, required_refs
 from registry.policy.export import csv_bytes, xlsx_bytes
 from registry.policy.indicators import data_needs
 from registry.policy.loader import get_policy
 from registry.policy.resolve import policy_in_force
 from registry.policy.schema import Policy, children_of, iter_nodes
+from registry.screening import read_files
 from registry.settings import get_settings
 
 FORMATS = ("table", "json", "csv", "xlsx")

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.evaluate import VERDICT_ZH, _check_format, _write_text, parse_as_of
 from registry.auth import cli_principal
-from registry.cli.evaluate import VERDICT_ZH, _check_format, _write_text, parse_as_of
 from registry.db import get_engine
 from registry.export import to_csv_bytes, to_excel_workbook_bytes
 from registry.impact import COMPARISONS, RuleImpact, default_pair, rule_impact

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import typer
 
-from registry.cli import database, system
+from cli import database, system
 from registry.db import DatabaseError, unavailable_message
 from registry.errors import UserError
 from registry.settings import ConfigError, get_settings
@@ -27,9 +27,9 @@ for module in (database, system):
 for optional in ("ingest", "evaluate", "flags", "jobs", "users", "policies", "impact"):
     # Command groups built by later work; a missing module simply adds no commands.
     try:
-        mod = __import__(f"registry.cli.{optional}", fromlist=["register"])
+        mod = __import__(f"cli.{optional}", fromlist=["register"])
     except ModuleNotFoundError as exc:
-        if exc.name != f"registry.cli.{optional}":
+        if exc.name != f"cli.{optional}":
             raise
         continue
     mod.register(app)
