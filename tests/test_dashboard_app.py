@@ -214,7 +214,7 @@ def test_firm_page_evaluates_a_policy(app):
     at.query_params["uscc"] = info.featured_uscc
     at.run()
     at.switch_page("views/firm.py").run()
-    at.selectbox(key="firm_policy").set_value("cn/sme-size/2011").run()
+    at.selectbox(key="firm_policy_new_application").set_value("cn/sme-size/2011").run()
     no_errors(at)
     # 工业 under 300号: last year 210 employees (< 300) and revenue 12,500 万元 (≥ 300) → 小型 (small).
     assert "**结论: 符合**  类别: small" in [m.value for m in at.markdown]
@@ -230,7 +230,7 @@ def test_firm_page_offers_only_the_policies_in_force_today(app):
     at.query_params["uscc"] = info.featured_uscc
     at.run()
     at.switch_page("views/firm.py").run()
-    offered = set(at.selectbox(key="firm_policy").options)  # the page judges as of today
+    offered = set(at.selectbox(key="firm_policy_new_application").options)  # the page judges as of today
     policies = load_policies()
     # Over: the last day it served any purpose is past (a 2022 rule set still serves 复核 in 2026: `purposes`).
     last_days = {pid: [p.effective_to, *(w.effective_to for w in p.purposes)] for pid, p in policies.items()}
