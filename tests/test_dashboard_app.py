@@ -223,6 +223,23 @@ def test_firm_page_evaluates_a_policy(app):
     assert criteria["来源"].str.contains("300号").any()
 
 
+def test_firm_page_opens_with_the_rule_of_the_day(app):
+    """The featured firm (Shenzhen) holds 小巨人: its 复核 today is judged on the 2022 standard until the end of
+    2026 (工信厅企业函〔2026〕117号), then on 2号's; the next rung (重点“小巨人”, 财建〔2021〕2号) has no support
+    period after 2025, so a new application has no rule to preselect. Same resolution as the promotion flags and
+    `zjtx evaluate --tier` (tests/test_rule_agreement.py)."""
+    at, _, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    assert at.selectbox(key="firm_policy_new_application").value is None
+    at.radio(key="firm_purpose").set_value("review").run()
+    no_errors(at)
+    expected = "cn/little-giant/2022" if date.today() <= date(2026, 12, 31) else "cn/little-giant/2026"
+    assert at.selectbox(key="firm_policy_review").value == expected
+    assert "**结论:" in " ".join(m.value for m in at.markdown)  # evaluated at once
+
+
 def test_firm_page_offers_only_the_policies_in_force_today(app):
     from registry.policy import load_policies
 
