@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from policy_firms import Firm, little_giant_2020, uscc_for, write_files
-from test_policy_national_2022_2026 import _lg26  # the brief's 2026 小巨人 reference firm (eligible on its thresholds)
+from test_policy_national_2022_2026 import (
+    _lg26,  # the brief's 2026 小巨人 reference firm (eligible on its thresholds)
+)
 
 from registry import pipeline
 from registry.access import SYSTEM
@@ -48,8 +51,6 @@ def case_id(case) -> str:
 
 @pytest.mark.parametrize(("held", "as_of", "purpose", "expected"), CASES, ids=[case_id(c) for c in CASES])
 def test_the_promotion_rule_and_the_firms_default_rule_are_the_rule_of_the_day(held, as_of, purpose, expected):
-    import polars as pl
-
     jurisdiction = pl.select(firm_jurisdiction(pl.lit(HANGZHOU))).item()
     assert jurisdiction == "cn-zj"
     assert firm_rule([held], jurisdiction, as_of, purpose).id == expected
@@ -127,9 +128,9 @@ def test_promotion_flag_follows_the_2026_switch(as_of, expected):
 
 def test_pipeline_candidates_follow_the_same_switches(engine, tmp_path):
     """The pipeline's "evaluate now" counts the firms the flags flag, on each side of both boundaries."""
-    old, new = _ready_2022(1), _lg26.but(region_code=HANGZHOU, uscc=uscc_for(260, HANGZHOU))
     from registry.ingest import ingest_files
 
+    old, new = _ready_2022(1), _lg26.but(region_code=HANGZHOU, uscc=uscc_for(260, HANGZHOU))
     ingest_files(engine, write_files(tmp_path, old, new))
     _insert_recognitions(engine, [(old.uscc, "zjtx_sme", "cn-bj", date(2021, 6, 1), date(2024, 5, 31)),
                                   (new.uscc, "zjtx_sme", "cn-zj", date(2024, 1, 1), date(2026, 12, 31))])
