@@ -679,8 +679,9 @@ SME_SIZE_POLICY = "cn/sme-size/2011"
 
 # The next rung of the national ladder and the purpose its rule set serves. Which rule set judges a firm is
 # decided by registry.policy.resolve.policy_in_force (the firm's jurisdiction chain, the as-of date, the purpose),
-# the function `zjtx evaluate --tier` and `zjtx screen --tier` ask: 重点“小巨人” is a support programme, whose
-# rule sets (national, or a province's 申报和推荐条件) serve `support`.
+# the function `zjtx evaluate --tier` and `zjtx screen --tier` ask. 重点“小巨人” is a national support programme
+# (财建〔2021〕2号, rule sets serving `support`): it is judged on the national rule, whose support period ends the
+# programme — the provinces' 2021 申报和推荐条件 carry no end date of their own and would outlive it.
 PROMOTION: dict[str, tuple[str, str]] = {
     "innovative_sme": ("zjtx_sme", "new_application"),
     "zjtx_sme": ("little_giant", "new_application"),
@@ -740,7 +741,7 @@ def promotion_policy(tier_held: str, jurisdiction: str, as_of: date,
     if tier_held not in PROMOTION:
         return None
     target, purpose = PROMOTION[tier_held]
-    return rule_for(target, jurisdiction, as_of, purpose, policies)
+    return rule_for(target, "cn" if purpose == "support" else jurisdiction, as_of, purpose, policies)
 
 
 # The national ladder, lowest first: every tier with a next rung, then the top one.

@@ -58,6 +58,16 @@ def test_the_promotion_rule_and_the_firms_default_rule_are_the_rule_of_the_day(h
         assert promotion_policy(held, jurisdiction, as_of).id == expected  # what the promotion flags judge on
 
 
+@pytest.mark.parametrize(("as_of", "expected"), [(date(2021, 8, 1), "cn/key-little-giant/2021"),
+                                                 (date(2025, 12, 31), "cn/key-little-giant/2021"),
+                                                 (date(2026, 1, 1), None)])
+def test_key_little_giant_is_judged_on_the_national_support_period(as_of, expected):
+    """财建〔2021〕2号's support period runs to 2025-12-31 (its policy file): a Zhejiang 小巨人 is judged on it, not on
+    Zhejiang's open-ended 2021 推荐条件, and no rule judges the rung after the period."""
+    found = promotion_policy("little_giant", "cn-zj", as_of)
+    assert (found.id if found else None) == expected
+
+
 def _insert_recognitions(engine: sa.Engine, rows: list[tuple[str, str, str, date, date]]) -> None:
     """(uscc, tier, jurisdiction, recognized_on, valid_until) for firms already ingested."""
     with engine.begin() as conn:
