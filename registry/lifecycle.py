@@ -31,8 +31,9 @@ from registry.errors import UserError
 from registry.policy import Lifecycle, Policy, evaluate, get_policy, lifecycle_for, load_policies
 from registry.policy.bundle import Bundle
 from registry.policy.indicators import bundle_annual, with_annual_figures
+from registry.policy.resolve import normalise_purpose, policy_in_force
 from registry.policy.schema import All, Leaf, iter_nodes
-from registry.reference import jurisdictions
+from registry.reference import jurisdiction_expr, jurisdictions
 from registry.settings import LifecycleSettings
 
 LifecycleResolver = Callable[[str, str, date], Lifecycle]
@@ -690,13 +691,15 @@ def _anomaly_flags(cur: pl.DataFrame, bundle: BundleLike, as_of: date) -> list[p
 
 SME_SIZE_POLICY = "cn/sme-size/2011"
 
-# The next rung of the national ladder and the policy families that decide it. A family is a policy id without
-# its version (the version in force on the as-of date is used); None = every policy of the target tier in force
-# (the provincial 专精特新 rules), each applied to firms of its own jurisdiction.
-PROMOTION: dict[str, tuple[str, list[str] | None]] = {
-    "innovative_sme": ("zjtx_sme", None),
-    "zjtx_sme": ("little_giant", ["cn/little-giant"]),
-    "little_giant": ("key_little_giant", ["cn/key-little-giant"]),
+# The next rung of the national ladder and the purpose its rule set serves. Which rule set judges a firm is
+# decided by registry.policy.resolve.policy_in_force (the firm's jurisdiction chain, the as-of date, the purpose),
+# the function `zjtx evaluate --tier` and `zjtx screen --tier` ask. 重点“小巨人” is a national support programme
+# (财建〔2021〕2号, rule sets serving `support`): it is judged on the national rule, whose support period ends the
+# programme — the provinces' 2021 申报和推荐条件 carry no end date of their own and would outlive it.
+PROMOTION: dict[str, tuple[str, str]] = {
+    "innovative_sme": ("zjtx_sme", "new_application"),
+    "zjtx_sme": ("little_giant", "new_application"),
+    "little_giant": ("key_little_giant", "support"),
 }
 
 
@@ -729,20 +732,48 @@ def _in_jurisdiction(region_code: pl.Expr, jurisdiction: str) -> pl.Expr:
     return pl.any_horizontal([region_code.str.starts_with(p) for p in prefixes])
 
 
-def promotion_policies(target_tier: str, families: list[str] | None, as_of: date,
-                       policies: dict[str, Policy] | None = None) -> list[Policy]:
-    """The policies in force on as_of that decide the target tier (latest version of each family)."""
-    policies = policies if policies is not None else load_policies()
-    in_force = [p for p in policies.values() if p.tier == target_tier and p.in_force(as_of)]
-    if families is None:
-        in_force = [p for p in in_force if p.purpose == "new_application"]
-        families = sorted({p.id.rsplit("/", 1)[0] for p in in_force})
-    chosen = []
-    for family in families:
-        versions = [p for p in in_force if p.id.rsplit("/", 1)[0] == family]
-        if versions:
-            chosen.append(max(versions, key=lambda p: p.effective_from))
-    return chosen
+def firm_jurisdiction(region_code: pl.Expr) -> pl.Expr:
+    """The most specific recognising jurisdiction of a firm's region code (a city with its own rules, else its
+    province), `cn` when the code is unknown or missing: where policy_in_force starts the firm's chain."""
+    return jurisdiction_expr(region_code, most_specific=True).fill_null("cn")
+
+
+def rule_for(tier: str, jurisdiction: str, as_of: date, purpose: str = "new_application",
+             policies: dict[str, Policy] | None = None) -> Policy | None:
+    """policy_in_force for a firm of `jurisdiction` (its chain up to cn); None when no rule is in force
+    (e.g. 重点“小巨人” after its last support period)."""
+    try:
+        return policy_in_force(tier, jurisdiction, as_of, purpose, policies)
+    except UserError:
+        return None
+
+
+def promotion_policy(tier_held: str, jurisdiction: str, as_of: date,
+                     policies: dict[str, Policy] | None = None) -> Policy | None:
+    """The rule set a holder of `tier_held` in `jurisdiction` is judged on for the next rung (None: no next
+    rung, or no rule in force for it that day)."""
+    if tier_held not in PROMOTION:
+        return None
+    target, purpose = PROMOTION[tier_held]
+    return rule_for(target, "cn" if purpose == "support" else jurisdiction, as_of, purpose, policies)
+
+
+# The national ladder, lowest first: every tier with a next rung, then the top one.
+LADDER = (*PROMOTION, *(target for target, _ in PROMOTION.values() if target not in PROMOTION))
+
+
+def firm_rule(tiers_held: Iterable[str], jurisdiction: str, as_of: date, purpose: str = "new_application",
+              policies: dict[str, Policy] | None = None) -> Policy | None:
+    """The rule set that judges a firm by default (the firm page). new_application: the next rung above the
+    highest tier held (what the promotion flags judge), the ladder's first rung for a firm that holds none;
+    review (复核): the highest tier held, on the rule for its 复核 that day (工信厅企业函〔2026〕117号: the 2026
+    小巨人 复核 on the 2022 standard)."""
+    held = [t for t in LADDER if t in set(tiers_held)]
+    if normalise_purpose(purpose) == "re_review":
+        return rule_for(held[-1], jurisdiction, as_of, "re_review", policies) if held else None
+    if not held:
+        return rule_for(LADDER[0], jurisdiction, as_of, "new_application", policies)
+    return promotion_policy(held[-1], jurisdiction, as_of, policies)
 
 
 def promotion_targets() -> pl.DataFrame:
@@ -757,26 +788,29 @@ PROMOTION_VERDICT_SCHEMA = {"uscc": pl.String, "tier": pl.String, "target_tier":
 
 def promotion_verdicts(holders: pl.DataFrame, bundle: BundleLike, as_of: date,
                        policies: dict[str, Policy] | None = None) -> pl.DataFrame:
-    """Which holders the next tier's policies find eligible: `holders` has uscc, tier (held) and region_code, one
-    row per firm and tier held, without the firms that already hold the next tier. Each policy in force judges
-    the holders of its own jurisdiction. Columns PROMOTION_VERDICT_SCHEMA, one row per eligible firm and policy.
-    Used by the `promotion` flags and by the pipeline page's "evaluate now", so that both say the same."""
+    """Which holders the next tier's rule finds eligible: `holders` has uscc, tier (held) and region_code, one
+    row per firm and tier held, without the firms that already hold the next tier. Each holder is judged on the
+    rule set promotion_policy resolves for its jurisdiction on the date. Columns PROMOTION_VERDICT_SCHEMA, one
+    row per eligible firm. Used by the `promotion` flags and by the pipeline page's "evaluate now", so that both
+    say the same."""
+    policies = policies if policies is not None else load_policies()
+    placed = holders.filter(pl.col("tier").is_in(list(PROMOTION))).with_columns(
+        jurisdiction=firm_jurisdiction(pl.col("region_code")))
     out = []
-    for tier, (target, families) in PROMOTION.items():
-        tier_holders = holders.filter(pl.col("tier") == tier)
-        if tier_holders.is_empty():
+    # One resolution per tier held and jurisdiction; then one evaluation per rule set.
+    by_rule: dict[tuple[str, str], list[str]] = {}
+    for (tier, jurisdiction), group in placed.group_by("tier", "jurisdiction", maintain_order=True):
+        policy = promotion_policy(tier, jurisdiction, as_of, policies)
+        if policy is not None:
+            by_rule.setdefault((tier, policy.id), []).extend(group["uscc"].to_list())
+    for (tier, policy_id), usccs in by_rule.items():
+        try:
+            verdicts = evaluate(policies[policy_id], _subset(bundle, pl.Series(usccs)), as_of, detail=False)
+        except UserError:  # the policy cannot judge this date (e.g. outside a batch window)
             continue
-        for policy in promotion_policies(target, families, as_of, policies):
-            scope = tier_holders.filter(_in_jurisdiction(pl.col("region_code").fill_null(""), policy.jurisdiction))
-            if scope.is_empty():
-                continue
-            try:
-                verdicts = evaluate(policy, _subset(bundle, scope["uscc"]), as_of, detail=False)
-            except UserError:  # the policy cannot judge this date (e.g. outside a batch window)
-                continue
-            out.append(verdicts.filter(pl.col("verdict") == "eligible").select(
-                "uscc", pl.lit(tier).alias("tier"), pl.lit(target).alias("target_tier"),
-                pl.lit(policy.id).alias("policy"), "class", "score"))
+        out.append(verdicts.filter(pl.col("verdict") == "eligible").select(
+            "uscc", pl.lit(tier).alias("tier"), pl.lit(PROMOTION[tier][0]).alias("target_tier"),
+            pl.lit(policy_id).alias("policy"), "class", "score"))
     return pl.concat(out).cast(PROMOTION_VERDICT_SCHEMA) if out else pl.DataFrame(schema=PROMOTION_VERDICT_SCHEMA)
 
 

@@ -332,8 +332,8 @@ def _candidate_frame(counted: pl.DataFrame) -> pl.DataFrame:
 def evaluate_promotion_candidates(principal: Principal, as_of: date, region: str | None = None,
                                   industry: str | None = None, *, engine: Engine | None = None) -> pl.DataFrame:
     """What the `promotion` flags would say on `as_of`, evaluated now: holders of a tier who do not hold the next
-    one, judged by the next tier's policies in force (registry.lifecycle.promotion_policies), each policy on the
-    firms of its own jurisdiction. Columns as promotion_candidates plus `evaluated` (holders judged).
+    one, each judged by the next tier's rule set in force for its jurisdiction (registry.lifecycle.promotion_policy,
+    which asks registry.policy.resolve.policy_in_force like `zjtx evaluate --tier`). Columns as promotion_candidates plus `evaluated` (holders judged).
 
     Reads the holders' whole records (registry.policy.load_bundle): seconds for tens of thousands of firms, so the
     dashboard runs it only on request."""

@@ -11,10 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from registry.access import Principal
 from registry.errors import UserError
+from registry.lifecycle import firm_jurisdiction, firm_rule
 from registry.policy import Policy, evaluate, evaluation_records
 from registry.policy.bundle import load_bundle
 from registry.policy.citations import cited_text
@@ -24,6 +26,7 @@ from registry.policy.export import xlsx_bytes
 from registry.policy.schema import iter_nodes
 from registry.queries import firm_profile
 from registry.screening import read_files
+from registry.selection import E, R, firm_conditions, held_on, read_frame
 
 CRITERIA_SCHEMA = {
     "id": pl.String, "depth": pl.Int64, "type": pl.String, "class": pl.String, "label": pl.String,
@@ -100,6 +103,24 @@ def evaluate_firm(principal: Principal, policy: Policy, uscc: str, as_of: date, 
     bundle = load_bundle(engine_or_default(engine), [code])
     [record] = evaluation_records(evaluate(policy, bundle, as_of, lang=lang))
     return record
+
+
+def firm_default_rule(principal: Principal, uscc: str, as_of: date, purpose: str = "new_application", *,
+                      engine: Engine | None = None) -> Policy | None:
+    """The rule set the firm page opens with (registry.lifecycle.firm_rule): for a new application the next rung
+    above the highest tier the firm holds on `as_of` — the rule its promotion flag is judged on —, for 复核 the rule
+    of its highest tier held; resolved for the firm's jurisdiction chain by policy_in_force, like `zjtx evaluate
+    --tier`. None when the firm is out of scope or no rule applies."""
+    from registry.db import get_engine
+
+    profile = firm_profile(principal, uscc, engine=engine)
+    if profile is None:
+        return None
+    held = read_frame(engine or get_engine(), sa.select(R.c.tier).select_from(R.join(E, E.c.id == R.c.enterprise_id))
+                      .where(*firm_conditions(principal), E.c.uscc == profile["uscc"], held_on(as_of)).distinct(),
+                      {"tier": pl.String})
+    jurisdiction = pl.select(firm_jurisdiction(pl.lit(profile["region_code"], pl.String))).item()
+    return firm_rule(held["tier"].to_list(), jurisdiction, as_of, purpose)
 
 
 @dataclass

@@ -214,13 +214,30 @@ def test_firm_page_evaluates_a_policy(app):
     at.query_params["uscc"] = info.featured_uscc
     at.run()
     at.switch_page("views/firm.py").run()
-    at.selectbox(key="firm_policy").set_value("cn/sme-size/2011").run()
+    at.selectbox(key="firm_policy_new_application").set_value("cn/sme-size/2011").run()
     no_errors(at)
     # 工业 under 300号: last year 210 employees (< 300) and revenue 12,500 万元 (≥ 300) → 小型 (small).
     assert "**结论: 符合**  类别: small" in [m.value for m in at.markdown]
     criteria = next(df.value for df in at.dataframe if "条件" in df.value.columns)
     assert set(criteria["结果"]) <= {"满足", "不满足", "缺少数据", "免于考核"}
     assert criteria["来源"].str.contains("300号").any()
+
+
+def test_firm_page_opens_with_the_rule_of_the_day(app):
+    """The featured firm (Shenzhen) holds 小巨人: its 复核 today is judged on the 2022 standard until the end of
+    2026 (工信厅企业函〔2026〕117号), then on 2号's; the next rung (重点“小巨人”, 财建〔2021〕2号) has no support
+    period after 2025, so a new application has no rule to preselect. Same resolution as the promotion flags and
+    `zjtx evaluate --tier` (tests/test_rule_agreement.py)."""
+    at, _, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    assert at.selectbox(key="firm_policy_new_application").value is None
+    at.radio(key="firm_purpose").set_value("review").run()
+    no_errors(at)
+    expected = "cn/little-giant/2022" if date.today() <= date(2026, 12, 31) else "cn/little-giant/2026"
+    assert at.selectbox(key="firm_policy_review").value == expected
+    assert "**结论:" in " ".join(m.value for m in at.markdown)  # evaluated at once
 
 
 def test_firm_page_offers_only_the_policies_in_force_today(app):
@@ -230,7 +247,7 @@ def test_firm_page_offers_only_the_policies_in_force_today(app):
     at.query_params["uscc"] = info.featured_uscc
     at.run()
     at.switch_page("views/firm.py").run()
-    offered = set(at.selectbox(key="firm_policy").options)  # the page judges as of today
+    offered = set(at.selectbox(key="firm_policy_new_application").options)  # the page judges as of today
     policies = load_policies()
     # Over: the last day it served any purpose is past (a 2022 rule set still serves 复核 in 2026: `purposes`).
     last_days = {pid: [p.effective_to, *(w.effective_to for w in p.purposes)] for pid, p in policies.items()}

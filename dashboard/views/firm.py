@@ -28,7 +28,7 @@ from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_date, fmt_money
 from dashboard.i18n import code_label, column_label
 from dashboard.safe_text import md_text
-from registry import queries, reference
+from registry import policy_tools, queries, reference
 from registry.db import get_engine
 from registry.errors import UserError
 from registry.policy import evaluate, evaluation_records, get_policy, load_policies
@@ -198,7 +198,16 @@ def _as_text(value: object) -> str:
 st.subheader(tr("firm.evaluation"))
 # Only the policies in force today: evaluating one outside its effective range is refused by the engine.
 in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of))
-policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy")
+# Preselected: the rule the firm is judged on today, resolved like the promotion flags and `zjtx evaluate --tier`
+# (next rung for a new application, the tier held for 复核).
+purpose = st.radio(tr("firm.purpose"), ("new_application", "review"), horizontal=True, key="firm_purpose",
+                   format_func=lambda code: tr(f"firm.purpose_{code}"))
+default_rule = policy_tools.firm_default_rule(current_principal(), profile["uscc"], as_of, purpose,
+                                              engine=get_engine(settings().database_url))
+policy_id = st.selectbox(tr("firm.policy"), in_force, key=f"firm_policy_{purpose}",
+                         index=in_force.index(default_rule.id) if default_rule and default_rule.id in in_force else None)
+if default_rule is not None:
+    st.caption(tr("firm.default_rule", policy=default_rule.id))
 evaluated = None
 if policy_id:
     firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))

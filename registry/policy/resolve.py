@@ -25,14 +25,16 @@ from registry.policy.schema import Lifecycle, Policy
 
 # What users type (CLI, pages) → the schema's purpose codes.
 PURPOSE_ALIASES = {"new_application": "new_application", "new": "new_application", "认定": "new_application",
-                   "申报": "new_application", "review": "re_review", "re_review": "re_review", "复核": "re_review"}
+                   "申报": "new_application", "review": "re_review", "re_review": "re_review", "复核": "re_review",
+                   # Support programmes (重点“小巨人”): their rule sets serve `support` (registry.lifecycle.PROMOTION).
+                   "support": "support", "支持": "support"}
 
 
 def normalise_purpose(purpose: str) -> str:
     try:
         return PURPOSE_ALIASES[purpose.strip().lower()]
     except KeyError:
-        raise UserError(f"--purpose {purpose!r}: 只支持 / expected new_application | review") from None
+        raise UserError(f"--purpose {purpose!r}: 只支持 / expected new_application | review | support") from None
 
 
 def enclosing_jurisdictions(jurisdiction: str) -> list[str]:
