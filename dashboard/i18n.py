@@ -140,6 +140,7 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "promotion": ("可晋级", "promotion candidate"),
         "missing_report": ("未按时报送", "missing report"),
         "anomaly": ("数据异常", "anomaly"),
+        "warning": ("预警", "early warning"),
     },
     "severity": {
         "info": ("提示", "info"),

@@ -141,3 +141,12 @@ def test_the_flags_job_stores_warnings(engine):
     # Recomputed on the same day: kept, not reopened.
     again = store_flags(engine, date(2026, 1, 15), Settings(), resolver=no_rules)
     assert again["opened"] == 0
+    # The review queue shows it, with its rule and its evidence in words.
+    from registry.access import SYSTEM
+    from registry.review import evidence_text, review_queue
+
+    queue = review_queue(SYSTEM, flag="warning", engine=engine).with_columns(evidence_text=evidence_text())
+    [row] = queue.iter_rows(named=True)
+    assert row["rule"] == "营业收入连续两个季度同比下降20%以上"
+    assert row["evidence_text"].startswith("2025Q3、2025Q4营业收入同比分别变动-20.0%、-20.0%")
+    assert "/ revenue year on year in 2025Q3, 2025Q4" in row["evidence_text"]
