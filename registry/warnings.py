@@ -16,7 +16,6 @@ Rule kinds:
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from functools import cache
 from pathlib import Path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from datetime import date
 
 import polars as pl
@@ -17,6 +18,7 @@ from registry.review_risk import review_risk
 from tests.test_jobs_functions import add_firm, add_recognition
 
 AS_OF = date(2026, 1, 15)
+ZJTX = [sys.executable, "-m", "registry.cli.main"]
 BJ_MANAGER = Principal("zhao", "manager", "cn-bj")
 
 
@@ -59,13 +61,13 @@ def test_review_risk_at_the_window_and_the_ceilings(engine):
 
 def test_review_risk_cli(engine, config_env, tmp_path):
     ids = seed(engine)
-    out = subprocess.run(["zjtx", "review-risk", "--months", "6", "--as-of", AS_OF.isoformat(), "--format", "json"],
+    out = subprocess.run([*ZJTX, "review-risk", "--months", "6", "--as-of", AS_OF.isoformat(), "--format", "json"],
                          capture_output=True, text=True, check=True).stdout
     data = json.loads(out)
     assert data["due"] == 3  # the CLI is national: a, c and d
     failing = {r["uscc"] for r in data["review"] if r["criterion"] == "debt_ratio"}
     assert failing == {ids["a"], ids["d"]}
     target = tmp_path / "risk.xlsx"
-    subprocess.run(["zjtx", "review-risk", "--months", "6", "--as-of", AS_OF.isoformat(), "--format", "xlsx",
+    subprocess.run([*ZJTX, "review-risk", "--months", "6", "--as-of", AS_OF.isoformat(), "--format", "xlsx",
                     "--output", str(target)], check=True, capture_output=True)
     assert target.stat().st_size > 0
