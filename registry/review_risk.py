@@ -24,6 +24,8 @@ import polars as pl
 from sqlalchemy import Engine
 
 from registry.access import Principal, require
+from registry.db import get_engine
+from registry.export import to_excel_workbook_bytes
 from registry.lifecycle import _policy_breakpoints, current_recognitions, next_reviews, with_rules
 from registry.policy import Policy, load_bundle
 from registry.policy.engine import evaluate_indicators, required_refs
@@ -87,10 +89,11 @@ def _failures(policy: Policy, due: pl.DataFrame, bundle, as_of: date) -> pl.Data
     return due.join(rows, on="uscc", how="inner")
 
 
-def review_risk(engine: Engine, principal: Principal, as_of: date, months: int) -> ReviewRisk:
+def review_risk(principal: Principal, as_of: date, months: int, *, engine: Engine | None = None) -> ReviewRisk:
     """The recognitions of the principal's firms due for 复核 within `months` and on course to fail it, and the
     same ones judged by the new-application standard (see the module docstring)."""
     require(principal, "read")
+    engine = engine if engine is not None else get_engine()
     firms = _in_scope_firms(engine, principal, as_of)
     bundle = with_annual_figures(load_bundle(engine, firms["uscc"].to_list())) if firms.height else None
     if bundle is None:
@@ -112,3 +115,10 @@ def review_risk(engine: Engine, principal: Principal, as_of: date, months: int) 
     found = pl.concat([p.select(list(RISK_SCHEMA)).cast(RISK_SCHEMA) for p in parts if not p.is_empty()]
                       or [pl.DataFrame(schema=RISK_SCHEMA)])
     return ReviewRisk(as_of, months, due.height, found.sort("standard", "review_on", "uscc", "criterion"))
+
+
+def risk_workbook(result: ReviewRisk, column_names: dict[str, str] | None = None) -> bytes:
+    """One sheet per standard (复核标准, 新申请标准), one row per failing firm × criterion (formula-safe: the
+    registry's Excel writer neutralises text that a spreadsheet would run)."""
+    return to_excel_workbook_bytes({f"{zh} {en}": result.of(standard).drop("standard").rename(column_names or {})
+                                    for standard, (zh, en) in STANDARDS.items()})

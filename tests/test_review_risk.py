@@ -47,7 +47,7 @@ def debt_rows(frame: pl.DataFrame, standard: str) -> dict[str, tuple]:
 
 def test_review_risk_at_the_window_and_the_ceilings(engine):
     ids = seed(engine)
-    risk = review_risk(engine, BJ_MANAGER, AS_OF, 6)  # window to 2026-07-15: a and c (07-14) in, b (07-16) out
+    risk = review_risk(BJ_MANAGER, AS_OF, 6, engine=engine)  # window to 2026-07-15: a and c (07-14) in, b (07-16) out
     assert risk.due == 2
     review = debt_rows(risk.firms, "review")
     assert review == {ids["a"]: ("cn/little-giant/2022", date(2026, 7, 14), 80.0, 10.0)}  # c at 70 %: not above
@@ -55,7 +55,7 @@ def test_review_risk_at_the_window_and_the_ceilings(engine):
     assert new == {ids["a"]: ("cn/little-giant/2026", date(2026, 7, 14), 80.0, 5.0)}
     assert ids["d"] not in set(risk.firms["uscc"])  # another province
     # One more day of window takes b in.
-    wider = review_risk(engine, BJ_MANAGER, AS_OF, 7)
+    wider = review_risk(BJ_MANAGER, AS_OF, 7, engine=engine)
     assert set(debt_rows(wider.firms, "review")) == {ids["a"], ids["b"]}
 
 

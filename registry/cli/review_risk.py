@@ -14,8 +14,8 @@ from rich.table import Table
 from registry.auth import cli_principal
 from registry.cli.evaluate import _check_format, _write_text, parse_as_of
 from registry.db import get_engine
-from registry.export import to_csv_bytes, to_excel_workbook_bytes
-from registry.review_risk import STANDARDS, ReviewRisk, review_risk
+from registry.export import to_csv_bytes
+from registry.review_risk import STANDARDS, ReviewRisk, review_risk, risk_workbook
 from registry.settings import get_settings
 
 
@@ -35,7 +35,7 @@ def review_risk_command(
     output_format = "table" if output_format == "text" else output_format
     _check_format(output_format, output)
     months = months or get_settings().monitoring.review_risk_months
-    result = review_risk(get_engine(), cli_principal(), parse_as_of(as_of), months)
+    result = review_risk(cli_principal(), parse_as_of(as_of), months, engine=get_engine())
     if output_format == "json":
         _write_text(json.dumps(risk_json(result), ensure_ascii=False, default=str), output)
     elif output_format == "csv":
@@ -54,12 +54,6 @@ def review_risk_command(
 def risk_json(result: ReviewRisk) -> dict:
     return {"as_of": result.as_of.isoformat(), "months": result.months, "due": result.due,
             **{standard: result.of(standard).drop("standard").to_dicts() for standard in STANDARDS}}
-
-
-def risk_workbook(result: ReviewRisk) -> bytes:
-    """One sheet per standard (复核标准, 新申请标准), one row per failing firm × criterion."""
-    return to_excel_workbook_bytes({f"{zh} {en}": result.of(standard).drop("standard")
-                                    for standard, (zh, en) in STANDARDS.items()})
 
 
 def _print(result: ReviewRisk) -> None:
