@@ -63,7 +63,7 @@ st.caption(tr("overview.due_help", review=lifecycle.review_due_days, expiring=li
 due = query("due_counts", as_of=as_of, review_due_days=lifecycle.review_due_days,
             expiring_days=lifecycle.expiring_days)
 due_columns = st.columns(4)
-for column, metric in zip(due_columns, ("review_due", "expiring", "expired"), strict=True):
+for column, metric in zip(due_columns[:3], ("review_due", "expiring", "expired"), strict=True):
     column.metric(tr(f"metric.{metric}"), fmt_count(due[metric].sum()), border=True)
 # 复核 risk (registry.review_risk): the recognitions due within the configured months on course to fail; the list
 # and its download are on the review page.
