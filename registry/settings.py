@@ -43,6 +43,8 @@ class LifecycleSettings(BaseModel):
 class MonitoringSettings(BaseModel):
     review_risk_months: int = Field(12, ge=1, le=60, description="复核 risk lists the recognitions due for 复核 "
                                                                   "within this many months")
+    peer_min_group: int = Field(10, ge=2, description="Smallest peer group on the firm page; a smaller one widens "
+                                                      "(division → section, province → national)")
 
 
 class SchedulerSettings(BaseModel):
