@@ -26,13 +26,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from registry.errors import UserError
-from registry.models import REPORT_METRICS
 from registry.policy.engine import _band_condition
 from registry.policy.indicators import bundle_annual
 from registry.policy.resolve import policy_in_force
 from registry.policy.schema import BandTable, Leaf, Policy
 
 WARNING_RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "warnings" / "early-warning.yaml"
+
+# Figures a band table may be banded by (last year's value, column `band_<metric>` of the firms judged).
+BAND_METRICS = ("revenue", "total_assets", "employees")
 
 RuleKind = Literal["revenue_decline", "rd_below_standard", "debt_above_standard", "reports_missing"]
 
@@ -129,7 +131,7 @@ def _leaf_threshold(leaf: Leaf) -> pl.Expr | None:
     t = leaf.threshold
     if isinstance(t, (int, float)):
         return pl.lit(float(t))
-    if t.band_by.indicator not in REPORT_METRICS:
+    if t.band_by.indicator not in BAND_METRICS:
         return None
     v = pl.col(f"band_{t.band_by.indicator}")
     expr = pl.lit(None, pl.Float64)
@@ -265,8 +267,7 @@ def _standard_rule(due: pl.DataFrame, policies: dict[str, Policy], annual: pl.Da
     else:
         indicator, ops, lenient, num, den = "debt_ratio", ("<=", "<"), "max", "total_liabilities", "total_assets"
     figures = annual.filter(pl.col("year") == year).select(
-        "uscc", actual=(pl.col(num) / pl.col(den) * 100).round(4), band_revenue=pl.col("revenue"),
-        **{f"band_{m}": pl.col(m) for m in ("total_assets", "employees") if m in annual.columns})
+        "uscc", actual=(pl.col(num) / pl.col(den) * 100).round(4), **{f"band_{m}": pl.col(m) for m in BAND_METRICS})
     firms = due.join(figures.filter(pl.col("actual").is_finite()), on="uscc", how="inner")
     judged = _standard_thresholds(firms, policies, indicator, ops, lenient)
     op = pl.col("op")
