@@ -12,10 +12,12 @@ import pytest
 from sqlmodel import Session, select
 
 from jobs.flag_store import store_flags
+from registry.access import SYSTEM
 from registry.errors import UserError
 from registry.lifecycle import compute_flags, flag_records
 from registry.models import Flag, Report
 from registry.policy import Lifecycle, ReportingObligation, Source
+from registry.review import evidence_text, review_queue
 from registry.settings import Settings
 from registry.warnings import load_warning_rules
 from tests.test_flags import A, B, bundle, rec
@@ -125,16 +127,22 @@ def test_a_bad_rules_file_is_refused_with_the_field(tmp_path: Path):
 
 
 def test_the_flags_job_stores_warnings(engine):
+    # Three firms: −20 % in both quarters (warned); −19.9 % in the latest; −20 % in the latest quarter only.
+    plans = {"both": (800.0, 800.0), "just_under": (800.0, 801.0), "one_quarter": (1000.0, 800.0)}
+    firms = {}
     with Session(engine) as s:
-        firm = add_firm(s)
-        add_recognition(s, firm, date(2023, 7, 15), date(2026, 7, 14))
-        for period, value in {**BASE, "2025Q3": 800.0, "2025Q4": 800.0}.items():
-            s.add(Report(enterprise_id=firm.id, period=period, period_type="quarterly", year=int(period[:4]),
-                         period_end=date(int(period[:4]), 12, 31), revenue=value))
+        for key, (q3, q4) in plans.items():
+            firm = add_firm(s)
+            add_recognition(s, firm, date(2023, 7, 15), date(2026, 7, 14))
+            for period, value in {**BASE, "2025Q3": q3, "2025Q4": q4}.items():
+                s.add(Report(enterprise_id=firm.id, period=period, period_type="quarterly", year=int(period[:4]),
+                             period_end=date(int(period[:4]), 12, 31), revenue=value))
+            firms[key] = firm.id
         s.commit()
     store_flags(engine, date(2026, 1, 15), Settings(), resolver=no_rules)
     with Session(engine) as s:
         [warning] = s.exec(select(Flag).where(Flag.kind == "warning")).all()
+    assert warning.enterprise_id == firms["both"]
     assert warning.severity == "warning" and warning.resolved_on is None
     assert warning.evidence["rule"] == "revenue_decline"
     assert warning.evidence["change_pct"] == [-20.0, -20.0]
@@ -142,9 +150,6 @@ def test_the_flags_job_stores_warnings(engine):
     again = store_flags(engine, date(2026, 1, 15), Settings(), resolver=no_rules)
     assert again["opened"] == 0
     # The review queue shows it, with its rule and its evidence in words.
-    from registry.access import SYSTEM
-    from registry.review import evidence_text, review_queue
-
     queue = review_queue(SYSTEM, flag="warning", engine=engine).with_columns(evidence_text=evidence_text())
     [row] = queue.iter_rows(named=True)
     assert row["rule"] == "营业收入连续两个季度同比下降20%以上"
