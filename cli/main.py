@@ -24,7 +24,7 @@ app = typer.Typer(
 for module in (database, system):
     module.register(app)
 
-for optional in ("ingest", "evaluate", "flags", "jobs", "users", "policies", "impact"):
+for optional in ("ingest", "evaluate", "flags", "jobs", "users", "policies", "impact", "review_risk"):
     # Command groups built by later work; a missing module simply adds no commands.
     try:
         mod = __import__(f"cli.{optional}", fromlist=["register"])

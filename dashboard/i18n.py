@@ -145,6 +145,7 @@ CODES: dict[str, dict[str, tuple[str, str]]] = {
         "promotion": ("可晋级", "promotion candidate"),
         "missing_report": ("未按时报送", "missing report"),
         "anomaly": ("数据异常", "anomaly"),
+        "warning": ("经营预警", "early warning"),
     },
     "severity": {
         "info": ("提示", "info"),
@@ -323,10 +324,12 @@ def _merge_page_labels() -> None:
     from dashboard.i18n_analytics import ANALYTICS_CODES, ANALYTICS_COLUMNS, ANALYTICS_LABELS
     from dashboard.i18n_impact import IMPACT_CODES, IMPACT_COLUMNS, IMPACT_LABELS
     from dashboard.i18n_ops import OPS_CODES, OPS_COLUMNS, OPS_LABELS
+    from dashboard.i18n_risk import RISK_CODES, RISK_COLUMNS, RISK_LABELS
 
     _merge(OPS_LABELS, OPS_COLUMNS, OPS_CODES)
     _merge(ANALYTICS_LABELS, ANALYTICS_COLUMNS, ANALYTICS_CODES)
     _merge(IMPACT_LABELS, IMPACT_COLUMNS, IMPACT_CODES)
+    _merge(RISK_LABELS, RISK_COLUMNS, RISK_CODES)
 
 
 _merge_page_labels()

@@ -39,7 +39,7 @@ from registry.settings import LifecycleSettings
 LifecycleResolver = Callable[[str, str, date], Lifecycle]
 
 SEVERITY = {"expired": "critical", "exit": "critical", "review_due": "warning", "expiring": "warning",
-            "missing_report": "warning", "anomaly": "warning", "promotion": "info"}
+            "missing_report": "warning", "anomaly": "warning", "promotion": "info", "warning": "warning"}
 
 FLAG_SCHEMA = {
     "uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
@@ -842,6 +842,25 @@ def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
 # Everything together
 # ------------------------------------------------------------------------------------------------------------
 
+def next_reviews(cur: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """`cur` (from with_rules) + review_on: the next 复核 date on or after as_of (null when the rules have no 复核)."""
+    return cur.with_columns(review_on=pl.when(pl.col("review_at_years").is_not_null()).then(_next_review(as_of)))
+
+
+def _warning_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date, missing: pl.DataFrame) -> pl.DataFrame:
+    """`warning`: the early-warning rules of data/warnings (registry.warnings), one flag per rule and occurrence."""
+    from registry.warnings import warning_hits  # it builds on this module's recognitions and missing reports
+
+    hits = warning_hits(next_reviews(in_force, as_of), bundle, as_of, missing, _policy_breakpoints())
+    evidence = pl.col("evidence")
+    return hits.select(
+        "uscc", pl.col("id").alias("recognition_id"), "tier", "jurisdiction", "batch", flag=pl.lit("warning"),
+        severity="severity", due_on="due_on",
+        key=pl.concat_str([pl.col("uscc"), pl.col("id").cast(pl.String), pl.lit("warning"), pl.col("occurrence")],
+                          separator=":"),
+        evidence=evidence)
+
+
 def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None = None,
                   resolver: LifecycleResolver = lifecycle_for, policies: dict[str, Policy] | None = None,
                   promotions: bool = True) -> pl.DataFrame:
@@ -869,6 +888,7 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
         _missing_report_flags(missing),
         *_info_update_flags(_missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)),
         *_anomaly_flags(in_force, bundle, as_of),
+        _warning_flags(in_force, bundle, as_of, missing),
     ]
     if promotions:
         parts.append(_promotion_flags(in_force, bundle, as_of, policies))

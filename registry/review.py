@@ -42,7 +42,7 @@ from registry.settings import get_settings
 
 E, R, F, D = Enterprise.__table__, Recognition.__table__, Flag.__table__, ReviewDecision.__table__
 
-QUEUE_FLAGS = ("expired", "exit", "expiring", "review_due", "missing_report")
+QUEUE_FLAGS = ("expired", "exit", "expiring", "review_due", "missing_report", "warning")
 DECISIONS = ("renew", "revoke", "watch")
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -109,9 +109,14 @@ def review_queue(principal: Principal, jurisdiction: str | None = None, tier: st
 
 
 def evidence_text() -> pl.Expr:
-    """The evidence JSON as one readable line per flag ("valid_until: 2024-07-14, days_left: 95, ...")."""
-    return (pl.col("evidence").str.replace_all(r'^\{|\}$', "").str.replace_all(r'"', "")
-            .str.replace_all(r",(\S)", ", $1").str.replace_all(r":(\S)", ": $1"))
+    """The evidence JSON as one readable line per flag ("valid_until: 2024-07-14, days_left: 95, ..."); a warning's
+    evidence in words (registry.warnings: text_zh / text_en) when it has them."""
+    evidence = pl.col("evidence")
+    in_words = pl.concat_str(evidence.str.json_path_match("$.text_zh"), evidence.str.json_path_match("$.text_en"),
+                             separator=" / ")
+    flattened = (evidence.str.replace_all(r'^\{|\}$', "").str.replace_all(r'"', "")
+                 .str.replace_all(r",(\S)", ", $1").str.replace_all(r":(\S)", ": $1"))
+    return pl.coalesce(in_words, flattened)
 
 
 # ---------------------------------------------------------------- which rules a revocation can rest on

@@ -40,6 +40,13 @@ class LifecycleSettings(BaseModel):
     expiring_days: int = Field(90, ge=0, description="expiring within this many days of valid_until")
 
 
+class MonitoringSettings(BaseModel):
+    review_risk_months: int = Field(12, ge=1, le=60, description="复核 risk lists the recognitions due for 复核 "
+                                                                  "within this many months")
+    peer_min_group: int = Field(10, ge=2, description="Smallest peer group on the firm page; a smaller one widens "
+                                                      "(division → section, province → national)")
+
+
 class SchedulerSettings(BaseModel):
     timezone: str = Field("Asia/Shanghai", description="Time zone of the cron schedules")
     misfire_grace_seconds: int = Field(3600, ge=1, description="Late runs within this grace still run once")
@@ -114,6 +121,7 @@ class Settings(BaseModel):
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     dashboard: DashboardSettings = DashboardSettings()
     demo: DemoSettings = DemoSettings()

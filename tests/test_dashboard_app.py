@@ -192,6 +192,21 @@ def test_firm_page_by_query_parameter(app):
     assert {"Profile", "Recognitions", "Operating data"} <= {s.value for s in at.subheader}
 
 
+def test_firm_page_shows_the_firm_among_its_peers(app):
+    at, engine, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    no_errors(at)
+    assert "同行对比" in [s.value for s in at.subheader]
+    peers = next(df.value for df in at.dataframe if "同行百分位" in df.value.columns)
+    assert set(peers["同行范围"]) <= {"同省·同行业大类", "同省·同行业门类", "全国·同行业大类", "全国·同行业门类", "全国·同称号"}
+    assert peers["同行百分位"].between(0, 100).all()
+    # A group smaller than the minimum (10) is only used when it is the widest one.
+    small = peers[peers["同行企业数"] < 10]
+    assert set(small["同行范围"]) <= {"全国·同称号"}
+
+
 def test_firm_page_search_box_and_unknown_firm(app):
     at, _, info = app
     at.run()

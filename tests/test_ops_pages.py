@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from dashboard_seed import seed_registry
 from ops_seed import months_back, seed_operations
-from sqlmodel import Session
+from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard.login import AUTH_KEY, start_session
@@ -26,6 +26,7 @@ from registry.access import SYSTEM, Principal
 from registry.auth import create_user
 from registry.db import make_engine, upgrade
 from registry.identity import make_uscc
+from registry.models import Report
 from registry.settings import get_settings
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -213,7 +214,7 @@ def test_review_queue_filters_and_evidence(seeded, monkeypatch):
     table = frame_with(at, "证据")
     (open_flags,), = sql(engine, """SELECT COUNT(*) FROM flag f JOIN recognition r ON r.id = f.recognition_id
         WHERE f.resolved_on IS NULL AND r.status = 'active' AND r.superseded_by IS NULL
-          AND f.kind IN ('expired', 'exit', 'expiring', 'review_due', 'missing_report')""")
+          AND f.kind IN ('expired', 'exit', 'expiring', 'review_due', 'missing_report', 'warning')""")
     assert len(table) == open_flags
     at.selectbox(key="review_batch").set_value("ops-2").run()
     no_errors(at)
@@ -221,6 +222,38 @@ def test_review_queue_filters_and_evidence(seeded, monkeypatch):
     assert sorted(table["统一社会信用代码"]) == sorted(ops.cohort)
     assert set(table["提示类型"]) == {"已到期"}
     assert any(b.label == "导出复核清单（Excel）" for b in at.get("download_button"))
+
+
+def test_review_page_lists_the_review_risk_with_its_download(seeded, monkeypatch):
+    engine, info, _, _ = seeded
+    # A 小巨人 due for 复核 within the year is given last year's debt ratio 95 %: above the ceiling of every
+    # 小巨人 standard (70 % in 2022, 75 % in 2026), so it is on course to fail its 复核.
+    (rec_id, firm_id, uscc), = sql(engine, """SELECT r.id, e.id, e.uscc FROM recognition r
+        JOIN enterprise e ON e.id = r.enterprise_id WHERE r.tier = 'little_giant' AND r.jurisdiction = 'cn'
+          AND r.status = 'active' AND r.superseded_by IS NULL AND r.valid_until BETWEEN :lo AND :hi
+        ORDER BY r.id LIMIT 1""", lo=info.today + timedelta(days=30), hi=info.today + timedelta(days=300))
+    year = info.today.year - 1
+    with Session(engine) as session:  # a new row (not an update): the pages' data version changes with it
+        for old in session.exec(select(Report).where(Report.enterprise_id == firm_id, Report.period == str(year))):
+            session.delete(old)
+        session.flush()
+        session.add(Report(enterprise_id=firm_id, period=str(year), period_type="annual", year=year,
+                           period_end=date(year, 12, 31), revenue=20000.0, total_assets=1000.0,
+                           total_liabilities=950.0))
+        session.commit()
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    no_errors(at)
+    [section] = [e for e in at.expander if e.label.startswith("复核风险")]
+    assert any(b.label == "导出复核风险名单（Excel）" for b in at.get("download_button"))
+    risk = frame_with(at, "差距")
+    debt = risk[(risk["认定编号"] == rec_id) & (risk["条件"] == "debt_ratio")]
+    assert list(debt["统一社会信用代码"]) == [uscc]
+    assert float(debt["实际数"].iloc[0]) == 95.0
+    assert float(debt["差距"].iloc[0]) in (25.0, 20.0)  # 95 − 70 (2022 standard) or 95 − 75 (2026 standard)
+    # Every row is an active recognition; the section counts the recognitions listed.
+    active = {r for (r,) in sql(engine, "SELECT id FROM recognition WHERE status = 'active'")}
+    assert set(risk["认定编号"]) <= active
+    assert section.label == f"复核风险 · {risk['认定编号'].nunique():,}"
 
 
 def test_review_renew_decision_changes_the_database_and_shows_on_the_firm_page(seeded, monkeypatch):

@@ -31,6 +31,7 @@ from registry.policy.engine import evaluate, required_refs
 from registry.policy.indicators import data_needs
 from registry.policy.loader import get_policy
 from registry.reminders import write_reminders
+from registry.review_risk import review_risk
 from registry.screening import read_files
 from registry.settings import Settings
 from registry.snapshot import take_snapshot
@@ -147,6 +148,8 @@ PATHS: dict[str, Callable[[Registry], object]] = {
                              pipeline.tier_flows(SYSTEM, AS_OF, engine=reg.engine)),
     "targets": lambda reg: (targets.firm_target_attainment(SYSTEM, AS_OF, engine=reg.engine),
                             targets.regional_target_progress(SYSTEM, AS_OF, engine=reg.engine)),
+    # The review page's and the overview's 复核 risk: every recognition due within a year, one engine call per policy.
+    "review risk": lambda reg: review_risk(SYSTEM, AS_OF, 12, engine=reg.engine),
 }
 
 

@@ -172,6 +172,18 @@ if not flags.is_empty():
         else:
             table(part, codes=flag_codes)
 
+# ---------------------------------------------------------------- 同行对比 peers (registry.peers)
+peer_min = settings().monitoring.peer_min_group
+peers = ops.cached("peers", "firm_peers", uscc=profile["uscc"], as_of=as_of, min_group=peer_min)
+if not peers.is_empty():
+    st.subheader(tr("firm.peers"))
+    st.caption(tr("firm.peers_help", year=peers["year"][0], tier=code_label("tier", peers["tier"][0], lang),
+                  min=peer_min))
+    peer_view = peers.select("metric", "value", "percentile", "peer_median", "peer_q1", "peer_q3", "peers", "group",
+                             "change_pct", "peer_median_change_pct")
+    shown_peers = table(peer_view, codes={"metric": "peer_metric", "group": "peer_group"})
+    download_buttons(shown_peers, f"{profile['uscc']}_{tr('firm.peers')}", key="dl_firm_peers", what="firms")
+
 # ---------------------------------------------------------------- 目标表 (重点小巨人): targets vs actual
 firm_targets = cached("targets", "firm_target_attainment", as_of=as_of, uscc=profile["uscc"])
 if not firm_targets.is_empty():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts
+from dashboard import charts, ops
 from dashboard.analytics import cached
 from dashboard.components import (
     current_lang,
@@ -62,8 +62,14 @@ st.subheader(tr("overview.due"))
 st.caption(tr("overview.due_help", review=lifecycle.review_due_days, expiring=lifecycle.expiring_days))
 due = query("due_counts", as_of=as_of, review_due_days=lifecycle.review_due_days,
             expiring_days=lifecycle.expiring_days)
-for column, metric in zip(st.columns(3), ("review_due", "expiring", "expired"), strict=True):
+due_columns = st.columns(4)
+for column, metric in zip(due_columns[:3], ("review_due", "expiring", "expired"), strict=True):
     column.metric(tr(f"metric.{metric}"), fmt_count(due[metric].sum()), border=True)
+# 复核 risk (registry.review_risk): the recognitions due within the configured months on course to fail; the list
+# and its download are on the review page.
+risk_months = settings().monitoring.review_risk_months
+risk = ops.cached("review_risk", "review_risk", as_of=as_of, months=risk_months)
+due_columns[3].metric(tr("overview.review_risk", months=risk_months), fmt_count(risk.count("review")), border=True)
 if not due.is_empty():
     table(due, codes={"tier": "tier"})
 due_list = query("due_recognitions", as_of=as_of, review_due_days=lifecycle.review_due_days,

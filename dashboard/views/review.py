@@ -11,7 +11,15 @@ import polars as pl
 import streamlit as st
 
 from dashboard import ops
-from dashboard.components import current_lang, current_principal, firm_link_expr, labelled, today, tr
+from dashboard.components import (
+    current_lang,
+    current_principal,
+    firm_link_expr,
+    labelled,
+    settings,
+    today,
+    tr,
+)
 from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
 from dashboard.safe_text import md_text
@@ -26,6 +34,7 @@ from registry.review import (
     record_decisions,
     revocation_rules,
 )
+from registry.review_risk import STANDARDS, risk_workbook
 
 SHOWN = 500
 NOTICE = "review_notice"
@@ -35,6 +44,29 @@ lang = current_lang()
 st.title(tr("page.review"))
 if NOTICE in st.session_state:
     st.success(st.session_state.pop(NOTICE))
+
+# ---------------------------------------------------------------- 复核 risk (registry.review_risk)
+RISK_MONTHS = settings().monitoring.review_risk_months
+risk = ops.cached("review_risk", "review_risk", as_of=today(), months=RISK_MONTHS)
+with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":material/trending_down:"):
+    st.caption(tr("risk.help", months=RISK_MONTHS))
+    st.markdown(tr("risk.summary", due=f"{risk.due:,}", review=f"{risk.count('review'):,}",
+                   new=f"{risk.count('new_application'):,}"))
+    standard = st.radio(tr("risk.standard"), list(STANDARDS), key="risk_standard", horizontal=True,
+                        format_func=lambda s: code_label("risk_standard", s, lang))
+    at_risk = risk.of(standard).drop("standard")
+    if at_risk.is_empty():
+        st.info(tr("risk.none"))
+    else:
+        risk_link = column_label("link", lang)
+        st.dataframe(labelled(at_risk.head(SHOWN).with_columns(link=firm_link_expr("uscc", lang)), {"tier": "tier"}),
+                     hide_index=True, key="risk_table",
+                     column_config={risk_link: st.column_config.LinkColumn(risk_link,
+                                                                           display_text=tr("registry.open"))})
+        risk_names = dict(zip(at_risk.columns, labelled(at_risk.head(0)).columns, strict=True))
+        export_button(tr("risk.export"), lambda: (risk_workbook(risk, risk_names), risk.firms.height),
+                      what="review_list", file_name=f"复核风险_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
+                      key="risk_export", icon=":material/table:")
 
 queue = ops.cached("review", "review_queue")
 

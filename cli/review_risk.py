@@ -1,0 +1,75 @@
+"""`zjtx review-risk`: recognitions due for 复核 within N months on course to fail it, and the same firms under the
+new-application standard (registry.review_risk; definitions there and in docs/operations.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.evaluate import _check_format, _write_text, parse_as_of
+from registry.auth import cli_principal
+from registry.db import get_engine
+from registry.export import to_csv_bytes
+from registry.review_risk import STANDARDS, ReviewRisk, review_risk, risk_workbook
+from registry.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review-risk")(review_risk_command)
+
+
+def review_risk_command(
+    months: int = typer.Option(None, "--months", min=1, max=60,
+                               help="Due for 复核 within this many months (default: [monitoring] review_risk_months)."),
+    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    output_format: str = typer.Option("text", "--format", help="text | json | csv | xlsx"),
+    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+) -> None:
+    """复核 risk: recognitions due for 复核 that are on course to fail it. 复核风险：未来N个月内到复核日、按复核时适用标准
+    预计不通过的认定，列出未满足的条件及差距；另列按新申请标准不通过的名单。"""
+    output_format = "table" if output_format == "text" else output_format
+    _check_format(output_format, output)
+    months = months or get_settings().monitoring.review_risk_months
+    result = review_risk(cli_principal(), parse_as_of(as_of), months, engine=get_engine())
+    if output_format == "json":
+        _write_text(json.dumps(risk_json(result), ensure_ascii=False, default=str), output)
+    elif output_format == "csv":
+        data = to_csv_bytes(result.firms)
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            output.write_bytes(data)
+    elif output_format == "xlsx":
+        output.write_bytes(risk_workbook(result))
+        typer.echo(f"{result.firms.height} rows → {output}", err=True)
+    else:
+        _print(result)
+
+
+def risk_json(result: ReviewRisk) -> dict:
+    return {"as_of": result.as_of.isoformat(), "months": result.months, "due": result.due,
+            **{standard: result.of(standard).drop("standard").to_dicts() for standard in STANDARDS}}
+
+
+def _print(result: ReviewRisk) -> None:
+    console = Console()
+    console.print(f"[bold]复核风险 review risk[/] as of {result.as_of} · {result.months} months · "
+                  f"{result.due} recognitions due")
+    for standard, (zh, en) in STANDARDS.items():
+        frame = result.of(standard)
+        console.print(f"{zh} {en}: {result.count(standard)} on course to fail")
+        table = Table("USCC", "企业 name", "称号 tier", "复核日 review", "政策 policy", "条件 criterion", "实际 actual",
+                      "要求 expected", "差距 gap")
+        for r in frame.head(50).iter_rows(named=True):
+            table.add_row(r["uscc"], r["name"] or "", r["tier"], str(r["review_on"]), r["policy"], r["label"],
+                          r["actual"] or "", r["expected"] or "", "" if r["gap"] is None else f"{r['gap']:g}")
+        if frame.height:
+            console.print(table)
+
+
+
