@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from registry.db import get_engine
+from registry.db import check_connection, get_engine
 from registry.ingest import FileResult, ingest_files
 from registry.ingest.headers import KINDS
 
@@ -46,6 +46,8 @@ def ingest(
 ) -> None:
     """Ingest data files: rows read, loaded, rejected (with reasons), run id. 载入数据文件。"""
     engine = get_engine()
+    # A database that cannot be reached is one line, not a failed run per file (each file is fine).
+    check_connection(engine)
     with _progress_bar() as bar:
         results = ingest_files(engine, paths, kind=kind, source="cli", progress=bar)
     if output is OutputFormat.json:
