@@ -8,14 +8,14 @@ Counts are aggregated in SQL so that they stay fast on a 200,000-firm database; 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine, Select
 
-from registry import reference
+from registry import lifecycle, reference
 from registry.access import Principal, jurisdictions_in_scope, region_prefixes, scope_clause
 from registry.db import get_engine
 from registry.identity import normalize_name
@@ -155,31 +155,41 @@ def industry_sections() -> pl.DataFrame:
     )
 
 
+RECOGNITION_HISTORY = {
+    "id": pl.Int64, "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tier": pl.String,
+    "jurisdiction": pl.String, "batch": pl.String, "recognized_on": pl.Date, "valid_until": pl.Date,
+    "status": pl.String, "ended_on": pl.Date,
+}
+
+
+def recognition_states(principal: Principal, as_of: date, review_due_days: int, expiring_days: int, *,
+                       engine: Engine | None = None) -> pl.DataFrame:
+    """The principal's recognitions live on `as_of` with their lifecycle state, by the one definition in
+    `registry.lifecycle.recognition_states` (each policy's own 复核 and validity rules, the recognition history as
+    it stood on that date)."""
+    stmt = (
+        sa.select(R.c.id, E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
+                  R.c.recognized_on, R.c.valid_until, R.c.status, R.c.ended_on)
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(R.c.recognized_on <= as_of, R.c.status != "withdrawn")
+    )
+    history = _read(_engine(engine), _scoped(stmt, principal), RECOGNITION_HISTORY)
+    return lifecycle.recognition_states(history, as_of, lifecycle.FlagWindows(review_due_days, expiring_days))
+
+
 def due_counts(
     principal: Principal, as_of: date, review_due_days: int, expiring_days: int, *, engine: Engine | None = None
 ) -> pl.DataFrame:
-    """Per tier, firms whose active, unsuperseded recognition is `review_due` (valid_until within
-    review_due_days), `expiring` (within expiring_days) or `expired` (valid_until passed, not renewed)."""
-    review_end = as_of + timedelta(days=review_due_days)
-    expiring_end = as_of + timedelta(days=expiring_days)
-
-    def firms_where(condition: sa.ColumnElement[bool], label: str):
-        return sa.func.count(sa.distinct(sa.case((condition, R.c.enterprise_id)))).label(label)
-
-    stmt = _from_recognitions(
-        sa.select(
-            R.c.tier,
-            firms_where(R.c.valid_until.between(as_of, review_end), "review_due"),
-            firms_where(R.c.valid_until.between(as_of, expiring_end), "expiring"),
-            firms_where(R.c.valid_until < as_of, "expired"),
-        ),
-        principal,
-    ).where(
-        R.c.status == "active", R.c.superseded_by.is_(None), R.c.valid_until.is_not(None),
-        R.c.recognized_on <= as_of,
-    ).group_by(R.c.tier)
+    """Per tier, firms whose recognition live on `as_of` is `review_due`, `expiring` or `expired` — the same
+    definition as the lifecycle flags (`recognition_states`). A recognition can be review_due and expiring."""
+    states = recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine)
     schema = {"tier": pl.String, "review_due": pl.Int64, "expiring": pl.Int64, "expired": pl.Int64}
-    return _tier_order(_read(_engine(engine), stmt, schema))
+    counts = (
+        states.filter(pl.any_horizontal(lifecycle.DATE_STATES))
+        .group_by("tier")
+        .agg(*(pl.col("uscc").filter(pl.col(name)).n_unique().alias(name) for name in lifecycle.DATE_STATES))
+    )
+    return _tier_order(counts.select(pl.col(name).cast(dtype) for name, dtype in schema.items()))
 
 
 DUE_COLUMNS = {
@@ -193,24 +203,15 @@ def due_recognitions(
     engine: Engine | None = None,
 ) -> pl.DataFrame:
     """The recognitions behind due_counts, soonest first, with `days_left` and `state`
-    (expired | expiring | review_due)."""
-    stmt = (
-        sa.select(E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
-                  R.c.recognized_on, R.c.valid_until)
-        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
-        .where(R.c.status == "active", R.c.superseded_by.is_(None), R.c.recognized_on <= as_of,
-               R.c.valid_until <= as_of + timedelta(days=review_due_days))
-        .order_by(R.c.valid_until, E.c.uscc)
+    (expired | expiring | review_due: the most pressing that holds)."""
+    states = recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine)
+    frame = (
+        states.filter(pl.col("state").is_not_null())
+        .sort("valid_until", "uscc")
+        .select(*(pl.col(name).cast(dtype) for name, dtype in DUE_COLUMNS.items()),
+                pl.col("days_left").cast(pl.Int64), "state")
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    frame = _read(_engine(engine), _scoped(stmt, principal), DUE_COLUMNS)
-    days_left = (pl.col("valid_until") - pl.lit(as_of)).dt.total_days()
-    return frame.with_columns(days_left.alias("days_left")).with_columns(
-        pl.when(pl.col("days_left") < 0).then(pl.lit("expired"))
-        .when(pl.col("days_left") <= expiring_days).then(pl.lit("expiring"))
-        .otherwise(pl.lit("review_due")).alias("state")
-    )
+    return frame if limit is None else frame.head(limit)
 
 
 def open_flags_by_kind(principal: Principal, *, engine: Engine | None = None) -> pl.DataFrame:
