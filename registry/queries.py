@@ -214,78 +214,23 @@ def due_recognitions(
     return frame if limit is None else frame.head(limit)
 
 
-def open_flags_by_kind(principal: Principal, *, engine: Engine | None = None) -> pl.DataFrame:
-    """Open (unresolved) lifecycle flags per kind and severity: `kind`, `severity`, `firms`, `flags`."""
+def open_flags_by_kind(principal: Principal, *, as_of: date | None = None, engine: Engine | None = None
+                       ) -> pl.DataFrame:
+    """Open lifecycle flags per kind and severity: `kind`, `severity`, `firms`, `flags`. Open now, or, given
+    `as_of`, open on that date as the flags job had stored them (opened on or before it, resolved after it or not
+    at all): a past date's answer does not change when later decisions close its flags."""
+    still_open = F.c.resolved_on.is_(None) if as_of is None else sa.and_(
+        F.c.opened_on <= as_of, sa.or_(F.c.resolved_on.is_(None), F.c.resolved_on > as_of))
     stmt = (
         sa.select(F.c.kind, F.c.severity, sa.func.count(sa.distinct(F.c.enterprise_id)).label("firms"),
                   sa.func.count().label("flags"))
         .select_from(F.join(E, E.c.id == F.c.enterprise_id))
-        .where(F.c.resolved_on.is_(None))
+        .where(still_open)
         .group_by(F.c.kind, F.c.severity)
         .order_by(F.c.kind, F.c.severity)
     )
     schema = {"kind": pl.String, "severity": pl.String, "firms": pl.Int64, "flags": pl.Int64}
     return _read(_engine(engine), _scoped(stmt, principal), schema)
-
-
-def regional_targets_attainment(principal: Principal, as_of: date, *, engine: Engine | None = None) -> pl.DataFrame:
-    """Cultivation targets visible to the principal with what has been reached on `as_of`.
-
-    `actual` counts firms registered in the target's jurisdiction that hold a valid recognition of the target's
-    tier (whoever recognised them: a 小巨人 in Shandong counts towards Shandong's 小巨人 target).
-    `state`: achieved | on_course (target year not over) | missed (target year over, not reached).
-    Columns: jurisdiction, name_zh, name_en, tier, year, target_count, actual, attainment_pct, state, source.
-    """
-    eng = _engine(engine)
-    visible = jurisdictions_in_scope(principal).select(
-        pl.col("id").alias("jurisdiction"), "name_zh", "name_en", "region_codes"
-    )
-    targets = _read(
-        eng,
-        sa.select(T.c.jurisdiction, T.c.tier, T.c.year, T.c.target_count, T.c.source)
-        .where(T.c.jurisdiction.in_(visible["jurisdiction"].to_list())),
-        {"jurisdiction": pl.String, "tier": pl.String, "year": pl.Int64, "target_count": pl.Int64,
-         "source": pl.String},
-    )
-    # Valid firms per tier and 4-digit region prefix: small (≤ tiers × ~400 rows) whatever the registry size,
-    # so matching it against every target's prefixes is cheap.
-    prefix4 = sa.func.substr(E.c.region_code, 1, 4).label("prefix4")
-    counts = _read(
-        eng,
-        sa.select(R.c.tier, prefix4, sa.func.count(sa.distinct(E.c.id)).label("firms"))
-        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
-        .where(valid_on(as_of), R.c.tier.in_(targets["tier"].unique().to_list()))
-        .group_by(R.c.tier, prefix4),
-        {"tier": pl.String, "prefix4": pl.String, "firms": pl.Int64},
-    )
-    # A firm has one region code, hence one prefix4: summing per-prefix distinct counts does not double count.
-    target_prefixes = (
-        targets.select("jurisdiction", "tier").unique()
-        .join(visible.select("jurisdiction", "region_codes"), on="jurisdiction", how="left")
-        .with_columns(pl.col("region_codes").str.split(";").alias("prefix"))
-        .explode("prefix")
-    )
-    actual = (
-        target_prefixes.join(counts, on="tier", how="inner")
-        .filter(pl.col("prefix4").str.starts_with(pl.col("prefix")))
-        .group_by("jurisdiction", "tier")
-        .agg(pl.col("firms").sum().alias("actual"))
-    )
-    attainment = (pl.col("actual") / pl.col("target_count") * 100).round(1)
-    return (
-        targets.join(visible.drop("region_codes"), on="jurisdiction", how="left")
-        .join(actual, on=["jurisdiction", "tier"], how="left")
-        .with_columns(pl.col("actual").fill_null(0).cast(pl.Int64))
-        .with_columns(
-            pl.when(pl.col("target_count") > 0).then(attainment).otherwise(None).alias("attainment_pct"),
-            pl.when(pl.col("actual") >= pl.col("target_count")).then(pl.lit("achieved"))
-            .when(pl.col("year") >= as_of.year).then(pl.lit("on_course"))
-            .otherwise(pl.lit("missed")).alias("state"),
-        )
-        .select("jurisdiction", "name_zh", "name_en", "tier", "year", "target_count", "actual",
-                "attainment_pct", "state", "source")
-        .sort([pl.col("jurisdiction") != "cn", "jurisdiction", "year", "tier"])
-    )
 
 
 # ---------------------------------------------------------------- the registry list
