@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, Select
 
 from registry import lifecycle, reference
-from registry.access import Principal, jurisdictions_in_scope, region_prefixes, scope_clause
+from registry.access import Principal, region_prefixes, scope_clause
 from registry.db import get_engine
 from registry.identity import normalize_name
 from registry.models import (
@@ -29,7 +29,6 @@ from registry.models import (
     IngestionRun,
     JobRun,
     Recognition,
-    RegionalTarget,
     Report,
     ReviewDecision,
 )
@@ -40,7 +39,6 @@ P = Report.__table__
 A = Attribute.__table__
 V = Event.__table__
 F = Flag.__table__
-T = RegionalTarget.__table__
 IR = IngestionRun.__table__
 JR = JobRun.__table__
 
