@@ -32,6 +32,7 @@ from registry.models import (
     Report,
     ReviewDecision,
 )
+from registry.selection import held_on
 
 E = Enterprise.__table__
 R = Recognition.__table__
@@ -77,11 +78,9 @@ def _from_recognitions(stmt: Select, principal: Principal) -> Select:
 
 
 def valid_on(as_of: date) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        R.c.status == "active",
-        R.c.recognized_on <= as_of,
-        sa.or_(R.c.valid_until.is_(None), R.c.valid_until >= as_of),
-    )
+    """The recognition was in force on `as_of`, read from the history (`registry.selection.held_on`): a past
+    date keeps its answer when a renewal or revocation is recorded later."""
+    return held_on(as_of)
 
 
 def _tier_order(frame: pl.DataFrame) -> pl.DataFrame:
