@@ -27,7 +27,20 @@ def today_in(settings: Settings) -> date:
 def ingest_job(engine: Engine, settings: Settings) -> dict[str, Any]:
     from registry.ingest import ingest_inbox
 
-    return _summarise_ingest(ingest_inbox(engine, settings))
+    counts = _summarise_ingest(ingest_inbox(engine, settings))
+    if counts["rows_loaded"]:
+        # New rows can open or close flags: the review queue must not wait for the next 06:30 run.
+        counts["flags_run"] = refresh_flags(engine, settings).run_id
+    return counts
+
+
+def refresh_flags(engine: Engine, settings: Settings):
+    """Compute and store the flags now, recorded in job_run like a scheduled run (its failure is recorded and
+    returned, not raised). Used wherever a registry comes into being or changes: `zjtx init --demo`, `zjtx up`
+    loading the demo, an ingest that loaded rows — so that the review queue is never empty on first start."""
+    from jobs.runs import run_recorded
+
+    return run_recorded(engine, "flags", lambda: flags_job(engine, settings))
 
 
 def _summarise_ingest(results: list[Any]) -> dict[str, Any]:
