@@ -94,3 +94,33 @@ def test_every_page_runs_in_both_languages(seeded, monkeypatch, username, role, 
         assert visited == [p.key for p in pages_for(role)]
     finally:
         get_settings.cache_clear()
+
+
+def test_an_empty_review_queue_says_why_and_how_to_refresh(tmp_path, monkeypatch):
+    """Before the first flags run the queue is empty because nothing was computed, not because nothing is due."""
+    from jobs.definitions import refresh_flags
+
+    url = f"sqlite:///{tmp_path / 'zjtx.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_user(engine, "admin", "admin", "cn")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    monkeypatch.setenv("ZJTX_CONFIG", str(config))
+    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        log_in(at, engine, "admin").run()
+        at.switch_page("views/review.py").run()
+        assert not at.exception
+        assert [i.value for i in at.info] == [LABELS["review.empty_never"][0]]
+        assert "zjtx run-job flags" in at.info[0].value
+
+        assert refresh_flags(engine, get_settings()).status == "success"
+        at.run()
+        assert len(at.info) == 1 and at.info[0].value.startswith("最近一次提示计算（")
+        assert "成功" in at.info[0].value or "success" in at.info[0].value
+    finally:
+        get_settings.cache_clear()
+        engine.dispose()
