@@ -48,10 +48,10 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
                            "The lifecycle flags have not been computed yet, so the queue is empty. Run the flags job "
                            "now under “Data intake → Scheduled jobs”, or `zjtx run-job flags` on the server; it then "
                            "runs every day as scheduled."),
-    "review.empty_after": ("最近一次提示计算（{when}，{status}）未发现需要处理的事项。数据更新后可在“数据导入 → 定时任务”"
+    "review.empty_after": ("最近一次提示计算（{when}）未发现需要处理的事项。数据更新后可在“数据导入 → 定时任务”"
                            "中立即运行 flags 重新计算。",
-                           "The last flags run ({when}, {status}) found nothing to decide. After new data, run the "
-                           "flags job again under “Data intake → Scheduled jobs”."),
+                           "The last flags run ({when}) found nothing to decide. After new data, run the flags job "
+                           "again under “Data intake → Scheduled jobs”."),
     "review.open_firm": ("打开企业详情", "Open the firm"),
     "review.decisions": ("复核决定", "Review decisions"),
     "review.new_valid_until": ("新有效期至 {until}", "New validity until {until}"),

@@ -171,7 +171,14 @@ def recognition_states(principal: Principal, as_of: date, review_due_days: int, 
         .where(R.c.recognized_on <= as_of, R.c.status != "withdrawn")
     )
     history = _read(_engine(engine), _scoped(stmt, principal), RECOGNITION_HISTORY)
-    return lifecycle.recognition_states(history, as_of, lifecycle.FlagWindows(review_due_days, expiring_days))
+    states = lifecycle.recognition_states(history, as_of, lifecycle.FlagWindows(review_due_days, expiring_days))
+    # What a reader needs, not the internals (row ids, the index of the rules); one order whatever the row ids.
+    return states.select(*STATE_COLUMNS).sort("uscc", "tier", "jurisdiction", "recognized_on")
+
+
+STATE_COLUMNS = ("uscc", "name", "region_code", "tier", "jurisdiction", "batch", "recognized_on", "valid_until",
+                 "validity_years", "review_at_years", "rule_source", "review_on", "days_left", "review_due",
+                 "expiring", "expired", "state")
 
 
 def due_counts(

@@ -16,7 +16,6 @@ from dashboard.components import (
     current_principal,
     firm_link_expr,
     labelled,
-    settings,
     today,
     tr,
 )
@@ -24,7 +23,7 @@ from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
 from dashboard.safe_text import md_text
 from registry.errors import UserError
-from registry.intake import jobs_overview
+from registry.pipeline import last_flags_run
 from registry.review import (
     DECISIONS,
     QUEUE_FLAGS,
@@ -73,14 +72,12 @@ for column, value in chosen.items():
 st.caption(tr("review.total", items=f"{items.height:,}", firms=f"{items['uscc'].n_unique():,}"))
 if queue.is_empty():
     # Nothing at all to decide: say whether the flags were ever computed, and how to compute them.
-    last = ops.local_times(jobs_overview(settings(), ops.now_utc(), engine=ops.engine()), ["last_finished"]).filter(
-        pl.col("job") == "flags")
-    finished = last["last_finished"][0] if last.height else None
+    finished = last_flags_run(engine=ops.engine())
     if finished is None:
         st.info(tr("review.empty_never"))
     else:
-        st.info(tr("review.empty_after", when=f"{finished:%Y-%m-%d %H:%M}",
-                   status=code_label("run_status", last["last_status"][0], lang)))
+        when = ops.local_times(pl.DataFrame({"at": [finished]}), ["at"])["at"][0]
+        st.info(tr("review.empty_after", when=f"{when:%Y-%m-%d %H:%M}"))
     st.stop()
 if items.is_empty():
     st.info(tr("review.empty"))
