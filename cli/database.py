@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from registry.db import check_connection, get_engine, is_empty
 from registry.db_roles import migrate, owner_engine
 from registry.errors import UserError
 
 console = Console(stderr=True)
+
+
+def print_flags_refresh(engine: Engine, out: Console | None = console) -> None:
+    """Compute the lifecycle flags of the registry just loaded or changed (else the review queue would wait for
+    the 06:30 run); say so on `out` (None: silently)."""
+    from jobs.runs import refresh_flags
+    from registry.settings import get_settings
+
+    outcome = refresh_flags(engine, get_settings())
+    if out is None:
+        return
+    if outcome.status == "success":
+        out.print(f"生命周期提示已计算 flags computed: {outcome.counts.get('computed', 0)}")
+    else:
+        out.print(f"[yellow]生命周期提示计算失败 flags failed[/] (run {outcome.run_id}): {outcome.error}; "
+                  "稍后运行 run later: zjtx run-job flags")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,4 +58,5 @@ def init(
         with owner_engine() as engine:  # the demo load drops and rebuilds indexes: the owner's right
             summary = build_demo(engine, firms=firms, seed=seed, progress=True)
         console.print(f"示例数据已载入 demo registry loaded: {summary}")
+        print_flags_refresh(get_engine())
 

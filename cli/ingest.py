@@ -54,6 +54,11 @@ def ingest(
         typer.echo(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
     else:
         _print_table(results)
+    if any(r.rows_loaded for r in results):
+        # New rows can open or close flags (said under the table; --format json stays one document).
+        from cli.database import print_flags_refresh
+
+        print_flags_refresh(engine, None if output is OutputFormat.json else Console())
     if any(r.status == "rejected" for r in results):
         raise typer.Exit(1)
 

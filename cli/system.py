@@ -70,6 +70,9 @@ def up(
         console.print(f"数据库为空，载入示例数据 Empty database: loading a demo registry of {settings.demo.firms} firms")
         with owner_engine() as owner:
             build_demo(owner, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
+        from cli.database import print_flags_refresh
+
+        print_flags_refresh(engine)
     from cli.users import ensure_first_admin
 
     ensure_first_admin(engine, console)

@@ -62,7 +62,7 @@ def flags_bar(flags: pl.DataFrame, lang: str) -> go.Figure:
 
 
 def attainment_bar(targets: pl.DataFrame, lang: str) -> go.Figure:
-    """Target vs actual per jurisdiction · tier · year (columns of regional_targets_attainment)."""
+    """Target vs actual per jurisdiction · tier · year (columns of targets.regional_target_progress)."""
     name_column = "name_en" if lang == "en" else "name_zh"
     labels = [
         f"{name or jurisdiction} · {code_label('tier', tier, lang)} · {year}"

@@ -32,9 +32,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.tier_filter": ("称号", "Tier"),
     "overview.all_tiers": ("全部称号", "All tiers"),
     "overview.due": ("复核与到期", "Re-review and expiry"),
-    "overview.due_help": ("有效期至在 {review} 天内为待复核，{expiring} 天内为即将到期，已过期且未续期为已到期",
-                          "Due for re-review: valid_until within {review} days; expiring: within {expiring} days; "
-                          "expired: past valid_until, not renewed"),
+    "overview.due_help": ("按各认定政策的复核规则：下一个复核日在 {review} 天内为待复核，有效期至在 {expiring} 天内为即将到期，"
+                          "已过期且未续期为已到期（与预警、简报一致）",
+                          "By each recognition's own policy: due for re-review when its next review date is within "
+                          "{review} days; expiring: valid_until within {expiring} days; expired: past valid_until, "
+                          "not renewed (the same as the flags and the briefing)"),
     "overview.due_list": ("待复核 / 到期名单", "Recognitions due / expired"),
     "overview.due_list_cap": ("按有效期先后显示前 {shown} 条；下载可获取全部", "The first {shown} by valid_until; "
                               "download for all"),

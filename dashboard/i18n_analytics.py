@@ -173,7 +173,7 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, str]] = {
     "actual_year2": ("第二年实际", "Year-2 actual"),
     "assessed_year": ("考核年度", "Assessed year"),
     "target_value": ("考核目标", "Target"),
-    "behind": ("未达标指标数", "Indicators behind"),
+    "behind": ("未达标指标数", "Number of indicators behind"),
     "indicators": ("已考核指标数", "Indicators assessed"),
     "median_attainment_pct": ("完成率中位数 (%)", "Median attainment (%)"),
     "behind_indicators": ("未达标指标", "Indicators behind"),

@@ -43,6 +43,15 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
     "review.bulk_submit": ("批量记录", "Record for all"),
     "review.bulk_done": ("已批量记录 {count} 条", "{count} decisions recorded"),
     "review.empty": ("当前筛选下没有待处理事项", "Nothing to decide under these filters"),
+    "review.empty_never": ("尚未计算生命周期提示，所以待办为空。请在“数据导入 → 定时任务”中立即运行 flags，或在服务器上运行 "
+                           "`zjtx run-job flags`；此后每天按计划自动计算。",
+                           "The lifecycle flags have not been computed yet, so the queue is empty. Run the flags job "
+                           "now under “Data intake → Scheduled jobs”, or `zjtx run-job flags` on the server; it then "
+                           "runs every day as scheduled."),
+    "review.empty_after": ("最近一次提示计算（{when}）未发现需要处理的事项。数据更新后可在“数据导入 → 定时任务”"
+                           "中立即运行 flags 重新计算。",
+                           "The last flags run ({when}) found nothing to decide. After new data, run the flags job "
+                           "again under “Data intake → Scheduled jobs”."),
     "review.open_firm": ("打开企业详情", "Open the firm"),
     "review.decisions": ("复核决定", "Review decisions"),
     "review.new_valid_until": ("新有效期至 {until}", "New validity until {until}"),
@@ -70,6 +79,8 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
     "intake.status": ("报送状态", "Status"),
     "intake.jobs": ("定时任务", "Scheduled jobs"),
     "intake.run_now": ("立即运行", "Run now"),
+    "intake.flags_requested": ("已请求重新计算生命周期提示，调度进程将在下次轮询时执行",
+                               "The lifecycle flags will be recomputed by the scheduler at its next poll"),
     "intake.requested": ("已请求运行 {job}（请求编号 {id}），调度进程将在下次轮询时执行",
                          "Requested {job} (request {id}); the scheduler picks it up at its next poll"),
     # policies

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from jobs.lock import pid_alive
 from registry.models import JobRequest, JobRun
+from registry.settings import Settings
 
 log = logging.getLogger("zjtx.scheduler.runs")
 
@@ -163,3 +164,13 @@ def request_run(engine: Engine, job: str, requested_by: str) -> int:
     with engine.begin() as conn:
         return conn.execute(sa.insert(REQUEST).values(job=job, requested_by=requested_by, requested_at=_now())
                             .returning(REQUEST.c.id)).scalar_one()
+
+
+def refresh_flags(engine: Engine, settings: Settings) -> RunOutcome:
+    """Compute and store the flags now, recorded in job_run like a scheduled run (its failure is recorded and
+    returned, not raised). Used wherever a registry comes into being: `zjtx init --demo`, `zjtx up` loading the
+    demo — so that the review queue is never empty on first start. (An ingest that loads rows computes them
+    within its own run: registry.schedule.ingest_job.)"""
+    from registry.schedule import flags_job
+
+    return run_recorded(engine, "flags", lambda: flags_job(engine, settings))

@@ -28,6 +28,7 @@ from registry.export import neutralize_text
 from registry.models import Enterprise, Recognition, Report, ReviewDecision
 from registry.reference import jurisdictions
 from registry.settings import Settings, get_settings
+from registry.targets import regional_target_progress
 
 E, R, P, D = Enterprise.__table__, Recognition.__table__, Report.__table__, ReviewDecision.__table__
 TREND_YEARS = 3
@@ -46,7 +47,7 @@ class Briefing:
     month: str  # YYYY-MM
     as_of: date
     headline: pl.DataFrame  # item, item_en, value
-    targets: pl.DataFrame  # regional_targets_attainment columns
+    targets: pl.DataFrame  # registry.targets.regional_target_progress columns
     pipeline: pl.DataFrame  # tier, tier_zh, firms, firms_year_before, change
     trends: pl.DataFrame  # year, firms, revenue, rd_expense, net_profit, employees, rd_ratio
     review: pl.DataFrame  # item, item_en, value
@@ -103,7 +104,8 @@ def build_briefing(jurisdiction: str, month: date, *, engine: Engine | None = No
         .select("tier", "tier_zh", "firms", "firms_year_before", "change")
     )
     due = queries.due_counts(principal, as_of, review_due_days, expiring_days, engine=engine)
-    flags = queries.open_flags_by_kind(principal, engine=engine)
+    # The flags open at the end of the month (opened on or before it, not yet resolved then), not today's.
+    flags = queries.open_flags_by_kind(principal, as_of=as_of, engine=engine)
     new_this_month = _count(engine, principal, sa.select(sa.func.count(sa.distinct(R.c.id))).select_from(
         R.join(E, E.c.id == R.c.enterprise_id)).where(R.c.recognized_on.between(first, as_of),
                                                       R.c.status != "withdrawn"))
@@ -116,9 +118,8 @@ def build_briefing(jurisdiction: str, month: date, *, engine: Engine | None = No
         {"item": "已到期未续期", "item_en": "expired, not renewed", "value": int(due["expired"].sum() or 0)},
     ], schema={"item": pl.String, "item_en": pl.String, "value": pl.Int64})
 
-    targets = queries.regional_targets_attainment(principal, as_of, engine=engine)
-    targets = targets.filter((pl.col("jurisdiction") == jurisdiction)
-                             | pl.col("jurisdiction").str.starts_with(jurisdiction + "-"))
+    # The same figures as the overview and targets pages (one function computes a target's actual).
+    targets = regional_target_progress(principal, as_of, jurisdiction, engine=engine)
     review = _review_status(engine, principal, flags, first, as_of)
     return Briefing(jurisdiction, name_zh, name_en, f"{as_of:%Y-%m}", as_of, headline, targets, pipeline,
                     _trends(engine, principal, as_of), review)
@@ -347,7 +348,7 @@ def briefing_pdf(b: Briefing, font: Path | None = None) -> bytes:
 
 def _readable_targets(targets: pl.DataFrame) -> pl.DataFrame:
     """Tier and state in words, the year as a year (not 2,025)."""
-    states = {"achieved": "已完成", "on_course": "进行中", "missed": "未完成"}
+    states = {"achieved": "已完成", "on_track": "进度正常", "behind": "进度落后", "missed": "未完成"}
     return targets.with_columns(pl.col("tier").replace_strict(TIER_ZH, default=pl.col("tier")),
                                 pl.col("state").replace_strict(states, default=pl.col("state")),
                                 pl.col("year").cast(pl.String),

@@ -217,22 +217,49 @@ def _next_review(as_of: date) -> pl.Expr:
     return pl.min_horizontal(upcoming, pl.col("valid_until"))
 
 
+DATE_STATES = ("expired", "expiring", "review_due")  # most pressing first
+
+
+def _with_date_states(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> pl.DataFrame:
+    """The date rules, in one place: `days_left`, `review_on` and the booleans `review_due`, `expiring`,
+    `expired` of each recognition (with its rules attached by `with_rules`) on `as_of`. A recognition can be both
+    review_due and expiring; `state` is the most pressing of the three (null: none holds)."""
+    cur = cur.with_columns(days_left=(pl.col("valid_until") - pl.lit(as_of)).dt.total_days(),
+                           review_on=_next_review(as_of))
+    cur = cur.with_columns(
+        review_due=(pl.col("review_at_years").is_not_null()
+                    & ((pl.col("review_on") - pl.lit(as_of)).dt.total_days() <= windows.review_due_days)
+                    & (pl.col("days_left") >= 0)).fill_null(False),
+        expiring=pl.col("days_left").is_between(0, windows.expiring_days).fill_null(False),
+        expired=(pl.col("days_left") < 0).fill_null(False),
+    )
+    state = pl.lit(None, pl.String)
+    for name in reversed(DATE_STATES):
+        state = pl.when(pl.col(name)).then(pl.lit(name)).otherwise(state)
+    return cur.with_columns(state=state)
+
+
+def recognition_states(recognitions: pl.DataFrame, as_of: date, windows: FlagWindows | None = None,
+                       resolver: LifecycleResolver = lifecycle_for) -> pl.DataFrame:
+    """Each recognition live on `as_of` (`current_recognitions`: from the recognition history, so a decision
+    recorded later does not change a past date's answer) with its lifecycle state under its own policy's rules.
+
+    The one definition of 待复核 / 即将到期 / 已到期 that the flags, the overview's counts and lists, the briefing
+    and the CLI share. Columns: those of `recognitions`, the rules of `with_rules`, `days_left`, `review_on`,
+    booleans `review_due`, `expiring`, `expired`, and `state` (the most pressing; null when none holds).
+    """
+    cur, _ = with_rules(current_recognitions(recognitions, as_of), resolver)
+    return _with_date_states(cur, as_of, windows or FlagWindows())
+
+
 def _date_flags(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> list[pl.DataFrame]:
-    days_left = (pl.col("valid_until") - pl.lit(as_of)).dt.total_days()
-    cur = cur.with_columns(days_left=days_left)
-    cur = cur.with_columns(review_on=_next_review(as_of))
+    cur = _with_date_states(cur, as_of, windows)
     common = {
         "recognized_on": pl.col("recognized_on"), "valid_until": pl.col("valid_until"),
         "valid_until_derived": ~pl.col("valid_until_given"), "validity_years": pl.col("validity_years"),
         "expiry": pl.col("expiry"), "days_left": pl.col("days_left"), "source": pl.col("rule_source"),
     }
-    review = cur.filter(
-        pl.col("review_at_years").is_not_null(),
-        (pl.col("review_on") - pl.lit(as_of)).dt.total_days() <= windows.review_due_days,
-        pl.col("days_left") >= 0,
-    )
-    expiring = cur.filter(pl.col("days_left").is_between(0, windows.expiring_days))
-    expired = cur.filter(pl.col("days_left") < 0)
+    review, expiring, expired = (cur.filter(pl.col(name)) for name in ("review_due", "expiring", "expired"))
     return [
         _emit(review, "review_due", pl.col("review_on"), pl.lit(None, pl.String),
               {**common, "review_on": pl.col("review_on"), "review_at_years": pl.col("review_at_years"),

@@ -8,15 +8,15 @@ Counts are aggregated in SQL so that they stay fast on a 200,000-firm database; 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine, Select
 
-from registry import reference
-from registry.access import Principal, jurisdictions_in_scope, region_prefixes, scope_clause
+from registry import lifecycle, reference
+from registry.access import Principal, region_prefixes, scope_clause
 from registry.db import engine_or_default as _engine
 from registry.identity import normalize_name
 from registry.models import (
@@ -29,10 +29,10 @@ from registry.models import (
     IngestionRun,
     JobRun,
     Recognition,
-    RegionalTarget,
     Report,
     ReviewDecision,
 )
+from registry.selection import held_on
 
 E = Enterprise.__table__
 R = Recognition.__table__
@@ -40,7 +40,6 @@ P = Report.__table__
 A = Attribute.__table__
 V = Event.__table__
 F = Flag.__table__
-T = RegionalTarget.__table__
 IR = IngestionRun.__table__
 JR = JobRun.__table__
 
@@ -75,11 +74,9 @@ def _from_recognitions(stmt: Select, principal: Principal) -> Select:
 
 
 def valid_on(as_of: date) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        R.c.status == "active",
-        R.c.recognized_on <= as_of,
-        sa.or_(R.c.valid_until.is_(None), R.c.valid_until >= as_of),
-    )
+    """The recognition was in force on `as_of`, read from the history (`registry.selection.held_on`): a past
+    date keeps its answer when a renewal or revocation is recorded later."""
+    return held_on(as_of)
 
 
 def _tier_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -151,31 +148,48 @@ def industry_sections() -> pl.DataFrame:
     )
 
 
+RECOGNITION_HISTORY = {
+    "id": pl.Int64, "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tier": pl.String,
+    "jurisdiction": pl.String, "batch": pl.String, "recognized_on": pl.Date, "valid_until": pl.Date,
+    "status": pl.String, "ended_on": pl.Date,
+}
+
+
+def recognition_states(principal: Principal, as_of: date, review_due_days: int, expiring_days: int, *,
+                       engine: Engine | None = None) -> pl.DataFrame:
+    """The principal's recognitions live on `as_of` with their lifecycle state, by the one definition in
+    `registry.lifecycle.recognition_states` (each policy's own 复核 and validity rules, the recognition history as
+    it stood on that date)."""
+    stmt = (
+        sa.select(R.c.id, E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
+                  R.c.recognized_on, R.c.valid_until, R.c.status, R.c.ended_on)
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(R.c.recognized_on <= as_of, R.c.status != "withdrawn")
+    )
+    history = _read(_engine(engine), _scoped(stmt, principal), RECOGNITION_HISTORY)
+    states = lifecycle.recognition_states(history, as_of, lifecycle.FlagWindows(review_due_days, expiring_days))
+    # What a reader needs, not the internals (row ids, the index of the rules); one order whatever the row ids.
+    return states.select(*STATE_COLUMNS).sort("uscc", "tier", "jurisdiction", "recognized_on")
+
+
+STATE_COLUMNS = ("uscc", "name", "region_code", "tier", "jurisdiction", "batch", "recognized_on", "valid_until",
+                 "validity_years", "review_at_years", "rule_source", "review_on", "days_left", "review_due",
+                 "expiring", "expired", "state")
+
+
 def due_counts(
     principal: Principal, as_of: date, review_due_days: int, expiring_days: int, *, engine: Engine | None = None
 ) -> pl.DataFrame:
-    """Per tier, firms whose active, unsuperseded recognition is `review_due` (valid_until within
-    review_due_days), `expiring` (within expiring_days) or `expired` (valid_until passed, not renewed)."""
-    review_end = as_of + timedelta(days=review_due_days)
-    expiring_end = as_of + timedelta(days=expiring_days)
-
-    def firms_where(condition: sa.ColumnElement[bool], label: str):
-        return sa.func.count(sa.distinct(sa.case((condition, R.c.enterprise_id)))).label(label)
-
-    stmt = _from_recognitions(
-        sa.select(
-            R.c.tier,
-            firms_where(R.c.valid_until.between(as_of, review_end), "review_due"),
-            firms_where(R.c.valid_until.between(as_of, expiring_end), "expiring"),
-            firms_where(R.c.valid_until < as_of, "expired"),
-        ),
-        principal,
-    ).where(
-        R.c.status == "active", R.c.superseded_by.is_(None), R.c.valid_until.is_not(None),
-        R.c.recognized_on <= as_of,
-    ).group_by(R.c.tier)
+    """Per tier, firms whose recognition live on `as_of` is `review_due`, `expiring` or `expired` — the same
+    definition as the lifecycle flags (`recognition_states`). A recognition can be review_due and expiring."""
+    states = recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine)
     schema = {"tier": pl.String, "review_due": pl.Int64, "expiring": pl.Int64, "expired": pl.Int64}
-    return _tier_order(_read(_engine(engine), stmt, schema))
+    counts = (
+        states.filter(pl.any_horizontal(lifecycle.DATE_STATES))
+        .group_by("tier")
+        .agg(*(pl.col("uscc").filter(pl.col(name)).n_unique().alias(name) for name in lifecycle.DATE_STATES))
+    )
+    return _tier_order(counts.select(pl.col(name).cast(dtype) for name, dtype in schema.items()))
 
 
 DUE_COLUMNS = {
@@ -189,98 +203,34 @@ def due_recognitions(
     engine: Engine | None = None,
 ) -> pl.DataFrame:
     """The recognitions behind due_counts, soonest first, with `days_left` and `state`
-    (expired | expiring | review_due)."""
-    stmt = (
-        sa.select(E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
-                  R.c.recognized_on, R.c.valid_until)
-        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
-        .where(R.c.status == "active", R.c.superseded_by.is_(None), R.c.recognized_on <= as_of,
-               R.c.valid_until <= as_of + timedelta(days=review_due_days))
-        .order_by(R.c.valid_until, E.c.uscc)
+    (expired | expiring | review_due: the most pressing that holds)."""
+    states = recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine)
+    frame = (
+        states.filter(pl.col("state").is_not_null())
+        .sort("valid_until", "uscc")
+        .select(*(pl.col(name).cast(dtype) for name, dtype in DUE_COLUMNS.items()),
+                pl.col("days_left").cast(pl.Int64), "state")
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    frame = _read(_engine(engine), _scoped(stmt, principal), DUE_COLUMNS)
-    days_left = (pl.col("valid_until") - pl.lit(as_of)).dt.total_days()
-    return frame.with_columns(days_left.alias("days_left")).with_columns(
-        pl.when(pl.col("days_left") < 0).then(pl.lit("expired"))
-        .when(pl.col("days_left") <= expiring_days).then(pl.lit("expiring"))
-        .otherwise(pl.lit("review_due")).alias("state")
-    )
+    return frame if limit is None else frame.head(limit)
 
 
-def open_flags_by_kind(principal: Principal, *, engine: Engine | None = None) -> pl.DataFrame:
-    """Open (unresolved) lifecycle flags per kind and severity: `kind`, `severity`, `firms`, `flags`."""
+def open_flags_by_kind(principal: Principal, *, as_of: date | None = None, engine: Engine | None = None
+                       ) -> pl.DataFrame:
+    """Open lifecycle flags per kind and severity: `kind`, `severity`, `firms`, `flags`. Open now, or, given
+    `as_of`, open on that date as the flags job had stored them (opened on or before it, resolved after it or not
+    at all): a past date's answer does not change when later decisions close its flags."""
+    still_open = F.c.resolved_on.is_(None) if as_of is None else sa.and_(
+        F.c.opened_on <= as_of, sa.or_(F.c.resolved_on.is_(None), F.c.resolved_on > as_of))
     stmt = (
         sa.select(F.c.kind, F.c.severity, sa.func.count(sa.distinct(F.c.enterprise_id)).label("firms"),
                   sa.func.count().label("flags"))
         .select_from(F.join(E, E.c.id == F.c.enterprise_id))
-        .where(F.c.resolved_on.is_(None))
+        .where(still_open)
         .group_by(F.c.kind, F.c.severity)
         .order_by(F.c.kind, F.c.severity)
     )
     schema = {"kind": pl.String, "severity": pl.String, "firms": pl.Int64, "flags": pl.Int64}
     return _read(_engine(engine), _scoped(stmt, principal), schema)
-
-
-def regional_targets_attainment(principal: Principal, as_of: date, *, engine: Engine | None = None) -> pl.DataFrame:
-    """Cultivation targets visible to the principal with what has been reached on `as_of`.
-
-    `actual` counts firms registered in the target's jurisdiction that hold a valid recognition of the target's
-    tier (whoever recognised them: a 小巨人 in Shandong counts towards Shandong's 小巨人 target).
-    `state`: achieved | on_course (target year not over) | missed (target year over, not reached).
-    Columns: jurisdiction, name_zh, name_en, tier, year, target_count, actual, attainment_pct, state, source.
-    """
-    eng = _engine(engine)
-    visible = jurisdictions_in_scope(principal).select(
-        pl.col("id").alias("jurisdiction"), "name_zh", "name_en", "region_codes"
-    )
-    targets = _read(
-        eng,
-        sa.select(T.c.jurisdiction, T.c.tier, T.c.year, T.c.target_count, T.c.source)
-        .where(T.c.jurisdiction.in_(visible["jurisdiction"].to_list())),
-        {"jurisdiction": pl.String, "tier": pl.String, "year": pl.Int64, "target_count": pl.Int64,
-         "source": pl.String},
-    )
-    # Valid firms per tier and 4-digit region prefix: small (≤ tiers × ~400 rows) whatever the registry size,
-    # so matching it against every target's prefixes is cheap.
-    prefix4 = sa.func.substr(E.c.region_code, 1, 4).label("prefix4")
-    counts = _read(
-        eng,
-        sa.select(R.c.tier, prefix4, sa.func.count(sa.distinct(E.c.id)).label("firms"))
-        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
-        .where(valid_on(as_of), R.c.tier.in_(targets["tier"].unique().to_list()))
-        .group_by(R.c.tier, prefix4),
-        {"tier": pl.String, "prefix4": pl.String, "firms": pl.Int64},
-    )
-    # A firm has one region code, hence one prefix4: summing per-prefix distinct counts does not double count.
-    target_prefixes = (
-        targets.select("jurisdiction", "tier").unique()
-        .join(visible.select("jurisdiction", "region_codes"), on="jurisdiction", how="left")
-        .with_columns(pl.col("region_codes").str.split(";").alias("prefix"))
-        .explode("prefix")
-    )
-    actual = (
-        target_prefixes.join(counts, on="tier", how="inner")
-        .filter(pl.col("prefix4").str.starts_with(pl.col("prefix")))
-        .group_by("jurisdiction", "tier")
-        .agg(pl.col("firms").sum().alias("actual"))
-    )
-    attainment = (pl.col("actual") / pl.col("target_count") * 100).round(1)
-    return (
-        targets.join(visible.drop("region_codes"), on="jurisdiction", how="left")
-        .join(actual, on=["jurisdiction", "tier"], how="left")
-        .with_columns(pl.col("actual").fill_null(0).cast(pl.Int64))
-        .with_columns(
-            pl.when(pl.col("target_count") > 0).then(attainment).otherwise(None).alias("attainment_pct"),
-            pl.when(pl.col("actual") >= pl.col("target_count")).then(pl.lit("achieved"))
-            .when(pl.col("year") >= as_of.year).then(pl.lit("on_course"))
-            .otherwise(pl.lit("missed")).alias("state"),
-        )
-        .select("jurisdiction", "name_zh", "name_en", "tier", "year", "target_count", "actual",
-                "attainment_pct", "state", "source")
-        .sort([pl.col("jurisdiction") != "cn", "jurisdiction", "year", "tier"])
-    )
 
 
 # ---------------------------------------------------------------- the registry list

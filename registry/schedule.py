@@ -32,7 +32,12 @@ def today_in(settings: Settings) -> date:
 def ingest_job(engine: Engine, settings: Settings) -> dict[str, Any]:
     from registry.ingest import ingest_inbox
 
-    return _summarise_ingest(ingest_inbox(engine, settings))
+    counts = _summarise_ingest(ingest_inbox(engine, settings))
+    if counts["rows_loaded"]:
+        # New rows can open or close flags: the review queue must not wait for the next 06:30 run. Computed
+        # within this run (the job runner lives above the domain: jobs.runs.refresh_flags records its own runs).
+        counts["flags"] = flags_job(engine, settings)
+    return counts
 
 
 def _summarise_ingest(results: list[Any]) -> dict[str, Any]:

@@ -420,7 +420,7 @@ def regional_target_progress(principal: Principal, as_of: date, jurisdiction: st
 
     `actual`: firms registered in the jurisdiction holding the tier on the as-of date, or on 31 December of the
     target year when that is earlier (a past target is judged on its deadline); `actual_year_ago` the same twelve
-    months before the as-of date; `pace_per_year` their difference; `needed_per_year` what is still missing spread
+    months before that day (for a past target the year-end before its deadline, as on the trajectory); `pace_per_year` their difference; `needed_per_year` what is still missing spread
     over the time left to the deadline; `state`: achieved (actual ≥ target) | missed (deadline passed) | on_track
     (pace ≥ needed) | behind.
 
@@ -440,7 +440,9 @@ def regional_target_progress(principal: Principal, as_of: date, jurisdiction: st
         open_tiers = targets.filter(pl.col("year") > as_of.year)["tier"].unique().sort().to_list()
     wanted: dict[date, list[str]] = {as_of: open_tiers, _minus_year(as_of): open_tiers}
     for year, group in targets.filter(pl.date(pl.col("year"), 12, 31) < as_of).group_by("year"):
-        wanted[date(year[0], 12, 31)] = group["tier"].unique().sort().to_list()
+        # A past target: its deadline and the year-end before it (its "a year ago", the trajectory's point).
+        for day in (date(year[0], 12, 31), date(year[0] - 1, 12, 31)):
+            wanted[day] = sorted(set(wanted.get(day, [])) | set(group["tier"].to_list()))
     days = list(wanted)
     national = frozenset(targets["tier"].unique().to_list()) - frozenset(
         targets.filter(pl.col("jurisdiction") != "cn")["tier"].to_list())
@@ -465,7 +467,9 @@ def regional_target_progress(principal: Principal, as_of: date, jurisdiction: st
         targets.join(visible.select(pl.col("id").alias("jurisdiction"), "name_zh", "name_en", "parent_id", "level"),
                      on="jurisdiction", how="left")
         .join(held_on_day(judged_on, "actual"), on=["jurisdiction", "tier", "year"], how="left")
-        .join(held_on_day(pl.lit(days[1]), "actual_year_ago"), on=["jurisdiction", "tier", "year"], how="left")
+        # Twelve months before the day the target is judged on (as_of, or the deadline of a past target).
+        .join(held_on_day(judged_on.dt.offset_by("-1y"), "actual_year_ago"), on=["jurisdiction", "tier", "year"],
+              how="left")
         .with_columns(
             # Pace only matters while the target is open.
             pl.when(pl.lit(as_of) <= deadline).then(pl.col("actual") - pl.col("actual_year_ago"))

@@ -46,8 +46,10 @@ def test_briefing_numbers_match_the_database(seeded):
     as_of = date(2024, 5, 31)
     assert b.as_of == as_of and b.month == "2024-05"
     assert b.title == "全国专精特新企业运行监测简报（2024年5月）"
-    valid = """SELECT COUNT(DISTINCT enterprise_id) FROM recognition WHERE tier = :t AND status = 'active'
-               AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)"""
+    # In force on the day, from the history: a row revoked or renewed later still counts for an earlier date.
+    valid = """SELECT COUNT(DISTINCT enterprise_id) FROM recognition WHERE tier = :t AND status != 'withdrawn'
+               AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)
+               AND (ended_on IS NULL OR ended_on > :d) AND NOT (status IN ('revoked', 'expired') AND ended_on IS NULL)"""
     pipeline = {r["tier"]: r for r in b.pipeline.iter_rows(named=True)}
     for tier in ("innovative_sme", "zjtx_sme", "little_giant", "single_champion"):
         assert pipeline[tier]["firms"] == count(engine, valid, t=tier, d=as_of)
@@ -61,11 +63,15 @@ def test_briefing_numbers_match_the_database(seeded):
     assert sorted(trends) == [2021, 2022, 2023]
     expected_2023 = count(engine, """SELECT COALESCE(SUM(p.revenue), 0) FROM report p WHERE p.period_type = 'annual'
         AND p.year = 2023 AND EXISTS (SELECT 1 FROM recognition r WHERE r.enterprise_id = p.enterprise_id
-        AND r.status = 'active' AND r.recognized_on <= :d AND (r.valid_until IS NULL OR r.valid_until >= :d))""",
+        AND r.status != 'withdrawn' AND r.recognized_on <= :d AND (r.valid_until IS NULL OR r.valid_until >= :d)
+        AND (r.ended_on IS NULL OR r.ended_on > :d) AND NOT (r.status IN ('revoked', 'expired') AND r.ended_on IS NULL))""",
                           d=as_of)
     assert trends[2023]["revenue"] == pytest.approx(expected_2023)
     review = dict(b.review.select("item_en", "value").iter_rows())
-    assert review["open flags: exit (firms)"] == 1
+    # The flags open at the end of May (ops_seed: review_due opened 85 days before 20 June; the exit flag only on
+    # 1 June and the expired ones on 6 June — not yet open then).
+    assert review["open flags: review_due (firms)"] == 1
+    assert "open flags: exit (firms)" not in review and "open flags: expired (firms)" not in review
     assert review["decisions this month: renew"] == 0
     assert set(b.targets["jurisdiction"]) == {"cn", "cn-gd"}
 
@@ -75,8 +81,9 @@ def test_a_provincial_briefing_counts_only_its_firms(seeded):
     b = build_briefing("cn-gd", MONTH, engine=engine)
     as_of = date(2024, 5, 31)
     firms = count(engine, """SELECT COUNT(DISTINCT r.enterprise_id) FROM recognition r JOIN enterprise e
-        ON e.id = r.enterprise_id WHERE r.tier = 'little_giant' AND r.status = 'active' AND e.region_code LIKE '44%'
-        AND r.recognized_on <= :d AND (r.valid_until IS NULL OR r.valid_until >= :d)""", d=as_of)
+        ON e.id = r.enterprise_id WHERE r.tier = 'little_giant' AND r.status != 'withdrawn' AND e.region_code LIKE '44%'
+        AND r.recognized_on <= :d AND (r.valid_until IS NULL OR r.valid_until >= :d)
+        AND (r.ended_on IS NULL OR r.ended_on > :d) AND NOT (r.status IN ('revoked', 'expired') AND r.ended_on IS NULL)""", d=as_of)
     assert dict(b.pipeline.select("tier", "firms").iter_rows())["little_giant"] == firms
     assert b.targets["jurisdiction"].to_list() == ["cn-gd"]
     assert b.name_zh == "广东省"

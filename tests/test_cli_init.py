@@ -48,3 +48,21 @@ def test_broken_config_is_one_clear_line(tmp_path):
     cfg.write_text("[database\n", encoding="utf-8")
     res = run_zjtx("init", env={"ZJTX_CONFIG": str(cfg)})
     assert res.returncode == 1 and "not valid TOML" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_init_demo_computes_the_flags(config_env, db_url):
+    """First start is complete: the review queue has its items without waiting for the 06:30 flags run."""
+    res = run_zjtx("init", "--demo", "--firms", "80", "--seed", "7")
+    assert res.returncode == 0, res.stderr
+    assert "flags computed" in res.stderr
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            open_flags = conn.execute(sa.text("SELECT COUNT(*) FROM flag WHERE resolved_on IS NULL")).scalar_one()
+            runs = conn.execute(sa.text("SELECT status FROM job_run WHERE job = 'flags'")).scalars().all()
+            firms = conn.execute(sa.text("SELECT COUNT(*) FROM enterprise")).scalar_one()
+    finally:
+        engine.dispose()
+    assert firms == 80
+    assert open_flags > 0 and f"flags computed: {open_flags}" in res.stderr
+    assert runs == ["success"]  # recorded like a scheduled run: the dashboard shows when the flags were computed

@@ -406,8 +406,11 @@ def test_briefing_page_numbers_and_downloads(seeded, monkeypatch):
     month = at.selectbox(key="briefing_month").value
     as_of = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     assert at.subheader[0].value == f"全国专精特新企业运行监测简报（{month.year}年{month.month}月）"
+    # Held at the end of the month, from the history (a recognition revoked or renewed since still counts then).
     (little,), = sql(engine, """SELECT COUNT(DISTINCT enterprise_id) FROM recognition WHERE tier = 'little_giant'
-        AND status = 'active' AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)""", d=as_of)
+        AND status != 'withdrawn' AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)
+        AND (ended_on IS NULL OR ended_on > :d) AND NOT (status IN ('revoked', 'expired') AND ended_on IS NULL)""",
+                     d=as_of)
     shown = {m.label: m.value for m in at.metric}
     assert shown["有效认定企业：专精特新“小巨人”"] == f"{little:,}"
     assert {b.label for b in at.get("download_button")} >= {"下载 Excel 简报", "下载 PDF 简报"}

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from registry import queries
+from registry import queries, targets
 from registry.access import SYSTEM, Principal, region_prefixes
 from registry.errors import UserError
 from registry.identity import make_uscc, normalize_name
@@ -84,8 +84,9 @@ def test_counts_by_tier_counts_valid_firms_once(registry_db):
     counts = queries.counts_by_tier(SYSTEM, AS_OF, engine=engine)
     # B, D, E (E twice, counted once) · G (A's has expired) · A, F (last day), H, I (renewed row) · C
     assert as_dict(counts, "tier", "firms") == {
-        "innovative_sme": 3, "zjtx_sme": 1, "little_giant": 4, "key_little_giant": 0, "single_champion": 1}
-    assert counts["tier"].to_list()[:3] == ["innovative_sme", "zjtx_sme", "little_giant"]
+        "innovative_sme": 3, "tech_sme": 0, "zjtx_sme": 1, "little_giant": 4, "key_little_giant": 0,
+        "single_champion": 1}
+    assert counts["tier"].to_list()[:4] == ["tech_sme", "innovative_sme", "zjtx_sme", "little_giant"]
 
 
 def test_counts_by_tier_respects_jurisdiction(registry_db):
@@ -115,10 +116,12 @@ def test_due_counts_windows_and_exclusions(registry_db):
     engine, _ = registry_db
     due = queries.due_counts(SYSTEM, AS_OF, review_due_days=180, expiring_days=90, engine=engine)
     rows = {r["tier"]: (r["review_due"], r["expiring"], r["expired"]) for r in due.iter_rows(named=True)}
-    # zjtx_sme: G due in 46 days; A's expired. little_giant: F (0 days), H (153 days); I's old row is superseded;
-    # B's revoked row and C's future row are not counted.
+    # zjtx_sme: G due in 46 days; A's expired. little_giant: F (0 days), H (153 days), and I: its file says valid
+    # to 2025-12-31, but the 小巨人 rules review 3 years after recognition ("入选满3年", 2022-07-01 → 2025-06-30,
+    # today) — the same rule the flags follow. I's old row is superseded; B's revoked row and C's future row are
+    # not counted.
     assert rows["zjtx_sme"] == (1, 1, 1)
-    assert rows["little_giant"] == (2, 1, 0)
+    assert rows["little_giant"] == (3, 1, 0)
     bj = queries.due_counts(BJ, AS_OF, review_due_days=180, expiring_days=90, engine=engine)
     assert {r["tier"]: r["review_due"] for r in bj.iter_rows(named=True)} == {"zjtx_sme": 1, "little_giant": 1}
 
@@ -128,10 +131,10 @@ def test_due_recognitions_lists_states_soonest_first(registry_db):
     listed = queries.due_recognitions(SYSTEM, AS_OF, review_due_days=180, expiring_days=90, engine=engine)
     assert listed.select("uscc", "state", "days_left").rows() == [
         (usccs["A"], "expired", -181), (usccs["F"], "expiring", 0), (usccs["G"], "expiring", 46),
-        (usccs["H"], "review_due", 153)]
+        (usccs["H"], "review_due", 153), (usccs["I"], "review_due", 184)]
 
 
-def test_regional_targets_attainment(registry_db):
+def test_regional_target_actuals(registry_db):
     engine, _ = registry_db
     with engine.begin() as conn:
         conn.execute(sa.insert(RegionalTarget.__table__), [
@@ -142,21 +145,24 @@ def test_regional_targets_attainment(registry_db):
             {"jurisdiction": "cn-bingtuan", "tier": "innovative_sme", "year": 2025, "target_count": 1},
             {"jurisdiction": "cn-xj", "tier": "innovative_sme", "year": 2025, "target_count": 2},
         ])
-    result = queries.regional_targets_attainment(SYSTEM, AS_OF, engine=engine)
-    got = {(r["jurisdiction"], r["tier"]): (r["actual"], r["attainment_pct"], r["state"])
+    # One function computes a target's actual for the overview, the targets page and the briefing.
+    result = targets.regional_target_progress(SYSTEM, AS_OF, engine=engine)
+    got = {(r["jurisdiction"], r["tier"]): (r["actual"], r["actual_year_ago"], r["attainment_pct"], r["state"])
            for r in result.iter_rows(named=True)}
+    # Open targets on AS_OF against 2024-06-30; the 2024 ones on 2024-12-31 against 2023-12-31 (A from 2023-07-01,
+    # I renewed 2022-07-01; B's is revoked). Nothing changed in the twelve months, so the open ones are behind.
     assert got == {
-        ("cn", "little_giant"): (4, 50.0, "on_course"),
-        ("cn-gd", "little_giant"): (2, 100.0, "achieved"),
-        ("cn-sd", "little_giant"): (1, 33.3, "missed"),
-        ("cn-zj", "single_champion"): (1, 25.0, "on_course"),
-        ("cn-bingtuan", "innovative_sme"): (1, 100.0, "achieved"),
-        ("cn-xj", "innovative_sme"): (1, 50.0, "on_course"),
+        ("cn", "little_giant"): (4, 4, 50.0, "behind"),
+        ("cn-gd", "little_giant"): (2, 2, 100.0, "achieved"),
+        ("cn-sd", "little_giant"): (1, 1, 33.3, "missed"),
+        ("cn-zj", "single_champion"): (1, 1, 25.0, "behind"),
+        ("cn-bingtuan", "innovative_sme"): (1, 1, 100.0, "achieved"),
+        ("cn-xj", "innovative_sme"): (1, 1, 50.0, "behind"),
     }
     assert result["jurisdiction"][0] == "cn"
     # A provincial official sees their own province's targets only: not other provinces, and not the national plan
     # either, whose actual count includes firms outside their scope (issue 6: their jurisdiction and below).
-    seen = set(queries.regional_targets_attainment(GD, AS_OF, engine=engine)["jurisdiction"].to_list())
+    seen = set(targets.regional_target_progress(GD, AS_OF, engine=engine)["jurisdiction"].to_list())
     assert seen == {"cn-gd"}
 
 

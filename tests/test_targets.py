@@ -180,6 +180,11 @@ def test_regional_target_progress(engine):
     zhejiang = got[("cn-zj", "innovative_sme")]
     # Judged on 2024-12-31: F3 had been revoked on 2024-09-30 → 0 of 1, missed; no pace for a closed target.
     assert (zhejiang["actual"], zhejiang["state"], zhejiang["pace_per_year"]) == (0, "missed", None)
+    # Its "a year ago" is the year-end before the deadline, 2023-12-31 (F3 held it from 2023-04-01): the same
+    # number as the trajectory's point for 2023 on the same page.
+    assert zhejiang["actual_year_ago"] == 1
+    line = targets.regional_target_trajectory(SYSTEM, as_of, "cn-zj", "innovative_sme", engine=engine)
+    assert (date(2023, 12, 31), 1) in line.filter(pl.col("kind") == "actual").select("on", "firms").rows()
     # A Guangdong official sees Guangdong's and Shenzhen's targets (registry.access decides whether the national
     # plan is in their scope), never Zhejiang's.
     guangdong = targets.regional_target_progress(Principal("gd", "official", "cn-gd"), as_of, engine=engine)

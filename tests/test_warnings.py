@@ -9,11 +9,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from jobs.flag_store import store_flags
 from sqlmodel import Session, select
 
 from registry.access import SYSTEM
 from registry.errors import UserError
+from registry.flag_store import store_flags
 from registry.lifecycle import compute_flags, flag_records
 from registry.models import Flag, Report
 from registry.policy import Lifecycle, ReportingObligation, Source

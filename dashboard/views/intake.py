@@ -91,6 +91,12 @@ def upload_section() -> None:
                 bar.progress(1.0, text=tr("intake.loaded"))
                 st.session_state["intake_last_runs"] = [r.run_id for r in results if r.run_id is not None]
                 st.session_state["intake_last_results"] = results_table(results)
+                if any(r.rows_loaded for r in results):
+                    # New rows can open or close flags: the scheduler recomputes them now, not at 06:30.
+                    from jobs.runs import request_run
+
+                    request_run(ops.engine(), "flags", current_principal().username)
+                    st.info(tr("intake.flags_requested"))
         if "intake_last_results" in st.session_state:
             table(st.session_state["intake_last_results"], codes={"status": "run_status"})
             show_rejections(st.session_state["intake_last_runs"], key="dl_upload_rejected")

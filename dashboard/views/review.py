@@ -24,6 +24,7 @@ from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
 from dashboard.safe_text import md_text
 from registry.errors import UserError
+from registry.pipeline import last_flags_run
 from registry.review import (
     DECISIONS,
     QUEUE_FLAGS,
@@ -94,6 +95,15 @@ for column, value in chosen.items():
         items = items.filter(pl.col(column) == value)
 
 st.caption(tr("review.total", items=f"{items.height:,}", firms=f"{items['uscc'].n_unique():,}"))
+if queue.is_empty():
+    # Nothing at all to decide: say whether the flags were ever computed, and how to compute them.
+    finished = last_flags_run(engine=ops.engine())
+    if finished is None:
+        st.info(tr("review.empty_never"))
+    else:
+        when = ops.local_times(pl.DataFrame({"at": [finished]}), ["at"])["at"][0]
+        st.info(tr("review.empty_after", when=f"{when:%Y-%m-%d %H:%M}"))
+    st.stop()
 if items.is_empty():
     st.info(tr("review.empty"))
     st.stop()
