@@ -65,7 +65,7 @@ def test_briefing_numbers_match_the_database(seeded):
                           d=as_of)
     assert trends[2023]["revenue"] == pytest.approx(expected_2023)
     review = dict(b.review.select("item_en", "value").iter_rows())
-    assert review["open flags: exit (firms)"] == 1
+    assert review["open flags: exit condition (firms)"] == 1
     assert review["decisions this month: renew"] == 0
     assert set(b.targets["jurisdiction"]) == {"cn", "cn-gd"}
 

@@ -13,12 +13,11 @@ from rich.table import Table
 from jobs.definitions import today_in
 from registry.db import get_engine
 from registry.errors import UserError
+from registry.labels import bilingual
 from registry.lifecycle import FlagWindows, compute_flags, flag_records
 from registry.policy.bundle import load_bundle
 from registry.settings import get_settings
 
-FLAG_ZH = {"review_due": "待复核", "expiring": "即将到期", "expired": "已到期", "exit": "退出条件",
-           "promotion": "可晋级", "missing_report": "未报送", "anomaly": "异常"}
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -60,7 +59,7 @@ def summary_text(result: pl.DataFrame) -> str:
     for (flag,), rows in by_severity.group_by("flag", maintain_order=True):
         total = rows["n"].sum()
         split = (" (" + ", ".join(f"{sev} {n}" for _, sev, n in rows.iter_rows()) + ")") if rows.height > 1 else ""
-        parts.append(f"{FLAG_ZH.get(flag, flag)} {flag}: {total}{split}")
+        parts.append(f"{bilingual("flag", flag)}: {total}{split}")
     return ", ".join(parts)
 
 
@@ -74,7 +73,7 @@ def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
     table.columns[0].no_wrap = True
     shown = result if limit == 0 else result.head(limit)
     for r in flag_records(shown):
-        table.add_row(r["uscc"], r["tier"], r["jurisdiction"], f"{FLAG_ZH.get(r['flag'], r['flag'])} {r['flag']}",
+        table.add_row(r["uscc"], r["tier"], r["jurisdiction"], bilingual("flag", r["flag"]),
                       f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]", r["due_on"] or "",
                       _detail(r["flag"], r["evidence"]))
     console.print(table)
