@@ -59,7 +59,7 @@ def summary_text(result: pl.DataFrame) -> str:
     for (flag,), rows in by_severity.group_by("flag", maintain_order=True):
         total = rows["n"].sum()
         split = (" (" + ", ".join(f"{sev} {n}" for _, sev, n in rows.iter_rows()) + ")") if rows.height > 1 else ""
-        parts.append(f"{bilingual("flag", flag)}: {total}{split}")
+        parts.append(f"{bilingual('flag', flag)}: {total}{split}")
     return ", ".join(parts)
 
 
