@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from registry.labels import FIXED, catalogue
+from registry.labels import FIXED
+from registry.labels import catalogue as registry_catalogue
 
 Lang = Literal["zh", "en"]
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
@@ -112,7 +113,7 @@ LABELS: dict[str, tuple[str, str]] = {
 # attribute values, criteria results …) come from the one catalogue in registry/labels.py; the dashboard adds
 # only its own states.
 CODES: dict[str, dict[str, tuple[str, str]]] = {
-    **catalogue(),
+    **registry_catalogue(),
     "target_state": {
         "achieved": ("已完成", "achieved"),
         "on_course": ("进行中", "in progress"),

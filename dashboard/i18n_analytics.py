@@ -4,8 +4,8 @@ without editing the same lines. Indicator names come from registry.targets.TARGE
 
 from __future__ import annotations
 
-from registry.targets import TARGET_INDICATORS
 from registry.labels import NATIONAL_TIERS
+from registry.targets import TARGET_INDICATORS
 
 ANALYTICS_LABELS: dict[str, tuple[str, str]] = {
     "page.pipeline": ("梯度培育", "Pipeline"),

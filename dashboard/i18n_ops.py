@@ -13,6 +13,7 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
     "ops.not_allowed": ("您的角色无权执行此操作", "Your role may not do this"),
     "ops.none": ("暂无", "None"),
     "ops.any": ("全部", "Any"),
+    "ops.choose": ("请选择…", "Choose…"),
     # review
     "review.filters": ("筛选", "Filters"),
     "review.jurisdiction": ("认定机关辖区", "Jurisdiction"),

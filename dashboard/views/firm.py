@@ -149,7 +149,7 @@ with attributes_column:
     if attributes.is_empty():
         st.caption(tr("firm.none"))
     else:
-        table(attributes, codes={"attribute": "attribute"})
+        table(attributes, codes={"attribute": "attribute", "value": "attribute_value"})
 with events_column:
     st.subheader(tr("firm.events"))
     events = query("firm_events", uscc=selected)
@@ -161,7 +161,7 @@ with events_column:
 flags = query("firm_flags", uscc=selected)
 if not flags.is_empty():
     st.subheader(tr("firm.flags"))
-    flag_codes = {"kind": "flag", "severity": "severity", "tier": "tier"}
+    flag_codes = {"kind": "flag", "severity": "severity", "tier": "tier", "jurisdiction": "jurisdiction"}
     open_flags, resolved_flags = flags.filter(pl.col("resolved_on").is_null()), flags.filter(
         pl.col("resolved_on").is_not_null())
     for heading, part in ((tr("firm.open_flags"), open_flags.drop("resolved_on")),
@@ -198,7 +198,7 @@ def _as_text(value: object) -> str:
 st.subheader(tr("firm.evaluation"))
 # Only the policies in force today: evaluating one outside its effective range is refused by the engine.
 in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of))
-policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy")
+policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy", placeholder=tr("ops.choose"))
 evaluated = None
 if policy_id:
     firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))

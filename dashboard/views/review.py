@@ -70,7 +70,7 @@ CODE_KINDS = {"tier": "tier", "jurisdiction": "jurisdiction", "flag": "flag", "s
 shown = items.head(SHOWN)
 # Evidence as a sentence and sources without internal references (dashboard/evidence.py), not JSON.
 shown = shown.with_columns(
-    evidence_text=pl.Series([evidence_sentence(f, e, lang) for f, e in zip(shown["flag"], shown["evidence"])],
+    evidence_text=pl.Series([evidence_sentence(f, e, lang) for f, e in zip(shown["flag"], shown["evidence"], strict=True)],
                             dtype=pl.String),
     rule=pl.Series([plain_source(r) for r in shown["rule"]], dtype=pl.String),
     source=pl.Series([plain_source(r) for r in shown["source"]], dtype=pl.String),

@@ -3,7 +3,6 @@ of each file against the compilation lines it cites."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
