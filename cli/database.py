@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
@@ -9,6 +11,7 @@ from sqlalchemy import Engine
 from registry.db import check_connection, get_engine, is_empty
 from registry.db_roles import migrate, owner_engine
 from registry.errors import UserError
+from registry.labels import label
 
 console = Console(stderr=True)
 
@@ -57,6 +60,17 @@ def init(
 
         with owner_engine() as engine:  # the demo load drops and rebuilds indexes: the owner's right
             summary = build_demo(engine, firms=firms, seed=seed, progress=True)
-        console.print(f"示例数据已载入 demo registry loaded: {summary}")
+        console.print(demo_sentence(summary))
         print_flags_refresh(get_engine())
+
+
+def demo_sentence(summary: dict[str, Any]) -> str:
+    """What `init --demo` loaded, as a sentence (tier names from the label catalogue), not a Python dict."""
+    tiers = "、".join(f"{label('tier', tier)} {n:,} 家" for tier, n in summary["firms_by_tier"].items())
+    return (f"示例数据已载入：{summary['firms']:,} 家企业、{summary['recognitions']:,} 条认定、"
+            f"{summary['reports']:,} 条报表，数据截至 {summary['as_of']}（随机种子 {summary['seed']}，"
+            f"用时 {summary['seconds']} 秒）；其中{tiers}。\n"
+            f"Demo registry loaded: {summary['firms']:,} firms, {summary['recognitions']:,} recognitions, "
+            f"{summary['reports']:,} reports as of {summary['as_of']} (seed {summary['seed']}, "
+            f"{summary['seconds']} s). Open the dashboard with `zjtx up`.")
 

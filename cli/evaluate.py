@@ -3,7 +3,6 @@ verdicts of a policy as of a date, as a table for people or as JSON / CSV / Exce
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -11,11 +10,15 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from registry.db import get_engine
 from registry.errors import UserError
+from registry.export import json_text
+from registry.labels import label
+from registry.labels import zh as zh_names
 from registry.policy.bundle import Bundle, load_bundle
 from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluation_records, required_refs
 from registry.policy.export import csv_bytes, xlsx_bytes
@@ -27,7 +30,7 @@ from registry.screening import read_files
 from registry.settings import get_settings
 
 FORMATS = ("table", "json", "csv", "xlsx")
-VERDICT_ZH = {"eligible": "符合", "ineligible": "不符合", "insufficient_data": "数据不足"}
+VERDICT_ZH = zh_names("verdict")  # the label catalogue (registry/labels.py)
 VERDICT_STYLE = {"eligible": "green", "ineligible": "red", "insufficient_data": "yellow"}
 
 
@@ -142,7 +145,7 @@ def _emit(result: pl.DataFrame, policy: Policy, bundle: Bundle, output_format: s
           lang: str) -> None:
     names = bundle.enterprises.select("uscc", "name")
     if output_format == "json":
-        text = json.dumps(evaluation_records(result), ensure_ascii=False)
+        text = json_text(evaluation_records(result))
         _write_text(text, output)
     elif output_format == "csv":
         data = csv_bytes(result, policy, names)
@@ -168,24 +171,34 @@ def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang
     console = Console()
     counts = dict(result.group_by("verdict").len().iter_rows())
     as_of = result["as_of"][0] if len(result) else None
-    console.print(f"[bold]{policy.title_zh}[/] {policy.id} ({policy.document_no}) as of {as_of or '—'}: "
-                  + ", ".join(f"{VERDICT_ZH[v]} {v}: {counts.get(v, 0)}" for v in VERDICT_ZH))
+    console.print(f"[bold]{policy.title_zh}[/]")
+    console.print(f"{policy.id} ({policy.document_no}), as of {as_of or '—'}: {len(result)} 家企业 firms — "
+                  + ", ".join(f"{label('verdict', v)} {counts.get(v, 0)}" for v in VERDICT_STYLE))
     if result.is_empty():
         return
-    table = Table("USCC 统一社会信用代码", "企业 name", "结论 verdict", "类别 class", "未满足 failed",
-                  "缺数据 missing")
-    named = result.join(names.unique("uscc"), on="uscc", how="left")
+    # USCCs and criterion ids are what a user copies: never cut (folded at worst); names shorten instead.
+    table = Table(box=box.SIMPLE_HEAD)
     parents = _parents(policy.criteria)
     leaves = {n.id for n in iter_nodes(policy.criteria) if not children_of(n)}
+    longest_leaf = min(max((len(leaf) for leaf in leaves), default=8), 24)
+    table.add_column("USCC 信用代码", no_wrap=True, overflow="fold", min_width=18)
+    table.add_column("企业 name", overflow="ellipsis", max_width=24)
+    table.add_column("结论", no_wrap=True)
+    table.add_column("类别", no_wrap=True)
+    table.add_column("未满足 failed / 缺数据 missing", overflow="fold", min_width=longest_leaf + 4)
+    named = result.join(names.unique("uscc"), on="uscc", how="left")
     for r in named.iter_rows(named=True):
         results = {c["id"]: c["result"] for c in criteria_list(r.get("criteria"))}
         failed = _decisive(results, parents, leaves, "fail")
         missing = _decisive(results, parents, leaves, "missing")
         v = r["verdict"]
-        table.add_row(r["uscc"], r["name"] or "", f"[{VERDICT_STYLE[v]}]{VERDICT_ZH[v]} {v}[/]", r["class"] or "",
-                      ", ".join(failed[:6]) + (" …" if len(failed) > 6 else ""),
-                      ", ".join(missing[:6]) + (" …" if len(missing) > 6 else ""))
+        table.add_row(r["uscc"], r["name"] or "", f"[{VERDICT_STYLE[v]}]{label('verdict', v)}[/]", r["class"] or "—",
+                      "\n".join(f"{head} {_first(ids)}" for head, ids in (("未满足", failed), ("缺数据", missing)) if ids))
     console.print(table)
+
+
+def _first(ids: list[str], shown: int = 6) -> str:
+    return ", ".join(ids[:shown]) + (" …" if len(ids) > shown else "")
 
 
 def _parents(root) -> dict[str, str]:

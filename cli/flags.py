@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import polars as pl
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from registry.db import get_engine
 from registry.errors import UserError
+from registry.export import json_text
+from registry.labels import bilingual, label
 from registry.lifecycle import FlagWindows, compute_flags, flag_records
 from registry.policy.bundle import load_bundle
 from registry.schedule import today_in
 from registry.settings import get_settings
 
-FLAG_ZH = {"review_due": "待复核", "expiring": "即将到期", "expired": "已到期", "exit": "退出条件",
-           "promotion": "可晋级", "missing_report": "未报送", "anomaly": "异常"}
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -48,7 +48,7 @@ def flags(
     settings = get_settings()
     result = compute_flags(load_bundle(get_engine()), on, FlagWindows.from_settings(settings.lifecycle))
     if output_format == "json":
-        typer.echo(json.dumps(flag_records(result), ensure_ascii=False))
+        typer.echo(json_text(flag_records(result)))
         return
     _print_table(result, on, limit)
 
@@ -60,7 +60,7 @@ def summary_text(result: pl.DataFrame) -> str:
     for (flag,), rows in by_severity.group_by("flag", maintain_order=True):
         total = rows["n"].sum()
         split = (" (" + ", ".join(f"{sev} {n}" for _, sev, n in rows.iter_rows()) + ")") if rows.height > 1 else ""
-        parts.append(f"{FLAG_ZH.get(flag, flag)} {flag}: {total}{split}")
+        parts.append(f"{bilingual('flag', flag)}: {total}{split}")
     return ", ".join(parts)
 
 
@@ -70,12 +70,17 @@ def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
                   + (f"({summary_text(result)})" if len(result) else ""))
     if result.is_empty():
         return
-    table = Table("USCC 统一社会信用代码", "称号 tier", "辖区", "提示 flag", "级别", "日期 due_on", "说明 detail")
-    table.columns[0].no_wrap = True
+    # The USCC is what a user copies: never cut; tier and jurisdiction names wrap instead.
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("USCC 信用代码", no_wrap=True, overflow="fold", min_width=18)
+    table.add_column("称号 tier（认定机关）", overflow="fold")
+    table.add_column("提示 flag", no_wrap=True)
+    table.add_column("日期", no_wrap=True)
+    table.add_column("说明 detail", overflow="fold")
     shown = result if limit == 0 else result.head(limit)
     for r in flag_records(shown):
-        table.add_row(r["uscc"], r["tier"], r["jurisdiction"], f"{FLAG_ZH.get(r['flag'], r['flag'])} {r['flag']}",
-                      f"[{SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]", r["due_on"] or "",
+        table.add_row(r["uscc"], f"{label('tier', r['tier'])}\n（{label('jurisdiction', r['jurisdiction'])}）",
+                      f"[{SEVERITY_STYLE.get(r['severity'], '')}]{label('flag', r['flag'])}[/]", r["due_on"] or "—",
                       _detail(r["flag"], r["evidence"]))
     console.print(table)
     if len(shown) < len(result):
@@ -91,7 +96,7 @@ def _detail(flag: str, ev: dict) -> str:
     if flag == "expired":
         return f"逾期 {ev.get('days_overdue')} 天 days overdue"
     if flag == "missing_report":
-        return f"{ev.get('period')} ({ev.get('frequency')})"
+        return f"{ev.get('period')} {label('frequency', ev.get('frequency'))}"
     if flag == "promotion":
-        return f"→ {ev.get('target_tier')} ({ev.get('policy')})"
+        return f"→ {label('tier', ev.get('target_tier'))} ({ev.get('policy')})"
     return str(ev.get("reason", ""))

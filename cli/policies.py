@@ -3,15 +3,16 @@ of each file against the compilation lines it cites."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
 from registry.errors import UserError
+from registry.export import json_text
 from registry.policy.check import CheckReport, check_directory, check_policies
 from registry.policy.describe import node_text
 from registry.policy.loader import POLICY_DIR, get_policy, load_policies, policy_path
@@ -35,16 +36,27 @@ def list_policies(
     """Every policy file: id, title, document, dates, jurisdiction, tier, purpose. 全部政策。"""
     policies = sorted(load_policies().values(), key=lambda p: p.id)
     if output_format == "json":
-        typer.echo(json.dumps([_summary(p) for p in policies], ensure_ascii=False))
+        typer.echo(json_text([_summary(p) for p in policies]))
         return
     if output_format != "table":
         raise UserError(f"--format {output_format!r}: 只支持 / expected table | json")
-    table = Table("编号 id", "名称 title", "文号 document", "有效期 effective", "称号 tier", "用途 purpose",
-                  "可信度 confidence")
+    console = Console()
+    unchecked = sum(p.lowest_confidence() not in (None, "A") for p in policies)
+    console.print(f"[bold]政策 policies[/]: {len(policies)} 项，其中 {unchecked} 项含待核对条件 "
+                  f"({unchecked} with unchecked criteria); 文号与条件见 zjtx policies show <编号 id>")
+    # Ids are what a user copies: never cut (folded at worst); titles and tier names wrap instead.
+    table = Table(box=box.SIMPLE_HEAD)
+    # The id line is never cut; the title under it folds at the column's width.
+    longest_id = max((len(p.id) for p in policies), default=10)
+    table.add_column("编号 id / 名称 title", no_wrap=True, overflow="fold",
+                     max_width=max(longest_id, console.width - 30))
+    table.add_column("有效期", no_wrap=True)
+    table.add_column("可信度", no_wrap=True)
     for p in policies:
-        table.add_row(p.id, p.title_zh, p.document_no, f"{p.effective_from} – {p.effective_to or ''}",
-                      p.tier or "", PURPOSE[p.purpose][0] + " " + p.purpose, _confidence_cell(p))
-    Console().print(table)
+        purpose = "" if p.purpose == "new_application" else f"［{PURPOSE[p.purpose][0]}］"
+        table.add_row(f"[bold]{p.id}[/]\n{purpose}{p.title_zh}", f"{p.effective_from}\n至 {p.effective_to or '—'}",
+                      _confidence_cell(p))
+    console.print(table)
     if any(p.lowest_confidence() not in (None, "A") for p in policies):
         Console().print("可信度 confidence: " + "; ".join(f"{code} {zh} / {en}"
                                                          for code, (zh, en) in CONFIDENCE_NOTES.items()))
@@ -55,7 +67,7 @@ def _confidence_cell(p: Policy) -> str:
     code = p.lowest_confidence()
     if code is None:
         return "—"
-    return code if code == "A" else f"{code} 待核对 / unchecked"
+    return code if code == "A" else f"{code} 待核对"
 
 
 def _summary(p: Policy) -> dict:
@@ -159,7 +171,7 @@ def check(
     except FileNotFoundError as exc:
         raise UserError(f"汇编原文缺失 / {exc}") from exc
     if output_format == "json":
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        typer.echo(json_text(report.as_dict()))
     else:
         _print_report(report)
     if report.failures():

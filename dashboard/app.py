@@ -14,7 +14,9 @@ from dashboard.i18n import t
 from dashboard.pages import PAGES, PageSpec, pages_for
 from registry.db import DatabaseError
 
-st.set_page_config(page_title="专精特新 zjtx", page_icon=":material/factory:", layout="wide")
+# An emoji favicon is drawn in the browser (inline SVG); a ":material/…" one is fetched from fonts.gstatic.com,
+# which an intranet cannot reach.
+st.set_page_config(page_title="专精特新 zjtx", page_icon="🏭", layout="wide")
 # Exports only through the app's download buttons (role-checked, formula-safe); `zjtx serve` sets it too.
 st.set_option("client.disableDataExport", True)
 # A download's file is built only for the session that drew its button (dashboard/exports.py).

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.formatting import WAN_PER_YI, fmt_money
 from dashboard.i18n import code_label, t
 
 STATUS_COLOURS = {
@@ -167,10 +168,14 @@ def _ratio(numerator: str, denominator: str) -> pl.Expr:
 
 def annual_revenue_chart(indicators: pl.DataFrame, lang: str) -> go.Figure:
     years = [str(y) for y in indicators["year"].to_list()]
-    fig = go.Figure(go.Bar(x=years, y=indicators["revenue"].to_list(), marker_color=TIER_COLOUR,
-                           name=t("firm.revenue_trend", lang)))
+    revenue = indicators["revenue"].to_list()
+    # In 亿元 once the amounts reach 10,000 万元; the axis shows plain numbers with the unit, never "35k"/"35M".
+    in_yi = max((abs(v) for v in revenue if v is not None), default=0) >= WAN_PER_YI
+    fig = go.Figure(go.Bar(x=years, y=[None if v is None else (v / WAN_PER_YI if in_yi else v) for v in revenue],
+                           marker_color=TIER_COLOUR, name=t("firm.revenue_trend", lang),
+                           hovertext=[fmt_money(v, lang) for v in revenue], hoverinfo="x+text"))
     fig.update_xaxes(type="category", title_text=t("chart.year", lang))
-    fig.update_yaxes(title_text="万元")
+    fig.update_yaxes(title_text="亿元" if in_yi else "万元", tickformat=",.2f" if in_yi else ",.0f")
     return _layout(fig, t("firm.revenue_trend", lang))
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.formatting import fmt_date
-from dashboard.i18n import LANGUAGES, code_label, column_labels, t
+from dashboard.i18n import LANGUAGES, code_label, column_label, column_labels, t
 from registry import queries
 from registry.access import Principal
 from registry.db import get_engine
@@ -110,7 +110,12 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
         else:
             mapping = {v: code_label(kind, v, lang) for v in frame[column].drop_nulls().unique().to_list()}
             exprs.append(pl.col(column).replace(mapping))
-    return frame.with_columns(exprs).rename(column_labels(frame.columns, lang))
+    # An empty text cell reads "—", not "None" (not reported is not a value).
+    exprs += [pl.col(c).fill_null("—") for c, dtype in frame.schema.items() if dtype == pl.String and c not in codes]
+    labelled_frame = frame.with_columns(exprs)
+    labelled_frame = labelled_frame.with_columns(
+        pl.col(c).fill_null("—") for c in codes if c in frame.columns and labelled_frame.schema[c] == pl.String)
+    return labelled_frame.rename(column_labels(frame.columns, lang))
 
 
 def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:
@@ -119,6 +124,11 @@ def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: An
     # Dates as dates (Streamlit would otherwise show a midnight time after each one).
     config = {name: st.column_config.DateColumn(name, format="YYYY-MM-DD")
               for name, dtype in shown.schema.items() if dtype == pl.Date}
+    # Years as years ("2023"), not as numbers with a thousands separator ("2,023").
+    lang = current_lang()
+    config |= {column_label(name, lang): st.column_config.NumberColumn(column_label(name, lang), format="%d")
+               for name, dtype in frame.schema.items()
+               if dtype.is_integer() and (name in ("year", "cohort", "year1", "year2") or name.endswith("_year"))}
     st.dataframe(shown, hide_index=True, column_config={**config, **kwargs.pop("column_config", {})}, **kwargs)
     return shown
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from registry.labels import FIXED
+from registry.labels import catalogue as registry_catalogue
+
 Lang = Literal["zh", "en"]
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
 
@@ -113,107 +116,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.flags": ("预警数", "Flags"),
 }
 
+# Names of the registry's codes (tiers incl. regional ones, jurisdictions, flags, statuses, decisions, roles,
+# attribute values, criteria results …) come from the one catalogue in registry/labels.py; the dashboard adds
+# only its own states.
 CODES: dict[str, dict[str, tuple[str, str]]] = {
-    "tier": {
-        "tech_sme": ("科技型中小企业", "Tech-based SME"),
-        "innovative_sme": ("创新型中小企业", "Innovative SME"),
-        "zjtx_sme": ("专精特新中小企业", "Provincial ZJTX SME"),
-        "little_giant": ("专精特新“小巨人”", "Little giant"),
-        "key_little_giant": ("重点“小巨人”", "Key little giant"),
-        "single_champion": ("制造业单项冠军", "Single champion"),
-    },
-    "status": {
-        "active": ("有效", "active"),
-        "revoked": ("已撤销", "revoked"),
-        "withdrawn": ("已撤回", "withdrawn"),
-        "superseded": ("已被复核替代", "superseded"),
-        "expired": ("已过期", "expired"),
-    },
-    "due_state": {
-        "review_due": ("待复核", "due for review"),
-        "expiring": ("即将到期", "expiring"),
-        "expired": ("已到期", "expired"),
-    },
+    **registry_catalogue(),
     "target_state": {
         "achieved": ("已完成", "achieved"),
         "on_course": ("进行中", "in progress"),
         "missed": ("未完成", "missed"),
-    },
-    "flag": {
-        "expiring": ("即将到期", "expiring"),
-        "review_due": ("待复核", "review due"),
-        "expired": ("已到期", "expired"),
-        "exit": ("触发退出条件", "exit condition"),
-        "promotion": ("可晋级", "promotion candidate"),
-        "missing_report": ("未按时报送", "missing report"),
-        "anomaly": ("数据异常", "anomaly"),
-        "warning": ("经营预警", "early warning"),
-    },
-    "severity": {
-        "info": ("提示", "info"),
-        "warning": ("警告", "warning"),
-        "critical": ("严重", "critical"),
-    },
-    "listing_board": {
-        "none": ("未上市", "not listed"),
-        "neeq": ("新三板", "NEEQ"),
-        "bse": ("北交所", "Beijing SE"),
-        "star": ("科创板", "STAR Market"),
-        "main": ("主板", "Main board"),
-        "chinext": ("创业板", "ChiNext"),
-        "overseas": ("境外上市", "Overseas"),
-    },
-    "event": {
-        "major_accident": ("重大安全/质量/环境事故", "major accident"),
-        "tax_violation": ("偷漏税", "tax violation"),
-        "serious_dishonesty": ("严重失信", "serious dishonesty"),
-        "abnormal_operation": ("经营异常名录", "abnormal operation list"),
-        "false_declaration": ("虚假申报", "false declaration"),
-        "rename": ("更名", "rename"),
-        "restructure": ("重组/分立/合并", "restructuring"),
-        "relocation": ("迁出", "relocation"),
-        "listing": ("上市", "listing"),
-        "deregistration": ("注销", "deregistration"),
-        "revocation_of_licence": ("吊销营业执照", "business licence revoked"),
-        "bankruptcy": ("宣告破产", "declared bankrupt"),
-        "info_update": ("年度信息更新", "yearly information update"),
-    },
-    "attribute": {
-        "niche_since_year": ("从事细分市场起始年", "in niche market since"),
-        "rd_institution": ("研发机构", "R&D institution"),
-        "info_system": ("核心业务信息系统支撑", "core information systems"),
-        "own_brand": ("自主品牌", "own brand"),
-        "quality_cert": ("管理体系认证", "management system certification"),
-        "product_standard": ("产品执行标准", "product standard"),
-        "foreign_cert": ("发达国家认证", "developed-country certification"),
-        "standards_led": ("主持制修订标准数", "standards led"),
-        "standards_participated": ("参与制修订标准数", "standards participated"),
-        "key_tech_breakthrough": ("关键技术重大突破", "key technology breakthrough"),
-        "listing_plan": ("上市计划", "listing plan"),
-        "high_tech_enterprise": ("高新技术企业", "high-tech enterprise"),
-        "industry_orientation": ("产业导向", "industry orientation"),
-        "chain_role": ("产业链作用", "role in the industrial chain"),
-        "strategic_emerging": ("主导产品属于战略性新兴产业", "main product in a strategic emerging industry"),
-        "digital_level": ("数字化水平评测等级", "digital maturity level"),
-        "quality_award": ("省级以上质量奖", "provincial or higher quality award"),
-        "quality_score": ("专精特新发展质量评价得分", "development quality score"),
-        "science_award": ("科技奖励", "science and technology award"),
-        "science_award_rank": ("获奖单位排名", "rank among award winners"),
-        "maker_china": ("创客中国大赛", "Maker China contest"),
-        "innovation_honour": ("创新荣誉", "innovation honour"),
-    },
-    "result": {
-        "pass": ("满足", "pass"),
-        "fail": ("不满足", "fail"),
-        "missing": ("缺少数据", "missing"),
-        "waived": ("免于考核", "waived"),
-        "not_evaluated": ("不评估（未经证实）", "not evaluated (unconfirmed)"),
-        "by_hand": ("人工核查", "checked by hand"),
-    },
-    "verdict": {
-        "eligible": ("符合", "eligible"),
-        "ineligible": ("不符合", "ineligible"),
-        "insufficient_data": ("数据不足", "insufficient data"),
     },
 }
 
@@ -246,14 +157,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "state": ("状态", "State"),
     "firms": ("企业数", "Firms"),
     "flags": ("预警数", "Flags"),
-    "kind": ("预警类型", "Flag"),
+    "kind": ("提示类别", "Kind of flag"),
     "severity": ("严重程度", "Severity"),
     "due_on": ("到期日", "Due on"),
     "opened_on": ("开启日期", "Opened on"),
     "resolved_on": ("关闭日期", "Resolved on"),
-    "review_due": ("待复核", "Due for review"),
-    "expiring": ("即将到期", "Expiring"),
-    "expired": ("已到期未续期", "Expired"),
+    # Count columns named after the state (label catalogue), capitalised as headers.
+    **{state: (zh, en[:1].upper() + en[1:]) for state, (zh, en) in FIXED["due_state"].items()},
     "region": ("地区", "Region"),
     "year": ("年度", "Year"),
     "target_count": ("目标数", "Target"),

@@ -4,6 +4,7 @@ without editing the same lines. Indicator names come from registry.targets.TARGE
 
 from __future__ import annotations
 
+from registry.labels import NATIONAL_TIERS
 from registry.targets import TARGET_INDICATORS
 
 ANALYTICS_LABELS: dict[str, tuple[str, str]] = {
@@ -98,15 +99,6 @@ ANALYTICS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 ANALYTICS_CODES: dict[str, dict[str, tuple[str, str]]] = {
-    # Regional tiers the demo's cultivation targets use (registry/demo.py).
-    "tier": {
-        "chain_leader": ("产业链领航企业", "Chain leader"),
-        "zjtx_seed": ("专精特新种子企业", "ZJTX seed firm"),
-        "zjtx_pool": ("专精特新培育库入库企业", "ZJTX cultivation pool"),
-        "provincial_little_giant": ("省/市级专精特新“小巨人”", "Provincial little giant"),
-        "zjtx_growth": ("专精特新“成长”企业", "ZJTX growth firm"),
-        "hidden_champion": ("隐形冠军", "Hidden champion"),
-    },
     "flow": {
         "new": ("新认定", "new"),
         "promotion": ("晋级", "promotion"),
@@ -148,10 +140,8 @@ ANALYTICS_CODES: dict[str, dict[str, tuple[str, str]]] = {
 ANALYTICS_COLUMNS: dict[str, tuple[str, str]] = {
     "area_code": ("地区代码", "Area code"),
     "area": ("地区", "Area"),
-    "innovative_sme": ("创新型中小企业", "Innovative SME"),
-    "zjtx_sme": ("专精特新中小企业", "Provincial ZJTX SME"),
-    "little_giant": ("专精特新“小巨人”", "Little giant"),
-    "single_champion": ("制造业单项冠军", "Single champion"),
+    # The tier ladder's columns are tiers: their names come from the label catalogue.
+    **{tier: NATIONAL_TIERS[tier] for tier in ("innovative_sme", "zjtx_sme", "little_giant", "single_champion")},
     "ratio_pct": ("本级 ÷ 下一级 (%)", "This tier ÷ tier below (%)"),
     "flow": ("流动类型", "Flow"),
     "cohort": ("认定年度", "Cohort"),

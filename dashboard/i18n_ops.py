@@ -13,6 +13,7 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
     "ops.not_allowed": ("您的角色无权执行此操作", "Your role may not do this"),
     "ops.none": ("暂无", "None"),
     "ops.any": ("全部", "Any"),
+    "ops.choose": ("请选择…", "Choose…"),
     # review
     "review.filters": ("筛选", "Filters"),
     "review.jurisdiction": ("认定机关辖区", "Jurisdiction"),
@@ -121,21 +122,10 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 OPS_CODES: dict[str, dict[str, tuple[str, str]]] = {
-    "decision": {
-        "renew": ("复核通过（续期）", "renew"),
-        "revoke": ("撤销", "revoke"),
-        "watch": ("保留观察", "keep under watch"),
-    },
     "report_status": {
         "reported": ("按时报送", "reported on time"),
         "late": ("逾期报送", "reported late"),
         "missing": ("未报送", "missing"),
-    },
-    "frequency": {
-        "monthly": ("月报", "monthly"),
-        "quarterly": ("季报", "quarterly"),
-        "half_yearly": ("半年报", "half-yearly"),
-        "annual": ("年报", "annual"),
     },
     "level": {
         "province": ("省级", "province"),

@@ -28,15 +28,11 @@ from sqlalchemy import ColumnElement, false, or_
 
 from registry import reference
 from registry.errors import UserError
+from registry.labels import FIXED
 
 NATIONAL = "cn"
 ROLES: tuple[str, ...] = ("admin", "manager", "official", "analyst")
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "admin": ("系统管理员", "administrator"),
-    "manager": ("主管（可作复核决定）", "manager"),
-    "official": ("工作人员", "official"),
-    "analyst": ("分析人员（只读）", "analyst"),
-}
+ROLE_LABELS: dict[str, tuple[str, str]] = FIXED["role"]  # names: the label catalogue (registry/labels.py)
 
 # action → (中文, English). Pages and mutations ask `can(principal, action)`; nothing checks role names directly.
 ACTIONS: dict[str, tuple[str, str]] = {

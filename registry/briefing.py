@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy import Engine
 
-from registry import queries
+from registry import labels, queries
 from registry.access import PermissionDenied, Principal, jurisdictions_in_scope, scope_clause
 from registry.db import engine_or_default
 from registry.errors import UserError
@@ -32,11 +32,6 @@ from registry.targets import regional_target_progress
 
 E, R, P, D = Enterprise.__table__, Recognition.__table__, Report.__table__, ReviewDecision.__table__
 TREND_YEARS = 3
-TIER_ZH = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
-           "key_little_giant": "重点“小巨人”", "single_champion": "制造业单项冠军"}
-FLAG_ZH = {"expiring": "即将到期", "review_due": "待复核", "expired": "已到期", "exit": "触发退出条件",
-           "promotion": "可晋级", "missing_report": "未按时报送", "anomaly": "数据异常"}
-DECISION_ZH = {"renew": "复核通过（续期）", "revoke": "撤销", "watch": "保留观察"}
 
 
 @dataclass
@@ -100,7 +95,7 @@ def build_briefing(jurisdiction: str, month: date, *, engine: Engine | None = No
         now.join(before.rename({"firms": "firms_year_before"}), on="tier", how="full", coalesce=True)
         .with_columns(pl.col("firms", "firms_year_before").fill_null(0))
         .with_columns(change=pl.col("firms") - pl.col("firms_year_before"),
-                      tier_zh=pl.col("tier").replace_strict(TIER_ZH, default=pl.col("tier")))
+                      tier_zh=pl.col("tier").replace_strict(labels.zh("tier"), default=pl.col("tier")))
         .select("tier", "tier_zh", "firms", "firms_year_before", "change")
     )
     due = queries.due_counts(principal, as_of, review_due_days, expiring_days, engine=engine)
@@ -169,7 +164,7 @@ def _review_status(engine: Engine, principal: Principal, flags: pl.DataFrame, fi
                    ) -> pl.DataFrame:
     open_by_kind = flags.group_by("kind").agg(pl.col("firms").sum())
     rows: list[dict[str, Any]] = [
-        {"item": f"未关闭提示：{FLAG_ZH.get(k, k)}", "item_en": f"open flags: {k} (firms)", "value": int(n)}
+        {"item": f"未关闭提示：{labels.label('flag', k)}", "item_en": f"open flags: {labels.label('flag', k, 'en')} (firms)", "value": int(n)}
         for k, n in open_by_kind.sort("kind").iter_rows()]
     start = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(hours=8)  # Beijing midnight
     end = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) + timedelta(hours=16)
@@ -178,8 +173,8 @@ def _review_status(engine: Engine, principal: Principal, flags: pl.DataFrame, fi
     clause = scope_clause(principal, E.c.region_code)
     with engine.connect() as conn:
         decided = dict(conn.execute(stmt if clause is None else stmt.where(clause)).all())
-    rows += [{"item": f"本月复核决定：{DECISION_ZH[d]}", "item_en": f"decisions this month: {d}",
-              "value": int(decided.get(d, 0))} for d in DECISION_ZH]
+    rows += [{"item": f"本月复核决定：{labels.label('decision', d)}", "item_en": f"decisions this month: {labels.label('decision', d, 'en')}",
+              "value": int(decided.get(d, 0))} for d in labels.FIXED["decision"]]
     revoked = _count(engine, principal, sa.select(sa.func.count()).select_from(R.join(E, E.c.id == R.c.enterprise_id))
                      .where(R.c.status == "revoked", R.c.ended_on.between(first, as_of)))
     rows.append({"item": "本月撤销认定", "item_en": "recognitions revoked this month", "value": revoked})
@@ -349,7 +344,7 @@ def briefing_pdf(b: Briefing, font: Path | None = None) -> bytes:
 def _readable_targets(targets: pl.DataFrame) -> pl.DataFrame:
     """Tier and state in words, the year as a year (not 2,025)."""
     states = {"achieved": "已完成", "on_track": "进度正常", "behind": "进度落后", "missed": "未完成"}
-    return targets.with_columns(pl.col("tier").replace_strict(TIER_ZH, default=pl.col("tier")),
+    return targets.with_columns(pl.col("tier").replace_strict(labels.zh("tier"), default=pl.col("tier")),
                                 pl.col("state").replace_strict(states, default=pl.col("state")),
                                 pl.col("year").cast(pl.String),
                                 pl.coalesce(pl.col("name_zh"), pl.col("jurisdiction")).alias("jurisdiction"))

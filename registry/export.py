@@ -8,6 +8,8 @@ with a single quote. Numbers and dates are written as numbers and dates and are 
 from __future__ import annotations
 
 import io
+import json
+import sys
 from datetime import datetime
 from functools import partial
 
@@ -15,6 +17,11 @@ import polars as pl
 import xlsxwriter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def json_text(data: object) -> str:
+    """JSON for the CLI's --format json: indented when a person reads it in a terminal, one line when piped."""
+    return json.dumps(data, ensure_ascii=False, indent=2 if sys.stdout.isatty() else None)
 
 
 def neutralize_text(value: str) -> str:

@@ -47,7 +47,7 @@ FLAG_SCHEMA = {
     "evidence": pl.String,
 }
 
-DEFAULT_RULE_SOURCE = "默认规则 default rule: 有效期3年 3-year validity (registry.policy DEFAULT_LIFECYCLE)"
+DEFAULT_RULE_SOURCE = "默认规则：有效期3年（无政策文件规定时） default rule: 3-year validity (when no policy file sets one)"
 
 # Revenue falling by more than this share year on year is a sharp change (issue 4: "revenue down > 30%").
 REVENUE_DROP_PCT = 30.0
@@ -264,15 +264,15 @@ def _date_flags(cur: pl.DataFrame, as_of: date, windows: FlagWindows) -> list[pl
         _emit(review, "review_due", pl.col("review_on"), pl.lit(None, pl.String),
               {**common, "review_on": pl.col("review_on"), "review_at_years": pl.col("review_at_years"),
                "days_to_review": (pl.col("review_on") - pl.lit(as_of)).dt.total_days(),
-               "rule": pl.lit(f"复核提示: valid_until 前 {windows.review_due_days} 天起 "
-                              f"from {windows.review_due_days} days before valid_until (lifecycle.review_due_days)")}),
+               "rule": pl.lit(f"复核提示：复核日前 {windows.review_due_days} 天起 "
+                              f"from {windows.review_due_days} days before the review date (lifecycle.review_due_days)")}),
         _emit(expiring, "expiring", pl.col("valid_until"), pl.lit(None, pl.String),
-              {**common, "rule": pl.lit(f"即将到期: valid_until 前 {windows.expiring_days} 天内 "
-                                        f"within {windows.expiring_days} days of valid_until (lifecycle.expiring_days)")}),
+              {**common, "rule": pl.lit(f"即将到期：有效期届满前 {windows.expiring_days} 天内 "
+                                        f"within {windows.expiring_days} days of the end of validity (lifecycle.expiring_days)")}),
         _emit(expired, "expired", pl.col("valid_until"), pl.lit(None, pl.String),
               {**common, "days_overdue": -pl.col("days_left"),
                "lapse_without_review": pl.col("lapse_without_review"),
-               "rule": pl.lit("有效期届满且无复核续期 valid_until passed with no renewal")}),
+               "rule": pl.lit("有效期届满且无复核续期 validity ended with no renewal")}),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
+from registry import labels
 from registry.export import to_excel_bytes
 from registry.lifecycle import BundleLike, LifecycleResolver, missed_info_updates, missing_reports
 from registry.policy import lifecycle_for
@@ -22,10 +23,7 @@ from registry.policy.bundle import load_bundle
 from registry.reference import regions
 from registry.settings import Settings
 
-FREQUENCY_ZH = {"monthly": "月报", "quarterly": "季报", "half_yearly": "半年报", "annual": "年报",
-                "info_update": "年度信息更新"}
-TIER_ZH = {"tech_sme": "科技型中小企业", "innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
-           "key_little_giant": "重点“小巨人”", "single_champion": "制造业单项冠军"}
+FREQUENCY_ZH = labels.zh("frequency")
 
 # Column headers of the Excel list: Chinese first (who reads it), English after.
 HEADERS = {
@@ -65,7 +63,7 @@ def reminder_list(bundle: BundleLike, as_of: date, resolver: LifecycleResolver =
     firms = bundle.enterprises.select("uscc", "name", firm_region_code="region_code")
     return (
         missing
-        .with_columns(tier_zh=pl.col("tier").replace_strict(TIER_ZH, default=pl.col("tier")))
+        .with_columns(tier_zh=pl.col("tier").replace_strict(labels.zh("tier"), default=pl.col("tier")))
         .group_by("uscc", "frequency", "period", "report_due_on", "what", "obligation_source")
         .agg(tiers=pl.col("tier_zh").unique().sort().str.join("、"))
         .join(firms, on="uscc", how="left")

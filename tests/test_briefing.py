@@ -70,8 +70,8 @@ def test_briefing_numbers_match_the_database(seeded):
     review = dict(b.review.select("item_en", "value").iter_rows())
     # The flags open at the end of May (ops_seed: review_due opened 85 days before 20 June; the exit flag only on
     # 1 June and the expired ones on 6 June — not yet open then).
-    assert review["open flags: review_due (firms)"] == 1
-    assert "open flags: exit (firms)" not in review and "open flags: expired (firms)" not in review
+    assert review["open flags: review due (firms)"] == 1
+    assert "open flags: exit condition (firms)" not in review and "open flags: expired (firms)" not in review
     assert review["decisions this month: renew"] == 0
     assert set(b.targets["jurisdiction"]) == {"cn", "cn-gd"}
 

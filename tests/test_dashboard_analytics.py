@@ -289,7 +289,8 @@ def test_targets_page_regional_targets_and_trajectory(seeded, monkeypatch):
     at, engine = open_app(folder, monkeypatch, "targets")
     as_of = at.date_input(key="targets_as_of").value
     progress = frame_with(at, "目标数", "实际数", "每年尚需")
-    national = progress[(progress["认定机关辖区"] == "cn") & (progress["称号"] == "专精特新“小巨人”")]
+    # Jurisdictions by name (data/reference/jurisdictions.csv: cn 全国, cn-sd 山东省), not by id.
+    national = progress[(progress["认定机关辖区"] == "全国") & (progress["称号"] == "专精特新“小巨人”")]
     assert national["目标数"].tolist() == [10000]
     judged_on = min(as_of, date(2025, 12, 31))  # a past target is judged on 31 December of its year
     (actual,), = sql(engine, f"SELECT COUNT(DISTINCT r.enterprise_id) FROM recognition r "
@@ -298,7 +299,7 @@ def test_targets_page_regional_targets_and_trajectory(seeded, monkeypatch):
     at.selectbox(key="targets_region").set_value("cn-sd").run()
     no_errors(at)
     shandong = frame_with(at, "目标数", "实际数", "每年尚需")
-    assert set(shandong["认定机关辖区"]) == {"cn-sd"}
+    assert set(shandong["认定机关辖区"]) == {"山东省"}
     (sd_actual,), = sql(engine, f"""SELECT COUNT(DISTINCT r.enterprise_id) FROM recognition r JOIN enterprise e
         ON e.id = r.enterprise_id WHERE {HELD} AND r.tier = 'zjtx_sme' AND e.region_code LIKE '37%'""", d=judged_on)
     assert shandong.loc[shandong["称号"] == "专精特新中小企业", "实际数"].tolist() == [sd_actual]

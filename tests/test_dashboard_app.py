@@ -108,8 +108,8 @@ def test_overview_targets_and_flags(app):
         SELECT COUNT(DISTINCT enterprise_id) FROM recognition WHERE tier = 'little_giant' AND status = 'active'
           AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)""", d=as_of)
     assert targets["实际数"].tolist() == [actual]
-    flags = next(t for t in tables if "预警类型" in t.columns)
-    assert flags["预警类型"].tolist() == ["即将到期"]
+    flags = next(t for t in tables if "提示类别" in t.columns)  # all kinds of flag, not only warnings
+    assert flags["提示类别"].tolist() == ["即将到期"]
     # Choosing Guangdong shows its own target.
     at.selectbox(key="overview_region").set_value("cn-gd").run()
     regional = [df.value for df in at.dataframe if "目标数" in df.value.columns]
@@ -205,6 +205,27 @@ def test_firm_page_shows_the_firm_among_its_peers(app):
     # A group smaller than the minimum (10) is only used when it is the widest one.
     small = peers[peers["同行企业数"] < 10]
     assert set(small["同行范围"]) <= {"全国·同称号"}
+
+
+def test_firm_page_reads_in_plain_words(app):
+    """Attribute values by name (not true/provincial), no "None" in text cells, Chinese headers and placeholder."""
+    at, engine, info = app
+    at.query_params["uscc"] = info.featured_uscc
+    at.run()
+    at.switch_page("views/firm.py").run()
+    no_errors(at)
+    tables = [df.value for df in at.dataframe]
+    attributes = next(t for t in tables if "资质" in t.columns)
+    shown = dict(zip(attributes["资质"], attributes["取值"], strict=True))
+    # dashboard_seed: rd_institution = provincial, high_tech_enterprise = true (vocab: 省级 / 是).
+    assert shown["研发机构"] == "省级" and shown["高新技术企业"] == "是"
+    for table in tables:
+        assert not [c for c in table.columns if "_" in str(c)], table.columns  # no raw column names
+        for column in table.columns:
+            if table[column].dtype == object:
+                assert "None" not in {str(v) for v in table[column]}, column
+    picker = at.selectbox(key="firm_policy_new_application")
+    assert picker.placeholder == "请选择…"
 
 
 def test_firm_page_search_box_and_unknown_firm(app):

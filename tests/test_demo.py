@@ -461,6 +461,9 @@ def run_zjtx(*args: str) -> subprocess.CompletedProcess:
 def test_zjtx_init_demo_loads_once_and_then_refuses(config_env, db_url):
     first = run_zjtx("init", "--demo", "--firms", "1000", "--seed", "7")
     assert first.returncode == 0, first.stderr
+    # It ends with a sentence in both languages, not a Python dict.
+    assert "示例数据已载入：1,000 家企业" in first.stderr and "Demo registry loaded: 1,000 firms" in first.stderr
+    assert "{" not in first.stderr and "firms_by_tier" not in first.stderr
     engine = make_engine(db_url)
     assert counts(engine)["enterprise"] == 1000
     second = run_zjtx("init", "--demo")

@@ -385,7 +385,7 @@ def test_the_flags_summary_names_each_kind_once_with_its_severities():
 
     flags = pl.DataFrame({"flag": ["exit", "exit", "exit", "expired", "review_due"],
                           "severity": ["critical", "warning", "critical", "critical", "info"]})
-    assert summary_text(flags) == ("退出条件 exit: 3 (critical 2, warning 1), 已到期 expired: 1, "
+    assert summary_text(flags) == ("触发退出条件 exit: 3 (critical 2, warning 1), 已到期 expired: 1, "
                                    "待复核 review_due: 1")
 
 

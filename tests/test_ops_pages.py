@@ -142,7 +142,8 @@ def test_intake_upload_of_a_bad_file_keeps_the_good_one_and_says_why(seeded, mon
     results = frame_with(at, "说明")
     assert results["文件"].tolist() == ["mac.csv", "broken.csv"]  # own names, not the server's folder
     assert results["导入行数"].tolist() == [1, 0]
-    assert results["说明"].isna().tolist() == [True, False] and "malformed CSV" in results["说明"].tolist()[1]
+    # Nothing to explain reads "—" (an empty text cell never shows "None").
+    assert results["说明"].tolist()[0] == "—" and "malformed CSV" in results["说明"].tolist()[1]
 
 
 def test_intake_runs_and_their_rejected_rows(seeded, monkeypatch):
@@ -254,6 +255,24 @@ def test_review_page_lists_the_review_risk_with_its_download(seeded, monkeypatch
     active = {r for (r,) in sql(engine, "SELECT id FROM recognition WHERE status = 'active'")}
     assert set(risk["认定编号"]) <= active
     assert section.label == f"复核风险 · {risk['认定编号'].nunique():,}"
+
+
+def test_review_queue_reads_in_plain_words(seeded, monkeypatch):
+    """Evidence as sentences, jurisdictions and tiers by name, no JSON, no "None", no internal references."""
+    _, info, ops, _ = seeded
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    table = frame_with(at, "证据")
+    cells = [str(v) for column in table.columns for v in table[column].to_list()]
+    assert not any(v in ("None", "nan") or v.startswith("{") or "DEFAULT_LIFECYCLE" in v for v in cells)
+    expired = table[table["统一社会信用代码"] == ops.cohort[0]].iloc[0]
+    valid_until = (info.today - timedelta(days=15)).isoformat()  # ops_seed: expired 15 days ago
+    assert expired["证据"] == f"有效期已于 {valid_until} 届满，未复核续期，已逾期 15 天"
+    exit_row = table[table["统一社会信用代码"] == ops.exit_uscc].iloc[0]
+    assert exit_row["认定机关辖区"] == "北京市" and exit_row["称号"] == "专精特新中小企业"
+    assert exit_row["证据"].startswith("虚假申报（事件：虚假申报") and "3 年内不得再申报" in exit_row["证据"]
+    assert "提示类型" in table.columns and "预警类型" not in table.columns
+    assert not at.json  # the evidence is a sentence, not a JSON viewer
+    no_errors(at)
 
 
 def test_review_renew_decision_changes_the_database_and_shows_on_the_firm_page(seeded, monkeypatch):

@@ -149,7 +149,7 @@ with attributes_column:
     if attributes.is_empty():
         st.caption(tr("firm.none"))
     else:
-        table(attributes, codes={"attribute": "attribute"})
+        table(attributes, codes={"attribute": "attribute", "value": "attribute_value"})
 with events_column:
     st.subheader(tr("firm.events"))
     events = query("firm_events", uscc=selected)
@@ -161,7 +161,7 @@ with events_column:
 flags = query("firm_flags", uscc=selected)
 if not flags.is_empty():
     st.subheader(tr("firm.flags"))
-    flag_codes = {"kind": "flag", "severity": "severity", "tier": "tier"}
+    flag_codes = {"kind": "flag", "severity": "severity", "tier": "tier", "jurisdiction": "jurisdiction"}
     open_flags, resolved_flags = flags.filter(pl.col("resolved_on").is_null()), flags.filter(
         pl.col("resolved_on").is_not_null())
     for heading, part in ((tr("firm.open_flags"), open_flags.drop("resolved_on")),
@@ -216,7 +216,7 @@ purpose = st.radio(tr("firm.purpose"), ("new_application", "review"), horizontal
                    format_func=lambda code: tr(f"firm.purpose_{code}"))
 default_rule = policy_tools.firm_default_rule(current_principal(), profile["uscc"], as_of, purpose,
                                               engine=get_engine(settings().database_url))
-policy_id = st.selectbox(tr("firm.policy"), in_force, key=f"firm_policy_{purpose}",
+policy_id = st.selectbox(tr("firm.policy"), in_force, key=f"firm_policy_{purpose}", placeholder=tr("ops.choose"),
                          index=in_force.index(default_rule.id) if default_rule and default_rule.id in in_force else None)
 if default_rule is not None:
     st.caption(tr("firm.default_rule", policy=default_rule.id))

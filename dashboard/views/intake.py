@@ -112,7 +112,8 @@ def runs_section() -> None:
             runs.filter(pl.col("status") == "rejected")["run_id"].to_list()
         names = dict(zip(runs["run_id"], runs["file_name"], strict=True))
         picked = st.selectbox(tr("intake.run"), sorted(set(with_rejections), reverse=True), key="intake_run",
-                              index=None, format_func=lambda run: f"#{run} · {names[run]}")
+                              index=None, format_func=lambda run: f"#{run} · {names[run]}",
+                              placeholder=tr("ops.choose"))
         if picked is not None:
             show_rejections([picked], key="dl_run_rejected")
 

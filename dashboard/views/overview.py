@@ -18,6 +18,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.evidence import plain_source
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label
@@ -77,7 +78,7 @@ due_list = query("due_recognitions", as_of=as_of, review_due_days=lifecycle.revi
 if not due_list.is_empty():
     with st.expander(tr("overview.due_list")):
         st.caption(tr("overview.due_list_cap", shown=DUE_LIST_ROWS))
-        due_codes = {"tier": "tier", "state": "due_state"}
+        due_codes = {"tier": "tier", "state": "due_state", "jurisdiction": "jurisdiction"}
         table(due_list, codes=due_codes)
         # The whole list can be tens of thousands of rows: built only when a download button is pressed.
         engine = get_engine(settings().database_url)
@@ -135,5 +136,6 @@ for heading, part, key in ((tr("overview.national_targets"), national, "national
         st.info(tr("overview.no_targets"))
         continue
     st.plotly_chart(charts.attainment_bar(part, lang), key=f"{key}_targets_chart")
-    shown_targets = table(part.select(target_columns).rename({target_columns[0]: "region"}), codes=target_codes)
+    shown_targets = table(part.select(target_columns).rename({target_columns[0]: "region"}).with_columns(
+        pl.col("source").map_elements(plain_source, return_dtype=pl.String)), codes=target_codes)
     download_buttons(shown_targets, heading, key=f"dl_{key}_targets", what="aggregate")

@@ -20,6 +20,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.evidence import evidence_sentence, plain_source
 from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
 from dashboard.safe_text import md_text
@@ -29,7 +30,6 @@ from registry.review import (
     DECISIONS,
     QUEUE_FLAGS,
     add_years,
-    evidence_text,
     queue_workbook,
     record_decision,
     record_decisions,
@@ -108,8 +108,15 @@ if items.is_empty():
     st.info(tr("review.empty"))
     st.stop()
 
-CODE_KINDS = {"tier": "tier", "flag": "flag", "severity": "severity"}
-shown = items.head(SHOWN).with_columns(evidence_text=evidence_text(), link=firm_link_expr("uscc", lang))
+CODE_KINDS = {"tier": "tier", "jurisdiction": "jurisdiction", "flag": "flag", "severity": "severity"}
+shown = items.head(SHOWN)
+# Evidence as a sentence and sources without internal references (dashboard/evidence.py), not JSON.
+shown = shown.with_columns(
+    evidence_text=pl.Series([evidence_sentence(f, e, lang) for f, e in zip(shown["flag"], shown["evidence"], strict=True)],
+                            dtype=pl.String),
+    rule=pl.Series([plain_source(r) for r in shown["rule"]], dtype=pl.String),
+    source=pl.Series([plain_source(r) for r in shown["source"]], dtype=pl.String),
+    link=firm_link_expr("uscc", lang))
 link = column_label("link", lang)
 st.dataframe(
     labelled(shown.select("uscc", "name", "tier", "jurisdiction", "batch", "valid_until", "flag", "severity",
@@ -144,7 +151,7 @@ with left:
     st.markdown(f"**{md_text(item['name'])}** · {md_text(item['uscc'])} · [{tr('review.open_firm')}]({item['link']})")
     st.markdown(f"**{tr('review.rule')}**: {md_text(item['rule']) or '—'}  \n"
                 f"**{tr('review.source')}**: {md_text(item['source']) or '—'}")
-    st.json(json.loads(item["evidence"] or "{}"), expanded=True)
+    st.markdown(f"**{tr('review.evidence')}**: {md_text(item['evidence_text'])}")
 
 with right:
     if not ops.allowed("review.decide"):

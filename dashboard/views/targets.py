@@ -20,6 +20,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.evidence import plain_source
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label, column_label
@@ -143,8 +144,10 @@ else:
     st.plotly_chart(charts.attainment_bar(progress, lang), key="regional_chart")
     progress_columns = ["jurisdiction", name, "tier", "year", "target_count", "actual", "actual_year_ago",
                         "pace_per_year", "needed_per_year", "attainment_pct", "state", "source"]
-    shown_progress = table(progress.select(progress_columns).rename({name: "region"}),
-                           codes={"tier": "tier", "state": "regional_state"})
+    # Sources without the repository's internal references (data/sources/… line numbers).
+    shown_progress = table(progress.select(progress_columns).rename({name: "region"}).with_columns(
+        pl.col("source").map_elements(plain_source, return_dtype=pl.String)),
+        codes={"jurisdiction": "jurisdiction", "tier": "tier", "state": "regional_state"})
     download_buttons(shown_progress, tr("targets.region_level"), key="dl_regional", what="aggregate")
 
     st.subheader(tr("targets.trajectory"))

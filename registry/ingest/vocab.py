@@ -8,14 +8,6 @@ from __future__ import annotations
 from registry.models import TIERS
 
 NATIONAL_TIERS = TIERS
-TIER_NAMES_ZH = {
-    "tech_sme": "科技型中小企业",
-    "innovative_sme": "创新型中小企业",
-    "zjtx_sme": "专精特新中小企业",
-    "little_giant": '专精特新"小巨人"企业',
-    "key_little_giant": '重点"小巨人"企业',
-    "single_champion": "制造业单项冠军",
-}
 # Chinese names of the national tiers as officials write them (quotes are stripped before lookup).
 TIER_ALIASES = {
     **{t: t for t in NATIONAL_TIERS},
