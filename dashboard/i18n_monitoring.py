@@ -44,6 +44,7 @@ MONITORING_LABELS: dict[str, tuple[str, str]] = {
         "Select a row to list its firms; open a firm's page from the list."),
     "monitor.cell_firms": ("{group} · {tier} 的企业", "Firms of {group} · {tier}"),
     "monitor.open_firm": ("打开企业", "Open firm"),
+    "monitor.pick_cell": ("查看企业名单的分组", "Cell whose firms to list"),
     "monitor.trend_table": ("趋势数据", "Trend data"),
     "monitor.quartiles_table": ("四分位数据", "Quartile data"),
     "monitor.unit.wan_yuan": ("万元", "CNY 10k"),

@@ -15,7 +15,7 @@ from dashboard import monitoring_charts
 from dashboard.analytics import cached, industry_filter, region_filter
 from dashboard.components import current_lang, download_buttons, firm_link_expr, labelled, table, tr
 from dashboard.formatting import fmt_count, fmt_money, fmt_pct
-from dashboard.i18n import code_label, column_label
+from dashboard.i18n import code_label, column_label, t
 from dashboard.pages import page_spec
 from registry import monitoring, reference
 
@@ -36,20 +36,21 @@ tiers = first[0].multiselect(tr("monitor.tiers"), tier_options, default=[t for t
 section = industry_filter("monitor_section", first[1])
 industry = section
 if section:
+    all_label = tr("filter.all")
     divisions = reference.industries().filter(pl.col("level") == "division", pl.col("section") == section)
     division_names = {f"{section}{code}": name for code, name in zip(divisions["code"], divisions["name"], strict=True)}
     division = first[1].selectbox(tr("filter.industry") + " · GB/T 4754", [None, *division_names],
                                   key=f"monitor_division_{section}",
-                                  format_func=lambda v: tr("filter.all") if v is None else f"{v} {division_names[v]}")
+                                  format_func=lambda v: all_label if v is None else f"{v} {division_names[v]}")
     industry = division or section
 grain = second[0].selectbox(tr("monitor.grain"), monitoring.GRAINS, key="monitor_grain",
-                           format_func=lambda v: tr(f"monitor.grain.{v}"))
+                           format_func=lambda v: t(f"monitor.grain.{v}", lang))
 basis = "period"
 if grain != "year":
     basis = second[1].selectbox(tr("monitor.basis"), monitoring.BASES, key="monitor_basis",
-                                format_func=lambda v: tr(f"monitor.basis.{v}"))
+                                format_func=lambda v: t(f"monitor.basis.{v}", lang))
 metric = second[2].selectbox(tr("monitor.metric"), list(monitoring.METRICS), key="monitor_metric",
-                             format_func=lambda v: tr(f"monitor.metric.{v}"))
+                             format_func=lambda v: t(f"monitor.metric.{v}", lang))
 periods = cached("monitoring", "available_periods", grain=grain, basis=basis)
 if not tiers:
     st.info(tr("monitor.no_tiers"))
@@ -120,7 +121,7 @@ with box_column:
 # ---------------------------------------------------------------- breakdown and the firms of one cell
 st.subheader(tr("monitor.breakdown"))
 by = st.segmented_control(tr("monitor.breakdown_by"), monitoring.BREAKDOWNS, default="area", key="monitor_by",
-                          format_func=lambda v: tr(f"monitor.by.{v}")) or "area"
+                          format_func=lambda v: t(f"monitor.by.{v}", lang)) or "area"
 table_frame = monitoring.breakdown(panel, by, region, industry)
 shown_breakdown = labelled(table_frame.select("group", pl.col(name_column).alias(by),
                                               "tier", "firms", "reporting", "coverage_pct", "total", "min", "q1",
@@ -130,9 +131,17 @@ picked = st.dataframe(shown_breakdown, hide_index=True, key=f"monitor_breakdown_
                       selection_mode="single-row")
 download_buttons(shown_breakdown, f"{basename}_{tr('monitor.breakdown')}", key="dl_monitor_breakdown",
                  what="aggregate")
+# A row selected in the table picks the cell; the box below does the same without a mouse.
+cell_key = f"monitor_cell_{by}"
 rows = picked.selection.rows if picked is not None else []
 if rows:
-    cell = table_frame.row(rows[0], named=True)
+    st.session_state[cell_key] = rows[0]
+cell_index = st.selectbox(
+    tr("monitor.pick_cell"), [None, *range(table_frame.height)], key=cell_key,
+    format_func=lambda i: "—" if i is None else
+    f"{table_frame[name_column][i]} · {code_label('tier', table_frame['tier'][i], lang)}")
+if cell_index is not None and cell_index < table_frame.height:
+    cell = table_frame.row(cell_index, named=True)
     st.markdown(f"**{tr('monitor.cell_firms', group=cell[name_column], tier=code_label('tier', cell['tier'], lang))}**")
     firms = monitoring.cell_firms(panel, cell["group"], cell["tier"], by, region, industry)
     link_header = column_label("link", lang)
@@ -146,3 +155,10 @@ if rows:
     chosen_rows = chosen.selection.rows if chosen is not None else []
     if chosen_rows:
         st.switch_page(FIRM_PAGE, query_params={"uscc": firms["uscc"][chosen_rows[0]], "lang": lang})
+    if not firms.is_empty():
+        names = dict(zip(firms["uscc"], firms["name"], strict=True))
+        pick_column, button_column = st.columns([4, 1], vertical_alignment="bottom")
+        firm = pick_column.selectbox(tr("monitor.open_firm"), list(names), key="monitor_pick_firm",
+                                     format_func=lambda code: f"{names[code]} · {code}")
+        if button_column.button(tr("monitor.open_firm"), key="monitor_open_firm", icon=":material/open_in_new:"):
+            st.switch_page(FIRM_PAGE, query_params={"uscc": firm, "lang": lang})
