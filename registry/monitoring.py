@@ -144,40 +144,51 @@ def available_periods(principal: Principal, grain: str, basis: str = "period", *
 # ---------------------------------------------------------------- the panel (the one scoped read)
 
 
-def _members(principal: Principal, tiers: tuple[str, ...], region: str | None, industry: str | None,
-             periods: tuple[str, ...], engine: Engine) -> pl.DataFrame:
-    """uscc, name, region_code, industry_code, tier, period: the cohort on each period's last day."""
+def _source(table: sa.Table, conditions: list) -> sa.FromClause:
+    """`table`, joined to `enterprise` only when a firm condition needs it (a national read skips the join)."""
+    return table.join(E, E.c.id == table.c.enterprise_id) if conditions else table
+
+
+def _firms(conditions: list, engine: Engine) -> pl.DataFrame:
+    """enterprise_id, uscc, name, region_code, industry_code of the chosen firms."""
+    stmt = sa.select(E.c.id, E.c.uscc, E.c.name, E.c.region_code, E.c.industry_code).where(*conditions)
+    return read_frame(engine, stmt, {"enterprise_id": pl.Int64, "uscc": pl.String, "name": pl.String,
+                                     "region_code": pl.String, "industry_code": pl.String})
+
+
+def _members(tiers: tuple[str, ...], conditions: list, periods: tuple[str, ...], engine: Engine) -> pl.DataFrame:
+    """enterprise_id, tier, period: the cohort on each period's last day."""
     ends = sa.union_all(*[
         sa.select(sa.literal(p, sa.String).label("period"), sa.literal(period_end(p), sa.Date).label("period_end"))
         for p in periods]).subquery("period_ends")
     stmt = (
-        sa.select(E.c.uscc, E.c.name, E.c.region_code, E.c.industry_code, R.c.tier, ends.c.period).distinct()
-        .select_from(R.join(E, E.c.id == R.c.enterprise_id).join(ends, held_on(ends.c.period_end)))
-        .where(R.c.tier.in_(tiers), *firm_conditions(principal, region, industry))
+        sa.select(R.c.enterprise_id, R.c.tier, ends.c.period).distinct()
+        .select_from(_source(R, conditions).join(ends, held_on(ends.c.period_end)))
+        .where(R.c.tier.in_(tiers), *conditions)
     )
-    schema = {k: PANEL_SCHEMA[k] for k in ("uscc", "name", "region_code", "industry_code", "tier", "period")}
-    return read_frame(engine, stmt, schema)
+    return read_frame(engine, stmt, {"enterprise_id": pl.Int64, "tier": pl.String, "period": pl.String})
 
 
-def _figures(principal: Principal, region: str | None, industry: str | None, grain: str, basis: str,
-             metric: Metric, periods: tuple[str, ...], engine: Engine) -> pl.DataFrame:
-    """uscc, period, <parts>: the firms' figures for the periods (annual: annual_figures)."""
+def _figures(conditions: list, grain: str, basis: str, metric: Metric, periods: tuple[str, ...], engine: Engine
+             ) -> pl.DataFrame:
+    """enterprise_id, period, <parts>: the firms' figures for the periods (annual: annual_figures)."""
     parts = list(metric.parts)
     columns = [P.c[m] for m in parts]
-    source = P.join(E, E.c.id == P.c.enterprise_id)
-    conditions = firm_conditions(principal, region, industry)
+    source = _source(P, conditions)
     if grain == "year":
         years = [int(p) for p in periods]
-        stmt = (sa.select(E.c.uscc, P.c.year, P.c.period, P.c.period_type, P.c.basis, *columns)
-                .select_from(source).where(P.c.year.in_(years), *conditions))
-        schema = {"uscc": pl.String, "year": pl.Int64, "period": pl.String, "period_type": pl.String,
+        # annual_figures keys firms by a column named uscc; the id serves (the codes are joined on later).
+        stmt = (sa.select(P.c.enterprise_id.label("uscc"), P.c.year, P.c.period, P.c.period_type, P.c.basis,
+                          *columns).select_from(source).where(P.c.year.in_(years), *conditions))
+        schema = {"uscc": pl.Int64, "year": pl.Int64, "period": pl.String, "period_type": pl.String,
                   "basis": pl.String, **{m: pl.Float64 for m in parts}}
         annual = annual_figures(read_frame(engine, stmt, schema), years, parts)
-        return annual.select("uscc", pl.col("year").cast(pl.String).alias("period"),
+        return annual.select(pl.col("uscc").alias("enterprise_id"), pl.col("year").cast(pl.String).alias("period"),
                              *[pl.col(m).cast(pl.Float64) for m in parts])
-    stmt = (sa.select(E.c.uscc, P.c.period, *columns).select_from(source)
+    stmt = (sa.select(P.c.enterprise_id, P.c.period, *columns).select_from(source)
             .where(P.c.period_type == PERIOD_TYPE[grain], P.c.basis == basis, P.c.period.in_(periods), *conditions))
-    return read_frame(engine, stmt, {"uscc": pl.String, "period": pl.String, **{m: pl.Float64 for m in parts}})
+    return read_frame(engine, stmt, {"enterprise_id": pl.Int64, "period": pl.String,
+                                     **{m: pl.Float64 for m in parts}})
 
 
 def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: str, grain: str = "year",
@@ -190,23 +201,24 @@ def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: st
     engine = engine or get_engine()
     periods = tuple(shift_period(period, grain, -k) for k in range(TREND_LENGTH[grain], -1, -1))
     tiers = tuple(tiers)
-    members = _members(principal, tiers, region, industry, periods, engine)
-    figures = _figures(principal, region, industry, grain, basis if grain != "year" else "period", spec, periods,
-                       engine)
+    conditions = firm_conditions(principal, region, industry)
+    members = _members(tiers, conditions, periods, engine)
+    figures = _figures(conditions, grain, basis if grain != "year" else "period", spec, periods, engine)
     if spec.is_ratio:
         num, den = (pl.col(c) for c in spec.parts)
         both = num.is_not_null() & den.is_not_null() & (den > 0)
         figures = figures.select(
-            "uscc", "period",
+            "enterprise_id", "period",
             pl.when(both).then(num / den * 100).alias("value"),
             pl.when(both).then(num).alias("numerator"),
             pl.when(both).then(den).alias("denominator"),
         )
     else:
-        figures = figures.select("uscc", "period", pl.col(spec.parts[0]).alias("value"),
+        figures = figures.select("enterprise_id", "period", pl.col(spec.parts[0]).alias("value"),
                                  pl.lit(None, pl.Float64).alias("numerator"),
                                  pl.lit(None, pl.Float64).alias("denominator"))
-    rows = members.join(figures, on=["uscc", "period"], how="left").select(
+    firms = _firms(conditions, engine).join(members.select("enterprise_id").unique(), on="enterprise_id")
+    rows = members.join(firms, on="enterprise_id").join(figures, on=["enterprise_id", "period"], how="left").select(
         pl.col(name).cast(dtype) for name, dtype in PANEL_SCHEMA.items())
     return Panel(metric, grain, periods, rows)
 
