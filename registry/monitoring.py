@@ -193,13 +193,14 @@ def _figures(conditions: list, grain: str, basis: str, metric: Metric, periods: 
 
 def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: str, grain: str = "year",
                      basis: str = "period", metric: str = "revenue", region: str | None = None,
-                     industry: str | None = None, engine: Engine | None = None) -> Panel:
-    """The cohort's firms and their figures for `period` and the TREND_LENGTH periods before it."""
+                     industry: str | None = None, history: bool = True, engine: Engine | None = None) -> Panel:
+    """The cohort's firms and their figures for `period` and (with `history`) the TREND_LENGTH periods before it."""
     spec = _check(grain, basis, metric)
     if not tiers:
         raise ValueError("choose at least one tier")
     engine = engine or get_engine()
-    periods = tuple(shift_period(period, grain, -k) for k in range(TREND_LENGTH[grain], -1, -1))
+    back = TREND_LENGTH[grain] if history else 0
+    periods = tuple(shift_period(period, grain, -k) for k in range(back, -1, -1))
     tiers = tuple(tiers)
     conditions = firm_conditions(principal, region, industry)
     members = _members(tiers, conditions, periods, engine)
@@ -333,3 +334,40 @@ def cell_firms(panel: Panel, group: str, tier: str, by: str = "area", region: st
             .with_columns(_group(by, region, industry)).filter(pl.col("group") == group)
             .select("uscc", "name", "region_code", "industry_code", "tier", "value")
             .sort("value", "uscc", descending=[True, False], nulls_last=True))
+
+
+# ---------------------------------------------------------------- what the page caches
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every aggregate the page shows for one choice of filters: small frames, cheap to cache and to send."""
+    headline: dict[str, object]
+    trend: pl.DataFrame
+    distribution: pl.DataFrame
+    by_area: pl.DataFrame
+    by_industry: pl.DataFrame
+
+
+def monitoring_figures(principal: Principal, *, tiers: tuple[str, ...], period: str, grain: str = "year",
+                       basis: str = "period", metric: str = "revenue", region: str | None = None,
+                       industry: str | None = None, engine: Engine | None = None) -> Figures:
+    """headline, trend, distribution and both breakdowns from one read of the cohort."""
+    panel = monitoring_panel(principal, tiers=tiers, period=period, grain=grain, basis=basis, metric=metric,
+                             region=region, industry=industry, engine=engine)
+    return Figures(headline(panel), trend(panel), distribution(panel), breakdown(panel, "area", region, industry),
+                   breakdown(panel, "industry", region, industry))
+
+
+def firms_of_cell(principal: Principal, *, group: str, tier: str, by: str, period: str, grain: str = "year",
+                  basis: str = "period", metric: str = "revenue", region: str | None = None,
+                  industry: str | None = None, engine: Engine | None = None) -> pl.DataFrame:
+    """cell_firms of one breakdown cell, read for that cell alone (its area or industry is a narrower prefix of
+    the same kind, its tier one of the chosen, its period the chosen one)."""
+    if by not in BREAKDOWNS:
+        raise ValueError(f"unknown breakdown {by!r}: one of {', '.join(BREAKDOWNS)}")
+    panel = monitoring_panel(principal, tiers=(tier,), period=period, grain=grain, basis=basis, metric=metric,
+                             region=group if by == "area" else region,
+                             industry=(group or None) if by == "industry" else industry, history=False,
+                             engine=engine)
+    return cell_firms(panel, group, tier, by, region, industry)

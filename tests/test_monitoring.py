@@ -137,7 +137,19 @@ def test_breakdown_by_area_counts_coverage_and_cell_firms(engine):
         assert row["median"] == pytest.approx(statistics.median(values))
         firms = monitoring.cell_firms(p, row["group"], row["tier"], "area", region="33")
         assert sorted(firms["uscc"]) == sorted(uscc for uscc, *_ in rows)
+        alone = monitoring.firms_of_cell(ANALYST, group=row["group"], tier=row["tier"], by="area", period="2025",
+                                         metric="revenue", region="33", engine=engine)
+        assert alone.sort("uscc").equals(firms.sort("uscc"))
     assert table["name_zh"].to_list()[0] == "杭州市"
+    figures = monitoring.monitoring_figures(ANALYST, tiers=("little_giant", "zjtx_sme"), period="2025", region="33",
+                                            engine=engine)
+    assert figures.by_area.equals(table) and figures.headline == monitoring.headline(p)
+    by_industry = figures.by_industry
+    assert set(by_industry["group"]) == {"C", "I"}
+    cell = by_industry.filter(by_industry["group"] == "I").row(0, named=True)
+    listed = monitoring.firms_of_cell(ANALYST, group="I", tier=cell["tier"], by="industry", period="2025",
+                                      region="33", engine=engine)
+    assert listed.height == cell["firms"] and set(listed["industry_code"]) == {"I6510"}
 
 
 def test_ratio_only_over_firms_reporting_both_parts(engine):

@@ -146,9 +146,8 @@ PATHS: dict[str, Callable[[Registry], object]] = {
                              pipeline.tier_flows(SYSTEM, AS_OF, engine=reg.engine)),
     # The 运行监测 page's one read per choice (the figures are derived from it in polars), annual and monthly.
     "monitoring": lambda reg: [
-        monitoring.breakdown(monitoring.monitoring_panel(
-            SYSTEM, tiers=("zjtx_sme", "little_giant"), period=period, grain=grain, metric="rd_intensity",
-            engine=reg.engine))
+        monitoring.monitoring_figures(SYSTEM, tiers=("zjtx_sme", "little_giant"), period=period, grain=grain,
+                                      metric="rd_intensity", engine=reg.engine)
         for grain, period in (("year", "2025"), ("month", "2026-06"))],
     "targets": lambda reg: (targets.firm_target_attainment(SYSTEM, AS_OF, engine=reg.engine),
                             targets.regional_target_progress(SYSTEM, AS_OF, engine=reg.engine)),

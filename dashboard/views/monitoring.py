@@ -2,8 +2,8 @@
 county), industry (GB/T 4754 section or division) and period (year, quarter, month; 当期 or 本年累计).
 
 Every number comes from registry.monitoring (definitions in its docstring and in docs/dashboard.md); the cohort's
-panel is read once per data version and choice of filters (dashboard.analytics.cached), every figure below is
-derived from it.
+figures are computed from one read of the cohort, once per data version and choice of filters
+(dashboard.analytics.cached); a cell's firm list is read for that cell alone.
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ if not periods:
     st.stop()
 period = second[3].selectbox(tr("monitor.period"), periods, key=f"monitor_period_{grain}_{basis}")
 
-panel = cached("monitoring", "monitoring_panel", tiers=tuple(tiers), period=period, grain=grain, basis=basis,
-               metric=metric, region=region, industry=industry)
+choice = {"period": period, "grain": grain, "basis": basis, "metric": metric, "region": region,
+          "industry": industry}
+figures = cached("monitoring", "monitoring_figures", tiers=tuple(tiers), **choice)
 spec = monitoring.METRICS[metric]
 metric_label = tr(f"monitor.metric.{metric}")
 st.caption(tr("monitor.cohort"))
@@ -80,7 +81,7 @@ def fmt_value(value: float | None) -> str:
 
 
 # ---------------------------------------------------------------- headline
-head = monitoring.headline(panel)
+head = figures.headline
 yoy = tr("monitor.yoy", period=head["previous_period"])
 cells = st.columns(3)
 total_label = tr("monitor.pooled_ratio") if spec.is_ratio else tr("monitor.total")
@@ -101,7 +102,7 @@ if not head["firms"]:
 # ---------------------------------------------------------------- trend and distribution
 basename = f"{tr('page.monitoring')}_{metric_label}_{period}"
 trend_column, box_column = st.columns(2)
-trend = monitoring.trend(panel)
+trend = figures.trend
 with trend_column:
     st.subheader(tr("monitor.trend"))
     st.plotly_chart(monitoring_charts.trend_chart(trend, metric, lang), key="monitor_trend_chart")
@@ -109,7 +110,7 @@ with trend_column:
         shown_trend = table(trend.select("period", "tier", "firms", "reporting", "coverage_pct", "total", "median"),
                             codes={"tier": "tier"})
     download_buttons(shown_trend, f"{basename}_{tr('monitor.trend')}", key="dl_monitor_trend", what="aggregate")
-quartiles = monitoring.distribution(panel)
+quartiles = figures.distribution
 with box_column:
     st.subheader(tr("monitor.distribution"))
     st.plotly_chart(monitoring_charts.quartile_box(quartiles, metric, period, lang), key="monitor_box_chart")
@@ -122,7 +123,7 @@ with box_column:
 st.subheader(tr("monitor.breakdown"))
 by = st.segmented_control(tr("monitor.breakdown_by"), monitoring.BREAKDOWNS, default="area", key="monitor_by",
                           format_func=lambda v: t(f"monitor.by.{v}", lang)) or "area"
-table_frame = monitoring.breakdown(panel, by, region, industry)
+table_frame = figures.by_area if by == "area" else figures.by_industry
 shown_breakdown = labelled(table_frame.select("group", pl.col(name_column).alias(by),
                                               "tier", "firms", "reporting", "coverage_pct", "total", "min", "q1",
                                               "median", "q3", "max"), {"tier": "tier"})
@@ -143,7 +144,7 @@ cell_index = st.selectbox(
 if cell_index is not None and cell_index < table_frame.height:
     cell = table_frame.row(cell_index, named=True)
     st.markdown(f"**{tr('monitor.cell_firms', group=cell[name_column], tier=code_label('tier', cell['tier'], lang))}**")
-    firms = monitoring.cell_firms(panel, cell["group"], cell["tier"], by, region, industry)
+    firms = cached("monitoring", "firms_of_cell", group=cell["group"], tier=cell["tier"], by=by, **choice)
     link_header = column_label("link", lang)
     shown_firms = labelled(firms.rename({"value": metric}).with_columns(firm_link_expr("uscc", lang).alias("link")),
                            {"tier": "tier"})
