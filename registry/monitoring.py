@@ -23,12 +23,13 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from registry import reference
+from registry import fastread, reference
 from registry.access import Principal
 from registry.db import get_engine
 from registry.models import Report
@@ -149,46 +150,60 @@ def _source(table: sa.Table, conditions: list) -> sa.FromClause:
     return table.join(E, E.c.id == table.c.enterprise_id) if conditions else table
 
 
-def _firms(conditions: list, engine: Engine) -> pl.DataFrame:
+Read = tuple[sa.Select, dict[str, Any]]  # a statement and the schema of its frame (registry.fastread)
+
+
+def _firms(conditions: list) -> Read:
     """enterprise_id, uscc, name, region_code, industry_code of the chosen firms."""
-    stmt = sa.select(E.c.id, E.c.uscc, E.c.name, E.c.region_code, E.c.industry_code).where(*conditions)
-    return read_frame(engine, stmt, {"enterprise_id": pl.Int64, "uscc": pl.String, "name": pl.String,
-                                     "region_code": pl.String, "industry_code": pl.String})
+    stmt = sa.select(E.c.id.label("enterprise_id"), E.c.uscc, E.c.name, E.c.region_code, E.c.industry_code
+                     ).where(*conditions)
+    return stmt, {"enterprise_id": pl.Int64, "uscc": pl.String, "name": pl.String, "region_code": pl.String,
+                  "industry_code": pl.String}
 
 
-def _members(tiers: tuple[str, ...], conditions: list, periods: tuple[str, ...], engine: Engine) -> pl.DataFrame:
+def _day(day: date, engine: Engine) -> sa.ColumnElement:
+    """A date constant comparable with DATE columns: typed on PostgreSQL (a bare literal in a UNION is text
+    there); ISO text on SQLite, which stores dates as ISO text (CAST AS DATE would make it a number)."""
+    text = sa.literal(day.isoformat(), sa.String)
+    return sa.cast(text, sa.Date) if engine.dialect.name == "postgresql" else text
+
+
+def _members(tiers: tuple[str, ...], conditions: list, periods: tuple[str, ...], engine: Engine) -> Read:
     """enterprise_id, tier, period: the cohort on each period's last day."""
     ends = sa.union_all(*[
-        sa.select(sa.literal(p, sa.String).label("period"), sa.literal(period_end(p), sa.Date).label("period_end"))
+        sa.select(sa.literal(p, sa.String).label("period"), _day(period_end(p), engine).label("period_end"))
         for p in periods]).subquery("period_ends")
     stmt = (
         sa.select(R.c.enterprise_id, R.c.tier, ends.c.period).distinct()
         .select_from(_source(R, conditions).join(ends, held_on(ends.c.period_end)))
         .where(R.c.tier.in_(tiers), *conditions)
     )
-    return read_frame(engine, stmt, {"enterprise_id": pl.Int64, "tier": pl.String, "period": pl.String})
+    return stmt, {"enterprise_id": pl.Int64, "tier": pl.String, "period": pl.String}
 
 
-def _figures(conditions: list, grain: str, basis: str, metric: Metric, periods: tuple[str, ...], engine: Engine
-             ) -> pl.DataFrame:
-    """enterprise_id, period, <parts>: the firms' figures for the periods (annual: annual_figures)."""
+def _figures(conditions: list, grain: str, basis: str, metric: Metric, periods: tuple[str, ...]) -> Read:
+    """The report rows behind the figures: for a year every report of the years (annual_figures picks), else
+    the reports of the grain, basis and periods."""
     parts = list(metric.parts)
     columns = [P.c[m] for m in parts]
     source = _source(P, conditions)
     if grain == "year":
-        years = [int(p) for p in periods]
-        # annual_figures keys firms by a column named uscc; the id serves (the codes are joined on later).
-        stmt = (sa.select(P.c.enterprise_id.label("uscc"), P.c.year, P.c.period, P.c.period_type, P.c.basis,
-                          *columns).select_from(source).where(P.c.year.in_(years), *conditions))
-        schema = {"uscc": pl.Int64, "year": pl.Int64, "period": pl.String, "period_type": pl.String,
-                  "basis": pl.String, **{m: pl.Float64 for m in parts}}
-        annual = annual_figures(read_frame(engine, stmt, schema), years, parts)
-        return annual.select(pl.col("uscc").alias("enterprise_id"), pl.col("year").cast(pl.String).alias("period"),
-                             *[pl.col(m).cast(pl.Float64) for m in parts])
+        stmt = (sa.select(P.c.enterprise_id, P.c.year, P.c.period, P.c.period_type, P.c.basis, *columns)
+                .select_from(source).where(P.c.year.in_([int(p) for p in periods]), *conditions))
+        return stmt, {"enterprise_id": pl.Int64, "year": pl.Int64, "period": pl.String, "period_type": pl.String,
+                      "basis": pl.String, **{m: pl.Float64 for m in parts}}
     stmt = (sa.select(P.c.enterprise_id, P.c.period, *columns).select_from(source)
             .where(P.c.period_type == PERIOD_TYPE[grain], P.c.basis == basis, P.c.period.in_(periods), *conditions))
-    return read_frame(engine, stmt, {"enterprise_id": pl.Int64, "period": pl.String,
-                                     **{m: pl.Float64 for m in parts}})
+    return stmt, {"enterprise_id": pl.Int64, "period": pl.String, **{m: pl.Float64 for m in parts}}
+
+
+def _annual(reports: pl.DataFrame, periods: tuple[str, ...], metric: Metric) -> pl.DataFrame:
+    """enterprise_id, period (the year), <parts>: the annual figures the policies use."""
+    parts = list(metric.parts)
+    # annual_figures keys firms by a column named uscc; the id serves (the codes are joined on later).
+    annual = annual_figures(reports.rename({"enterprise_id": "uscc"}), [int(p) for p in periods], parts)
+    return annual.select(pl.col("uscc").cast(pl.Int64).alias("enterprise_id"),
+                         pl.col("year").cast(pl.String).alias("period"), *[pl.col(m).cast(pl.Float64) for m in parts])
 
 
 def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: str, grain: str = "year",
@@ -203,8 +218,15 @@ def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: st
     periods = tuple(shift_period(period, grain, -k) for k in range(back, -1, -1))
     tiers = tuple(tiers)
     conditions = firm_conditions(principal, region, industry)
-    members = _members(tiers, conditions, periods, engine)
-    figures = _figures(conditions, grain, basis if grain != "year" else "period", spec, periods, engine)
+    # One snapshot for the three reads (registry.fastread: columnar, one read transaction).
+    frames = fastread.read_frames(engine, {
+        "members": _members(tiers, conditions, periods, engine),
+        "firms": _firms(conditions),
+        "figures": _figures(conditions, grain, basis, spec, periods),
+    })
+    members, figures = frames["members"], frames["figures"]
+    if grain == "year":
+        figures = _annual(figures, periods, spec)
     if spec.is_ratio:
         num, den = (pl.col(c) for c in spec.parts)
         both = num.is_not_null() & den.is_not_null() & (den > 0)
@@ -218,7 +240,7 @@ def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: st
         figures = figures.select("enterprise_id", "period", pl.col(spec.parts[0]).alias("value"),
                                  pl.lit(None, pl.Float64).alias("numerator"),
                                  pl.lit(None, pl.Float64).alias("denominator"))
-    firms = _firms(conditions, engine).join(members.select("enterprise_id").unique(), on="enterprise_id")
+    firms = frames["firms"].join(members.select("enterprise_id").unique(), on="enterprise_id")
     rows = members.join(firms, on="enterprise_id").join(figures, on=["enterprise_id", "period"], how="left").select(
         pl.col(name).cast(dtype) for name, dtype in PANEL_SCHEMA.items())
     return Panel(metric, grain, periods, rows)
