@@ -17,6 +17,7 @@ from dashboard.components import current_lang, download_buttons, firm_link_expr,
 from dashboard.formatting import fmt_count, fmt_money, fmt_pct
 from dashboard.i18n import code_label, column_label, t
 from dashboard.pages import page_spec
+from dashboard.safe_text import md_text
 from registry import monitoring, reference
 
 FIRM_PAGE = page_spec("firm").path
@@ -143,7 +144,8 @@ cell_index = st.selectbox(
     f"{table_frame[name_column][i]} · {code_label('tier', table_frame['tier'][i], lang)}")
 if cell_index is not None and cell_index < table_frame.height:
     cell = table_frame.row(cell_index, named=True)
-    st.markdown(f"**{tr('monitor.cell_firms', group=cell[name_column], tier=code_label('tier', cell['tier'], lang))}**")
+    heading = tr("monitor.cell_firms", group=cell[name_column], tier=code_label("tier", cell["tier"], lang))
+    st.markdown(f"**{md_text(heading)}**")
     firms = cached("monitoring", "firms_of_cell", group=cell["group"], tier=cell["tier"], by=by, **choice)
     link_header = column_label("link", lang)
     shown_firms = labelled(firms.rename({"value": metric}).with_columns(firm_link_expr("uscc", lang).alias("link")),
