@@ -126,7 +126,7 @@ def _check(grain: str, basis: str, metric: str) -> Metric:
     return METRICS[metric]
 
 
-def available_periods(principal: Principal, grain: str, basis: str = "period", *,
+def available_periods(principal: Principal, grain: str = "year", basis: str = "period", *,
                       engine: Engine | None = None) -> list[str]:
     """Periods of the grain that the principal's firms have reports for, latest first (a year: any report of
     that year, since annual figures are also built from sub-annual reports)."""
