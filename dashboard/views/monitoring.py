@@ -32,8 +32,9 @@ st.title(tr("page.monitoring"))
 region = region_filter("monitor")
 first, second = st.columns(2), st.columns(4)
 tier_options = cached("pipeline", "tiers_in_use")
-tiers = first[0].multiselect(tr("monitor.tiers"), tier_options, default=[t for t in DEFAULT_TIERS if t in tier_options],
-                             key="monitor_tiers", format_func=lambda v: code_label("tier", v, lang))
+tiers = first[0].multiselect(tr("monitor.tiers"), tier_options,
+                             default=[tier for tier in DEFAULT_TIERS if tier in tier_options], key="monitor_tiers",
+                             format_func=lambda v: code_label("tier", v, lang))
 section = industry_filter("monitor_section", first[1])
 industry = section
 if section:
