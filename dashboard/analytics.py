@@ -14,7 +14,7 @@ from registry import pipeline, queries
 from registry.access import Principal
 from registry.db import get_engine
 
-ANALYTICS_MODULES = ("pipeline", "targets")
+ANALYTICS_MODULES = ("pipeline", "targets", "monitoring")
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
@@ -26,7 +26,7 @@ def _cached(module: str, name: str, version: str, database_url: str, principal: 
 
 
 def cached(module: str, name: str, **kwargs: Any) -> Any:
-    """registry.<module>.<name>(principal, engine=..., **kwargs) for module pipeline | targets, cached until the
+    """registry.<module>.<name>(principal, engine=..., **kwargs) for module pipeline | targets | monitoring, cached until the
     data changes."""
     if module not in ANALYTICS_MODULES:
         raise ValueError(f"not an analytics module: {module}")

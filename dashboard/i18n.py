@@ -232,9 +232,11 @@ def _merge(labels: dict, columns: dict, codes: dict) -> None:
 
 
 def _merge_page_labels() -> None:
-    """The operations pages (i18n_ops), the analytics pages (i18n_analytics) and the rule-impact page (i18n_impact)."""
+    """The operations pages (i18n_ops), the analytics pages (i18n_analytics), the rule-impact page (i18n_impact) and the
+    运行监测 page (i18n_monitoring)."""
     from dashboard.i18n_analytics import ANALYTICS_CODES, ANALYTICS_COLUMNS, ANALYTICS_LABELS
     from dashboard.i18n_impact import IMPACT_CODES, IMPACT_COLUMNS, IMPACT_LABELS
+    from dashboard.i18n_monitoring import MONITORING_CODES, MONITORING_COLUMNS, MONITORING_LABELS
     from dashboard.i18n_ops import OPS_CODES, OPS_COLUMNS, OPS_LABELS
     from dashboard.i18n_risk import RISK_CODES, RISK_COLUMNS, RISK_LABELS
 
@@ -242,6 +244,7 @@ def _merge_page_labels() -> None:
     _merge(ANALYTICS_LABELS, ANALYTICS_COLUMNS, ANALYTICS_CODES)
     _merge(IMPACT_LABELS, IMPACT_COLUMNS, IMPACT_CODES)
     _merge(RISK_LABELS, RISK_COLUMNS, RISK_CODES)
+    _merge(MONITORING_LABELS, MONITORING_COLUMNS, MONITORING_CODES)
 
 
 _merge_page_labels()

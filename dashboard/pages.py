@@ -34,6 +34,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "views/overview.py", ":material/dashboard:", default=True),
     PageSpec("registry", "views/registry_list.py", ":material/table_view:"),
     PageSpec("firm", "views/firm.py", ":material/factory:"),
+    PageSpec("monitoring", "views/monitoring.py", ":material/monitoring:"),
     PageSpec("pipeline", "views/pipeline.py", ":material/stacked_bar_chart:"),
     PageSpec("targets", "views/targets.py", ":material/flag:"),
     PageSpec("review", "views/review.py", ":material/fact_check:"),

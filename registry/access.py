@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, false, or_
 
 from registry import reference
 from registry.errors import UserError
-from registry.labels import FIXED
+from registry.label_codes import FIXED
 
 NATIONAL = "cn"
 ROLES: tuple[str, ...] = ("admin", "manager", "official", "analyst")

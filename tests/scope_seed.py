@@ -117,6 +117,9 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
                 "period_end": date(2025, month + 1, 1) - timedelta(days=1), "basis": "period",
                 "revenue": 500.0 + 10 * month + i,
             })
+    # A year only a Beijing firm reported: the periods on offer (registry.monitoring) must not show it elsewhere.
+    reports.append({"enterprise_id": firm_id["bj_materials"], "period": "2021", "period_type": "annual", "year": 2021,
+                    "period_end": date(2021, 12, 31), "basis": "period", "revenue": 4000.0})
     attributes = [
         {"enterprise_id": firm_id[key], "attribute": "high_tech_enterprise", "value": "true",
          "effective_on": date(2021, 11, 1), "expires_on": date(2027, 10, 31)}

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import create_pg_database, drop_pg_database
 
-from registry import pipeline, queries, targets
+from registry import monitoring, pipeline, queries, targets
 from registry.access import SYSTEM
 from registry.briefing import briefing_xlsx, build_briefing
 from registry.db import make_engine, upgrade
@@ -146,6 +146,11 @@ PATHS: dict[str, Callable[[Registry], object]] = {
     "pipeline": lambda reg: (pipeline.tier_funnel(SYSTEM, AS_OF, engine=reg.engine),
                              pipeline.funnel_by_area(SYSTEM, AS_OF, engine=reg.engine),
                              pipeline.tier_flows(SYSTEM, AS_OF, engine=reg.engine)),
+    # The 运行监测 page's one read per choice (the figures are derived from it in polars), annual and monthly.
+    "monitoring": lambda reg: [
+        monitoring.monitoring_figures(SYSTEM, tiers=("zjtx_sme", "little_giant"), period=period, grain=grain,
+                                      metric="rd_intensity", engine=reg.engine)
+        for grain, period in (("year", "2025"), ("month", "2026-06"))],
     "targets": lambda reg: (targets.firm_target_attainment(SYSTEM, AS_OF, engine=reg.engine),
                             targets.regional_target_progress(SYSTEM, AS_OF, engine=reg.engine)),
     # The review page's and the overview's 复核 risk: every recognition due within a year, one engine call per policy.

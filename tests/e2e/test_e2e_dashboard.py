@@ -203,4 +203,9 @@ def test_pipeline_filtered_to_a_province_matches_the_database(served, browser):
     page.get_by_test_id("stSidebarNav").get_by_text("KPI targets").click()
     expect(main.get_by_role("heading", name="KPI targets")).to_be_visible()
     shot(page, "targets_en")
+    # 运行监测 in English (the navigation loop above drew it in Chinese): titled charts with their units.
+    page.get_by_test_id("stSidebarNav").get_by_text("Performance monitoring").click()
+    expect(main.get_by_role("heading", name="Performance monitoring")).to_be_visible()
+    expect(main.get_by_text("Firms in cohort")).to_be_visible()
+    shot_when_run(page, "monitoring_en")
     context.close()
