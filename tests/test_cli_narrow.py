@@ -27,7 +27,7 @@ UNKNOWN_BRAND = little_giant_2020(3).without_attr("own_brand")
 def zjtx_80(*args: str) -> subprocess.CompletedProcess:
     """The real command in a subprocess whose terminal is 80 columns wide (rich reads COLUMNS)."""
     env = dict(os.environ, COLUMNS="80", LINES="50")
-    res = subprocess.run([sys.executable, "-m", "registry.cli.main", *args], capture_output=True, text=True,
+    res = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,
                          env=env, timeout=300)
     assert res.returncode == 0, res.stderr
     assert all(len(line) <= 80 for line in res.stdout.splitlines()), res.stdout
@@ -100,7 +100,7 @@ def test_flags_table_names_tiers_and_flags_and_keeps_usccs(config_env, db_url, f
     assert "bj_little_giant" not in out and "cn-bj" not in out
     assert "即将到期" in out and "已到期" in next(ln for ln in lines if INDEBTED.uscc in ln)
 
-    piped = subprocess.run([sys.executable, "-m", "registry.cli.main", "flags", "--as-of", "2024-07-01",
+    piped = subprocess.run([sys.executable, "-m", "cli.main", "flags", "--as-of", "2024-07-01",
                             "--format", "json"], capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert piped.returncode == 0 and len(piped.stdout.strip().splitlines()) == 1  # piped: one line, for machines
     assert {r["uscc"] for r in json.loads(piped.stdout)} >= {GOOD.uscc, INDEBTED.uscc}

@@ -8,7 +8,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-from registry.cli.system import streamlit_command
+from cli.system import streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
