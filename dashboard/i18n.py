@@ -84,6 +84,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "firm.flags": ("生命周期预警", "Lifecycle flags"),
     "firm.evaluation": ("政策评估", "Policy evaluation"),
     "firm.policy": ("政策", "Policy"),
+    "firm.policy_pick": ("选择适用于该企业的政策", "Choose a policy that applies to this firm"),
     "firm.verdict": ("结论", "Verdict"),
     "firm.class": ("类别", "Class"),
     "firm.capital": ("注册资本", "Registered capital"),

@@ -217,7 +217,8 @@ def test_firm_page_evaluates_a_policy(app):
     at.selectbox(key="firm_policy").set_value("cn/sme-size/2011").run()
     no_errors(at)
     # 工业 under 300号: last year 210 employees (< 300) and revenue 12,500 万元 (≥ 300) → 小型 (small).
-    assert "**结论: 符合**  类别: small" in [m.value for m in at.markdown]
+    # The class is explained in words (300号 sizes: 小型 = small).
+    assert "**结论: 符合**  类别: small（企业规模：小型企业）" in [m.value for m in at.markdown]
     criteria = next(df.value for df in at.dataframe if "条件" in df.value.columns)
     assert set(criteria["结果"]) <= {"满足", "不满足", "缺少数据", "免于考核"}
     assert criteria["来源"].str.contains("300号").any()
@@ -230,13 +231,23 @@ def test_firm_page_offers_only_the_policies_in_force_today(app):
     at.query_params["uscc"] = info.featured_uscc
     at.run()
     at.switch_page("views/firm.py").run()
-    offered = set(at.selectbox(key="firm_policy").options)  # the page judges as of today
+    picker = at.selectbox(key="firm_policy")
+    assert picker.value is None  # nothing judged until a policy is chosen
+    offered = set(picker.options)  # titles, as the page shows them; it judges as of today
     policies = load_policies()
     # Over: the last day it served any purpose is past (a 2022 rule set still serves 复核 in 2026: `purposes`).
     last_days = {pid: [p.effective_to, *(w.effective_to for w in p.purposes)] for pid, p in policies.items()}
     expired = {pid for pid, days in last_days.items() if None not in days and max(days) < date.today()}
     assert expired, "the policy files hold policies no longer in force (e.g. cn/key-little-giant/2021)"
-    assert "cn/sme-size/2011" in offered and not offered & expired
+    # The featured firm is in Shenzhen (440305): the national rules and those of 广东 and 深圳 apply, none other.
+    own = {"cn", "cn-gd", "cn-gd-shenzhen"}
+    title = {pid: f"{p.title_zh}（{p.document_no}）" for pid, p in policies.items()}
+    expected = {title[pid] for pid, p in policies.items() if p.jurisdiction in own and pid not in expired
+                and p.effective_from <= date.today()}
+    assert title["cn/sme-size/2011"] in offered and offered == expected
+    assert not offered & {title[pid] for pid in expired}
+    assert not offered & {title[pid] for pid, p in policies.items() if p.jurisdiction.startswith("cn-zj")}
+    assert not any(o.startswith("cn/") for o in offered)  # no bare ids
 
 
 def test_new_data_shows_without_restart(tmp_path, monkeypatch):

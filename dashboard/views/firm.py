@@ -31,7 +31,8 @@ from dashboard.safe_text import md_text
 from registry import queries, reference
 from registry.db import get_engine
 from registry.errors import UserError
-from registry.policy import evaluate, evaluation_records, get_policy, load_policies
+from registry.policy import evaluate, evaluation_records, get_policy
+from registry.policy.applicable import class_meaning, policies_for_region, policy_title
 
 MATCH_LIMIT = 20
 USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
@@ -196,9 +197,13 @@ def _as_text(value: object) -> str:
 
 
 st.subheader(tr("firm.evaluation"))
-# Only the policies in force today: evaluating one outside its effective range is refused by the engine.
-in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of))
-policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy")
+# The rule sets that can judge this firm: its city's, province's and the national ones, in force today (evaluating
+# one outside its effective range is refused by the engine), named by title and document number.
+applicable = {p.id: p for p in policies_for_region(region_code, as_of)}
+in_force = list(applicable)
+policy_id = st.selectbox(tr("firm.policy"), in_force, index=None, key="firm_policy",
+                         format_func=lambda pid: policy_title(applicable[pid], lang),
+                         placeholder=tr("firm.policy_pick"))
 evaluated = None
 if policy_id:
     firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))
@@ -209,7 +214,10 @@ if policy_id:
 if evaluated is not None:
     for record in evaluation_records(evaluated):
         verdict = code_label("verdict", record["verdict"], lang)
-        extra = [f"{tr('firm.class')}: {record['class']}"] if record.get("class") is not None else []
+        meaning = class_meaning(applicable[policy_id], record.get("class"), lang)
+        extra = ([f"{tr('firm.class')}: {record['class']}" + (f"（{meaning}）" if lang != "en" and meaning else
+                                                              f" ({meaning})" if meaning else "")]
+                 if record.get("class") is not None else [])
         extra += [f"{tr('firm.score')}: {record['score']}"] if record.get("score") is not None else []
         st.markdown(f"**{tr('firm.verdict')}: {verdict}**  " + " · ".join(extra))
         # One firm's criteria (a few dozen): actual/expected mix numbers, text and counts, shown as text.
