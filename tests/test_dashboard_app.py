@@ -5,6 +5,7 @@ Numbers on the page are checked against counts computed here with plain SQL, not
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -273,3 +274,22 @@ def test_new_data_shows_without_restart(tmp_path, monkeypatch):
     assert metrics(at)["重点“小巨人”"] == f"{before + 1:,}"
     get_settings.cache_clear()
     engine.dispose()
+
+
+def test_overview_drills_down_from_province_to_city_to_county(app):
+    at, engine, info = app
+    at.run()
+    as_of = at.date_input(key="overview_as_of").value
+    at.selectbox(key="overview_area_province").set_value("44").run()
+    at.selectbox(key="overview_area_city_pick").set_value("4403").run()
+    no_errors(at)
+    specs = [json.dumps(json.loads(chart.proto.spec), ensure_ascii=False) for chart in at.get("plotly_chart")]
+    city_chart = next(s for s in specs if "按市分布" in s)
+    county_chart = next(s for s in specs if "按区县分布" in s)
+    assert "深圳市" in city_chart
+    # The featured firm is registered in 南山区 (440305): the county chart counts it among the firms there.
+    (nanshan,), = sql(engine, """SELECT COUNT(*) FROM enterprise e WHERE e.region_code = '440305' AND EXISTS (
+        SELECT 1 FROM recognition r WHERE r.enterprise_id = e.id AND r.status = 'active' AND r.recognized_on <= :d
+          AND (r.valid_until IS NULL OR r.valid_until >= :d))""", d=as_of)
+    bars = json.loads(county_chart)["data"][0]
+    assert nanshan >= 1 and dict(zip(bars["y"], bars["x"], strict=True))["南山区"] == nanshan

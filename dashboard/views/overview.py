@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.analytics import cached
+from dashboard.drilldown import area_drilldown
 from dashboard.components import (
     current_lang,
     current_principal,
@@ -54,6 +55,7 @@ with right:
         st.info(tr("overview.no_data"))
     else:
         st.plotly_chart(charts.province_bar(by_province, lang), key="province_chart")
+        area_drilldown(by_province, as_of, province_tier, lang, key="overview_area")
 shown = table(by_tier, codes={"tier": "tier"})
 download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggregate")
 
