@@ -16,7 +16,9 @@ What the data looks like, and why (DOMAIN.md):
   sub-annual reports for provincially recognised firms, ~3% of expected reports missing, a few blank cells;
 - dated attributes consistent with the tier (most, not all, 小巨人 meet the national criteria) and a few events,
   some already acted on (revocation) and some not yet (what the lifecycle flags must find);
-- regional cultivation targets quoted from the policy compilation (REGIONAL_TARGETS, with line numbers).
+- regional cultivation targets quoted from the policy compilation (REGIONAL_TARGETS, with line numbers), each sized
+  to the demo (what it holds on the day the target is judged, × 0.8–1.3 from its own random stream, so some are met
+  and some not; the document's own figure stays in the source).
 
 Regional tiers used by the targets besides the contract's five are the codes the regional policy files declare
 (CONTRACT §3): `tj_seed`, `he_zjtx_pool`, `bj_little_giant`, `yn_little_giant`, `yn_growth`, `zj_hidden_champion`;
