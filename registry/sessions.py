@@ -56,7 +56,7 @@ def resume(engine: Engine, token: str | None, *, from_cookie: bool = False, touc
     from_cookie: the browser brought the token (a reload or a new tab), not the open page: that sign-in is audited
     as `auth.resume`. touch=False only looks (a page's timer must not keep its session alive). An idle session
     found here is revoked (and audited as a sign-out) so it cannot come back."""
-    if not token:
+    if not isinstance(token, str) or not token or len(token) > 200:  # what a browser sent: anything at all
         return None
     now = now or utcnow()
     with Session(engine) as session:

@@ -69,6 +69,7 @@ def _values() -> dict[str, list[Any]]:
         "industry": [None, "C", "C34"],
         "city": ["4403", "4401", "3302", "3301"],
         "province": [None, "44", "33", "11"],
+        "within": ["44", "4403", "4401", "33", "3302", "11"],
         "jurisdiction": [None, "cn-gd", "cn", "cn-gd-shenzhen", "cn-zj", "cn-bj", "cn-sh"],
         "recognition_id": [1, 4, 13, 16, 17, 999],  # Shenzhen, Ningbo, Shenzhen, Guangzhou, Hangzhou, none
         "review_due_days": [180],
