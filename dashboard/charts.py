@@ -37,14 +37,15 @@ def tier_bar(counts: pl.DataFrame, lang: str) -> go.Figure:
     return _layout(fig, t("overview.valid_by_tier", lang))
 
 
-def province_bar(counts: pl.DataFrame, lang: str) -> go.Figure:
-    """Ranked horizontal bars, largest on top (columns name_zh, name_en, firms; already sorted by firms)."""
+def province_bar(counts: pl.DataFrame, lang: str, title: str | None = None) -> go.Figure:
+    """Ranked horizontal bars, largest on top (columns name_zh, name_en, firms; already sorted by firms); also
+    used one level down (cities, counties) with their own title."""
     names = counts["name_en" if lang == "en" else "name_zh"].to_list()
     fig = go.Figure(go.Bar(y=names, x=counts["firms"].to_list(), orientation="h", text=counts["firms"].to_list(),
                            textposition="outside", marker_color=TIER_COLOUR, name=t("chart.firms", lang)))
     fig.update_yaxes(autorange="reversed", title_text=None)
     fig.update_xaxes(title_text=t("chart.firms", lang))
-    return _layout(fig, t("overview.by_province", lang), height=max(300, 24 * counts.height + 80))
+    return _layout(fig, title or t("overview.by_province", lang), height=max(300, 24 * counts.height + 80))
 
 
 def flags_bar(flags: pl.DataFrame, lang: str) -> go.Figure:

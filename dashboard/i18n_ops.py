@@ -56,6 +56,13 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
     "review.open_firm": ("打开企业详情", "Open the firm"),
     "review.decisions": ("复核决定", "Review decisions"),
     "review.new_valid_until": ("新有效期至 {until}", "New validity until {until}"),
+    "review.expired_note": ("该认定已于 {until} 到期（{days} 天前）。是否续期须明确选择，并填写理由。",
+                            "This recognition expired on {until} ({days} days ago): choose a decision explicitly and "
+                            "give a reason."),
+    "review.renew_expired": ("确认为已到期 {days} 天的认定续期", "Renew although it expired {days} days ago"),
+    "review.bulk_expired": ("包括已到期的认定（共 {count} 条）", "Including expired recognitions ({count})"),
+    "review.choose_decision": ("请选择一项决定", "Choose a decision"),
+    "review.confirm_expired": ("为已到期的认定续期须勾选确认", "Tick the box to renew an expired recognition"),
     # intake
     "intake.upload": ("上传文件", "Upload"),
     "intake.files": ("数据文件（CSV / Excel）", "Data files (CSV / Excel)"),

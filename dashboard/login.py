@@ -7,6 +7,14 @@ Local accounts sign in with a password (registry.auth.authenticate: argon2, lock
 auth.sso_provider is set, Streamlit's OIDC login (st.login / st.user) is offered as well; it signs in the
 existing local account whose username equals the configured claim.
 
+A sign-in also opens a server-side session (registry/sessions.py) whose token the browser keeps in the
+`zjtx_session` cookie, so a reload or a page opened in a new tab (a firm from the review queue) finds the sign-in
+again instead of asking for the password. Streamlit offers no hook to send a Set-Cookie header from a script run
+(st.context.cookies only reads the cookies the browser sent when the page connected), so the cookie is written by
+a same-origin script (st.html with JavaScript): it cannot be HttpOnly. It is SameSite=Strict, Secure over https,
+lives until the browser closes, and is worth nothing once the server revokes the session (sign-out, idle,
+password change, disable).
+
 Tests sign in the same way: `start_session(authenticate(...))` puts a SignedIn into session_state.
 """
 
@@ -20,7 +28,7 @@ import streamlit as st
 
 from dashboard.i18n_access import role_name, ta
 from dashboard.safe_text import md_text
-from registry import auth
+from registry import auth, sessions
 from registry.access import Principal
 from registry.db import get_engine
 from registry.models import utcnow
@@ -29,6 +37,7 @@ from registry.settings import get_settings
 AUTH_KEY = "auth"
 NOTICE_KEY = "auth_notice"
 SSO_REFUSED_KEY = "auth_sso_refused"
+COOKIE_KEY = "auth_cookie_pending"  # a token to store in the browser, or "" to clear it, on the next page drawn
 
 
 @dataclass(frozen=True)
@@ -37,12 +46,33 @@ class SignedIn:
     method: str  # password | sso
     signed_in_at: datetime
     last_seen_at: datetime
+    token: str | None = None  # the server-side session (registry/sessions.py); None in tests that need none
 
 
-def start_session(principal: Principal, method: str = "password", now: datetime | None = None) -> SignedIn:
+def start_session(principal: Principal, method: str = "password", now: datetime | None = None,
+                  token: str | None = None) -> SignedIn:
     """A fresh signed-in session for the principal (also what tests put into session_state)."""
     now = now or utcnow()
-    return SignedIn(principal, method, now, now)
+    return SignedIn(principal, method, now, now, token)
+
+
+def _open(principal: Principal, method: str) -> SignedIn:
+    """A new sign-in: its server-side session, and the cookie that lets a reload or a new tab find it."""
+    token = sessions.open_session(_engine(), principal.username, method)
+    st.session_state[COOKIE_KEY] = token
+    return start_session(principal, method, token=token)
+
+
+def _write_cookie() -> None:
+    """Store (or clear) the session cookie in the browser, once, when a sign-in or sign-out asked for it."""
+    token = st.session_state.pop(COOKIE_KEY, None)
+    if token is None:
+        return
+    # token_urlsafe: only [A-Za-z0-9_-], nothing to escape. No Max-Age: gone when the browser closes.
+    value = f"{token}; SameSite=Strict" if token else "; Max-Age=0; SameSite=Strict"
+    st.html(f"<script>document.cookie = '{sessions.COOKIE_NAME}={value}; Path=/'"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+            unsafe_allow_javascript=True, width="content")
 
 
 def _engine():
@@ -61,16 +91,29 @@ def signed_in_principal() -> Principal | None:
 
 def _end(session: SignedIn, reason: str, notice: str) -> None:
     auth.record_logout(_engine(), session.principal, reason)
+    sessions.revoke(_engine(), session.token, reason)
+    _forget(session, notice)
+
+
+def _forget(session: SignedIn, notice: str) -> None:
+    """This tab is signed out (the session itself has ended and been audited already, or by _end)."""
     del st.session_state[AUTH_KEY]
+    st.session_state[COOKIE_KEY] = ""
     st.session_state[NOTICE_KEY] = notice
     if session.method == "sso" and st.user.is_logged_in:
         st.logout()  # otherwise the identity cookie would sign them straight back in
 
 
 def _check(session: SignedIn, now: datetime) -> Principal | None:
-    """The session's principal refreshed from the database, or None (session ended) when idle or disabled."""
-    if now - session.last_seen_at > _idle_limit():
+    """The session's principal refreshed from the database, or None (session ended) when idle or disabled.
+
+    With a server-side session, idleness is that of the session in every tab (registry.sessions.resume)."""
+    if session.token is None and now - session.last_seen_at > _idle_limit():
         _end(session, "idle", "login.expired")
+        return None
+    if session.token is not None and sessions.resume(_engine(), session.token, now=now) is None:
+        # Idle in every tab (resume revoked and audited it), signed out in another tab, or revoked by an admin.
+        _forget(session, "login.expired" if now - session.last_seen_at > _idle_limit() else "login.ended")
         return None
     fresh = auth.current_principal(_engine(), session.principal.username, now=now)
     if fresh is None:
@@ -90,10 +133,12 @@ def require_login(lang: str, keep_address: Callable[[], object] | None = None) -
     if isinstance(session, SignedIn):
         principal = _check(session, now)
         if principal is not None:
+            _write_cookie()
             _idle_watch()
             return principal
-    principal = _sso_sign_in()
+    principal = _cookie_sign_in(now) or _sso_sign_in()
     if principal is not None:
+        _write_cookie()
         return principal
     if keep_address is not None:
         keep_address()
@@ -106,8 +151,29 @@ def require_login(lang: str, keep_address: Callable[[], object] | None = None) -
 def _idle_watch() -> None:
     """An open page is cleared once the session is over, even if nobody clicks: a full rerun shows the sign-in."""
     session = st.session_state.get(AUTH_KEY)
-    if isinstance(session, SignedIn) and utcnow() - session.last_seen_at > _idle_limit():
+    if not isinstance(session, SignedIn):
+        return
+    if session.token is None:
+        over = utcnow() - session.last_seen_at > _idle_limit()
+    else:  # only look: this timer must not keep the session alive; another tab's clicks do
+        over = sessions.resume(_engine(), session.token, touch=False) is None
+    if over:
         st.rerun(scope="app")
+
+
+def _cookie_sign_in(now: datetime) -> Principal | None:
+    """A reload or a new tab: the browser brought the cookie of a session that is still open (audited)."""
+    token = st.context.cookies.get(sessions.COOKIE_NAME)
+    resumed = sessions.resume(_engine(), token, from_cookie=True, now=now)
+    if resumed is None:
+        return None
+    username, method = resumed
+    principal = auth.current_principal(_engine(), username, now=now)
+    if principal is None:
+        sessions.revoke(_engine(), token, "account disabled or locked")
+        return None
+    st.session_state[AUTH_KEY] = start_session(principal, method, now, token)
+    return principal
 
 
 def _sso_sign_in() -> Principal | None:
@@ -119,11 +185,12 @@ def _sso_sign_in() -> Principal | None:
     except auth.LoginFailed as exc:
         st.session_state[SSO_REFUSED_KEY] = str(exc)  # logged once, shown on the sign-in page
         return None
-    st.session_state[AUTH_KEY] = start_session(principal, "sso")
+    st.session_state[AUTH_KEY] = _open(principal, "sso")
     return principal
 
 
 def _login_page(lang: str) -> None:
+    _write_cookie()
     st.title(ta("login.title", lang))
     st.caption(ta("login.caption", lang))
     notice = st.session_state.pop(NOTICE_KEY, None)
@@ -152,7 +219,7 @@ def _password_sign_in(username: str, password: str, lang: str) -> None:
     except auth.LoginFailed as exc:
         st.error(md_text(exc))
         return
-    st.session_state[AUTH_KEY] = start_session(principal, "password")
+    st.session_state[AUTH_KEY] = _open(principal, "password")
     st.rerun()
 
 

@@ -7,7 +7,7 @@ Actions are dotted names: `ingest.run`, `flags.recompute`, `user.create`, `user.
 
 Append-only is enforced three times: every engine made by registry.db.make_engine refuses an UPDATE, DELETE,
 TRUNCATE, MERGE, REPLACE or upsert of audit_log before it reaches the database (and the ORM refuses to flush a change
-to an AuditLog object); migrations 0002 and 0004_h3 add database triggers that refuse them from any other client
+to an AuditLog object); migrations 0002 and 0004 add database triggers that refuse them from any other client
 (psql, sqlite3); and on PostgreSQL the application connects as a role that does not own the table, so it cannot
 disable or drop those triggers (registry/db_roles.py).
 """

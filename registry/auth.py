@@ -26,6 +26,7 @@ from registry.audit import cli_actor, record
 from registry.errors import UserError
 from registry.models import User, utcnow
 from registry.passwords import weakness
+from registry.sessions import revoke_user_sessions
 from registry.settings import Settings, get_settings
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -144,8 +145,10 @@ def set_password(principal: Principal, session: Session, username: str, password
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
     session.flush()
+    # Whoever knew the old password may hold a signed-in browser: it signs in again with the new one.
+    ended = revoke_user_sessions(session, user.username, "password changed")
     record(session, principal, "user.password", "user", user.username, {"password_set": had_password},
-           {"password_set": True}, reason)
+           {"password_set": True, "sessions_ended": ended}, reason)
 
 
 @mutation("users.manage")
@@ -168,7 +171,7 @@ def set_role(principal: Principal, session: Session, username: str, role: str, j
 @mutation("users.manage")
 def set_active(principal: Principal, session: Session, username: str, active: bool,
                reason: str | None = None) -> User:
-    """Disable (sign-in refused, open sessions end at their next click) or re-enable an account."""
+    """Disable (sign-in refused, every session revoked: open pages end at their next click) or re-enable."""
     user = get_user(session, username)
     before = _snapshot(user)
     if not active and user.role == "admin":
@@ -178,8 +181,11 @@ def set_active(principal: Principal, session: Session, username: str, active: bo
         user.failed_logins, user.locked_until = 0, None
     session.add(user)
     session.flush()
+    after = _snapshot(user)
+    if not active:
+        after["sessions_ended"] = revoke_user_sessions(session, user.username, "account disabled")
     record(session, principal, "user.enable" if active else "user.disable", "user", user.username, before,
-           _snapshot(user), reason)
+           after, reason)
     return user
 
 

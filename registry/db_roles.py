@@ -1,7 +1,7 @@
 """Who owns the schema and who runs the application (PostgreSQL): the app's role owns nothing it must not change.
 
 The owner of a table may `ALTER TABLE audit_log DISABLE TRIGGER ...` or drop the triggers that keep the audit trail
-append-only (migrations 0002, 0004_h3). So in production the schema belongs to an owner role, which migrates
+append-only (migrations 0002, 0004). So in production the schema belongs to an owner role, which migrates
 (`database.owner_url`, used by `zjtx init` and `zjtx up`), and the application connects as another role
 (`database.url`) that is granted, after every migration, only what it needs:
 

@@ -16,7 +16,9 @@ What the data looks like, and why (DOMAIN.md):
   sub-annual reports for provincially recognised firms, ~3% of expected reports missing, a few blank cells;
 - dated attributes consistent with the tier (most, not all, 小巨人 meet the national criteria) and a few events,
   some already acted on (revocation) and some not yet (what the lifecycle flags must find);
-- regional cultivation targets quoted from the policy compilation (REGIONAL_TARGETS, with line numbers).
+- regional cultivation targets quoted from the policy compilation (REGIONAL_TARGETS, with line numbers), each sized
+  to the demo (what it holds on the day the target is judged, × 0.8–1.3 from its own random stream, so some are met
+  and some not; the document's own figure stays in the source).
 
 Regional tiers used by the targets besides the contract's five are the codes the regional policy files declare
 (CONTRACT §3): `tj_seed`, `he_zjtx_pool`, `bj_little_giant`, `yn_little_giant`, `yn_growth`, `zj_hidden_champion`;
@@ -45,7 +47,7 @@ from registry.db import DatabaseError
 from registry.errors import UserError
 from registry.identity import USCC_ALPHABET, USCC_WEIGHTS, normalize_name_expr
 from registry.ingest.bulk import insert_frame
-from registry.reference import jurisdiction_expr, regions
+from registry.reference import jurisdiction_expr, jurisdictions, regions
 
 # ---------------------------------------------------------------------------------------------- shape constants
 
@@ -1216,10 +1218,40 @@ def _firm_targets(f: _Firms, seed: int, eco: _Economics, rec: pl.DataFrame, attr
     return pl.concat(parts).sort("enterprise_id", "indicator")
 
 
-def _regional_targets() -> pl.DataFrame:
-    rows = [{"jurisdiction": j, "tier": t, "year": y, "target_count": c, "source": s,
-             "parent_jurisdiction": None if j == "cn" else "cn"} for j, t, y, c, s in REGIONAL_TARGETS]
-    return pl.DataFrame(rows, schema_overrides={"parent_jurisdiction": pl.String})
+# A demo of a few thousand firms cannot hold 百万 innovative SMEs: each target is sized to what the demo holds on the
+# day it is judged (its deadline, or as_of for an open one), times a factor from its own random stream, so that
+# some are met and some not. The document's own figure stays in the source, with the demo's sizing said after it.
+DEMO_TARGET_FACTOR = (0.8, 1.3)
+DEMO_TARGET_NOTE = " ｜示例目标按示例规模缩放，文件原定 {count:,} / demo target scaled to the demo; the document's: {count:,}"
+
+
+def _held_on(f: _Firms, rec: pl.DataFrame, jurisdiction: str, tier: str, day: date) -> int:
+    """Firms registered in the jurisdiction that hold the tier on `day` (recognised, not yet expired or ended)."""
+    valid = rec.filter(pl.col("tier") == tier, pl.col("recognized_on") <= day, pl.col("valid_until") >= day,
+                       pl.col("ended_on").is_null() | (pl.col("ended_on") > day))
+    fids = valid["fid"].unique().to_numpy()
+    if jurisdiction == "cn" or not len(fids):
+        return len(fids)
+    row = jurisdictions().filter(pl.col("id") == jurisdiction)
+    prefixes = tuple(p for p in row["region_codes"][0].split(";") if p) if row.height else ()
+    codes = f.region_code[fids - 1]
+    return int(sum(1 for code in codes if str(code).startswith(prefixes))) if prefixes else 0
+
+
+def _regional_targets(f: _Firms, rec: pl.DataFrame, seed: int, as_of: date) -> pl.DataFrame:
+    rng = _rng(seed, "regional_targets")
+    rows = []
+    for j, t, y, c, s in REGIONAL_TARGETS:
+        factor = rng.uniform(*DEMO_TARGET_FACTOR)
+        held = _held_on(f, rec, j, t, min(date(y, 12, 31), as_of))
+        # A tier the demo does not generate (regional tiers): a small target, scaled from the document's.
+        sized = round(held * factor) if held else round(c * f.n / 1_000_000 * factor)
+        rows.append({"jurisdiction": j, "tier": t, "year": y, "target_count": max(1, sized),
+                     "source": s + DEMO_TARGET_NOTE.format(count=c), "parent_jurisdiction": None if j == "cn" else "cn"})
+    # Cumulative targets of one jurisdiction and tier (吉林: 200 a year) never shrink from one year to the next.
+    return (pl.DataFrame(rows, schema_overrides={"parent_jurisdiction": pl.String}).with_row_index("order")
+            .sort("year").with_columns(pl.col("target_count").cum_max().over("jurisdiction", "tier"))
+            .sort("order").drop("order"))
 
 
 # ---------------------------------------------------------------------------------------------------- assembly
@@ -1243,6 +1275,7 @@ def generate_demo(firms: int = 3000, seed: int = 2021, as_of: date | None = None
     gone = pl.Series(dereg_on[reports["enterprise_id"].to_numpy() - 1]).cast(pl.Date)
     reports = reports.filter(gone.is_null() | (reports["period_end"] <= gone))
     targets = _firm_targets(f, seed, eco, rec, attrs)
+    regional = _regional_targets(f, rec, seed, as_of)
     rec = (rec.rename({"fid": "enterprise_id"})
            .select("id", "enterprise_id", "tier", "jurisdiction", "batch", "recognized_on", "valid_until", "status",
                    "document_no", "superseded_by", "ended_on", "end_reason")
@@ -1256,7 +1289,7 @@ def generate_demo(firms: int = 3000, seed: int = 2021, as_of: date | None = None
         attribute=attrs.with_columns(pl.Series("id", np.arange(1, attrs.height + 1, dtype=np.int64))),
         event=events.with_columns(pl.Series("id", np.arange(1, events.height + 1, dtype=np.int64))),
         firm_target=targets.with_columns(pl.Series("id", np.arange(1, targets.height + 1, dtype=np.int64))),
-        regional_target=_regional_targets().with_columns(
+        regional_target=regional.with_columns(
             pl.Series("id", np.arange(1, len(REGIONAL_TARGETS) + 1, dtype=np.int64))),
     )
 

@@ -330,6 +330,21 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SignInSession(SQLModel, table=True):
+    """A dashboard sign-in that outlives the browser tab: the cookie holds a random token, this row only its
+    SHA-256 hash (a copy of the table signs nobody in). Revoked on sign-out, password change and disable."""
+
+    __tablename__ = "app_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    username: str = Field(max_length=80, index=True)
+    method: str = Field(max_length=10)  # password | sso
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = Field(default=None, max_length=80)
+
+
 class SchedulerLock(SQLModel, table=True):
     """Single-scheduler guard on SQLite (PostgreSQL uses an advisory lock as well)."""
 

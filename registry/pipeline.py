@@ -68,10 +68,13 @@ def area_level(region: str | None) -> int:
 
 def area_names(codes: list[str]) -> pl.DataFrame:
     """`area_code` (2, 4 or 6 digits) → `name_zh`, `name_en` from GB/T 2260 (English only for provinces;
-    a county outside the reference table keeps its code as its name)."""
+    a code outside the reference tables — e.g. a county since abolished — keeps its code as its name)."""
     provinces = province_names().select(pl.col("province_code").alias("area_code"), "name_zh", "name_en")
-    places = reference.regions().filter(pl.col("level") != "province").select(
-        pl.col("code").alias("code6"), pl.col("name").alias("place"))
+    places = pl.concat([
+        reference.regions().filter(pl.col("level") != "province").select(
+            pl.col("code").alias("code6"), pl.col("name").alias("place")),
+        reference.counties().select(pl.col("code").alias("code6"), pl.col("name").alias("place")),
+    ]).unique("code6", keep="first")
     frame = pl.DataFrame({"area_code": codes}, schema={"area_code": pl.String})
     # A city (4 digits) is the prefecture row <code>00; a county is its own 6-digit row.
     return (

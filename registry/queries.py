@@ -124,6 +124,35 @@ def counts_by_province(
     )
 
 
+AREA_LEVELS = {2: "city", 4: "county"}  # the level below an area given by its code prefix
+
+
+def counts_by_area(
+    principal: Principal, as_of: date, within: str, tier: str | None = None, *, engine: Engine | None = None
+) -> pl.DataFrame:
+    """Firms with a valid recognition per area one level below `within` — a province (2-digit prefix) by city,
+    a city (4-digit prefix) by county — most first: `code` (the prefix), `name_zh`, `name_en`, `firms`.
+    GB/T 2260 names (reference.area_names); English shows the Chinese name with its code (no English list)."""
+    if len(within) not in AREA_LEVELS or not within.isdigit():
+        raise ValueError(f"within must be a 2- or 4-digit region prefix, got {within!r}")
+    width = len(within) + 2
+    holds = sa.exists().where(R.c.enterprise_id == E.c.id, valid_on(as_of))
+    if tier:
+        holds = holds.where(R.c.tier == tier)
+    code = sa.func.substr(E.c.region_code, 1, width).label("code")
+    stmt = (sa.select(code, sa.func.count().label("firms"))
+            .where(holds, E.c.region_code.like(f"{within}%")).group_by(code))
+    counted = _read(_engine(engine), _scoped(stmt, principal), {"code": pl.String, "firms": pl.Int64})
+    names = reference.area_names(AREA_LEVELS[len(within)]).rename({"prefix": "code", "name": "name_zh"})
+    return (
+        counted.join(names, on="code", how="left")
+        .with_columns(pl.col("name_zh").fill_null(pl.col("code")))
+        .with_columns(name_en=pl.format("{} ({})", pl.col("name_zh"), pl.col("code")))
+        .select("code", "name_zh", "name_en", "firms")
+        .sort(["firms", "code"], descending=[True, False])
+    )
+
+
 def province_names() -> pl.DataFrame:
     """2-digit province code → Chinese name (GB/T 2260) and English name (jurisdictions table)."""
     provinces = reference.regions().filter(pl.col("level") == "province").select(

@@ -36,6 +36,27 @@ def regions() -> pl.DataFrame:
 
 
 @cache
+def counties() -> pl.DataFrame:
+    """GB/T 2260 county-level codes (区/县/县级市/旗 ...): code, name, prefecture_code, province_code."""
+    return _read("counties", {"code": _S, "name": _S, "prefecture_code": _S, "province_code": _S})
+
+
+@cache
+def area_names(level: str) -> pl.DataFrame:
+    """Names of every area of one level, keyed by the prefix of a firm's 6-digit region code: `prefix`, `name`.
+
+    level: province (2 digits) | city (4: prefecture-level units, the municipalities' 市辖区/县 and the
+    省直辖县级 groups) | county (6)."""
+    width = {"province": 2, "city": 4, "county": 6}[level]
+    if level == "county":
+        table = counties().select("code", "name")
+    else:
+        table = regions().filter(pl.col("level") == ("province" if level == "province" else "prefecture"))
+        table = table.select("code", "name")
+    return table.select(pl.col("code").str.slice(0, width).alias("prefix"), "name").unique("prefix", keep="first")
+
+
+@cache
 def jurisdictions() -> pl.DataFrame:
     """Recognising jurisdictions: id, name_zh, name_en, level (national/province/city), region_codes, parent_id."""
     return _read(

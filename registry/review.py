@@ -6,7 +6,9 @@ a missing report — with the firm, the recognition and the flag's evidence (val
 A decision is one of
 - `renew`  复核通过: a new recognition of the same firm, tier, jurisdiction and batch from the review date, valid for
            the period the jurisdiction's rules set (registry.policy.lifecycle_for); the old row becomes `superseded`
-           and points to it (CONTRACT §2: a passed 复核 is a new row superseding the older one);
+           and points to it (CONTRACT §2: a passed 复核 is a new row superseding the older one). A recognition that
+           has already expired on the decision date is renewed only when asked explicitly (renew_expired=True):
+           renewing it late is an exception, not the routine answer to an 已到期 flag;
 - `revoke` 撤销: the recognition ends (`revoked`, ended_on = the decision date, end_reason = the reason); when the
            revocation rests on an exit rule of the policy that sets a re-application ban (ExitRule.ban_years), the
            ban runs from the decision date (ban_until);
@@ -139,6 +141,11 @@ def renewal_valid_until(tier: str, jurisdiction: str, renewed_on: date) -> date:
     return lifecycle_for(tier, jurisdiction, renewed_on).last_valid_day(renewed_on)
 
 
+def expired_for(valid_until: date | None, on: date) -> int:
+    """Days since a recognition expired (valid through valid_until), as of `on`; 0 while it is still valid."""
+    return max(0, (on - valid_until).days) if valid_until is not None else 0
+
+
 def add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -164,8 +171,8 @@ class DecisionResult:
 @mutation("review.decide")
 def record_decision(principal: Principal, recognition_id: int, decision: str, reason: str, *,
                     flag_ids: Sequence[int] = (), renewed_on: date | None = None, document_no: str | None = None,
-                    exit_rule: str | None = None, on: date | None = None, engine: Engine | None = None
-                    ) -> DecisionResult:
+                    exit_rule: str | None = None, on: date | None = None, renew_expired: bool = False,
+                    engine: Engine | None = None) -> DecisionResult:
     """Record one decision on one recognition (see the module text); one transaction with its audit rows.
 
     flag_ids: the queue items it answers (watch closes exactly these). renewed_on: the 复核 date of a renewal
@@ -175,13 +182,13 @@ def record_decision(principal: Principal, recognition_id: int, decision: str, re
     on = on or today()
     with _engine(engine).begin() as conn:
         return _decide(conn, principal, recognition_id, list(flag_ids), decision, reason, renewed_on, document_no,
-                       exit_rule, on)
+                       exit_rule, on, renew_expired)
 
 
 @mutation("review.decide")
 def record_decisions(principal: Principal, items: Iterable[tuple[int, int | None]], decision: str, reason: str, *,
                      renewed_on: date | None = None, document_no: str | None = None, on: date | None = None,
-                     engine: Engine | None = None) -> list[DecisionResult]:
+                     renew_expired: bool = False, engine: Engine | None = None) -> list[DecisionResult]:
     """The same decision for many queue items (recognition_id, flag_id) — a batch cohort — all or nothing: one
     decision per recognition, every item's flag answered, one transaction."""
     on = on or today()
@@ -193,7 +200,8 @@ def record_decisions(principal: Principal, items: Iterable[tuple[int, int | None
     if not flags_by_recognition:
         raise DecisionRefused("没有选中任何事项 / nothing selected")
     with _engine(engine).begin() as conn:
-        return [_decide(conn, principal, rid, flags, decision, reason, renewed_on, document_no, None, on)
+        return [_decide(conn, principal, rid, flags, decision, reason, renewed_on, document_no, None, on,
+                        renew_expired)
                 for rid, flags in flags_by_recognition.items()]
 
 
@@ -219,8 +227,8 @@ def _snapshot(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decide(conn: Connection, principal: Principal, recognition_id: int, flag_ids: list[int], decision: str,
-            reason: str, renewed_on: date | None, document_no: str | None, exit_rule: str | None, on: date
-            ) -> DecisionResult:
+            reason: str, renewed_on: date | None, document_no: str | None, exit_rule: str | None, on: date,
+            renew_expired: bool = False) -> DecisionResult:
     if decision not in DECISIONS:
         raise DecisionRefused(f"未知决定 / unknown decision {decision!r}: renew | revoke | watch")
     reason = (reason or "").strip()
@@ -236,12 +244,18 @@ def _decide(conn: Connection, principal: Principal, recognition_id: int, flag_id
                               f"recognition #{recognition_id} is already {rec['status']}")
     flags = _open_flags(conn, recognition_id, flag_ids)
     before = _snapshot(rec)
-    new_id = new_until = ban_until = None
+    new_id = new_until = ban_until = expired_days = None
     if decision == "renew":
         renewed_on = renewed_on or on
         if renewed_on <= rec["recognized_on"]:
             raise DecisionRefused(f"复核日期 {renewed_on} 须晚于原认定日期 {rec['recognized_on']} / the review date "
                                   f"must be after the recognition date")
+        expired_days = expired_for(rec["valid_until"], on)
+        if expired_days and not renew_expired:
+            raise DecisionRefused(
+                f"{rec['name']} 的认定已于 {rec['valid_until']} 到期（{expired_days} 天前）：为已到期的认定续期须明确确认 "
+                f"/ the recognition of {rec['name']} expired on {rec['valid_until']} ({expired_days} days ago): "
+                f"renewing an expired recognition must be confirmed explicitly")
         new_until = renewal_valid_until(rec["tier"], rec["jurisdiction"], renewed_on)
         new_id = conn.execute(sa.insert(R).values(
             enterprise_id=rec["enterprise_id"], tier=rec["tier"], jurisdiction=rec["jurisdiction"],
@@ -276,6 +290,8 @@ def _decide(conn: Connection, principal: Principal, recognition_id: int, flag_id
     summary = {"decision": decision, "recognition_id": recognition_id, "uscc": rec["uscc"],
                "flags_resolved": resolved, "new_recognition_id": new_id, "new_valid_until": new_until,
                "ban_until": ban_until, "decision_ids": decision_ids}
+    if expired_days:
+        summary["renewed_days_after_expiry"] = expired_days
     record(conn, principal, "review.decide", "recognition", recognition_id, {"recognition": before},
            {**summary, "recognition": after_rec}, reason)
     if decision == "revoke":

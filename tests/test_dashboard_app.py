@@ -5,6 +5,7 @@ Numbers on the page are checked against counts computed here with plain SQL, not
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -253,7 +254,8 @@ def test_firm_page_evaluates_a_policy(app):
     at.selectbox(key="firm_policy_new_application").set_value("cn/sme-size/2011").run()
     no_errors(at)
     # 工业 under 300号: last year 210 employees (< 300) and revenue 12,500 万元 (≥ 300) → 小型 (small).
-    assert "**结论: 符合**  类别: small" in [m.value for m in at.markdown]
+    # The class is explained in words (300号 sizes: 小型 = small).
+    assert "**结论: 符合**  类别: small（企业规模：小型企业）" in [m.value for m in at.markdown]
     criteria = next(df.value for df in at.dataframe if "条件" in df.value.columns)
     assert set(criteria["结果"]) <= {"满足", "不满足", "缺少数据", "免于考核"}
     assert criteria["来源"].str.contains("300号").any()
@@ -283,13 +285,23 @@ def test_firm_page_offers_only_the_policies_in_force_today(app):
     at.query_params["uscc"] = info.featured_uscc
     at.run()
     at.switch_page("views/firm.py").run()
-    offered = set(at.selectbox(key="firm_policy_new_application").options)  # the page judges as of today
+    picker = at.selectbox(key="firm_policy_new_application")
+    assert picker.value is None  # the featured 小巨人: no next-rung rule in force today, so none is preselected
+    offered = set(picker.options)  # titles, as the page shows them; it judges as of today
     policies = load_policies()
     # Over: the last day it served any purpose is past (a 2022 rule set still serves 复核 in 2026: `purposes`).
     last_days = {pid: [p.effective_to, *(w.effective_to for w in p.purposes)] for pid, p in policies.items()}
     expired = {pid for pid, days in last_days.items() if None not in days and max(days) < date.today()}
     assert expired, "the policy files hold policies no longer in force (e.g. cn/key-little-giant/2021)"
-    assert "cn/sme-size/2011" in offered and not offered & expired
+    # The featured firm is in Shenzhen (440305): the national rules and those of 广东 and 深圳 apply, none other.
+    own = {"cn", "cn-gd", "cn-gd-shenzhen"}
+    title = {pid: f"{p.title_zh}（{p.document_no}）" for pid, p in policies.items()}
+    expected = {title[pid] for pid, p in policies.items() if p.jurisdiction in own and pid not in expired
+                and p.effective_from <= date.today()}
+    assert title["cn/sme-size/2011"] in offered and offered == expected
+    assert not offered & {title[pid] for pid in expired}
+    assert not offered & {title[pid] for pid, p in policies.items() if p.jurisdiction.startswith("cn-zj")}
+    assert not any(o.startswith("cn/") for o in offered)  # no bare ids
 
 
 def test_new_data_shows_without_restart(tmp_path, monkeypatch):
@@ -315,3 +327,22 @@ def test_new_data_shows_without_restart(tmp_path, monkeypatch):
     assert metrics(at)["重点“小巨人”"] == f"{before + 1:,}"
     get_settings.cache_clear()
     engine.dispose()
+
+
+def test_overview_drills_down_from_province_to_city_to_county(app):
+    at, engine, info = app
+    at.run()
+    as_of = at.date_input(key="overview_as_of").value
+    at.selectbox(key="overview_area_province").set_value("44").run()
+    at.selectbox(key="overview_area_city_pick").set_value("4403").run()
+    no_errors(at)
+    specs = [json.dumps(json.loads(chart.proto.spec), ensure_ascii=False) for chart in at.get("plotly_chart")]
+    city_chart = next(s for s in specs if "按市分布" in s)
+    county_chart = next(s for s in specs if "按区县分布" in s)
+    assert "深圳市" in city_chart
+    # The featured firm is registered in 南山区 (440305): the county chart counts it among the firms there.
+    (nanshan,), = sql(engine, """SELECT COUNT(*) FROM enterprise e WHERE e.region_code = '440305' AND EXISTS (
+        SELECT 1 FROM recognition r WHERE r.enterprise_id = e.id AND r.status = 'active' AND r.recognized_on <= :d
+          AND (r.valid_until IS NULL OR r.valid_until >= :d))""", d=as_of)
+    bars = json.loads(county_chart)["data"][0]
+    assert nanshan >= 1 and dict(zip(bars["y"], bars["x"], strict=True))["南山区"] == nanshan

@@ -392,14 +392,16 @@ def test_regional_targets_quote_the_compilation(demo):
     engine, _ = demo
     targets = table(engine, "regional_target")
     assert targets.height == len(REGIONAL_TARGETS)
-    by_key = {(j, t, y): c for j, t, y, c in targets.select("jurisdiction", "tier", "year", "target_count").rows()}
-    assert by_key[("cn", "little_giant", 2025)] == 10_000
-    assert by_key[("cn", "zjtx_sme", 2025)] == 100_000
-    assert by_key[("cn", "innovative_sme", 2025)] == 1_000_000
-    assert by_key[("cn-bj", "little_giant", 2025)] == 500
-    assert by_key[("cn-sd", "single_champion", 2025)] == 400
+    # The document's own figure is quoted after the demo's sizing note.
+    document = {(j, t, y): int(re.search(r"文件原定 ([\d,]+)", s)[1].replace(",", ""))
+                for j, t, y, s in targets.select("jurisdiction", "tier", "year", "source").rows()}
+    assert document[("cn", "little_giant", 2025)] == 10_000
+    assert document[("cn", "zjtx_sme", 2025)] == 100_000
+    assert document[("cn", "innovative_sme", 2025)] == 1_000_000
+    assert document[("cn-bj", "little_giant", 2025)] == 500
+    assert document[("cn-sd", "single_champion", 2025)] == 400
     lines = compilation_lines()
-    for source in targets["source"]:
+    for source in targets["source"].str.replace(r" ｜示例目标.*$", ""):
         m = re.search(r" L(\d+)-(\d+) \((data/sources/notes-[a-z-]+\.md):[\d-]+(?:, :\d+)?\): (.*)$", source)
         assert m, f"source does not cite compilation lines and a note in data/sources/: {source}"
         assert (PROJECT_ROOT / m[3]).is_file(), m[3]
@@ -407,6 +409,25 @@ def test_regional_targets_quote_the_compilation(demo):
         quote = re.sub(r" \(累计.*\)$", "", m[4])
         for piece in quote.split("…"):
             assert _squash(piece) in cited, f"{piece!r} is not on {m[1]}-{m[2]}"
+
+
+def test_regional_targets_are_sized_to_the_demo_and_some_are_met(demo):
+    engine, _ = demo
+    targets = table(engine, "regional_target").filter(pl.col("jurisdiction") == "cn")
+    met = 0
+    for tier, year, target in targets.select("tier", "year", "target_count").rows():
+        judged = min(date(year, 12, 31), AS_OF)
+        # Firms holding the tier that day, counted here in SQL: recognised, not expired, not ended.
+        (held,), = read(engine, f"""SELECT COUNT(DISTINCT enterprise_id) AS n FROM recognition WHERE tier = '{tier}'
+            AND recognized_on <= '{judged}' AND valid_until >= '{judged}'
+            AND (ended_on IS NULL OR ended_on > '{judged}')""").rows()
+        assert held > 0
+        assert 0.8 * held - 1 <= target <= 1.3 * held + 1, (tier, year, held, target)  # not 0-4 % attained
+        met += held >= target
+    assert 0 < met < targets.height or targets.height < 3
+    # 吉林's cumulative targets (200 a year in the document) never shrink from one year to the next.
+    jl = table(engine, "regional_target").filter(pl.col("jurisdiction") == "cn-jl").sort("year")["target_count"]
+    assert jl.to_list() == sorted(jl.to_list())
 
 
 # ---------------------------------------------------------------------------------------- transactions, CLI

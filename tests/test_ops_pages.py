@@ -304,6 +304,27 @@ def test_review_renew_decision_changes_the_database_and_shows_on_the_firm_page(s
     assert str(until)[:10] in recognitions.astype(str).to_string()
 
 
+def test_review_of_an_expired_recognition_preselects_nothing_and_renewal_needs_confirmation(seeded, monkeypatch):
+    engine, _, ops, _ = seeded
+    [(rec_id,)] = sql(engine, "SELECT r.id FROM recognition r JOIN enterprise e ON e.id = r.enterprise_id "
+                              "WHERE e.uscc = :u AND r.status = 'active'", u=ops.cohort[0])
+    flag_id = flag_of(engine, rec_id)
+    at = open_page(seeded, monkeypatch, "review", user="manager")
+    at.selectbox(key="review_pick").set_value(flag_id).run()
+    assert at.radio(key="review_decision").value is None  # expired 15 days ago: nothing preselected
+    assert any("15 天前" in w.value for w in at.warning)
+    at.button(key="review_submit").click().run()
+    assert [e.value for e in at.error] == ["请选择一项决定"]
+    at.radio(key="review_decision").set_value("renew").run()
+    at.text_area(key=f"review_reason_{flag_id}").input("补办复核").run()
+    at.button(key="review_submit").click().run()
+    assert [e.value for e in at.error] == ["为已到期的认定续期须勾选确认"]
+    assert sql(engine, "SELECT status FROM recognition WHERE id = :r", r=rec_id) == [("active",)]
+    # The confirmation box is there to tick (the confirmed renewal itself: tests/test_review.py; not recorded
+    # here, the bulk test below decides this cohort).
+    assert at.checkbox(key=f"review_renew_expired_{flag_id}").label == "确认为已到期 15 天的认定续期"
+
+
 def test_review_revoke_shows_and_records_the_policy_ban(seeded, monkeypatch):
     engine, _, ops, _ = seeded
     flag_id = flag_of(engine, ops.exit_recognition_id)

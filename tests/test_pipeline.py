@@ -167,6 +167,7 @@ def test_areas_for_the_region_filter(registry):
     engine, _ = registry
     counties = pipeline.counties_in(SYSTEM, "4403", engine=engine)
     assert counties.select("area_code", "firms").rows() == [("440305", 4)]  # F1, F5, F6, F8
+    assert counties["name_zh"].to_list() == ["南山区"]  # GB/T 2260 county names (data/reference/counties.csv)
     shenzhen_official = Principal("sz", "official", "cn-gd-shenzhen")
     assert pipeline.cities_in(shenzhen_official, "44")["area_code"].to_list() == ["4403"]
     assert "4401" in pipeline.cities_in(GUANGDONG, "44")["area_code"].to_list()

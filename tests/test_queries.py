@@ -234,3 +234,22 @@ def test_data_version_changes_with_data(registry_db):
 def test_unknown_jurisdiction_is_an_error():
     with pytest.raises(UserError, match="cn-zz"):
         region_prefixes("cn-zz")
+
+
+def test_counts_by_area_drill_down_from_province_to_city_to_county(registry_db):
+    engine, _ = registry_db
+    # 广东: A and I in 深圳 (4403), B in 广州 (4401); GB/T 2260 names.
+    cities = queries.counts_by_area(SYSTEM, AS_OF, "44", engine=engine)
+    assert cities.select("code", "name_zh", "firms").rows() == [("4403", "深圳市", 2), ("4401", "广州市", 1)]
+    assert cities["name_en"].to_list() == ["深圳市 (4403)", "广州市 (4401)"]
+    little = queries.counts_by_area(SYSTEM, AS_OF, "44", tier="little_giant", engine=engine)
+    assert as_dict(little, "code", "firms") == {"4403": 2}
+    # 北京: G and H both registered in 海淀区 110108.
+    assert queries.counts_by_area(SYSTEM, AS_OF, "1101", engine=engine).select("code", "name_zh", "firms").rows() == [
+        ("110108", "海淀区", 2)]
+    # Scoped: a Guangdong official sees nothing of 北京, a Beijing official nothing of 广东.
+    assert queries.counts_by_area(GD, AS_OF, "11", engine=engine).is_empty()
+    assert queries.counts_by_area(BJ, AS_OF, "44", engine=engine).is_empty()
+    assert as_dict(queries.counts_by_area(GD, AS_OF, "44", engine=engine), "code", "firms") == {"4403": 2, "4401": 1}
+    with pytest.raises(ValueError):
+        queries.counts_by_area(SYSTEM, AS_OF, "440", engine=engine)

@@ -6,6 +6,7 @@ or nothing. Also the queue (filters, scope, evidence) and its Excel list."""
 from __future__ import annotations
 
 import io
+import json
 import random
 from datetime import date
 
@@ -188,9 +189,33 @@ def test_bulk_decision_for_a_cohort_is_all_or_nothing(engine):
     assert rows(engine, "SELECT COUNT(*) FROM review_decision WHERE decision = 'renew'") == [(0,)]
     assert rows(engine, "SELECT status FROM recognition WHERE id = :r", r=ids["nb1"]["rec"]) == [("active",)]
     results = record_decisions(MANAGER, items[:1] if items[0][0] == ids["nb1"]["rec"] else items[1:], "renew",
-                               "第二批复核通过", renewed_on=date(2024, 5, 1), on=ON, engine=engine)
+                               "第二批复核通过", renewed_on=date(2024, 5, 1), on=ON, renew_expired=True, engine=engine)
     assert [r.recognition_id for r in results] == [ids["nb1"]["rec"]]
     assert rows(engine, "SELECT COUNT(*) FROM audit_log WHERE action = 'review.decide'") == [(2,)]
+
+
+def test_renewing_an_expired_recognition_needs_an_explicit_choice(engine):
+    ids = seed(engine)
+    nb1 = ids["nb1"]  # valid until 2023-11-30; decided on 2024-06-01: 31+31+29+31+30+31+1 = 184 days later
+    with pytest.raises(DecisionRefused, match=r"2023-11-30 到期（184 天前）.*confirmed explicitly"):
+        record_decision(MANAGER, nb1["rec"], "renew", "补办复核", flag_ids=[nb1["flag"]], on=ON, engine=engine)
+    with pytest.raises(DecisionRefused, match="184 days ago"):
+        record_decisions(MANAGER, [(nb1["rec"], nb1["flag"])], "renew", "补办复核", on=ON, engine=engine)
+    assert rows(engine, "SELECT status FROM recognition WHERE id = :r", r=nb1["rec"]) == [("active",)]
+    assert rows(engine, "SELECT COUNT(*) FROM review_decision") == [(0,)]
+    # A recognition still valid on the decision day needs no confirmation (sz: valid until 2024-07-14).
+    record_decision(MANAGER, ids["sz"]["rec"], "renew", "通过", on=ON, engine=engine)
+    # Confirmed, with a reason: renewed, and the audit row says how late.
+    result = record_decision(MANAGER, nb1["rec"], "renew", "补办复核，材料齐全", flag_ids=[nb1["flag"]], on=ON,
+                             renew_expired=True, engine=engine)
+    assert result.new_recognition_id is not None
+    with engine.connect() as conn:
+        after = conn.execute(sa.text("SELECT after FROM audit_log WHERE action = 'review.decide' AND entity_id = :r"),
+                             {"r": str(nb1["rec"])}).scalar_one()
+    assert (json.loads(after) if isinstance(after, str) else after)["renewed_days_after_expiry"] == 184
+    # The reason is still required when confirmed.
+    with pytest.raises(DecisionRefused, match="reason"):
+        record_decision(MANAGER, ids["nb2"]["rec"], "renew", " ", on=ON, renew_expired=True, engine=engine)
 
 
 def test_queue_filters_and_evidence(engine):

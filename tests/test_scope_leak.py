@@ -69,6 +69,7 @@ def _values() -> dict[str, list[Any]]:
         "industry": [None, "C", "C34"],
         "city": ["4403", "4401", "3302", "3301"],
         "province": [None, "44", "33", "11"],
+        "within": ["44", "4403", "4401", "33", "3302", "11"],
         "jurisdiction": [None, "cn-gd", "cn", "cn-gd-shenzhen", "cn-zj", "cn-bj", "cn-sh"],
         "recognition_id": [1, 4, 13, 16, 17, 999],  # Shenzhen, Ningbo, Shenzhen, Guangzhou, Hangzhou, none
         "review_due_days": [180],
@@ -235,6 +236,9 @@ UNSCOPED_BY_DESIGN = {
     "registry.auth.sso_principal": "signing in through SSO",
     "registry.auth.has_active_admin": "first start: whether any admin exists (yes or no)",
     "registry.auth.record_logout": "writes the sign-out audit row",
+    "registry.sessions.open_session": "starts the signed-in user's own session (a token, no registry data)",
+    "registry.sessions.resume": "finds the browser's own session by its token: who is asking is what it finds out",
+    "registry.sessions.revoke": "ends the browser's own session (sign-out)",
     "registry.queries.data_version": "a cache key (the highest ids), never shown",
     "registry.intake.jobs_overview": "the scheduler's jobs belong to no region",
     "registry.pipeline.last_flags_run": "when the flags job last finished (a time, no data)",

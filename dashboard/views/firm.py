@@ -31,7 +31,8 @@ from dashboard.safe_text import md_text
 from registry import policy_tools, queries, reference
 from registry.db import get_engine
 from registry.errors import UserError
-from registry.policy import evaluate, evaluation_records, get_policy, load_policies
+from registry.policy import evaluate, evaluation_records, get_policy
+from registry.policy.applicable import class_meaning, policies_for_region, policy_title
 
 MATCH_LIMIT = 20
 USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
@@ -208,18 +209,22 @@ def _as_text(value: object) -> str:
 
 
 st.subheader(tr("firm.evaluation"))
-# Only the policies in force today: evaluating one outside its effective range is refused by the engine.
-in_force = sorted(pid for pid, p in load_policies().items() if p.in_force(as_of))
+# The rule sets that can judge this firm: its city's, province's and the national ones, in force today (evaluating
+# one outside its effective range is refused by the engine), named by title and document number.
+applicable = {p.id: p for p in policies_for_region(region_code, as_of)}
+in_force = list(applicable)
 # Preselected: the rule the firm is judged on today, resolved like the promotion flags and `zjtx evaluate --tier`
 # (next rung for a new application, the tier held for 复核).
 purpose = st.radio(tr("firm.purpose"), ("new_application", "review"), horizontal=True, key="firm_purpose",
                    format_func=lambda code: tr(f"firm.purpose_{code}"))
 default_rule = policy_tools.firm_default_rule(current_principal(), profile["uscc"], as_of, purpose,
                                               engine=get_engine(settings().database_url))
-policy_id = st.selectbox(tr("firm.policy"), in_force, key=f"firm_policy_{purpose}", placeholder=tr("ops.choose"),
+policy_id = st.selectbox(tr("firm.policy"), in_force, key=f"firm_policy_{purpose}",
+                         format_func=lambda pid: policy_title(applicable[pid], lang),
+                         placeholder=tr("firm.policy_pick"),
                          index=in_force.index(default_rule.id) if default_rule and default_rule.id in in_force else None)
 if default_rule is not None:
-    st.caption(tr("firm.default_rule", policy=default_rule.id))
+    st.caption(tr("firm.default_rule", policy=policy_title(default_rule, lang)))
 evaluated = None
 if policy_id:
     firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))
@@ -230,7 +235,10 @@ if policy_id:
 if evaluated is not None:
     for record in evaluation_records(evaluated):
         verdict = code_label("verdict", record["verdict"], lang)
-        extra = [f"{tr('firm.class')}: {record['class']}"] if record.get("class") is not None else []
+        meaning = class_meaning(applicable[policy_id], record.get("class"), lang)
+        extra = ([f"{tr('firm.class')}: {record['class']}" + (f"（{meaning}）" if lang != "en" and meaning else
+                                                              f" ({meaning})" if meaning else "")]
+                 if record.get("class") is not None else [])
         extra += [f"{tr('firm.score')}: {record['score']}"] if record.get("score") is not None else []
         st.markdown(f"**{tr('firm.verdict')}: {verdict}**  " + " · ".join(extra))
         # One firm's criteria (a few dozen): actual/expected mix numbers, text and counts, shown as text.

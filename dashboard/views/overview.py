@@ -18,6 +18,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.drilldown import area_drilldown
 from dashboard.evidence import plain_source
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
@@ -55,6 +56,7 @@ with right:
         st.info(tr("overview.no_data"))
     else:
         st.plotly_chart(charts.province_bar(by_province, lang), key="province_chart")
+        area_drilldown(by_province, as_of, province_tier, lang, key="overview_area")
 shown = table(by_tier, codes={"tier": "tier"})
 download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggregate")
 

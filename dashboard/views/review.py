@@ -30,6 +30,7 @@ from registry.review import (
     DECISIONS,
     QUEUE_FLAGS,
     add_years,
+    expired_for,
     queue_workbook,
     record_decision,
     record_decisions,
@@ -158,7 +159,16 @@ with right:
         st.info(tr("ops.not_allowed"))
     else:
         choices = [d for d in DECISIONS if d != "revoke" or ops.allowed("recognition.revoke")]
+        expired_days = expired_for(item["valid_until"], today())
+        if st.session_state.get("review_decision_for") != picked:
+            # Another item: its decision starts afresh (a choice made for the previous one must not carry over).
+            st.session_state.pop("review_decision", None)
+            st.session_state["review_decision_for"] = picked
+        if expired_days:
+            st.warning(tr("review.expired_note", until=item["valid_until"].isoformat(), days=expired_days))
+        # An expired recognition: nothing preselected, renewing it is a deliberate choice.
         decision = st.radio(tr("review.decision"), choices, key="review_decision", horizontal=True,
+                            index=None if expired_days else 0,
                             format_func=lambda d: code_label("decision", d, lang))
         reason = st.text_area(tr("review.reason"), key=f"review_reason_{picked}")
         extra: dict = {}
@@ -166,6 +176,9 @@ with right:
         if decision == "renew":
             extra["renewed_on"] = st.date_input(tr("review.renew_on"), value=today(), key="review_renewed_on")
             extra["document_no"] = st.text_input(tr("review.document_no"), key="review_document_no")
+            if expired_days:
+                extra["renew_expired"] = st.checkbox(tr("review.renew_expired", days=expired_days),
+                                                     key=f"review_renew_expired_{picked}")
         elif decision == "revoke":
             rules = revocation_rules(current_principal(), item["recognition_id"], engine=ops.engine())
             by_id = {r["id"]: r for r in rules}
@@ -182,8 +195,12 @@ with right:
             else:
                 st.caption(tr("review.no_ban"))
         if st.button(tr("review.submit"), key="review_submit", type="primary", icon=":material/gavel:"):
-            if not reason.strip():
+            if decision is None:
+                st.error(tr("review.choose_decision"))
+            elif not reason.strip():
                 st.error(tr("review.reason_required"))
+            elif decision == "renew" and expired_days and not extra.get("renew_expired"):
+                st.error(tr("review.confirm_expired"))
             else:
                 try:
                     result = record_decision(current_principal(), item["recognition_id"], decision, reason,
@@ -206,18 +223,25 @@ if ops.allowed("review.decide"):
             st.info(tr("review.bulk_need_batch"))
         else:
             choices = [d for d in DECISIONS if d != "revoke" or ops.allowed("recognition.revoke")]
+            expired_items = items.filter(pl.col("valid_until") < today()).height
             bulk_decision = st.radio(tr("review.decision"), choices, key="bulk_decision", horizontal=True,
+                                     index=None if expired_items else 0,
                                      format_func=lambda d: code_label("decision", d, lang))
             bulk_reason = st.text_area(tr("review.reason"), key="bulk_reason")
             bulk_extra: dict = {}
             if bulk_decision == "renew":
                 bulk_extra["renewed_on"] = st.date_input(tr("review.renew_on"), value=today(), key="bulk_renewed_on")
                 bulk_extra["document_no"] = st.text_input(tr("review.document_no"), key="bulk_document_no")
+                if expired_items:
+                    bulk_extra["renew_expired"] = st.checkbox(tr("review.bulk_expired", count=expired_items),
+                                                              key="bulk_renew_expired")
             st.warning(tr("review.bulk_scope", items=f"{items.height:,}", firms=f"{items['uscc'].n_unique():,}",
-                          decision=code_label("decision", bulk_decision, lang)))
+                          decision=code_label("decision", bulk_decision, lang) if bulk_decision else "—"))
             confirmed = st.checkbox(tr("review.confirm"), key="bulk_confirm")
             if st.button(tr("review.bulk_submit"), key="bulk_submit", disabled=not confirmed, icon=":material/done_all:"):
-                if not bulk_reason.strip():
+                if bulk_decision is None:
+                    st.error(tr("review.choose_decision"))
+                elif not bulk_reason.strip():
                     st.error(tr("review.reason_required"))
                 else:
                     try:

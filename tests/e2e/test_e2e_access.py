@@ -74,7 +74,8 @@ def test_a_guangdong_official_cannot_open_a_zhejiang_firm_by_editing_the_url(ser
 
     # Signed in as a Guangdong official: the firm is answered like one that does not exist.
     page.goto(f"{base}/firm?uscc={facts['zhejiang_uscc']}&lang=zh")
-    sign_in_page(page, "gd_official", facts["official"])  # a typed URL is a new browser session
+    # A typed URL is a new Streamlit session; the session cookie keeps it signed in (issue 12).
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
     expect(page).to_have_url(f"{base}/firm?uscc={facts['zhejiang_uscc']}&lang=zh")
     expect(main.get_by_text(f"未找到该企业，或不在您的辖区内：{facts['zhejiang_uscc']}")).to_be_visible()
     expect(main.get_by_text(facts["zhejiang_name"])).to_have_count(0)
@@ -89,12 +90,10 @@ def test_a_guangdong_official_cannot_open_a_zhejiang_firm_by_editing_the_url(ser
 
     # A Shenzhen firm (inside Guangdong) opens normally: the refusal above is scope, not a broken page.
     page.goto(f"{base}/firm?uscc={facts['featured']}&lang=zh")
-    sign_in_page(page, "gd_official", facts["official"])
     expect(main.get_by_role("heading", name=FEATURED_NAME)).to_be_visible()
 
     # The audit page's URL: not in an official's navigation, so the default page opens instead.
     page.goto(f"{base}/audit")
-    sign_in_page(page, "gd_official", facts["official"])
     expect(main.get_by_role("heading", name="总览")).to_be_visible()
     expect(page.get_by_test_id("stSidebarNav").get_by_text("审计日志")).to_have_count(0)
     expect(main.get_by_role("heading", name="审计日志")).to_have_count(0)

@@ -14,14 +14,14 @@ protects those triggers from the table's owner is that the application does not 
 audit_log is the only append-only table (0002): other tables' rows are updated by design (flags are resolved,
 recognitions superseded, runs finish).
 
-Revision ID: 0004_h3
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07
 """
 from alembic import op
 
 
-revision = '0004_h3'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None

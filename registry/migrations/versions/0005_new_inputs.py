@@ -4,15 +4,15 @@ CONTRACT §3b: Ⅰ类 / Ⅰ类高价值 / 自主研发Ⅰ类 / Ⅱ类 知识产�
 国内细分市场排名 — nullable columns on `report` (blank = not reported, never 0). The new attributes need no schema
 change: attributes are rows.
 
-Revision ID: 0004_h5
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_h5'
-down_revision = '0004_h3'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
