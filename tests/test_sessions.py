@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from registry.cli.main import main
+from cli.main import main
 
 from registry import auth, sessions
 from registry.access import Principal
