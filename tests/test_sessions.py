@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from cli.main import main
 
+from cli.main import main
 from registry import auth, sessions
 from registry.access import Principal
 from registry.audit import AUDIT

@@ -13,7 +13,8 @@ import streamlit as st
 
 from dashboard import monitoring_charts
 from dashboard.analytics import cached, industry_filter, region_filter
-from dashboard.components import current_lang, download_buttons, firm_link_expr, labelled, table, tr
+from dashboard.components import current_lang, firm_link_expr, labelled, table, tr
+from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count, fmt_money, fmt_pct
 from dashboard.i18n import code_label, column_label, t
 from dashboard.pages import page_spec
