@@ -226,7 +226,7 @@ def test_firm_page_reads_in_plain_words(app):
             if table[column].dtype == object:
                 assert "None" not in {str(v) for v in table[column]}, column
     picker = at.selectbox(key="firm_policy_new_application")
-    assert picker.placeholder == "请选择…"
+    assert picker.placeholder == "选择适用于该企业的政策"
 
 
 def test_firm_page_search_box_and_unknown_firm(app):

@@ -42,8 +42,8 @@ MAX_RATIO = 6.0
 NOISE_FLOOR = 0.05
 AS_OF = date(2026, 12, 1)
 SEED = 2021
-POLICY = "cn/little-giant/2021"
-SCREEN_POLICY = "cn/little-giant-precheck/2021"
+POLICY = "cn/little-giant/2026"  # in force on AS_OF (the engine refuses a rule outside its dates)
+SCREEN_POLICY = "cn/zjtx-sme/2026"
 
 
 class Registry:
