@@ -134,7 +134,7 @@ def test_a_past_briefing_does_not_change_when_a_later_decision_is_recorded(regis
     # December: the expired 小巨人 is renewed and the one due today is revoked; the flags job runs again.
     admin = Principal("admin", "admin", "cn")
     record_decision(admin, recognition_ids["lg3"], "renew", "复核通过", renewed_on=date(2024, 12, 10),
-                    on=date(2024, 12, 10), engine=engine)
+                    on=date(2024, 12, 10), renew_expired=True, engine=engine)
     record_decision(admin, recognition_ids["lg2"], "revoke", "不再符合条件", on=date(2024, 12, 12), engine=engine)
     store_flags(engine, date(2024, 12, 15), get_settings())
 

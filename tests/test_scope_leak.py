@@ -78,6 +78,7 @@ def _values() -> dict[str, list[Any]]:
         "status": [None, "active", "revoked", "superseded"],
         "run_ids": [[1, 2, 3, 4], [2], [3], [4], [1]],
         "month": [date(2025, 6, 1), date(2024, 12, 1)],
+        "months": [12, 36],
         # registry.monitoring: cohorts of national and regional tiers, reporting years, breakdown cells.
         "tiers": [("innovative_sme", "zjtx_sme", "little_giant", "single_champion"), ("zj_hidden_champion",),
                   ("gd_gazelle",)],
