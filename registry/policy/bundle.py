@@ -141,11 +141,18 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
         if firm_ids is not None:
             stmt = stmt.where(t.enterprise_id.in_(firm_ids))
         if name == "reports" and metrics is not None and years is not None:
-            stmt = _annual_figure_rows(stmt, t, sorted(set(metrics)), sorted(set(years)))
+            if engine.dialect.name == "sqlite":
+                # In process there is no wire to save: read the years' rows and drop the covered sub-annual
+                # ones in polars (linear whatever SQLite's planner does with the anti-join: issue 13).
+                stmt = stmt.where(t.year.in_(sorted(set(years))))
+            else:
+                stmt = _annual_figure_rows(stmt, t, sorted(set(metrics)), sorted(set(years)))
         if name == "attributes" and attributes is not None:
             stmt = stmt.where(t.attribute.in_(sorted(set(attributes)) or [""]))
         queries[name] = (stmt, {"enterprise_id": pl.Int64, **schema})
     frames = read_frames(engine, queries)
+    if metrics is not None and years is not None and engine.dialect.name == "sqlite":
+        frames["reports"] = _without_covered_sub_annual(frames["reports"], sorted(set(metrics)))
 
     enterprises = frames.pop("enterprises")
     if ids is not None and not in_sql:
@@ -155,6 +162,16 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
                 for name, frame in frames.items()}
     return Bundle(enterprises=conform(enterprises, ENTERPRISE_SCHEMA),
                   **{name: conform(frame, SCHEMAS[name]) for name, frame in children.items()})
+
+
+def _without_covered_sub_annual(reports: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
+    """The same rows as `_annual_figure_rows`, computed in polars: sub-annual rows of a firm-year whose annual
+    report has every one of `metrics` are dropped (they cannot change an annual figure)."""
+    annual = pl.col("period_type") == "annual"
+    complete = (reports.filter(annual, *[pl.col(m).is_not_null() for m in metrics])
+                .select("enterprise_id", "year").unique().with_columns(pl.lit(True).alias("_complete")))
+    return (reports.join(complete, on=["enterprise_id", "year"], how="left", maintain_order="left")
+            .filter(annual | pl.col("_complete").is_null()).drop("_complete"))
 
 
 def _annual_figure_rows(stmt: sa.Select, t, metrics: list[str], years: list[int]) -> sa.Select:
