@@ -198,6 +198,8 @@ def test_files_dropped_into_the_inbox_are_loaded(tmp_path, migrated):
         enterprises_csv(tmp_path / "inbox" / "企业名录.csv", 25)
         wait_for(lambda: count(engine, Enterprise.__table__) == 25, what="the file to load")
         wait_for(lambda: not any((tmp_path / "inbox").iterdir()), what="the inbox to empty")
+        # The run also computes the flags of the rows it loaded, so it ends a little after the inbox empties.
+        wait_for(lambda: any(r.status == "success" for r in runs(engine, "ingest")), what="the ingest run to end")
         done = [r for r in runs(engine, "ingest") if r.status == "success"]
         assert done
     finally:

@@ -245,6 +245,8 @@ UNSCOPED_BY_DESIGN = {
     "registry.pipeline.last_flags_run": "when the flags job last finished (a time, no data)",
     "registry.intake.ingest_uploads": "the upload itself, for roles with data.ingest (admins, national)",
     "registry.audit.record_export": "writes the audit row of a download",
+    # Takes the principal second (after the engine) and filters by it: tests/test_impact.py checks the scope.
+    "registry.impact.rule_impact": "scoped by its second argument, the principal (tests/test_impact.py)",
 }
 
 
