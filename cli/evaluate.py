@@ -167,6 +167,14 @@ def _write_text(text: str, output: Path | None) -> None:
         output.write_text(text + "\n", encoding="utf-8")
 
 
+def _write_bytes(data: bytes, output: Path | None) -> None:
+    """A file's bytes (CSV) to standard output or to `output`."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+
+
 def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang: str) -> None:
     console = Console()
     counts = dict(result.group_by("verdict").len().iter_rows())

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import VERDICT_ZH, _check_format, _write_text, parse_as_of
+from cli.evaluate import VERDICT_ZH, _check_format, _write_bytes, _write_text, parse_as_of
 from registry.auth import cli_principal
 from registry.db import get_engine
 from registry.export import to_csv_bytes, to_excel_workbook_bytes
@@ -47,11 +46,7 @@ def impact_command(
     if output_format == "json":
         _write_text(json.dumps(result.to_json(), ensure_ascii=False), output)
     elif output_format == "csv":
-        data = to_csv_bytes(result.firms)
-        if output is None:
-            sys.stdout.buffer.write(data)
-        else:
-            output.write_bytes(data)
+        _write_bytes(to_csv_bytes(result.firms), output)
     elif output_format == "xlsx":
         output.write_bytes(impact_workbook(result))
         typer.echo(f"{result.firms.height} firms → {output}", err=True)

@@ -4,14 +4,13 @@ new-application standard (registry.review_risk; definitions there and in docs/op
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import _check_format, _write_text, parse_as_of
+from cli.evaluate import _check_format, _write_bytes, _write_text, parse_as_of
 from registry.auth import cli_principal
 from registry.db import get_engine
 from registry.export import to_csv_bytes
@@ -39,11 +38,7 @@ def review_risk_command(
     if output_format == "json":
         _write_text(json.dumps(risk_json(result), ensure_ascii=False, default=str), output)
     elif output_format == "csv":
-        data = to_csv_bytes(result.firms)
-        if output is None:
-            sys.stdout.buffer.write(data)
-        else:
-            output.write_bytes(data)
+        _write_bytes(to_csv_bytes(result.firms), output)
     elif output_format == "xlsx":
         output.write_bytes(risk_workbook(result))
         typer.echo(f"{result.firms.height} rows → {output}", err=True)
