@@ -16,8 +16,9 @@ from registry.auth import cli_principal
 from registry.db import get_engine
 from registry.export import to_csv_bytes, to_excel_workbook_bytes
 from registry.impact import COMPARISONS, RuleImpact, default_pair, rule_impact
+from registry.labels import zh as zh_names
 
-COMPARISON_ZH = {"both": "新旧均符合", "old_only": "仅符合旧标准", "new_only": "仅符合新标准", "neither": "均不符合"}
+COMPARISON_ZH = zh_names("comparison")  # the label catalogue (registry/label_codes.py)
 
 
 def register(app: typer.Typer) -> None:

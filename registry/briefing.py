@@ -343,9 +343,8 @@ def briefing_pdf(b: Briefing, font: Path | None = None) -> bytes:
 
 def _readable_targets(targets: pl.DataFrame) -> pl.DataFrame:
     """Tier and state in words, the year as a year (not 2,025)."""
-    states = {"achieved": "已完成", "on_track": "进度正常", "behind": "进度落后", "missed": "未完成"}
     return targets.with_columns(pl.col("tier").replace_strict(labels.zh("tier"), default=pl.col("tier")),
-                                pl.col("state").replace_strict(states, default=pl.col("state")),
+                                pl.col("state").replace_strict(labels.zh("regional_state"), default=pl.col("state")),
                                 pl.col("year").cast(pl.String),
                                 pl.coalesce(pl.col("name_zh"), pl.col("jurisdiction")).alias("jurisdiction"))
 

@@ -1,5 +1,7 @@
 """The fixed part of the label catalogue (registry/labels.py): code → (中文, English) for the codes that no data file
-declares — national tiers, flags, severities, statuses, decisions, roles, attribute names and values, results.
+declares — national tiers, flags, severities, statuses, decisions, roles, attribute names and values, results —
+and for the codes the registry's analyses put in their results (pipeline flows, target states, rule-impact
+comparisons, run statuses, peer groups ...).
 
 Kept apart from registry.labels (which also reads the policy files and the reference data for regional tiers and
 jurisdictions) so that the access rules below the policy layer can name roles: imports run one way
@@ -166,5 +168,88 @@ FIXED: dict[str, dict[str, Pair]] = {
         "eligible": ("符合", "eligible"),
         "ineligible": ("不符合", "ineligible"),
         "insufficient_data": ("数据不足", "insufficient data"),
+    },
+    # Codes the registry's analyses put in their results (the dashboard, the CLI and the briefing name them here).
+    # 梯度培育 pipeline (registry/pipeline.py): flows between tiers and the 复核 outcome of a cohort.
+    "flow": {
+        "new": ("新认定", "new"),
+        "promotion": ("晋级", "promotion"),
+        "renewal": ("复核续期", "renewal"),
+        "revocation": ("撤销", "revocation"),
+        "expiry": ("到期", "expiry"),
+    },
+    "outcome": {
+        "renewed": ("已续期", "renewed"),
+        "revoked": ("已撤销", "revoked"),
+        "expired": ("已到期", "expired"),
+        "pending": ("待复核", "pending"),
+    },
+    # 目标达成 targets (registry/targets.py): the status of a firm's indicator and of a region's target, an indicator's
+    # direction; the level of a region (targets and the reporting-completeness drill-down).
+    "target_status": {
+        "not_due": ("未到考核期", "not due"),
+        "no_data": ("无数据", "no data"),
+        "achieved": ("已达成", "achieved"),
+        "on_track": ("进度正常", "on track"),
+        "behind": ("落后", "behind"),
+    },
+    "regional_state": {
+        "achieved": ("已完成", "achieved"),
+        "on_track": ("进度正常", "on track"),
+        "behind": ("进度落后", "behind"),
+        "missed": ("未完成", "missed"),
+    },
+    "direction": {
+        "higher": ("越高越好", "higher is better"),
+        "lower": ("越低越好", "lower is better"),
+    },
+    "level": {
+        "national": ("全国", "national"),
+        "province": ("省级", "province"),
+        "prefecture": ("地市级", "prefecture"),
+        "city": ("市级", "city"),
+    },
+    # 影响评估 rule impact (registry/impact.py).
+    "comparison": {
+        "both": ("新旧均符合", "pass both"),
+        "old_only": ("仅符合旧标准", "pass old only"),
+        "new_only": ("仅符合新标准", "pass new only"),
+        "neither": ("均不符合", "pass neither"),
+    },
+    "impact_role": {
+        "holder": ("持有企业", "holder"),
+        "candidate": ("候选企业", "candidate"),
+    },
+    "rule_set": {
+        "from": ("旧标准", "old rules"),
+        "to": ("新标准", "new rules"),
+    },
+    # 数据接入 intake (registry/intake.py): reporting status of a period, status of an ingestion or a job run.
+    "report_status": {
+        "reported": ("按时报送", "reported on time"),
+        "late": ("逾期报送", "reported late"),
+        "missing": ("未报送", "missing"),
+    },
+    "run_status": {
+        "running": ("进行中", "running"),
+        "loaded": ("已导入", "loaded"),
+        "partial": ("部分导入", "partly loaded"),
+        "rejected": ("整体拒绝", "rejected"),
+        "unchanged": ("内容未变", "unchanged"),
+        "failed": ("失败", "failed"),
+        "success": ("成功", "success"),
+    },
+    # 复核风险 and peers (registry/review_risk.py: the standard a recognition is judged by; registry/peers.py: the group
+    # a firm is compared with).
+    "peer_group": {
+        "division_province": ("同省·同行业大类", "same province and division"),
+        "section_province": ("同省·同行业门类", "same province and section"),
+        "division_national": ("全国·同行业大类", "national, same division"),
+        "section_national": ("全国·同行业门类", "national, same section"),
+        "tier_national": ("全国·同称号", "national, same tier"),
+    },
+    "risk_standard": {
+        "review": ("复核标准", "review standard"),
+        "new_application": ("新申请标准", "new-application standard"),
     },
 }

@@ -1,8 +1,9 @@
 """标签 The one catalogue of display names for the registry's codes: code → (中文, English).
 
 Tiers (the national ones, the regional tiers the policy files declare, and the regional tiers the demo's targets
-use), jurisdictions (data/reference/jurisdictions.csv), flags, severities, statuses, review decisions, roles,
-attribute names and values, criteria results and verdicts. The dashboard (dashboard/i18n.py), the CLI, the briefing
+use), jurisdictions (data/reference/jurisdictions.csv), target indicators (registry/targets.py), flags, severities,
+statuses, review decisions, roles, attribute names and values, criteria results and verdicts, and the codes the
+analyses produce (registry/label_codes.py). The dashboard (dashboard/i18n.py), the CLI, the briefing
 and the reminders read their names here, so a tier or a flag reads the same everywhere.
 
 `label(kind, code, lang)` is the lookup; an unknown code reads as itself (never as "None").
@@ -38,18 +39,27 @@ def jurisdiction_labels() -> dict[str, Pair]:
     return {row["id"]: (row["name_zh"], row["name_en"]) for row in jurisdictions().iter_rows(named=True)}
 
 
+@cache
+def target_indicator_labels() -> dict[str, Pair]:
+    """The indicators of the firms' 目标表, named where they are defined (registry/targets.py)."""
+    from registry.targets import TARGET_INDICATORS
+
+    return {key: (spec.label_zh, spec.label_en) for key, spec in TARGET_INDICATORS.items()}
+
+
+# The kinds whose names are read from data files or other modules (the rest are fixed: registry/label_codes.py).
+_READ = {"tier": tier_labels, "jurisdiction": jurisdiction_labels, "target_indicator": target_indicator_labels}
+
+
 def catalogue() -> dict[str, dict[str, Pair]]:
     """Every kind of code with its names (a new dict; callers may extend it)."""
-    kinds = {"tier": tier_labels(), "jurisdiction": jurisdiction_labels(), **FIXED}
+    kinds = {**{kind: read() for kind, read in _READ.items()}, **FIXED}
     return {kind: dict(pairs) for kind, pairs in kinds.items()}
 
 
 def labels(kind: str) -> dict[str, Pair]:
-    if kind == "tier":
-        return tier_labels()
-    if kind == "jurisdiction":
-        return jurisdiction_labels()
-    return FIXED.get(kind, {})
+    read = _READ.get(kind)
+    return read() if read is not None else FIXED.get(kind, {})
 
 
 def label(kind: str, code: object, lang: str = "zh") -> str:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from registry.access import Principal, require
 from registry.db import get_engine
 from registry.export import to_excel_workbook_bytes
+from registry.label_codes import FIXED
 from registry.lifecycle import _policy_breakpoints, current_recognitions, next_reviews, with_rules
 from registry.policy import Policy, load_bundle
 from registry.policy.engine import evaluate_indicators, required_refs
@@ -33,7 +34,8 @@ from registry.policy.indicators import derive_indicators, with_annual_figures
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 from registry.warnings import review_policies
 
-STANDARDS = {"review": ("复核标准", "review standard"), "new_application": ("新申请标准", "new-application standard")}
+# The two standards a recognition due for 复核 is judged by (code → names, from the label catalogue).
+STANDARDS = FIXED["risk_standard"]
 
 RISK_SCHEMA = {
     "standard": pl.String, "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tier": pl.String,
