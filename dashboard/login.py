@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from dashboard.i18n_access import role_name, ta
+from dashboard.i18n import code_label, t
 from dashboard.safe_text import md_text
 from registry import auth, sessions
 from registry.access import Principal
@@ -191,20 +191,20 @@ def _sso_sign_in() -> Principal | None:
 
 def _login_page(lang: str) -> None:
     _write_cookie()
-    st.title(ta("login.title", lang))
-    st.caption(ta("login.caption", lang))
+    st.title(t("login.title", lang))
+    st.caption(t("login.caption", lang))
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice == "login.expired":
-        st.info(ta(notice, lang, minutes=get_settings().auth.session_idle_minutes))
+        st.info(t(notice, lang, minutes=get_settings().auth.session_idle_minutes))
     elif notice:
-        st.info(ta(notice, lang))
+        st.info(t(notice, lang))
     if not auth.has_active_admin(_engine()):
-        st.warning(ta("login.no_admin", lang))
+        st.warning(t("login.no_admin", lang))
     with st.form("login_form", enter_to_submit=True):
-        username = st.text_input(ta("login.username", lang), key="login_username", autocomplete="username")
-        password = st.text_input(ta("login.password", lang), key="login_password", type="password",
+        username = st.text_input(t("login.username", lang), key="login_username", autocomplete="username")
+        password = st.text_input(t("login.password", lang), key="login_password", type="password",
                                  autocomplete="current-password")
-        submitted = st.form_submit_button(ta("login.submit", lang), key="login_submit", type="primary")
+        submitted = st.form_submit_button(t("login.submit", lang), key="login_submit", type="primary")
     if submitted:
         _password_sign_in(username, password, lang)
     _sso_button(lang)
@@ -212,7 +212,7 @@ def _login_page(lang: str) -> None:
 
 def _password_sign_in(username: str, password: str, lang: str) -> None:
     if not username.strip() or not password:
-        st.error(ta("login.missing", lang))
+        st.error(t("login.missing", lang))
         return
     try:
         principal = auth.authenticate(_engine(), username, password)
@@ -230,23 +230,23 @@ def _sso_button(lang: str) -> None:
     refused = st.session_state.get(SSO_REFUSED_KEY)
     if refused:
         st.error(md_text(refused))
-        if st.button(ta("login.sso_other", lang), key="login_sso_other"):
+        if st.button(t("login.sso_other", lang), key="login_sso_other"):
             st.session_state.pop(SSO_REFUSED_KEY, None)
             st.logout()
         return
-    if st.button(ta("login.sso", lang), key="login_sso", icon=":material/key:"):
+    if st.button(t("login.sso", lang), key="login_sso", icon=":material/key:"):
         try:
             st.login(None if provider == "default" else provider)
         except Exception as exc:  # noqa: BLE001 - Authlib missing or [auth] not in secrets.toml
-            st.error(f"{ta('login.sso_unavailable', lang)}: {str(exc).splitlines()[0]}")
+            st.error(f"{t('login.sso_unavailable', lang)}: {str(exc).splitlines()[0]}")
 
 
 def session_controls(principal: Principal, lang: str) -> None:
     """Who is signed in, and the sign-out button (sidebar)."""
     with st.sidebar:
-        st.caption(f"{ta('session.user', lang)}: {md_text(principal.username)} · {ta('session.role', lang)}: "
-                   f"{role_name(principal.role, lang)} · {ta('app.scope', lang)}: {principal.jurisdiction}")
-        if st.button(ta("session.logout", lang), key="logout", icon=":material/logout:"):
+        st.caption(f"{t('session.user', lang)}: {md_text(principal.username)} · {t('session.role', lang)}: "
+                   f"{code_label('role', principal.role, lang)} · {t('app.scope', lang)}: {principal.jurisdiction}")
+        if st.button(t("session.logout", lang), key="logout", icon=":material/logout:"):
             session = st.session_state.get(AUTH_KEY)
             if isinstance(session, SignedIn):
                 _end(session, "signed out", "login.signed_out")

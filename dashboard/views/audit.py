@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard.components import current_lang, current_principal, settings, today
 from dashboard.exports import download_buttons
-from dashboard.i18n_access import ta
+from dashboard.i18n import t
 from dashboard.safe_text import md_text
 from registry.access import PermissionDenied
 from registry.audit import audit_entries, audit_facets
@@ -31,8 +31,8 @@ principal = current_principal()
 engine = get_engine(settings().database_url)
 zone = settings().scheduler.timezone
 
-st.title(ta("page.audit", lang))
-st.caption(ta("audit.append_only", lang))
+st.title(t("page.audit", lang))
+st.caption(t("audit.append_only", lang))
 
 try:
     facets = audit_facets(principal, engine=engine)
@@ -40,16 +40,16 @@ except PermissionDenied as exc:  # the page is listed for admins only; the data 
     st.error(md_text(exc))
     st.stop()
 row1 = st.columns(4)
-since = row1[0].date_input(ta("audit.since", lang), value=today() - timedelta(days=30), key="audit_since",
+since = row1[0].date_input(t("audit.since", lang), value=today() - timedelta(days=30), key="audit_since",
                            format="YYYY-MM-DD")
-until = row1[1].date_input(ta("audit.until", lang), value=today(), key="audit_until", format="YYYY-MM-DD")
-action = row1[2].selectbox(ta("audit.action", lang), [None, *facets["action"]], key="audit_action",
-                           format_func=lambda v: ta("audit.any", lang) if v is None else v)
-entity = row1[3].selectbox(ta("audit.entity", lang), [None, *facets["entity"]], key="audit_entity",
-                           format_func=lambda v: ta("audit.any", lang) if v is None else v)
+until = row1[1].date_input(t("audit.until", lang), value=today(), key="audit_until", format="YYYY-MM-DD")
+action = row1[2].selectbox(t("audit.action", lang), [None, *facets["action"]], key="audit_action",
+                           format_func=lambda v: t("audit.any", lang) if v is None else v)
+entity = row1[3].selectbox(t("audit.entity", lang), [None, *facets["entity"]], key="audit_entity",
+                           format_func=lambda v: t("audit.any", lang) if v is None else v)
 row2 = st.columns(2)
-actor = row2[0].text_input(ta("audit.actor", lang), key="audit_actor").strip() or None
-entity_id = row2[1].text_input(ta("audit.entity_id", lang), key="audit_entity_id").strip() or None
+actor = row2[0].text_input(t("audit.actor", lang), key="audit_actor").strip() or None
+entity_id = row2[1].text_input(t("audit.entity_id", lang), key="audit_entity_id").strip() or None
 filters = {"since": since, "until": until, "actor": actor, "action": action, "entity": entity,
            "entity_id": entity_id}
 
@@ -64,15 +64,15 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
 
 rows = audit_entries(principal, limit=SHOWN_ROWS, engine=engine, **filters)
 if rows.is_empty():
-    st.info(ta("audit.none", lang))
+    st.info(t("audit.none", lang))
     st.stop()
-st.caption(ta("audit.count", lang, shown=f"{rows.height:,}", limit=f"{SHOWN_ROWS:,}"))
+st.caption(t("audit.count", lang, shown=f"{rows.height:,}", limit=f"{SHOWN_ROWS:,}"))
 st.dataframe(readable(rows), hide_index=True, key="audit_table")
 download_buttons(lambda: readable(audit_entries(principal, limit=None, engine=engine, **filters)),
-                 ta("page.audit", lang), key="dl_audit", what="audit")
+                 t("page.audit", lang), key="dl_audit", what="audit")
 
-with st.expander(ta("audit.detail", lang)):
-    picked = st.selectbox(ta("audit.detail", lang), rows["id"].to_list(), key="audit_pick",
+with st.expander(t("audit.detail", lang)):
+    picked = st.selectbox(t("audit.detail", lang), rows["id"].to_list(), key="audit_pick",
                           format_func=lambda i: f"#{i}")
     row = rows.filter(pl.col("id") == picked).row(0, named=True)
     st.text(f"{row['actor']} · {row['action']} · {row['entity']} {row['entity_id'] or ''}")

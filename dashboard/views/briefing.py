@@ -91,7 +91,7 @@ st.markdown(f"**{tr('briefing.targets')}**")
 if b.targets.is_empty():
     st.caption(tr("overview.no_targets"))
 else:
-    table(b.targets.drop("name_en" if lang != "en" else "name_zh"), codes={"tier": "tier", "state": "target_state"},
+    table(b.targets.drop("name_en" if lang != "en" else "name_zh"), codes={"tier": "tier", "state": "regional_state"},
           key="briefing_targets")
 st.markdown(f"**{tr('briefing.review')}**")
 table(b.review.select(item, "value").rename({item: "metric"}), key="briefing_review")

@@ -180,9 +180,10 @@ if not peers.is_empty():
     st.subheader(tr("firm.peers"))
     st.caption(tr("firm.peers_help", year=peers["year"][0], tier=code_label("tier", peers["tier"][0], lang),
                   min=peer_min))
-    peer_view = peers.select("metric", "value", "percentile", "peer_median", "peer_q1", "peer_q3", "peers", "group",
-                             "change_pct", "peer_median_change_pct")
-    shown_peers = table(peer_view, codes={"metric": "peer_metric", "group": "peer_group"})
+    # "peer_group", not "group": the 运行监测 breakdown's "group" column has its own header.
+    peer_view = peers.select("metric", "value", "percentile", "peer_median", "peer_q1", "peer_q3", "peers",
+                             pl.col("group").alias("peer_group"), "change_pct", "peer_median_change_pct")
+    shown_peers = table(peer_view, codes={"metric": "peer_metric", "peer_group": "peer_group"})
     download_buttons(shown_peers, f"{profile['uscc']}_{tr('firm.peers')}", key="dl_firm_peers", what="firms")
 
 # ---------------------------------------------------------------- 目标表 (重点小巨人): targets vs actual
