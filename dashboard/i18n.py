@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
 
 from registry.label_codes import FIXED, NATIONAL_TIERS
 from registry.labels import catalogue as registry_catalogue
 from registry.peers import PEER_METRICS
 
-Lang = Literal["zh", "en"]
 Pair = tuple[str, str]
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
 
