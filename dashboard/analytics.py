@@ -1,38 +1,13 @@
-"""What the analytics pages share: cached calls into registry.pipeline / registry.targets and the filter widgets
-(region province → city → county, industry section)."""
+"""What the analytics pages share: the filter widgets (region province → city → county, industry section)."""
 
 from __future__ import annotations
-
-import importlib
-from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from dashboard.components import current_lang, current_principal, data_version, settings, tr
+from dashboard.cache import cached
+from dashboard.components import current_lang, current_principal, tr
 from registry import pipeline, queries
-from registry.access import Principal
-from registry.db import get_engine
-
-ANALYTICS_MODULES = ("pipeline", "targets", "monitoring")
-
-
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def _cached(module: str, name: str, version: str, database_url: str, principal: tuple[str, str, str],
-            kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    del version  # only a cache key: new data is a new entry
-    function = getattr(importlib.import_module(f"registry.{module}"), name)
-    return function(Principal(*principal), engine=get_engine(database_url), **dict(kwargs))
-
-
-def cached(module: str, name: str, **kwargs: Any) -> Any:
-    """registry.<module>.<name>(principal, engine=..., **kwargs) for module pipeline | targets | monitoring, cached until the
-    data changes."""
-    if module not in ANALYTICS_MODULES:
-        raise ValueError(f"not an analytics module: {module}")
-    principal = current_principal()
-    return _cached(module, name, data_version(), settings().database_url,
-                   (principal.username, principal.role, principal.jurisdiction), tuple(sorted(kwargs.items())))
 
 
 def _any(label_of):
@@ -62,7 +37,7 @@ def region_filter(key: str, columns: list | None = None) -> str | None:
                                 format_func=_any(city_names.get))
     if city is None:
         return province
-    counties = cached("pipeline", "counties_in", city=city)
+    counties = cached(pipeline.counties_in, city=city)
     county_names = {
         code: f"{label}{tr('filter.city_level')}" if code.endswith("00") else (label if label != code else code)
         for code, label in zip(counties["area_code"], counties[name], strict=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import components, exports, login
+from dashboard import cache, components, exports, freshness, login
 from dashboard.i18n import t
 from dashboard.pages import PAGES, PageSpec, pages_for
 from registry.db import DatabaseError
@@ -42,7 +42,8 @@ except (SQLAlchemyError, DatabaseError) as exc:
 navigation = st.navigation(nav_pages(pages_for(principal.role)))
 
 try:
-    components.freshness_note()
+    cache.note_data_version()  # every cached read of this run is keyed by it (dashboard/cache.py)
+    freshness.freshness_note()
 except (SQLAlchemyError, DatabaseError) as exc:
     # A database that is missing or not migrated: one clear line instead of a traceback on every page.
     st.error(f"{t('app.db_unavailable', lang)} — {str(exc).splitlines()[0]}")

@@ -1,4 +1,4 @@
-"""Pieces every page uses: language, the current principal, cached queries, labelled tables and downloads."""
+"""Pieces every page uses: language, the current principal, labelled tables and downloads."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from dashboard.formatting import fmt_date
 from dashboard.i18n import LANGUAGES, code_label, column_label, column_labels, t
-from registry import queries
 from registry.access import Principal
-from registry.db import get_engine
 from registry.settings import Settings, get_settings
 
 LANG_KEY = "lang"
@@ -69,25 +66,6 @@ def today() -> date:
     return datetime.now(ZoneInfo(settings().scheduler.timezone)).date()
 
 
-def data_version() -> str:
-    return queries.data_version(get_engine())
-
-
-@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _cached_query(name: str, version: str, database_url: str, principal: tuple[str, str, str],
-                  kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    # `version` and `database_url` are only cache keys: new data (or another database) is a new entry.
-    del version
-    return getattr(queries, name)(Principal(*principal), engine=get_engine(database_url), **dict(kwargs))
-
-
-def query(name: str, **kwargs: Any) -> Any:
-    """Run registry.queries.<name>(principal, **kwargs), cached until the data changes."""
-    principal = current_principal()
-    return _cached_query(name, data_version(), settings().database_url,
-                         (principal.username, principal.role, principal.jurisdiction), tuple(sorted(kwargs.items())))
-
-
 # ---------------------------------------------------------------- tables and downloads
 
 
@@ -136,34 +114,3 @@ def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: An
 def firm_link_expr(uscc_column: str, lang: str) -> pl.Expr:
     """Relative link to the firm page for each code in the column; the page opens in the same language."""
     return pl.lit("firm?uscc=") + pl.col(uscc_column) + pl.lit(f"&lang={lang}")
-
-
-# ---------------------------------------------------------------- sidebar
-
-
-def freshness_note() -> None:
-    """When data last arrived (latest ingestion the user may see, latest job run), in the sidebar."""
-    from dashboard.safe_text import md_text
-
-    fresh = query("data_freshness")  # cached per user until the data changes: it runs on every page
-    ingestion, job = fresh["ingestion"], fresh["job"]
-    lines = [f"**{tr('app.freshness')}**"]
-    if ingestion:
-        lines.append(f"{tr('app.last_ingestion')}: {_local(ingestion['finished_at'])} · {md_text(ingestion['file_name'])}")
-    else:
-        lines.append(f"{tr('app.last_ingestion')}: {tr('app.never')}")
-    if job:
-        lines.append(f"{tr('app.last_job')}: {_local(job['finished_at'])} · {job['job']}")
-    else:
-        lines.append(f"{tr('app.last_job')}: {tr('app.never')}")
-    with st.sidebar:
-        st.caption("  \n".join(lines))
-
-
-def _local(moment: datetime | None) -> str:
-    """A stored UTC time in the configured zone (SQLite returns naive UTC)."""
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return fmt_date(moment.astimezone(ZoneInfo(settings().scheduler.timezone)))

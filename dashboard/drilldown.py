@@ -12,8 +12,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts
-from dashboard.components import current_principal, query, tr
+from dashboard.cache import cached
+from dashboard.components import current_principal, tr
 from registry.access import region_prefixes
+from registry.queries import counts_by_area
 
 
 def area_drilldown(by_province: pl.DataFrame, as_of: date, tier: str | None, lang: str, key: str) -> None:
@@ -44,7 +46,7 @@ def area_drilldown(by_province: pl.DataFrame, as_of: date, tier: str | None, lan
 
 
 def _level(within: str, as_of: date, tier: str | None, lang: str, key: str) -> pl.DataFrame | None:
-    counts = query("counts_by_area", as_of=as_of, within=within, tier=tier)
+    counts = cached(counts_by_area, as_of=as_of, within=within, tier=tier)
     if counts.is_empty():
         st.info(tr("overview.no_data"))
         return None

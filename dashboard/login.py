@@ -26,11 +26,11 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
+from dashboard.database import engine
 from dashboard.i18n import code_label, t
 from dashboard.safe_text import md_text
 from registry import auth, sessions
 from registry.access import Principal
-from registry.db import get_engine
 from registry.models import utcnow
 from registry.settings import get_settings
 
@@ -58,7 +58,7 @@ def start_session(principal: Principal, method: str = "password", now: datetime 
 
 def _open(principal: Principal, method: str) -> SignedIn:
     """A new sign-in: its server-side session, and the cookie that lets a reload or a new tab find it."""
-    token = sessions.open_session(_engine(), principal.username, method)
+    token = sessions.open_session(engine(), principal.username, method)
     st.session_state[COOKIE_KEY] = token
     return start_session(principal, method, token=token)
 
@@ -75,10 +75,6 @@ def _write_cookie() -> None:
             unsafe_allow_javascript=True, width="content")
 
 
-def _engine():
-    return get_engine(get_settings().database_url)
-
-
 def _idle_limit() -> timedelta:
     return timedelta(minutes=get_settings().auth.session_idle_minutes)
 
@@ -90,8 +86,8 @@ def signed_in_principal() -> Principal | None:
 
 
 def _end(session: SignedIn, reason: str, notice: str) -> None:
-    auth.record_logout(_engine(), session.principal, reason)
-    sessions.revoke(_engine(), session.token, reason)
+    auth.record_logout(engine(), session.principal, reason)
+    sessions.revoke(engine(), session.token, reason)
     _forget(session, notice)
 
 
@@ -111,11 +107,11 @@ def _check(session: SignedIn, now: datetime) -> Principal | None:
     if session.token is None and now - session.last_seen_at > _idle_limit():
         _end(session, "idle", "login.expired")
         return None
-    if session.token is not None and sessions.resume(_engine(), session.token, now=now) is None:
+    if session.token is not None and sessions.resume(engine(), session.token, now=now) is None:
         # Idle in every tab (resume revoked and audited it), signed out in another tab, or revoked by an admin.
         _forget(session, "login.expired" if now - session.last_seen_at > _idle_limit() else "login.ended")
         return None
-    fresh = auth.current_principal(_engine(), session.principal.username, now=now)
+    fresh = auth.current_principal(engine(), session.principal.username, now=now)
     if fresh is None:
         _end(session, "account disabled or locked", "login.ended")
         return None
@@ -156,7 +152,7 @@ def _idle_watch() -> None:
     if session.token is None:
         over = utcnow() - session.last_seen_at > _idle_limit()
     else:  # only look: this timer must not keep the session alive; another tab's clicks do
-        over = sessions.resume(_engine(), session.token, touch=False) is None
+        over = sessions.resume(engine(), session.token, touch=False) is None
     if over:
         st.rerun(scope="app")
 
@@ -164,13 +160,13 @@ def _idle_watch() -> None:
 def _cookie_sign_in(now: datetime) -> Principal | None:
     """A reload or a new tab: the browser brought the cookie of a session that is still open (audited)."""
     token = st.context.cookies.get(sessions.COOKIE_NAME)
-    resumed = sessions.resume(_engine(), token, from_cookie=True, now=now)
+    resumed = sessions.resume(engine(), token, from_cookie=True, now=now)
     if resumed is None:
         return None
     username, method = resumed
-    principal = auth.current_principal(_engine(), username, now=now)
+    principal = auth.current_principal(engine(), username, now=now)
     if principal is None:
-        sessions.revoke(_engine(), token, "account disabled or locked")
+        sessions.revoke(engine(), token, "account disabled or locked")
         return None
     st.session_state[AUTH_KEY] = start_session(principal, method, now, token)
     return principal
@@ -181,7 +177,7 @@ def _sso_sign_in() -> Principal | None:
     if not provider or not st.user.is_logged_in or st.session_state.get(SSO_REFUSED_KEY):
         return None
     try:
-        principal = auth.sso_principal(_engine(), st.user.to_dict())
+        principal = auth.sso_principal(engine(), st.user.to_dict())
     except auth.LoginFailed as exc:
         st.session_state[SSO_REFUSED_KEY] = str(exc)  # logged once, shown on the sign-in page
         return None
@@ -198,7 +194,7 @@ def _login_page(lang: str) -> None:
         st.info(t(notice, lang, minutes=get_settings().auth.session_idle_minutes))
     elif notice:
         st.info(t(notice, lang))
-    if not auth.has_active_admin(_engine()):
+    if not auth.has_active_admin(engine()):
         st.warning(t("login.no_admin", lang))
     with st.form("login_form", enter_to_submit=True):
         username = st.text_input(t("login.username", lang), key="login_username", autocomplete="username")
@@ -215,7 +211,7 @@ def _password_sign_in(username: str, password: str, lang: str) -> None:
         st.error(t("login.missing", lang))
         return
     try:
-        principal = auth.authenticate(_engine(), username, password)
+        principal = auth.authenticate(engine(), username, password)
     except auth.LoginFailed as exc:
         st.error(md_text(exc))
         return

@@ -255,9 +255,8 @@ def dashboard_sources() -> list[Path]:
 
 
 def registry_calls(path: Path) -> set[str]:
-    """Dotted names of the registry functions a dashboard file refers to: imported by name, reached through an
-    imported registry module, or named as strings to the cached-call helpers (cached("module", "name"),
-    query("name"))."""
+    """Dotted names of the registry functions a dashboard file refers to: imported by name or reached through an
+    imported registry module (a function handed to dashboard.cache.cached is one of these)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: dict[str, str] = {}  # local name → registry.module[.function]
     found: set[str] = set()
@@ -274,13 +273,6 @@ def registry_calls(path: Path) -> set[str]:
             found.add(names[node.id])
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in names:
             found.add(f"{names[node.value.id]}.{node.attr}")
-        elif isinstance(node, ast.Call):
-            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            strings = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if called in ("cached", "_cached") and len(strings) >= 2:
-                found.add(f"registry.{strings[0]}.{strings[1]}")
-            elif called == "query" and strings:
-                found.add(f"registry.queries.{strings[0]}")
     return found
 
 

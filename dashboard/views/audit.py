@@ -12,12 +12,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard.components import current_lang, current_principal, settings, today
+from dashboard.database import engine
 from dashboard.exports import download_buttons
 from dashboard.i18n import t
 from dashboard.safe_text import md_text
 from registry.access import PermissionDenied
 from registry.audit import audit_entries, audit_facets
-from registry.db import get_engine
 
 SHOWN_ROWS = 1000
 LABELS = {
@@ -28,14 +28,14 @@ LABELS = {
 
 lang = current_lang()
 principal = current_principal()
-engine = get_engine(settings().database_url)
+db = engine()
 zone = settings().scheduler.timezone
 
 st.title(t("page.audit", lang))
 st.caption(t("audit.append_only", lang))
 
 try:
-    facets = audit_facets(principal, engine=engine)
+    facets = audit_facets(principal, engine=db)
 except PermissionDenied as exc:  # the page is listed for admins only; the data layer checks again
     st.error(md_text(exc))
     st.stop()
@@ -62,13 +62,13 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
     return shown.rename({name: pair[1] if lang == "en" else pair[0] for name, pair in LABELS.items()})
 
 
-rows = audit_entries(principal, limit=SHOWN_ROWS, engine=engine, **filters)
+rows = audit_entries(principal, limit=SHOWN_ROWS, engine=db, **filters)
 if rows.is_empty():
     st.info(t("audit.none", lang))
     st.stop()
 st.caption(t("audit.count", lang, shown=f"{rows.height:,}", limit=f"{SHOWN_ROWS:,}"))
 st.dataframe(readable(rows), hide_index=True, key="audit_table")
-download_buttons(lambda: readable(audit_entries(principal, limit=None, engine=engine, **filters)),
+download_buttons(lambda: readable(audit_entries(principal, limit=None, engine=db, **filters)),
                  t("page.audit", lang), key="dl_audit", what="audit")
 
 with st.expander(t("audit.detail", lang)):

@@ -10,11 +10,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import ops
+from dashboard.cache import cached
 from dashboard.components import current_lang, current_principal, table, today, tr
 from dashboard.exports import export_button, may_export
 from registry.access import NATIONAL, jurisdictions_in_scope
-from registry.briefing import briefing_pdf, briefing_xlsx, cjk_font
+from registry.briefing import briefing_for, briefing_pdf, briefing_xlsx, cjk_font
 from registry.errors import UserError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,7 +41,7 @@ jurisdiction = left.selectbox(tr("briefing.jurisdiction"), choices, key="briefin
                               format_func=lambda j: f"{names[j]} ({j})")
 month: date = right.selectbox(tr("briefing.month"), months, index=1, key="briefing_month",
                               format_func=lambda m: f"{m:%Y-%m}")
-b = ops.cached("briefing", "briefing_for", jurisdiction=jurisdiction, month=month)
+b = cached(briefing_for, jurisdiction=jurisdiction, month=month)
 st.subheader(b.title)
 st.caption(f"{b.name_en} · as of {b.as_of.isoformat()}")
 

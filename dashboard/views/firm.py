@@ -14,25 +14,36 @@ import polars as pl
 import streamlit as st
 
 from dashboard import analytics_charts, charts, ops
-from dashboard.analytics import cached
+from dashboard.cache import cached
 from dashboard.components import (
     current_lang,
     current_principal,
-    query,
     settings,
     table,
     today,
     tr,
 )
+from dashboard.database import engine
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_date, fmt_money
 from dashboard.i18n import code_label, column_label
 from dashboard.safe_text import md_text
 from registry import policy_tools, queries, reference
-from registry.db import get_engine
 from registry.errors import UserError
+from registry.peers import firm_peers
 from registry.policy import evaluate, evaluation_records, get_policy
 from registry.policy.applicable import class_meaning, policies_for_region, policy_title
+from registry.queries import (
+    firm_attributes,
+    firm_events,
+    firm_flags,
+    firm_profile,
+    firm_recognitions,
+    firm_reports,
+    search_firms,
+)
+from registry.review import decisions
+from registry.targets import firm_target_attainment
 
 MATCH_LIMIT = 20
 USCC_LIKE = re.compile(r"[0-9A-Za-z]{6,18}")
@@ -46,7 +57,7 @@ selected = st.query_params.get("uscc")
 search = st.text_input(tr("firm.search"), key="firm_search", placeholder=tr("firm.prompt")).strip()
 if search:
     by_code = bool(USCC_LIKE.fullmatch(search)) and any(c.isdigit() for c in search)
-    matches, _ = query("search_firms", text=None if by_code else search, uscc=search if by_code else None,
+    matches, _ = cached(search_firms, text=None if by_code else search, uscc=search if by_code else None,
                        limit=MATCH_LIMIT)
     if matches.is_empty():
         st.info(tr("firm.none_found"))
@@ -64,7 +75,7 @@ if not selected:
     st.info(tr("firm.prompt"))
     st.stop()
 
-profile = query("firm_profile", uscc=selected)
+profile = cached(firm_profile, uscc=selected)
 if profile is None:
     st.warning(tr("firm.not_found", uscc=md_text(selected)))  # the address is anyone's to write
     st.stop()
@@ -95,7 +106,7 @@ for column, (name, value) in zip(st.columns(4) * 2, facts, strict=False):
 
 # ---------------------------------------------------------------- recognitions
 st.subheader(tr("firm.recognitions"))
-recognitions = query("firm_recognitions", uscc=selected)
+recognitions = cached(firm_recognitions, uscc=selected)
 if recognitions.is_empty():
     st.caption(tr("firm.none"))
 else:
@@ -106,7 +117,7 @@ else:
           codes={"tier": "tier", "status": "status"})
 
 # ---------------------------------------------------------------- 复核决定 review decisions (registry.review)
-decided = ops.cached("review", "decisions", uscc=selected)
+decided = cached(decisions, uscc=selected)
 if not decided.is_empty():
     st.markdown(f"**{tr('review.decisions')}**")
     decided = ops.local_times(decided.drop("uscc", "name"), ["decided_at"])
@@ -121,7 +132,7 @@ if not decided.is_empty():
 
 # ---------------------------------------------------------------- operating data
 st.subheader(tr("firm.reports"))
-reports = query("firm_reports", uscc=selected)
+reports = cached(firm_reports, uscc=selected)
 if reports.is_empty():
     st.caption(tr("firm.none"))
 else:
@@ -146,20 +157,20 @@ else:
 attributes_column, events_column = st.columns(2)
 with attributes_column:
     st.subheader(tr("firm.attributes"))
-    attributes = query("firm_attributes", uscc=selected)
+    attributes = cached(firm_attributes, uscc=selected)
     if attributes.is_empty():
         st.caption(tr("firm.none"))
     else:
         table(attributes, codes={"attribute": "attribute", "value": "attribute_value"})
 with events_column:
     st.subheader(tr("firm.events"))
-    events = query("firm_events", uscc=selected)
+    events = cached(firm_events, uscc=selected)
     if events.is_empty():
         st.caption(tr("firm.none"))
     else:
         table(events, codes={"event": "event"})
 
-flags = query("firm_flags", uscc=selected)
+flags = cached(firm_flags, uscc=selected)
 if not flags.is_empty():
     st.subheader(tr("firm.flags"))
     flag_codes = {"kind": "flag", "severity": "severity", "tier": "tier", "jurisdiction": "jurisdiction"}
@@ -175,7 +186,7 @@ if not flags.is_empty():
 
 # ---------------------------------------------------------------- 同行对比 peers (registry.peers)
 peer_min = settings().monitoring.peer_min_group
-peers = ops.cached("peers", "firm_peers", uscc=profile["uscc"], as_of=as_of, min_group=peer_min)
+peers = cached(firm_peers, uscc=profile["uscc"], as_of=as_of, min_group=peer_min)
 if not peers.is_empty():
     st.subheader(tr("firm.peers"))
     st.caption(tr("firm.peers_help", year=peers["year"][0], tier=code_label("tier", peers["tier"][0], lang),
@@ -187,7 +198,7 @@ if not peers.is_empty():
     download_buttons(shown_peers, f"{profile['uscc']}_{tr('firm.peers')}", key="dl_firm_peers", what="firms")
 
 # ---------------------------------------------------------------- 目标表 (重点小巨人): targets vs actual
-firm_targets = cached("targets", "firm_target_attainment", as_of=as_of, uscc=profile["uscc"])
+firm_targets = cached(firm_target_attainment, as_of=as_of, uscc=profile["uscc"])
 if not firm_targets.is_empty():
     st.subheader(tr("firm.targets"))
     st.caption(tr("targets.firm_help"))
@@ -219,7 +230,7 @@ in_force = list(applicable)
 purpose = st.radio(tr("firm.purpose"), ("new_application", "review"), horizontal=True, key="firm_purpose",
                    format_func=lambda code: tr(f"firm.purpose_{code}"))
 default_rule = policy_tools.firm_default_rule(current_principal(), profile["uscc"], as_of, purpose,
-                                              engine=get_engine(settings().database_url))
+                                              engine=engine())
 policy_id = st.selectbox(tr("firm.policy"), in_force, key=f"firm_policy_{purpose}",
                          format_func=lambda pid: policy_title(applicable[pid], lang),
                          placeholder=tr("firm.policy_pick"),
@@ -228,7 +239,7 @@ if default_rule is not None:
     st.caption(tr("firm.default_rule", policy=policy_title(default_rule, lang)))
 evaluated = None
 if policy_id:
-    firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=get_engine(settings().database_url))
+    firm_bundle = queries.firm_bundle(current_principal(), profile["uscc"], engine=engine())
     try:
         evaluated = evaluate(get_policy(policy_id), firm_bundle, as_of)
     except UserError as exc:  # e.g. a batch policy outside its application window

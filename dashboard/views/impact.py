@@ -9,10 +9,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard import impact_charts
+from dashboard.cache import data_version
 from dashboard.components import (
     current_lang,
     current_principal,
-    data_version,
     settings,
     table,
     today,
@@ -64,8 +64,9 @@ if from_id == to_id:
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def _impact(version: str, database_url: str, who: tuple[str, str, str], from_id: str, to_id: str, as_of,
             scope: str):
-    # `version` is only a cache key: new data is a new entry. Evaluating every holder twice takes seconds at
-    # national scale, so a rerun of the page (a widget change elsewhere) must not repeat it.
+    # Its own cache, not dashboard.cache.cached: rule_impact takes the engine first and the principal second.
+    # `version` (this page run's, dashboard/cache.py) is only a cache key: new data is a new entry. Evaluating
+    # every holder twice takes seconds at national scale, so a rerun of the page must not repeat it.
     del version
     return rule_impact(get_engine(database_url), Principal(*who), from_id, to_id, as_of, scope)
 

@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import ops, ops_charts
+from dashboard.cache import cached
 from dashboard.components import (
     current_lang,
     current_principal,
@@ -18,6 +19,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.database import engine
 from dashboard.exports import download_buttons
 from dashboard.i18n import code_label, column_label
 from registry.errors import UserError
@@ -28,9 +30,11 @@ from registry.intake import (
     STATUSES,
     Upload,
     completeness,
+    expected_reports,
     firms_in_cell,
     ingest_uploads,
     jobs_overview,
+    recent_runs,
     rejected_rows,
 )
 
@@ -56,7 +60,7 @@ def results_table(results) -> pl.DataFrame:
 
 
 def show_rejections(run_ids: list[int], key: str) -> None:
-    rows = rejected_rows(principal, run_ids, engine=ops.engine())
+    rows = rejected_rows(principal, run_ids, engine=engine())
     if rows.is_empty():
         st.caption(tr("intake.no_rejections"))
         return
@@ -83,7 +87,7 @@ def upload_section() -> None:
                                      total=f"{total:,}"))
 
             try:
-                results = ingest_uploads(ops.engine(), [Upload(f.name, f.getvalue()) for f in files], kind,
+                results = ingest_uploads(engine(), [Upload(f.name, f.getvalue()) for f in files], kind,
                                          progress, actor=current_principal().username)
             except UserError as exc:
                 st.error(str(exc))
@@ -95,7 +99,7 @@ def upload_section() -> None:
                     # New rows can open or close flags: the scheduler recomputes them now, not at 06:30.
                     from jobs.runs import request_run
 
-                    request_run(ops.engine(), "flags", current_principal().username)
+                    request_run(engine(), "flags", current_principal().username)
                     st.info(tr("intake.flags_requested"))
         if "intake_last_results" in st.session_state:
             table(st.session_state["intake_last_results"], codes={"status": "run_status"})
@@ -103,7 +107,7 @@ def upload_section() -> None:
 
 # ---------------------------------------------------------------- runs
 def runs_section() -> None:
-    runs = ops.local_times(ops.cached("intake", "recent_runs"), ["started_at", "finished_at"])
+    runs = ops.local_times(cached(recent_runs), ["started_at", "finished_at"])
     if runs.is_empty():
         st.caption(tr("ops.none"))
     else:
@@ -124,7 +128,7 @@ def completeness_section() -> None:
     level = controls[1].selectbox(tr("intake.level"), LEVELS, key="intake_level",
                                   index=0 if principal.jurisdiction == "cn" else 1,
                                   format_func=lambda v: code_label("level", v, lang))
-    owed = ops.cached("intake", "expected_reports", as_of=as_of, timezone=settings().scheduler.timezone)
+    owed = cached(expected_reports, as_of=as_of, timezone=settings().scheduler.timezone)
     present = [f for f in FREQUENCIES if f in set(owed["frequency"].unique().to_list())]
     if not present:
         st.info(tr("intake.no_duties"))
@@ -164,7 +168,7 @@ def completeness_section() -> None:
 
 # ---------------------------------------------------------------- jobs
 def jobs_section() -> None:
-    jobs = ops.local_times(jobs_overview(settings(), ops.now_utc(), engine=ops.engine()),
+    jobs = ops.local_times(jobs_overview(settings(), ops.now_utc(), engine=engine()),
                            ["last_started", "last_finished", "next_run"])
     table(jobs, codes={"last_status": "run_status"})
     if ops.allowed("jobs.run"):
@@ -173,7 +177,7 @@ def jobs_section() -> None:
         with st.container(horizontal=True, gap="small"):
             for job in jobs["job"].to_list():
                 if st.button(f"{tr('intake.run_now')}: {job}", key=f"run_now_{job}", icon=":material/play_arrow:"):
-                    request_id = request_run(ops.engine(), job, principal.username)
+                    request_id = request_run(engine(), job, principal.username)
                     st.success(tr("intake.requested", job=job, id=request_id))
 
 

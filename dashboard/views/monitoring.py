@@ -12,7 +12,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import monitoring_charts
-from dashboard.analytics import cached, industry_filter, region_filter
+from dashboard.analytics import industry_filter, region_filter
+from dashboard.cache import cached
 from dashboard.components import current_lang, firm_link_expr, labelled, table, tr
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count, fmt_money, fmt_pct
@@ -20,6 +21,8 @@ from dashboard.i18n import code_label, column_label, t
 from dashboard.pages import page_spec
 from dashboard.safe_text import md_text
 from registry import monitoring, reference
+from registry.monitoring import available_periods, firms_of_cell, monitoring_figures
+from registry.pipeline import tiers_in_use
 
 FIRM_PAGE = page_spec("firm").path
 DEFAULT_TIERS = ("zjtx_sme", "little_giant")
@@ -32,7 +35,7 @@ st.title(tr("page.monitoring"))
 # ---------------------------------------------------------------- controls
 region = region_filter("monitor")
 first, second = st.columns(2), st.columns(4)
-tier_options = cached("pipeline", "tiers_in_use")
+tier_options = cached(tiers_in_use)
 tiers = first[0].multiselect(tr("monitor.tiers"), tier_options,
                              default=[tier for tier in DEFAULT_TIERS if tier in tier_options], key="monitor_tiers",
                              format_func=lambda v: code_label("tier", v, lang))
@@ -54,7 +57,7 @@ if grain != "year":
                                 format_func=lambda v: t(f"monitor.basis.{v}", lang))
 metric = second[2].selectbox(tr("monitor.metric"), list(monitoring.METRICS), key="monitor_metric",
                              format_func=lambda v: t(f"monitor.metric.{v}", lang))
-periods = cached("monitoring", "available_periods", grain=grain, basis=basis)
+periods = cached(available_periods, grain=grain, basis=basis)
 if not tiers:
     st.info(tr("monitor.no_tiers"))
     st.stop()
@@ -65,7 +68,7 @@ period = second[3].selectbox(tr("monitor.period"), periods, key=f"monitor_period
 
 choice = {"period": period, "grain": grain, "basis": basis, "metric": metric, "region": region,
           "industry": industry}
-figures = cached("monitoring", "monitoring_figures", tiers=tuple(tiers), **choice)
+figures = cached(monitoring_figures, tiers=tuple(tiers), **choice)
 spec = monitoring.METRICS[metric]
 metric_label = tr(f"monitor.metric.{metric}")
 st.caption(tr("monitor.cohort"))
@@ -148,7 +151,7 @@ if cell_index is not None and cell_index < table_frame.height:
     cell = table_frame.row(cell_index, named=True)
     heading = tr("monitor.cell_firms", group=cell[name_column], tier=code_label("tier", cell["tier"], lang))
     st.markdown(f"**{md_text(heading)}**")
-    firms = cached("monitoring", "firms_of_cell", group=cell["group"], tier=cell["tier"], by=by, **choice)
+    firms = cached(firms_of_cell, group=cell["group"], tier=cell["tier"], by=by, **choice)
     link_header = column_label("link", lang)
     shown_firms = labelled(firms.rename({"value": metric}).with_columns(firm_link_expr("uscc", lang).alias("link")),
                            {"tier": "tier"})

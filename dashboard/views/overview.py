@@ -6,18 +6,18 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, ops
-from dashboard.analytics import cached
+from dashboard import charts
+from dashboard.cache import cached
 from dashboard.components import (
     current_lang,
     current_principal,
     labelled,
-    query,
     settings,
     table,
     today,
     tr,
 )
+from dashboard.database import engine
 from dashboard.drilldown import area_drilldown
 from dashboard.evidence import plain_source
 from dashboard.exports import download_buttons
@@ -25,7 +25,16 @@ from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label
 from registry import queries
 from registry.access import jurisdictions_in_scope
-from registry.db import get_engine
+from registry.pipeline import open_flag_firms
+from registry.queries import (
+    counts_by_province,
+    counts_by_tier,
+    due_counts,
+    due_recognitions,
+    open_flags_by_kind,
+)
+from registry.review_risk import review_risk
+from registry.targets import regional_target_progress
 
 DUE_LIST_ROWS = 200
 
@@ -38,7 +47,7 @@ as_of = st.date_input(tr("overview.as_of"), value=today(), key="overview_as_of",
 
 # ---------------------------------------------------------------- by tier
 st.subheader(tr("overview.valid_by_tier"))
-by_tier = query("counts_by_tier", as_of=as_of)
+by_tier = cached(counts_by_tier, as_of=as_of)
 for column, (tier, firms) in zip(st.columns(by_tier.height), by_tier.select("tier", "firms").rows(), strict=True):
     column.metric(code_label("tier", tier, lang), fmt_count(firms), border=True)
 
@@ -51,7 +60,7 @@ with right:
         tr("overview.tier_filter"), tier_options, key="overview_province_tier",
         format_func=lambda tier: tr("overview.all_tiers") if tier is None else code_label("tier", tier, lang),
     )
-    by_province = query("counts_by_province", as_of=as_of, tier=province_tier)
+    by_province = cached(counts_by_province, as_of=as_of, tier=province_tier)
     if by_province.is_empty():
         st.info(tr("overview.no_data"))
     else:
@@ -63,7 +72,7 @@ download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggre
 # ---------------------------------------------------------------- due for 复核 / expiring
 st.subheader(tr("overview.due"))
 st.caption(tr("overview.due_help", review=lifecycle.review_due_days, expiring=lifecycle.expiring_days))
-due = query("due_counts", as_of=as_of, review_due_days=lifecycle.review_due_days,
+due = cached(due_counts, as_of=as_of, review_due_days=lifecycle.review_due_days,
             expiring_days=lifecycle.expiring_days)
 due_columns = st.columns(4)
 for column, metric in zip(due_columns[:3], ("review_due", "expiring", "expired"), strict=True):
@@ -71,11 +80,11 @@ for column, metric in zip(due_columns[:3], ("review_due", "expiring", "expired")
 # 复核 risk (registry.review_risk): the recognitions due within the configured months on course to fail; the list
 # and its download are on the review page.
 risk_months = settings().monitoring.review_risk_months
-risk = ops.cached("review_risk", "review_risk", as_of=as_of, months=risk_months)
+risk = cached(review_risk, as_of=as_of, months=risk_months)
 due_columns[3].metric(tr("overview.review_risk", months=risk_months), fmt_count(risk.count("review")), border=True)
 if not due.is_empty():
     table(due, codes={"tier": "tier"})
-due_list = query("due_recognitions", as_of=as_of, review_due_days=lifecycle.review_due_days,
+due_list = cached(due_recognitions, as_of=as_of, review_due_days=lifecycle.review_due_days,
                  expiring_days=lifecycle.expiring_days, limit=DUE_LIST_ROWS)
 if not due_list.is_empty():
     with st.expander(tr("overview.due_list")):
@@ -83,23 +92,23 @@ if not due_list.is_empty():
         due_codes = {"tier": "tier", "state": "due_state", "jurisdiction": "jurisdiction"}
         table(due_list, codes=due_codes)
         # The whole list can be tens of thousands of rows: built only when a download button is pressed.
-        engine = get_engine(settings().database_url)
+        db = engine()
 
         def every_due() -> pl.DataFrame:
             return labelled(queries.due_recognitions(
-                principal, as_of, lifecycle.review_due_days, lifecycle.expiring_days, engine=engine), due_codes, lang)
+                principal, as_of, lifecycle.review_due_days, lifecycle.expiring_days, engine=db), due_codes, lang)
 
         download_buttons(every_due, tr("overview.due_list"), key="dl_due")
 
 # ---------------------------------------------------------------- open flags
 st.subheader(tr("overview.flags"))
-flags = query("open_flags_by_kind")
+flags = cached(open_flags_by_kind)
 if flags.is_empty():
     st.info(tr("overview.no_flags"))
 else:
     st.markdown(f"**{tr('overview.flag_firms')}**")
     # Firms per kind (a firm with a warning and a critical flag of one kind counts once).
-    firms_by_kind = cached("pipeline", "open_flag_firms")
+    firms_by_kind = cached(open_flag_firms)
     rows = firms_by_kind.rows()
     for start in range(0, len(rows), 4):  # four to a row: the labels stay readable
         for column, (kind, firms) in zip(st.columns(4), rows[start:start + 4], strict=False):
@@ -115,7 +124,7 @@ else:
 # ---------------------------------------------------------------- cultivation targets
 st.subheader(tr("overview.targets"))
 st.caption(tr("overview.target_state_help"))
-targets = cached("targets", "regional_target_progress", as_of=as_of)
+targets = cached(regional_target_progress, as_of=as_of)
 regions = jurisdictions_in_scope(principal).filter(pl.col("id") != "cn")
 region_names = dict(zip(regions["id"], regions["name_en" if lang == "en" else "name_zh"], strict=True))
 default_region = principal.jurisdiction if principal.jurisdiction in region_names else None

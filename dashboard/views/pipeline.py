@@ -10,13 +10,23 @@ import polars as pl
 import streamlit as st
 
 from dashboard import analytics_charts
-from dashboard.analytics import cached, industry_filter, region_filter
-from dashboard.components import current_lang, current_principal, settings, table, today, tr
+from dashboard.analytics import industry_filter, region_filter
+from dashboard.cache import cached
+from dashboard.components import current_lang, current_principal, table, today, tr
+from dashboard.database import engine
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count, fmt_date, fmt_pct
 from dashboard.i18n import code_label
 from registry import pipeline
-from registry.db import get_engine
+from registry.pipeline import (
+    evaluate_promotion_candidates,
+    funnel_by_area,
+    promotion_candidates,
+    review_cohorts,
+    tier_flows,
+    tier_funnel,
+    tiers_in_use,
+)
 
 lang = current_lang()
 principal = current_principal()
@@ -26,7 +36,7 @@ st.title(tr("page.pipeline"))
 region = region_filter("pipeline")
 controls = st.columns(3)
 industry = industry_filter("pipeline_industry", controls[0])
-tier_options = [None, *cached("pipeline", "tiers_in_use")]
+tier_options = [None, *cached(tiers_in_use)]
 tier = controls[1].selectbox(tr("filter.tier"), tier_options, key="pipeline_tier",
                              format_func=lambda v: tr("filter.all_tiers") if v is None else code_label("tier", v, lang))
 as_of = controls[2].date_input(tr("filter.as_of"), value=today(), key="pipeline_as_of", format="YYYY-MM-DD")
@@ -36,7 +46,7 @@ name = "name_en" if lang == "en" else "name_zh"
 # ---------------------------------------------------------------- the funnel
 st.subheader(tr("pipeline.funnel"))
 st.caption(tr("pipeline.funnel_help"))
-funnel = cached("pipeline", "tier_funnel", as_of=as_of, **scope)
+funnel = cached(tier_funnel, as_of=as_of, **scope)
 for column, (rung, firms, ratio) in zip(st.columns(funnel.height), funnel.rows(), strict=True):
     column.metric(code_label("tier", rung, lang), fmt_count(firms), delta=None if ratio is None else fmt_pct(ratio),
                   delta_color="off", delta_arrow="off", delta_description=tr("pipeline.of_below"), border=True)
@@ -44,7 +54,7 @@ chart_column, area_column = st.columns([2, 3])
 chart_column.plotly_chart(analytics_charts.funnel_chart(funnel, lang), key="funnel_chart")
 with area_column:
     st.markdown(f"**{tr('pipeline.by_area')}**")
-    areas = cached("pipeline", "funnel_by_area", as_of=as_of, **scope)
+    areas = cached(funnel_by_area, as_of=as_of, **scope)
     if areas.is_empty():
         st.info(tr("pipeline.no_data"))
     else:
@@ -54,7 +64,7 @@ with area_column:
 # ---------------------------------------------------------------- flows by year
 st.subheader(tr("pipeline.flows"))
 st.caption(tr("pipeline.flows_help"))
-flows = cached("pipeline", "tier_flows", as_of=as_of, tier=tier, **scope)
+flows = cached(tier_flows, as_of=as_of, tier=tier, **scope)
 if flows.is_empty():
     st.info(tr("pipeline.no_data"))
 else:
@@ -73,7 +83,7 @@ st.subheader(tr("pipeline.cohorts"))
 st.caption(tr("pipeline.cohorts_help"))
 cohort_tier = tier if tier is not None else "little_giant"
 st.caption(f"{tr('pipeline.cohort_tier')}: {code_label('tier', cohort_tier, lang)}")
-cohorts = cached("pipeline", "review_cohorts", as_of=as_of, tier=cohort_tier, **scope)
+cohorts = cached(review_cohorts, as_of=as_of, tier=cohort_tier, **scope)
 if cohorts.is_empty():
     st.info(tr("pipeline.no_data"))
 else:
@@ -83,18 +93,17 @@ else:
 
 # ---------------------------------------------------------------- promotion candidates
 st.subheader(tr("pipeline.candidates"))
-engine = get_engine(settings().database_url)
-flags_ran = pipeline.last_flags_run(engine=engine)
+flags_ran = pipeline.last_flags_run(engine=engine())
 if flags_ran is not None:
     st.caption(tr("pipeline.candidates_from_flags", when=fmt_date(flags_ran)))
-    candidates = cached("pipeline", "promotion_candidates", **scope)
+    candidates = cached(promotion_candidates, **scope)
 else:
     st.caption(tr("pipeline.candidates_no_flags"))
     # Evaluating reads every holder's records: only on request, and kept for this session's filters.
     run_key = f"pipeline_evaluated_{hash((region, industry, as_of))}"
     if st.button(tr("pipeline.evaluate"), key="pipeline_evaluate", icon=":material/play_arrow:"):
         with st.spinner(tr("pipeline.evaluate")):
-            st.session_state[run_key] = cached("pipeline", "evaluate_promotion_candidates", as_of=as_of, **scope)
+            st.session_state[run_key] = cached(evaluate_promotion_candidates, as_of=as_of, **scope)
     candidates = st.session_state.get(run_key)
     if candidates is not None:
         st.caption(tr("pipeline.evaluated", n=fmt_count(candidates["evaluated"].sum()), as_of=as_of.isoformat()))

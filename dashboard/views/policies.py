@@ -7,8 +7,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import ops
 from dashboard.components import current_lang, current_principal, table, today, tr
+from dashboard.database import engine
 from dashboard.exports import export_button
 from dashboard.i18n import code_label
 from dashboard.safe_text import md_text
@@ -98,7 +98,7 @@ with whatif_tab:
     uscc = st.text_input(tr("policies.firm_uscc"), key="policies_uscc", max_chars=18)
     if st.button(tr("policies.evaluate"), key="policies_evaluate", disabled=not uscc.strip()):
         try:
-            record = evaluate_firm(current_principal(), policy, uscc, as_of, lang, engine=ops.engine())
+            record = evaluate_firm(current_principal(), policy, uscc, as_of, lang, engine=engine())
         except UserError as exc:
             st.error(md_text(exc))
         else:

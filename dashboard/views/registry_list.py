@@ -9,21 +9,21 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.components import (
     current_lang,
     current_principal,
     firm_link_expr,
     labelled,
-    query,
-    settings,
     tr,
 )
+from dashboard.database import engine
 from dashboard.exports import download_buttons
 from dashboard.i18n import code_label, column_label
 from dashboard.pages import page_spec
 from registry import queries
-from registry.db import get_engine
 from registry.models import RECOGNITION_STATUSES, TIERS
+from registry.queries import search_firms
 
 PAGE_SIZES = (25, 50, 100)
 # Above this many rows an Excel file takes tens of seconds to build (xlsxwriter writes cell by cell); CSV is instant.
@@ -69,10 +69,10 @@ filters = {"text": text or None, "uscc": uscc or None, "province": province, "in
 # The pager's key carries the filters: new filters get a new pager, which starts at page 1.
 page_key = f"registry_page_{abs(hash((tuple(filters.items()), page_size)))}"
 
-_, total = query("search_firms", limit=0, **filters)
+_, total = cached(search_firms, limit=0, **filters)
 pages = max(1, -(-total // page_size))
 page_number = min(st.session_state.get(page_key, 1), pages)
-firms, _ = query("search_firms", offset=(page_number - 1) * page_size, limit=page_size, **filters)
+firms, _ = cached(search_firms, offset=(page_number - 1) * page_size, limit=page_size, **filters)
 
 st.caption(tr("registry.total", total=f"{total:,}"))
 shown = labelled(firms.with_columns(
@@ -106,11 +106,11 @@ if not firms.is_empty():
         st.switch_page(FIRM_PAGE, query_params={"uscc": picked, "lang": lang})
 
 # The download holds every match (not just this page), built only when a button is pressed.
-engine, codes = get_engine(settings().database_url), {"listing_board": "listing_board", "tiers": "tier"}
+db, codes = engine(), {"listing_board": "listing_board", "tiers": "tier"}
 
 
 def every_match() -> pl.DataFrame:
-    everything = queries.search_firms_all(principal, engine=engine, **filters)
+    everything = queries.search_firms_all(principal, engine=db, **filters)
     return everything.with_columns(
         pl.col("province_code").replace_strict(province_names, default=pl.col("province_code")).alias("province")
     ).select("uscc", "name", "province", "region_code", "industry_code", "tiers", "founded_on",

@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import ops
+from dashboard.cache import cached
 from dashboard.components import (
     current_lang,
     current_principal,
@@ -20,6 +21,7 @@ from dashboard.components import (
     today,
     tr,
 )
+from dashboard.database import engine
 from dashboard.evidence import evidence_sentence, plain_source
 from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
@@ -34,9 +36,10 @@ from registry.review import (
     queue_workbook,
     record_decision,
     record_decisions,
+    review_queue,
     revocation_rules,
 )
-from registry.review_risk import STANDARDS, risk_workbook
+from registry.review_risk import STANDARDS, review_risk, risk_workbook
 
 SHOWN = 500
 NOTICE = "review_notice"
@@ -49,7 +52,7 @@ if NOTICE in st.session_state:
 
 # ---------------------------------------------------------------- 复核 risk (registry.review_risk)
 RISK_MONTHS = settings().monitoring.review_risk_months
-risk = ops.cached("review_risk", "review_risk", as_of=today(), months=RISK_MONTHS)
+risk = cached(review_risk, as_of=today(), months=RISK_MONTHS)
 with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":material/trending_down:"):
     st.caption(tr("risk.help", months=RISK_MONTHS))
     st.markdown(tr("risk.summary", due=f"{risk.due:,}", review=f"{risk.count('review'):,}",
@@ -70,7 +73,7 @@ with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":mater
                       what="review_list", file_name=f"复核风险_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                       key="risk_export", icon=":material/table:")
 
-queue = ops.cached("review", "review_queue")
+queue = cached(review_queue)
 
 
 def options(column: str) -> list:
@@ -98,7 +101,7 @@ for column, value in chosen.items():
 st.caption(tr("review.total", items=f"{items.height:,}", firms=f"{items['uscc'].n_unique():,}"))
 if queue.is_empty():
     # Nothing at all to decide: say whether the flags were ever computed, and how to compute them.
-    finished = last_flags_run(engine=ops.engine())
+    finished = last_flags_run(engine=engine())
     if finished is None:
         st.info(tr("review.empty_never"))
     else:
@@ -180,7 +183,7 @@ with right:
                 extra["renew_expired"] = st.checkbox(tr("review.renew_expired", days=expired_days),
                                                      key=f"review_renew_expired_{picked}")
         elif decision == "revoke":
-            rules = revocation_rules(current_principal(), item["recognition_id"], engine=ops.engine())
+            rules = revocation_rules(current_principal(), item["recognition_id"], engine=engine())
             by_id = {r["id"]: r for r in rules}
             flag_rule = json.loads(item["evidence"] or "{}").get("reason") if item["flag"] == "exit" else None
             ids = [None, *by_id]
@@ -204,7 +207,7 @@ with right:
             else:
                 try:
                     result = record_decision(current_principal(), item["recognition_id"], decision, reason,
-                                             flag_ids=[item["flag_id"]], on=today(), engine=ops.engine(), **extra)
+                                             flag_ids=[item["flag_id"]], on=today(), engine=engine(), **extra)
                 except UserError as exc:
                     st.error(md_text(exc))
                 else:
@@ -247,7 +250,7 @@ if ops.allowed("review.decide"):
                     try:
                         results = record_decisions(
                             current_principal(), items.select("recognition_id", "flag_id").rows(),
-                            bulk_decision, bulk_reason, on=today(), engine=ops.engine(), **bulk_extra)
+                            bulk_decision, bulk_reason, on=today(), engine=engine(), **bulk_extra)
                     except UserError as exc:
                         st.error(md_text(exc))
                     else:

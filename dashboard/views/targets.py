@@ -10,7 +10,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import analytics_charts, charts
-from dashboard.analytics import cached, industry_filter, region_filter
+from dashboard.analytics import industry_filter, region_filter
+from dashboard.cache import cached
 from dashboard.components import (
     current_lang,
     current_principal,
@@ -30,7 +31,10 @@ from registry.targets import (
     STATUS_RULES,
     TARGET_INDICATORS,
     TARGET_STATUSES,
+    firm_target_attainment,
     laggards,
+    regional_target_progress,
+    regional_target_trajectory,
     status_counts,
 )
 
@@ -58,7 +62,7 @@ with st.expander(tr("targets.rules")):
 region = region_filter("targets")
 firm_controls = st.columns(3)
 industry = industry_filter("targets_industry", firm_controls[0])
-attainment = cached("targets", "firm_target_attainment", as_of=as_of, region=region, industry=industry)
+attainment = cached(firm_target_attainment, as_of=as_of, region=region, industry=industry)
 
 if attainment.is_empty():
     st.info(tr("targets.none"))
@@ -136,7 +140,7 @@ if children:
 st.caption(tr("targets.county_note"))
 
 # Everything below `cn` is every target: asked as the overview asks, the two pages share one cached result.
-progress = cached("targets", "regional_target_progress", as_of=as_of,
+progress = cached(regional_target_progress, as_of=as_of,
                   jurisdiction=None if jurisdiction == "cn" else jurisdiction)
 if progress.is_empty():
     st.info(tr("targets.no_regional"))
@@ -154,7 +158,7 @@ else:
     pairs = progress.select("jurisdiction", "tier").unique(maintain_order=True).rows()
     pair = st.selectbox(tr("targets.pick"), pairs, key=f"targets_pair_{jurisdiction}",
                         format_func=lambda p: f"{names.get(p[0], p[0])} · {code_label('tier', p[1], lang)}")
-    trajectory = cached("targets", "regional_target_trajectory", as_of=as_of, jurisdiction=pair[0], tier=pair[1])
+    trajectory = cached(regional_target_trajectory, as_of=as_of, jurisdiction=pair[0], tier=pair[1])
     title = f"{tr('targets.trajectory')}: {names.get(pair[0], pair[0])} · {code_label('tier', pair[1], lang)}"
     st.plotly_chart(analytics_charts.trajectory_chart(trajectory, lang, title), key="trajectory_chart")
     shown_trajectory = table(trajectory.rename({"kind": "series"}).with_columns(

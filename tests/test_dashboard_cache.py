@@ -1,0 +1,98 @@
+"""The dashboard's one cache (dashboard/cache.py), on the real engine the app uses: a page run asks the database for
+its data version once, however many cached reads the page makes, and new data shows on the next run.
+
+The data-version question is recognised in the SQL the engine executes (a SQLAlchemy event listener, no mocks):
+it is the one statement that reads the highest review-decision id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from dashboard_login import log_in, seed_user
+from dashboard_seed import seed_registry
+from streamlit.testing.v1 import AppTest
+
+from dashboard.pages import pages_for
+from registry.db import get_engine, make_engine, upgrade
+from registry.settings import get_settings
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+VALID_BY_TIER = """
+    SELECT tier, COUNT(DISTINCT enterprise_id) FROM recognition
+    WHERE status = 'active' AND recognized_on <= :d AND (valid_until IS NULL OR valid_until >= :d)
+    GROUP BY tier"""
+
+
+class Statements:
+    """Every statement the engine executes while listening: how many asked for the data version, and in all."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine, self.versions, self.total = engine, 0, 0
+
+    def __enter__(self) -> Statements:
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement: str, parameters, context, executemany) -> None:
+        self.total += 1
+        self.versions += "max(review_decision.id)" in statement
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'zjtx.db'}"
+    setup = make_engine(url)
+    upgrade(setup)
+    seed_registry(setup, firms=40, seed=5)
+    seed_user(setup, "admin", "admin", "cn")
+    setup.dispose()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    monkeypatch.setenv("ZJTX_CONFIG", str(config))
+    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    engine = get_engine(url)  # the very engine the app's pages use (registry.db keeps one per URL)
+    yield log_in(AppTest.from_file(str(APP), default_timeout=120), engine), engine
+    get_settings.cache_clear()
+
+
+def test_every_page_run_asks_for_the_data_version_once(app):
+    at, engine = app
+    at.run()
+    for spec in pages_for("admin"):
+        for attempt in ("first run", "rerun from the cache"):
+            with Statements(engine) as seen:
+                at.switch_page(spec.script).run()
+            assert not at.exception, (spec.key, [e.value for e in at.exception])
+            assert seen.versions == 1, (spec.key, attempt, seen.versions)
+
+
+def test_a_rerun_reads_from_the_cache_and_new_data_shows_on_the_next_run(app):
+    at, engine = app
+    with Statements(engine) as first:
+        at.run()  # the overview, computed
+    as_of = at.date_input(key="overview_as_of").value
+    with engine.connect() as conn:
+        before = dict(conn.execute(sa.text(VALID_BY_TIER), {"d": as_of}).all()).get("key_little_giant", 0)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["重点“小巨人”"] == f"{before:,}"
+
+    with Statements(engine) as again:
+        at.run()  # nothing changed: the same figures, the page's reads served from the cache
+    assert {m.label: m.value for m in at.metric} == shown
+    assert again.versions == 1 and again.total < first.total, (first.total, again.total)
+
+    with engine.begin() as conn:  # a new recognition arrives while the dashboard is open
+        conn.execute(sa.text("""INSERT INTO recognition (enterprise_id, tier, jurisdiction, recognized_on, valid_until,
+                                status, created_at) VALUES (1, 'key_little_giant', 'cn', :d, NULL, 'active', :d)"""),
+                     {"d": as_of})
+    with Statements(engine) as fresh:
+        at.run()
+    assert fresh.versions == 1
+    assert {m.label: m.value for m in at.metric}["重点“小巨人”"] == f"{before + 1:,}"
