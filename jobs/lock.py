@@ -28,12 +28,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from registry.models import SchedulerLock as SchedulerLockRow
+from registry.models import table_of
 
 log = logging.getLogger("zjtx.scheduler.lock")
 
 # Any constant works as long as every zjtx process agrees on it ("zjtx" + "sched" in ASCII, truncated).
 ADVISORY_LOCK_KEY = 0x7A6A7478_5343
-LOCK = SchedulerLockRow.__table__
+LOCK = table_of(SchedulerLockRow)
 
 
 class SchedulerLockHeld(Exception):
@@ -210,7 +211,7 @@ class SchedulerLock:
             self._release_advisory()
 
 
-def _try_insert(engine: Engine, values: dict) -> bool:
+def _try_insert(engine: Engine, values: dict[str, object]) -> bool:
     """Insert the single lock row; False if it is already there (the primary key makes this atomic)."""
     try:
         with engine.begin() as conn:

@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from jobs.lock import pid_alive
-from registry.models import JobRequest, JobRun
+from registry.models import JobRequest, JobRun, table_of
 from registry.settings import Settings
 
 log = logging.getLogger("zjtx.scheduler.runs")
 
-RUN = JobRun.__table__
-REQUEST = JobRequest.__table__
+RUN = table_of(JobRun)
+REQUEST = table_of(JobRequest)
 
 # Serialises runs of the same job inside one process (a "run now" request and the cron run must not overlap).
 _job_locks: dict[str, threading.Lock] = {}
@@ -64,9 +64,10 @@ def start_run(engine: Engine, job: str, scheduled_for: datetime | None = None) -
     # The owner (host, pid) lets the next scheduler tell an interrupted run from one still going.
     owner = {"_host": socket.gethostname(), "_pid": os.getpid()}
     with engine.begin() as conn:
-        return conn.execute(sa.insert(RUN).values(
+        run_id: int = conn.execute(sa.insert(RUN).values(
             job=job, scheduled_for=scheduled_for, started_at=_now(), status="running", counts=owner,
         ).returning(RUN.c.id)).scalar_one()
+        return run_id
 
 
 def finish_run(engine: Engine, run_id: int, status: str, counts: dict[str, Any], error: str | None) -> None:
@@ -121,9 +122,10 @@ def record_failure(engine: Engine, job: str, error: str, scheduled_for: datetime
     try:
         with engine.begin() as conn:
             now = _now()
-            return conn.execute(sa.insert(RUN).values(
+            run_id: int = conn.execute(sa.insert(RUN).values(
                 job=job, scheduled_for=scheduled_for, started_at=now, finished_at=now, status=status,
                 counts={}, error=error[:2000]).returning(RUN.c.id)).scalar_one()
+            return run_id
     except Exception as exc:  # noqa: BLE001
         log.error("job %s: %s (and it cannot be recorded: %s)", job, error, one_line(exc))
         return None
@@ -162,8 +164,10 @@ def request_run(engine: Engine, job: str, requested_by: str) -> int:
 
     get_job(job)
     with engine.begin() as conn:
-        return conn.execute(sa.insert(REQUEST).values(job=job, requested_by=requested_by, requested_at=_now())
-                            .returning(REQUEST.c.id)).scalar_one()
+        request_id: int = conn.execute(sa.insert(REQUEST).values(job=job, requested_by=requested_by,
+                                                                 requested_at=_now())
+                                       .returning(REQUEST.c.id)).scalar_one()
+        return request_id
 
 
 def refresh_flags(engine: Engine, settings: Settings) -> RunOutcome:

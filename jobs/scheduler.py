@@ -15,10 +15,12 @@ import logging
 import signal
 import threading
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
@@ -39,7 +41,8 @@ from registry.settings import Settings
 log = logging.getLogger("zjtx.scheduler")
 
 REQUESTS_JOB_ID = "job_requests"
-class _ScheduledTimeExecutor(ThreadPoolExecutor):
+# APScheduler 3 ships no type information: its classes are Any to mypy.
+class _ScheduledTimeExecutor(ThreadPoolExecutor):  # type: ignore[misc]
     """Remembers each job's scheduled fire time before handing it to a thread, for job_run.scheduled_for.
 
     Safe without more locking because max_instances=1: a job id has at most one run in flight.
@@ -49,7 +52,7 @@ class _ScheduledTimeExecutor(ThreadPoolExecutor):
         super().__init__(max_workers)
         self._scheduled = scheduled
 
-    def _do_submit_job(self, job, run_times):
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         self._scheduled[job.id] = run_times[-1]
         super()._do_submit_job(job, run_times)
 
@@ -105,7 +108,7 @@ class SchedulerProcess:
                 record_failure(self.engine, name[:40], f"未知任务 unknown job {name!r} (request {request_id})")
                 continue
             spec = JOBS[name]
-            run_recorded(self.engine, name, lambda spec=spec: spec.function(self.engine, self.settings),
+            run_recorded(self.engine, name, partial(spec.function, self.engine, self.settings),
                          request_id=request_id)
             ran += 1
         return ran

@@ -146,7 +146,7 @@ def mutation(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
-def is_mutation(function: Callable) -> bool:
+def is_mutation(function: Callable[..., object]) -> bool:
     return hasattr(function, "__zjtx_mutation__")
 
 
@@ -195,7 +195,7 @@ def validate_jurisdiction(jurisdiction: str) -> str:
     return jurisdiction
 
 
-def scope_clause(principal: Principal, region_code_column) -> ColumnElement[bool] | None:
+def scope_clause(principal: Principal, region_code_column: ColumnElement[str]) -> ColumnElement[bool] | None:
     """SQL condition limiting `region_code_column` to the principal's jurisdiction; None when unrestricted."""
     prefixes = region_prefixes(principal.jurisdiction)
     if prefixes is None:
@@ -210,7 +210,9 @@ def in_scope(principal: Principal, region_code: str | None) -> bool:
     prefixes = region_prefixes(principal.jurisdiction)
     if prefixes is None:
         return True
-    return bool(region_code) and any(region_code.startswith(p) for p in prefixes)
+    if not region_code:
+        return False
+    return any(region_code.startswith(p) for p in prefixes)
 
 
 def scope_expr(principal: Principal, region_code: pl.Expr | str) -> pl.Expr:

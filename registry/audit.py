@@ -35,9 +35,9 @@ from registry.access import Principal, require
 # The guard lives below registry.db (which installs it on every engine); re-exported for callers of this module.
 from registry.audit_guard import AuditTrailIsAppendOnly as AuditTrailIsAppendOnly
 from registry.db import engine_or_default as _engine
-from registry.models import AuditLog, utcnow
+from registry.models import AuditLog, table_of, utcnow
 
-AUDIT = AuditLog.__table__
+AUDIT = table_of(AuditLog)
 ACTOR_SCHEDULER = "scheduler"
 ACTOR_SYSTEM = "system"
 
@@ -78,7 +78,8 @@ def jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     """A before/after snapshot as plain JSON (dates as ISO text): what the JSON column can store on both engines."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
+    plain: dict[str, Any] = json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
+    return plain
 
 
 def record(
@@ -104,6 +105,9 @@ def record(
     statement = sa.insert(AUDIT).values(**values)
     # SQLModel's Session spells it exec(); a Core Connection (or plain ORM Session) execute().
     result = session.exec(statement) if isinstance(session, SQLModelSession) else session.execute(statement)
+    # An INSERT's result is a CursorResult holding the new key on both; the ORM Session's signature only promises
+    # a Result.
+    assert isinstance(result, sa.CursorResult) and result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
 
@@ -111,7 +115,7 @@ def record(
 
 # ---------------------------------------------------------------- reading
 
-AUDIT_COLUMNS = {
+AUDIT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "id": pl.Int64, "at": pl.Datetime("us", "UTC"), "actor": pl.String, "action": pl.String, "entity": pl.String,
     "entity_id": pl.String, "before": pl.String, "after": pl.String, "reason": pl.String,
 }

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from registry.access import NATIONAL, ROLES, Principal, mutation, validate_jurisdiction
 from registry.audit import cli_actor, record
 from registry.errors import UserError
-from registry.models import User, utcnow
+from registry.models import User, table_of, utcnow
 from registry.passwords import weakness
 from registry.sessions import revoke_user_sessions
 from registry.settings import Settings, get_settings
@@ -33,7 +33,7 @@ _HASHER = PasswordHasher()  # argon2id with the library's current recommended pa
 # Verified when the username is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 _USERNAME = re.compile(r"[\w.@+-]{2,80}")
-USER_COLUMNS = {
+USER_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "username": pl.String, "display_name": pl.String, "role": pl.String, "jurisdiction": pl.String,
     "active": pl.Boolean, "sign_in": pl.String, "failed_logins": pl.Int64,
     "locked_until": pl.Datetime("us", "UTC"), "last_login_at": pl.Datetime("us", "UTC"),
@@ -325,7 +325,7 @@ def _bad_credentials() -> LoginFailed:
 
 def _count_failure(session: Session, user: User, settings: Settings, now: datetime) -> bool:
     """One more failure, counted in SQL (two browsers failing at once both count); True when it locks."""
-    table = User.__table__
+    table = table_of(User)
     failures = session.exec(
         sa.update(table).where(table.c.id == user.id).values(failed_logins=table.c.failed_logins + 1)
         .returning(table.c.failed_logins)

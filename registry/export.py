@@ -10,11 +10,19 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 import polars as pl
 import xlsxwriter
+
+# xlsxwriter ships no type information: its worksheets and cell formats are Any to mypy.
+Worksheet = Any
+CellFormat = Any
+# Writes one cell: (row, column, value).
+CellWriter = Callable[[int, int, Any], object]
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,7 +96,8 @@ def to_excel_workbook_bytes(sheets: dict[str, pl.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
-def _write_sheet(sheet, safe: pl.DataFrame, header, date_format, datetime_format) -> None:
+def _write_sheet(sheet: Worksheet, safe: pl.DataFrame, header: CellFormat, date_format: CellFormat,
+                 datetime_format: CellFormat) -> None:
     for col_index, name in enumerate(safe.columns):
         sheet.write_string(0, col_index, name, header)
         sheet.set_column(col_index, col_index, _column_width(safe, name))
@@ -116,19 +125,20 @@ def _excel_serial(name: str, dtype: pl.DataType) -> pl.Expr:
     return ((moment - pl.lit(EXCEL_EPOCH)).dt.total_microseconds() / 86_400_000_000).alias(name)
 
 
-def _cell_writer(sheet, dtype: pl.DataType, date_format, datetime_format):
+def _cell_writer(sheet: Worksheet, dtype: pl.DataType, date_format: CellFormat,
+                 datetime_format: CellFormat) -> CellWriter:
     if dtype == pl.Date:
         return partial(_write_with_format, sheet.write_number, date_format)
     if isinstance(dtype, pl.Datetime):
         return partial(_write_with_format, sheet.write_number, datetime_format)
-    if dtype == pl.Boolean:
-        return sheet.write_boolean
-    if dtype.is_numeric():
-        return sheet.write_number
-    return sheet.write_string
+    # A typed name for xlsxwriter's (untyped) bound writers.
+    write: CellWriter = (sheet.write_boolean if dtype == pl.Boolean
+                         else sheet.write_number if dtype.is_numeric() else sheet.write_string)
+    return write
 
 
-def _write_with_format(write, cell_format, row: int, col: int, value) -> None:
+def _write_with_format(write: Callable[..., object], cell_format: CellFormat, row: int, col: int,
+                       value: Any) -> None:
     write(row, col, value, cell_format)
 
 

@@ -27,6 +27,7 @@ empty or not.
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ READERS = ("adbc", "sqlite3", "sqlalchemy")
 # Rows fetched from sqlite3 per chunk: the Python tuples of one chunk at a time, not of the whole result.
 _SQLITE_CHUNK_ROWS = 50_000
 Schema = Mapping[str, Any]
-Query = sa.Select | sa.TextClause | str
+# A SELECT of any columns (SQLAlchemy types a Select by the tuple of its column types).
+Query = sa.Select[*tuple[Any, ...]] | sa.TextClause | str
 
 
 def _installed(module: str) -> bool:
@@ -67,7 +69,9 @@ def sql_text(engine: sa.Engine, query: Query) -> str:
     if isinstance(query, str):
         return query
     # A dialect without the psycopg "format" paramstyle, so that '%' in LIKE patterns is not doubled.
-    dialect = postgresql.dialect(paramstyle="named") if engine.dialect.name == "postgresql" else sqlite.dialect()
+    # (SQLAlchemy leaves PGDialect_psycopg.__init__ unannotated.)
+    dialect = (postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+               if engine.dialect.name == "postgresql" else sqlite.dialect())
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
 
 
@@ -142,7 +146,7 @@ def _read_sqlite3(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]
     return frames
 
 
-def _sqlite_frame(cursor, schema: Schema) -> pl.DataFrame:
+def _sqlite_frame(cursor: sqlite3.Cursor, schema: Schema) -> pl.DataFrame:
     """The cursor's rows, built into columns of the schema's types chunk by chunk; dates and timestamps arrive as
     the ISO text SQLAlchemy stored and are parsed."""
     names = [d[0] for d in cursor.description]
@@ -168,7 +172,8 @@ def _parsed_text(text: pl.Series, dtype: Any) -> pl.Series:
     return parsed if getattr(dtype, "time_zone", None) else parsed.dt.replace_time_zone(None)
 
 
-def _from_arrow(table, schema: Schema) -> pl.DataFrame:
+def _from_arrow(table: Any, schema: Schema) -> pl.DataFrame:
+    # `table`: the pyarrow Table of the (untyped) adbc driver.
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     # An empty result of a query with no typed columns comes back without columns: give it the schema.

@@ -16,13 +16,13 @@ from sqlalchemy import Engine
 
 from registry.audit import ACTOR_SCHEDULER, record
 from registry.lifecycle import FlagWindows, LifecycleResolver, compute_flags
-from registry.models import Enterprise, Flag
+from registry.models import Enterprise, Flag, table_of
 from registry.policy import lifecycle_for
 from registry.policy.bundle import load_bundle
 from registry.review import watched_flag_keys
 from registry.settings import Settings
 
-FLAG = Flag.__table__
+FLAG = table_of(Flag)
 _CHUNK = 2000
 
 
@@ -58,7 +58,8 @@ def store_flags(engine: Engine, as_of: date, settings: Settings,
 
 def _store(conn: sa.Connection, flags: pl.DataFrame, as_of: date, actor: str) -> dict[str, Any]:
     """Diff the computed flags against the open ones and write the difference, in the caller's transaction."""
-    firm_ids = pl.DataFrame(conn.execute(sa.select(Enterprise.__table__.c.uscc, Enterprise.__table__.c.id)).all(),
+    e = table_of(Enterprise)
+    firm_ids = pl.DataFrame(conn.execute(sa.select(e.c.uscc, e.c.id)).all(),
                             schema={"uscc": pl.String, "enterprise_id": pl.Int64}, orient="row")
     flags = flags.join(firm_ids, on="uscc", how="inner")
     # A flag a manager closed with "keep under watch" (registry.review) is not reopened.

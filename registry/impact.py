@@ -34,10 +34,10 @@ from sqlalchemy import Engine
 from registry.access import PermissionDenied, Principal, region_prefixes
 from registry.errors import UserError
 from registry.lifecycle import promotion_targets
-from registry.policy import Policy, get_policy, load_bundle, load_policies
+from registry.policy import Bundle, Policy, get_policy, load_bundle, load_policies
 from registry.policy.engine import VERDICTS, evaluate_indicators, required_refs
 from registry.policy.indicators import derive_indicators, with_annual_figures
-from registry.policy.schema import children_of, iter_nodes
+from registry.policy.schema import Node, children_of, iter_nodes
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 
 # The comparison officials ask for first: the 2022 小巨人 standard (still the 2026 复核 standard, 117号) against
@@ -47,12 +47,12 @@ DEFAULT_FAMILY = "cn/little-giant"
 
 COMPARISONS = ("both", "old_only", "new_only", "neither")
 
-FIRM_SCHEMA = {
+FIRM_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "uscc": pl.String, "name": pl.String, "region_code": pl.String, "held_tier": pl.String, "impact_role": pl.String,
     "verdict_from": pl.String, "score_from": pl.Float64, "verdict_to": pl.String, "score_to": pl.Float64,
     "comparison": pl.String, "failed_to": pl.String, "missing_to": pl.String,
 }
-GATE_SCHEMA = {"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "firms_failing": pl.Int64,
+GATE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {"criterion": pl.String, "label_zh": pl.String, "label_en": pl.String, "firms_failing": pl.Int64,
                "missing_data": pl.Int64, "source": pl.String, "confidence": pl.String}
 
 
@@ -181,7 +181,7 @@ def _holders(engine: Engine, principal: Principal, jurisdiction: str, tiers: tup
 # ---------------------------------------------------------------- the two evaluations
 
 
-def _judge(policy: Policy, bundle, as_of: date) -> pl.DataFrame:
+def _judge(policy: Policy, bundle: Bundle, as_of: date) -> pl.DataFrame:
     """The engine's verdicts without its effective-date check (see the module docstring)."""
     indicators = derive_indicators(bundle, required_refs(policy), as_of)
     return evaluate_indicators(policy, indicators, as_of, detail=True)
@@ -191,7 +191,7 @@ def _leaf_ancestors(policy: Policy) -> pl.DataFrame:
     """leaf, ancestor: every leaf criterion with each group above it (the root excluded: it is the verdict)."""
     rows: list[tuple[str, str]] = []
 
-    def walk(node, above: list[str]) -> None:
+    def walk(node: Node, above: list[str]) -> None:
         kids = children_of(node)
         if not kids:
             rows.extend((node.id, a) for a in above)
@@ -275,5 +275,6 @@ def rule_impact(engine: Engine, principal: Principal, from_id: str, to_id: str, 
                            .when(eligible_old).then(pl.lit("old_only"))
                            .when(eligible_new).then(pl.lit("new_only"))
                            .otherwise(pl.lit("neither")))
-             .select(list(FIRM_SCHEMA)).cast(FIRM_SCHEMA).sort("uscc"))
+             # As a pl.Schema: cast() types a dict's keys as name | selector | dtype, which dict[str, ...] is not.
+             .select(list(FIRM_SCHEMA)).cast(pl.Schema(FIRM_SCHEMA)).sort("uscc"))
     return RuleImpact(from_policy, to_policy, as_of, scope, tiers, frame, _gate_costs(decisive, frame, to_policy))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -33,6 +34,13 @@ FLAG_KINDS = ("expiring", "review_due", "expired", "exit", "promotion", "missing
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a table model, for SQL written against columns (``table_of(Flag).c.kind``)."""
+    # SQLModel sets __table__ when the class is created (table=True) but does not declare it, so mypy cannot see it.
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 class Enterprise(SQLModel, table=True):

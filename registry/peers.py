@@ -17,6 +17,7 @@ Definitions (docs/dashboard.md states them to users):
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import polars as pl
 from sqlalchemy import Engine
@@ -103,13 +104,14 @@ def firm_peers(principal: Principal, uscc: str, as_of: date, *, engine: Engine |
                 break
         peer_changes = changes.join(group.select("uscc"), on="uscc").filter(pl.col("uscc") != uscc)[metric]
         own_pct = own_change[metric][0] if own_change.height else None
+        # (cast: Series.median() is typed for every dtype; of these numbers it is a float.)
         rows.append({
             "metric": metric, "value": value, "percentile": round(float((values <= value).mean() * 100), 1),
             "peer_median": values.median(), "peer_q1": values.quantile(0.25, "linear"),
             "peer_q3": values.quantile(0.75, "linear"), "peers": values.len(), "group": name,
             "change_pct": None if own_pct is None else round(own_pct, 2),
             "peer_median_change_pct": None if peer_changes.drop_nulls().is_empty()
-            else round(peer_changes.drop_nulls().median(), 2),
+            else round(cast(float, peer_changes.drop_nulls().median()), 2),
             "tier": tier, "year": year,
         })
     return pl.DataFrame(rows, schema=PEER_SCHEMA)

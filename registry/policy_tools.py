@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -55,7 +56,7 @@ def lifecycle_tables(policy: Policy, lang: str = "zh", compilation: Path | None 
     lc = policy.lifecycle
     if lc is None:
         return {}, pl.DataFrame(), pl.DataFrame()
-    facts = {"validity_years": lc.validity_years, "expiry": lc.expiry, "review_at_years": lc.review_at_years,
+    facts: dict[str, object] = {"validity_years": lc.validity_years, "expiry": lc.expiry, "review_at_years": lc.review_at_years,
              "lapse_without_review": lc.lapse_without_review, "source": lc.source.cite() if lc.source else None}
     exits = pl.DataFrame([{
         "id": r.id, "label": r.label_en if lang == "en" else r.label_zh, "kind": r.kind, "event": r.event,
@@ -92,7 +93,7 @@ def criteria_diff(before: Policy, after: Policy, lang: str = "zh") -> pl.DataFra
 
 
 def evaluate_firm(principal: Principal, policy: Policy, uscc: str, as_of: date, lang: str = "zh", *,
-                  engine: Engine | None = None) -> dict:
+                  engine: Engine | None = None) -> dict[str, Any]:
     """The CONTRACT §4 evaluation record of one registry firm in the principal's scope (UserError otherwise)."""
     check_as_of(policy, as_of)
     code = uscc.strip().upper()

@@ -28,7 +28,7 @@ from registry.db import get_engine
 from registry.export import to_excel_workbook_bytes
 from registry.label_codes import FIXED
 from registry.lifecycle import _policy_breakpoints, current_recognitions, next_reviews, with_rules
-from registry.policy import Policy, load_bundle
+from registry.policy import Bundle, Policy, load_bundle
 from registry.policy.engine import evaluate_indicators, required_refs
 from registry.policy.indicators import derive_indicators, with_annual_figures
 from registry.selection import E, R, firm_conditions, held_on, read_frame
@@ -37,7 +37,7 @@ from registry.warnings import review_policies
 # The two standards a recognition due for 复核 is judged by (code → names, from the label catalogue).
 STANDARDS = FIXED["risk_standard"]
 
-RISK_SCHEMA = {
+RISK_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "standard": pl.String, "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tier": pl.String,
     "jurisdiction": pl.String, "recognition_id": pl.Int64, "review_on": pl.Date, "policy": pl.String,
     "criterion": pl.String, "label": pl.String, "actual": pl.String, "expected": pl.String, "gap": pl.Float64,
@@ -57,7 +57,8 @@ class ReviewRisk:
 
     def count(self, standard: str = "review") -> int:
         """Recognitions on course to fail under the standard."""
-        return self.of(standard).select(pl.col("recognition_id").n_unique()).item()
+        count: int = self.of(standard).select(pl.col("recognition_id").n_unique()).item()
+        return count
 
 
 def _in_scope_firms(engine: Engine, principal: Principal, as_of: date) -> pl.DataFrame:
@@ -75,7 +76,7 @@ def _number(text: str | None) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _failures(policy: Policy, due: pl.DataFrame, bundle, as_of: date) -> pl.DataFrame:
+def _failures(policy: Policy, due: pl.DataFrame, bundle: Bundle, as_of: date) -> pl.DataFrame:
     """The due firms `policy` finds ineligible, one row per failed leaf with actual, expected and gap."""
     indicators = derive_indicators(bundle.only(due["uscc"].unique().to_list()), required_refs(policy), as_of)
     result = evaluate_indicators(policy, indicators, as_of, detail=True)
@@ -84,7 +85,7 @@ def _failures(policy: Policy, due: pl.DataFrame, bundle, as_of: date) -> pl.Data
     rows = failing.unnest("criteria").filter(pl.col("result") == "fail", pl.col("id").is_in(list(leaves)))
     thresholds = {i: float(leaf.threshold) for i, leaf in leaves.items()
                   if isinstance(leaf.threshold, (int, float)) and not isinstance(leaf.threshold, bool)}
-    gaps = [(_number(a) - thresholds[i]) if i in thresholds and _number(a) is not None else None
+    gaps = [(number - thresholds[i]) if i in thresholds and (number := _number(a)) is not None else None
             for i, a in zip(rows["id"].to_list(), rows["actual"].to_list(), strict=True)]
     rows = rows.select("uscc", criterion="id", label="label", actual="actual", expected="expected", source="source",
                        gap=pl.Series(gaps, dtype=pl.Float64).round(4))
@@ -114,7 +115,8 @@ def review_risk(principal: Principal, as_of: date, months: int, *, engine: Engin
         for pid, policy in policies.items():
             mine = judged.filter(pl.col("policy") == pid)
             parts.append(_failures(policy, mine, bundle, as_of).with_columns(standard=pl.lit(standard)))
-    found = pl.concat([p.select(list(RISK_SCHEMA)).cast(RISK_SCHEMA) for p in parts if not p.is_empty()]
+    # As a pl.Schema: cast() types a dict's keys as name | selector | dtype, which dict[str, ...] is not.
+    found = pl.concat([p.select(list(RISK_SCHEMA)).cast(pl.Schema(RISK_SCHEMA)) for p in parts if not p.is_empty()]
                       or [pl.DataFrame(schema=RISK_SCHEMA)])
     return ReviewRisk(as_of, months, due.height, found.sort("standard", "review_on", "uscc", "criterion"))
 

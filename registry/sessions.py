@@ -18,16 +18,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.audit import record
-from registry.models import SignInSession, utcnow
+from registry.models import SignInSession, table_of, utcnow
 from registry.settings import Settings, get_settings
 
 COOKIE_NAME = "zjtx_session"
 # last_seen_at is written at most this often: every click would otherwise be a write.
 _TOUCH_EVERY = timedelta(seconds=30)
-_TABLE = SignInSession.__table__
+_TABLE = table_of(SignInSession)
 
 
 def token_hash(token: str) -> str:
@@ -91,12 +91,13 @@ def revoke(engine: Engine, token: str | None, reason: str, *, now: datetime | No
 def revoke_user_sessions(session: Session, username: str, reason: str, *, now: datetime | None = None) -> int:
     """End every open session of a user, in the caller's transaction; returns how many were open."""
     ids = session.exec(select(SignInSession.id).where(SignInSession.username == username,
-                                                       SignInSession.revoked_at.is_(None))).all()
+                                                       col(SignInSession.revoked_at).is_(None))).all()
     _revoke_rows(session, list(ids), reason, now or utcnow())
     return len(ids)
 
 
-def _revoke_rows(session: Session, ids: list[int], reason: str, now: datetime) -> None:
+def _revoke_rows(session: Session, ids: list[int | None], reason: str, now: datetime) -> None:
+    # Stored rows always have an id; SQLModel types the primary key int | None (None before the insert).
     if ids:
         session.exec(sa.update(_TABLE).where(_TABLE.c.id.in_(ids))
                      .values(revoked_at=now, revoked_reason=reason[:80]))

@@ -10,7 +10,7 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -133,7 +133,7 @@ class Settings(BaseModel):
 
     def path(self, name: Literal["inbox", "archive", "quarantine", "outbox", "policy_compilation", "cjk_font"]
              ) -> Path:
-        p = getattr(self.paths, name)
+        p: Path = getattr(self.paths, name)
         return p if p.is_absolute() else self.base_dir / p
 
     @property
@@ -167,7 +167,7 @@ class ConfigError(Exception):
 
 def load_settings(path: Path | None = None) -> Settings:
     path = path or config_path()
-    data: dict = {}
+    data: dict[str, Any] = {}
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

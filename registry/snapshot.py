@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from registry.lifecycle import LifecycleResolver, with_rules
-from registry.models import Recognition, Snapshot
+from registry.models import Recognition, Snapshot, table_of
 from registry.policy import lifecycle_for
 from registry.settings import Settings
 
-SNAPSHOT = Snapshot.__table__
+SNAPSHOT = table_of(Snapshot)
 COUNT_SCHEMA = {"jurisdiction": pl.String, "tier": pl.String, "status": pl.String, "count": pl.Int64}
 _RECOGNITION_COLUMNS = {
     "enterprise_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String, "recognized_on": pl.Date,
@@ -56,7 +56,7 @@ def recognition_counts(recognitions: pl.DataFrame, on: date,
 
 
 def _read_recognitions(engine: Engine) -> pl.DataFrame:
-    t = Recognition.__table__.c
+    t = table_of(Recognition).c
     with engine.connect() as conn:
         rows = conn.execute(sa.select(*(getattr(t, c) for c in _RECOGNITION_COLUMNS))).all()
     return pl.DataFrame(rows, schema=_RECOGNITION_COLUMNS, orient="row")

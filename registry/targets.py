@@ -28,14 +28,14 @@ from sqlalchemy import Engine
 
 from registry.access import Principal, jurisdictions_in_scope
 from registry.db import engine_or_default as _engine
-from registry.models import Attribute, FirmTarget, RegionalTarget, Report
+from registry.models import Attribute, FirmTarget, RegionalTarget, Report, table_of
 from registry.policy.indicators import annual_figures, read_attribute
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 
-FT = FirmTarget.__table__
-T = RegionalTarget.__table__
-P = Report.__table__
-A = Attribute.__table__
+FT = table_of(FirmTarget)
+T = table_of(RegionalTarget)
+P = table_of(Report)
+A = table_of(Attribute)
 
 # ---------------------------------------------------------------- the rules, as data
 
@@ -140,7 +140,7 @@ REGIONAL_STATES = ("achieved", "on_track", "behind", "missed")
 # ---------------------------------------------------------------- firm targets
 
 
-FIRM_TARGET_SCHEMA = {
+FIRM_TARGET_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "uscc": pl.String, "name": pl.String, "region_code": pl.String, "indicator": pl.String, "unit": pl.String,
     "direction": pl.String, "start_period": pl.String, "baseline": pl.Float64, "target_year1": pl.Float64,
     "target_year2": pl.Float64,
@@ -260,14 +260,16 @@ def firm_target_attainment(principal: Principal, as_of: date, uscc: str | None =
             {k: v.unit for k, v in TARGET_INDICATORS.items()}, default=None, return_dtype=pl.String)),
         (pl.col("start_period").str.slice(0, 4).cast(pl.Int64, strict=False) + 1).alias("year1"),
     ).with_columns((pl.col("year1") + 1).alias("year2"))
-    out_schema = {**FIRM_TARGET_SCHEMA, "year1": pl.Int64, "actual_year1": pl.Float64, "year2": pl.Int64,
-                  "actual_year2": pl.Float64, "assessed_year": pl.Int64, "target": pl.Float64, "actual": pl.Float64,
-                  "attainment_pct": pl.Float64, "status": pl.String}
+    out_schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        **FIRM_TARGET_SCHEMA, "year1": pl.Int64, "actual_year1": pl.Float64, "year2": pl.Int64,
+        "actual_year2": pl.Float64, "assessed_year": pl.Int64, "target": pl.Float64, "actual": pl.Float64,
+        "attainment_pct": pl.Float64, "status": pl.String}
     if targets.is_empty():
         return pl.DataFrame(schema=out_schema)
 
     firm_years = pl.concat([targets.select("uscc", pl.col(c).alias("year")) for c in ("year1", "year2")]).unique()
-    lo, hi = int(firm_years["year"].min()), int(firm_years["year"].max())
+    # One row of the bounds (row() is Any; Series.min() is typed for every dtype, dates and text included).
+    lo, hi = (int(v) for v in firm_years.select(lo=pl.col("year").min(), hi=pl.col("year").max()).row(0))
     ids = sa.select(FT.c.enterprise_id).select_from(FT.join(E, E.c.id == FT.c.enterprise_id)).where(*conditions)
     metrics = _report_metrics()
     reports = read_frame(eng, sa.select(
@@ -319,8 +321,9 @@ def firm_target_attainment(principal: Principal, as_of: date, uscc: str | None =
         _status_expr(conditions_by_name).alias("status"),
     )
     order = {k: i for i, k in enumerate(TARGET_INDICATORS)}
+    # As a pl.Schema: cast() types a dict's keys as name | selector | dtype, which dict[str, ...] is not.
     return frame.sort(pl.col("uscc"), pl.col("start_period"), pl.col("indicator").replace_strict(
-        order, default=len(order), return_dtype=pl.Int32), pl.col("indicator")).select(list(out_schema)).cast(out_schema)
+        order, default=len(order), return_dtype=pl.Int32), pl.col("indicator")).select(list(out_schema)).cast(pl.Schema(out_schema))
 
 
 def status_counts(attainment: pl.DataFrame) -> pl.DataFrame:
