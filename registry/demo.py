@@ -32,10 +32,11 @@ from __future__ import annotations
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -281,10 +282,11 @@ def _batch_date(table: dict[int, date], years: np.ndarray, month: int, day: int)
         return np.array([], dtype="datetime64[D]")
     lo, hi = int(years.min()), int(years.max())
     lookup = np.array([table.get(y, date(y, month, day)) for y in range(lo, hi + 1)], dtype="datetime64[D]")
-    return lookup[years - lo]
+    dates: np.ndarray = lookup[years - lo]
+    return dates
 
 
-def _choice(rng: np.random.Generator, options: dict, size: int) -> np.ndarray:
+def _choice(rng: np.random.Generator, options: Mapping[Any, float], size: int) -> np.ndarray:
     keys = list(options)
     p = np.array([options[k] for k in keys], dtype=float)
     return np.array(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
@@ -320,8 +322,8 @@ def _draw_regions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndar
         if not len(idx):
             continue
         if prov == "6590":
-            codes = np.array(bingtuan["code"].to_list(), dtype=object)
-            region[idx] = codes[rng.integers(len(codes), size=len(idx))]
+            counties = np.array(bingtuan["code"].to_list(), dtype=object)
+            region[idx] = counties[rng.integers(len(counties), size=len(idx))]
             continue
         codes = sorted(prefectures.filter(pl.col("code").str.starts_with(prov))["code"].to_list())
         weights = np.array([BIG_CITIES.get(c, 4 if i == 0 else 1) for i, c in enumerate(codes)], dtype=float)
@@ -389,9 +391,9 @@ def _firm_names(rng: np.random.Generator, f: _Firms) -> np.ndarray:
         {p: short for p, (short, _) in PROVINCE_SHORT.items()}).to_numpy().astype(object)
     chars = np.array(list(TRADE_CHARS), dtype=object)
     words = np.empty(n, dtype=object)
-    for div, (names, _) in DIVISION_WORDS.items():
+    for div, (div_words, _) in DIVISION_WORDS.items():
         idx = np.flatnonzero(f.division == div)
-        words[idx] = np.array(names, dtype=object)[rng.integers(len(names), size=len(idx))]
+        words[idx] = np.array(div_words, dtype=object)[rng.integers(len(div_words), size=len(idx))]
     form_p = np.where(np.isin(f.tier, ["little_giant", "single_champion"]), 0.45, 0.2)
     u = rng.random(n)
     form = np.where(u < form_p, "股份有限公司", np.where(u > 0.97, "集团有限公司", "有限公司")).astype(object)
@@ -594,7 +596,9 @@ def _recognitions(f: _Firms, seed: int, as_of: date) -> pl.DataFrame:
             passed, "复核通过，由新认定替代 / renewed at re-review",
             np.where(failed, "复核未通过 / failed re-review",
                      np.where(lapsed & is_key, "实施期满 / support period ended",
-                              np.where(lapsed, "有效期满未申请复核 / not renewed at expiry", None))))
+                              # numpy's stubs reject None, which np.where takes as an object value.
+                              np.where(lapsed, "有效期满未申请复核 / not renewed at expiry",  # type: ignore[call-overload]
+                                       None))))
         done.append(cur.with_columns(
             pl.Series("status", status), pl.Series("ended_on", ended).cast(pl.Date),
             pl.Series("end_reason", reason.tolist(), dtype=pl.String),
@@ -614,7 +618,7 @@ def _recognitions(f: _Firms, seed: int, as_of: date) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------------- enterprises
 
 
-def _enterprises(f: _Firms, seed: int, as_of: date, rec: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+def _enterprises(f: _Firms, seed: int, as_of: date, rec: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
     rng = _rng(seed, "enterprises")
     n = f.n
     uscc = _uscc_column(rng, f.region_code)
@@ -783,6 +787,8 @@ def _rules_2022_inputs(seed: int, tier: np.ndarray, values: dict[str, np.ndarray
     Ⅱ类 = part of the utility patents and software copyrights; 科技人员 ≥ 研发人员; 成本费用 = revenue − net profit;
     an international share only for exporters; national rank near the top for 小巨人 and above."""
     rng = _rng(seed, "rules-2022")
+    n: int
+    ny: int
     n, ny = values["revenue"].shape
     top = np.isin(tier, ["little_giant", "key_little_giant", "single_champion"])
     inv = values["invention_patents"]
@@ -903,7 +909,14 @@ def _reports(f: _Firms, eco: _Economics, seed: int, as_of: date, rec: pl.DataFra
 # -------------------------------------------------------------------------------------------------- attributes
 
 
-def _attributes(f: _Firms, seed: int, as_of: date, ent_dates: dict) -> pl.DataFrame:
+class _AddAttribute(Protocol):
+    """_attributes' `add`: rows of `attr` for the firms in `mask` (dates default to the firm's evidence date)."""
+
+    def __call__(self, attr: str, mask: np.ndarray, value: np.ndarray, eff: np.ndarray | None = None,
+                 expires: np.ndarray | None = None) -> None: ...
+
+
+def _attributes(f: _Firms, seed: int, as_of: date, ent_dates: dict[str, np.ndarray]) -> pl.DataFrame:
     """Dated facts matching the tier: most (not all) 小巨人 meet each national criterion."""
     rng = _rng(seed, "attributes")
     n = f.n
@@ -926,7 +939,8 @@ def _attributes(f: _Firms, seed: int, as_of: date, ent_dates: dict) -> pl.DataFr
             "expires_on": (np.full(n, np.datetime64("NaT"), "datetime64[D]") if expires is None else expires)[idx],
         }))
 
-    def pick(spec_high: dict, spec_mid: dict, spec_low: dict) -> np.ndarray:
+    def pick(spec_high: Mapping[str, float], spec_mid: Mapping[str, float], spec_low: Mapping[str, float]
+             ) -> np.ndarray:
         out = _choice(rng, spec_low, n)
         out[high] = _choice(rng, spec_high, int(high.sum()))
         out[mid] = _choice(rng, spec_mid, int(mid.sum()))
@@ -973,7 +987,7 @@ def _attributes(f: _Firms, seed: int, as_of: date, ent_dates: dict) -> pl.DataFr
 
 
 def _rules_2022_attributes(seed: int, as_of: date, high: np.ndarray, mid: np.ndarray, effective: np.ndarray,
-                           hte: np.ndarray, issued: np.ndarray, add: Callable) -> None:
+                           hte: np.ndarray, issued: np.ndarray, add: _AddAttribute) -> None:
     """The attributes of the 2022 / 2026 rules (CONTRACT §3b), from a stream of their own: chain role, strategic
     emerging field, digital level, quality award, the platform's quality score (given each September from 2025),
     science awards with rank, 创客中国 lists and innovation honours (the high-tech certificates as honours, a `none` row
@@ -983,7 +997,8 @@ def _rules_2022_attributes(seed: int, as_of: date, high: np.ndarray, mid: np.nda
     limit = _d64(as_of)
     recognised = high | mid
 
-    def pick(spec_high: dict, spec_mid: dict, spec_low: dict) -> np.ndarray:
+    def pick(spec_high: Mapping[str, float], spec_mid: Mapping[str, float], spec_low: Mapping[str, float]
+             ) -> np.ndarray:
         out = _choice(rng, spec_low, n)
         out[high] = _choice(rng, spec_high, int(high.sum()))
         out[mid] = _choice(rng, spec_mid, int(mid.sum()))
@@ -1414,7 +1429,7 @@ def _check_uscc_conflicts(conn: sa.Connection, enterprises: pl.DataFrame) -> Non
 
 
 def build_demo(engine: Engine, firms: int = 3000, seed: int = 2021, as_of: date | None = None,
-               progress: bool = False) -> dict:
+               progress: bool = False) -> dict[str, Any]:
     """Write a reproducible synthetic registry into an already-migrated database, in one transaction.
 
     Returns summary counts: rows per table, firms per tier, seed, as_of and seconds taken.

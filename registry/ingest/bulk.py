@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -25,6 +26,8 @@ SQLITE_BULK_CACHE_KIB = -262_144
 _IN_CHUNK = 1_000
 
 Progress = Callable[[int], None]  # called with the number of rows just written
+# Column → polars type of a frame read back: dtype classes (pl.String) as well as instances.
+Schema = Mapping[str, pl.DataType | type[pl.DataType]]
 _temp_names = itertools.count(1)
 
 
@@ -32,7 +35,8 @@ def dialect(conn: sa.Connection) -> str:
     return conn.dialect.name
 
 
-def _driver(conn: sa.Connection):
+def _driver(conn: sa.Connection) -> Any:
+    """The driver's own connection (sqlite3 or psycopg: executemany, COPY), beyond the DB-API SQLAlchemy types."""
     return conn.connection.dbapi_connection
 
 
@@ -100,8 +104,8 @@ def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame, progress:
         frame = _sqlite_ready(frame)
         # Turning polars values into Python objects is most of executemany's cost: a column with one value for
         # every row (run id, timestamp, basis ...) goes into the statement as a literal instead.
-        constants = {c: _sql_literal(frame.get_column(c)) for c in frame.columns if frame.height > 1}
-        constants = {c: v for c, v in constants.items() if v is not None}
+        literals = {c: _sql_literal(frame.get_column(c)) for c in frame.columns if frame.height > 1}
+        constants = {c: v for c, v in literals.items() if v is not None}
         if len(constants) == frame.width:  # a frame needs one bound column to keep its row count
             constants.pop(frame.columns[0])
         values = ", ".join(constants.get(c, "?") for c in frame.columns)
@@ -124,7 +128,7 @@ def _large_cache(conn: sa.Connection, rows: int) -> Iterator[None]:
     if dialect(conn) != "sqlite" or rows < CHUNK_ROWS:
         yield
         return
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_BULK_CACHE_KIB}")
     try:
         yield
@@ -168,8 +172,8 @@ def date_text(column: str) -> str:
     return f"CAST({column} AS TEXT)"
 
 
-def fetch_frame(conn: sa.Connection, sql: str, schema: dict[str, pl.DataType],
-                params: dict | None = None, expanding: Sequence[str] = ()) -> pl.DataFrame:
+def fetch_frame(conn: sa.Connection, sql: str, schema: Schema,
+                params: dict[str, Any] | None = None, expanding: Sequence[str] = ()) -> pl.DataFrame:
     """Run `sql` and return its rows as a frame with `schema` (Date columns must be selected with date_text)."""
     statement = sa.text(sql)
     if expanding:
@@ -182,8 +186,8 @@ def fetch_frame(conn: sa.Connection, sql: str, schema: dict[str, pl.DataType],
     return frame.with_columns(pl.col(n).str.slice(0, 10).str.to_date("%Y-%m-%d") for n in dates) if dates else frame
 
 
-def fetch_where_in(conn: sa.Connection, sql: str, column: str, values: Sequence, schema: dict[str, pl.DataType],
-                   params: dict | None = None) -> pl.DataFrame:
+def fetch_where_in(conn: sa.Connection, sql: str, column: str, values: Sequence[Any], schema: Schema,
+                   params: dict[str, Any] | None = None) -> pl.DataFrame:
     """Rows of `sql` (which ends in a WHERE clause ready for one more `AND`) whose `column` is in `values`.
 
     Few values: IN-lists in chunks. Many: one read of everything `sql` selects, filtered in polars — a million

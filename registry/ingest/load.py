@@ -25,7 +25,9 @@ from registry.ingest.read import ParsedFile
 from registry.models import REPORT_METRICS
 from registry.reference import jurisdictions
 
-REJECTION_SCHEMA = {"row": pl.Int64, "column": pl.String, "reason": pl.String}
+# A pl.Schema, not a dict: polars types DataFrame.cast's mapping with column-or-selector keys, which a
+# dict[str, ...] does not match (mapping keys are invariant).
+REJECTION_SCHEMA = pl.Schema({"row": pl.Int64, "column": pl.String, "reason": pl.String})
 
 
 @dataclass
@@ -43,7 +45,7 @@ class _Context:
     progress: bulk.Progress | None
 
 
-def _dtype(kind: str, column: str) -> pl.DataType:
+def _dtype(kind: str, column: str) -> type[pl.DataType]:
     spec = next(s for s in CATALOGUE[kind] if s.name == column)
     if spec.type == "date":
         return pl.Date
@@ -54,7 +56,7 @@ def _dtype(kind: str, column: str) -> pl.DataType:
     return pl.String
 
 
-def _select_sql(table: str, columns: dict[str, pl.DataType]) -> str:
+def _select_sql(table: str, columns: bulk.Schema) -> str:
     parts = [bulk.date_text(c) + f" AS {c}" if t == pl.Date else c for c, t in columns.items()]
     return f"SELECT {', '.join(parts)} FROM {table} WHERE 1 = 1"
 
@@ -135,7 +137,7 @@ def _load_enterprises(ctx: _Context, frame: pl.DataFrame) -> None:
     data = frame.select("uscc", *columns).with_columns(
         normalize_name_expr("name").alias("name_norm"), pl.col("region_code").str.slice(0, 2).alias("province_code")
     )
-    schema = {"id": pl.Int64, "uscc": pl.String, **{c: _dtype("enterprises", c) for c in columns}}
+    schema: bulk.Schema = {"id": pl.Int64, "uscc": pl.String, **{c: _dtype("enterprises", c) for c in columns}}
     existing = bulk.fetch_where_in(ctx.conn, _select_sql("enterprise", schema), "uscc",
                                    data.get_column("uscc").to_list(), schema)
     now = pl.lit(ctx.now)

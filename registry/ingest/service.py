@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -39,8 +40,9 @@ from registry.settings import Settings, get_settings
 # progress(file, rows done, rows total) — the CLI draws a bar from it.
 ProgressCallback = Callable[[str, int, int], None]
 
-_RUNS = IngestionRun.__table__
-_REJECTED = RejectedRow.__table__
+# SQLModel sets `__table__` on every table class; its stubs do not declare it.
+_RUNS: sa.Table = IngestionRun.__table__  # type: ignore[attr-defined]
+_REJECTED: sa.Table = RejectedRow.__table__  # type: ignore[attr-defined]
 # Partial downloads and editor lock files must not be ingested from the inbox.
 _SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
 
@@ -62,8 +64,8 @@ class FileResult:
     path: Path | None = field(default=None, repr=False)
     quarantine_csv: Path | None = field(default=None, repr=False)
 
-    def to_json(self) -> dict:
-        out = {
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "file": self.file, "kind": self.kind, "run_id": self.run_id, "status": self.status,
             "rows_read": self.rows_read, "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected,
             "rejections": [r.to_json() for r in self.rejections],
@@ -245,12 +247,15 @@ def _loaded_before(conn_or_engine: sa.Engine | sa.Connection, sha256: str) -> tu
 
 
 def _new_run(conn: sa.Connection, item: _Pending, source: str, status: str, kind: str | None, now: datetime,
-             **values) -> int:
+             **values: Any) -> int:
     result = conn.execute(sa.insert(_RUNS).values(
         file_name=str(item.path), sha256=item.sha256, kind=kind, status=status, source=source,
         started_at=now, **values,
     ))
-    return result.inserted_primary_key[0]
+    key = result.inserted_primary_key  # None only for a statement that inserts no single row
+    assert key is not None
+    run_id: int = key[0]
+    return run_id
 
 
 def _audit_run(conn: sa.Connection, actor: str, run_id: int, item: _Pending, status: str, kind: str | None,

@@ -17,6 +17,7 @@ from datetime import date
 
 import polars as pl
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from registry import models
 from registry.identity import InvalidUSCC, uscc_normalise_expr, uscc_valid_expr, validate_uscc
@@ -47,7 +48,7 @@ PAST_DATES = {"founded_on", "recognized_on", "occurred_on", "notified_on"}
 
 # The table each kind loads into: its String(n) columns bound the text a cell may hold, so that PostgreSQL
 # (which enforces the length) and SQLite (which does not) reject the same rows, here, with a reason.
-TABLES = {
+TABLES: dict[str, type[SQLModel]] = {
     "enterprises": models.Enterprise, "recognitions": models.Recognition, "reports": models.Report,
     "attributes": models.Attribute, "events": models.Event, "firm_targets": models.FirmTarget,
     "regional_targets": models.RegionalTarget,
@@ -58,7 +59,9 @@ def column_lengths(kind: str) -> dict[str, int]:
     """Longest text per column of `kind`, as the schema declares it (models, the one source of truth)."""
     names = {spec.name for spec in CATALOGUE[kind]}
     lengths = {}
-    for column in TABLES[kind].__table__.columns:
+    # SQLModel sets `__table__` on every table class; its stubs do not declare it.
+    table: sa.Table = TABLES[kind].__table__  # type: ignore[attr-defined]
+    for column in table.columns:
         # SQLModel's AutoString wraps a String: the length is on the type it decorates.
         text_type = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type
         if isinstance(text_type, sa.String) and text_type.length and column.name in names:
@@ -481,7 +484,9 @@ def _parser(spec: ColumnSpec) -> Callable[[ColumnSpec, pl.DataFrame], Parsed]:
 
 def _cross_checks(kind: str) -> list[tuple[str, Check]]:
     """Checks between columns of one row: (column to blame, reason expression)."""
-    v = lambda n: pl.col(_v(n))  # noqa: E731 - local shorthand
+    def v(n: str) -> pl.Expr:
+        return pl.col(_v(n))
+
     if kind == "recognitions":
         return [("valid_until", _reason(v("valid_until") <= v("recognized_on"), "有效期至应晚于认定日期",
                                         "valid_until must be after recognized_on"))]
@@ -661,7 +666,8 @@ def _typed_frame(kind: str, good: pl.DataFrame) -> pl.DataFrame:
                         pl.col("__period_end").alias("period_end")]
     frame = good.select(columns)
     # Every number column is Float64 and every date column Date, even when the file had no such column.
-    casts = {s.name: pl.Float64 for s in CATALOGUE[kind] if s.type in {"money", "count", "ratio", "rank", "target"}}
+    casts: dict[str, type[pl.DataType]] = {
+        s.name: pl.Float64 for s in CATALOGUE[kind] if s.type in {"money", "count", "ratio", "rank", "target"}}
     casts |= {s.name: pl.Date for s in CATALOGUE[kind] if s.type == "date"}
     if kind == "regional_targets":
         casts |= {"target_count": pl.Int64, "year": pl.Int32}

@@ -26,7 +26,7 @@ def policies_for_region(region_code: str | None, as_of: date, policies: dict[str
     """Rule sets in force on as_of from the firm's jurisdictions and the nation, nearest first, then by tier
     and newest first."""
     try:
-        chain = jurisdiction_of_region(region_code)  # national first
+        chain = jurisdiction_of_region(region_code) if region_code is not None else ["cn"]  # national first
     except ValueError:  # no valid region code on file: only the national rules are known to apply
         chain = ["cn"]
     policies = policies if policies is not None else load_policies()

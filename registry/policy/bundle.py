@@ -9,32 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from registry.fastread import read_frames
 from registry.models import REPORT_METRICS, Attribute, Enterprise, Event, Recognition, Report
 
-ENTERPRISE_SCHEMA: dict[str, pl.DataType] = {
+# Column → polars type. The constants give dtype classes (pl.String), which polars takes as well as instances;
+# mypy reads a class as type[pl.String], not as a pl.DataType, hence the union.
+Schema = dict[str, pl.DataType | type[pl.DataType]]
+
+ENTERPRISE_SCHEMA: Schema = {
     "uscc": pl.String, "name": pl.String, "region_code": pl.String, "industry_code": pl.String,
     "founded_on": pl.Date, "registered_capital": pl.Float64, "ownership": pl.String,
     "listing_board": pl.String, "main_product": pl.String,
 }
-RECOGNITION_SCHEMA: dict[str, pl.DataType] = {
+RECOGNITION_SCHEMA: Schema = {
     "uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String, "batch": pl.String,
     "recognized_on": pl.Date, "valid_until": pl.Date, "status": pl.String, "document_no": pl.String,
     "id": pl.Int64, "superseded_by": pl.Int64, "ended_on": pl.Date,
 }
-REPORT_SCHEMA: dict[str, pl.DataType] = {
+REPORT_SCHEMA: Schema = {
     "uscc": pl.String, "period": pl.String, "period_type": pl.String, "year": pl.Int32, "basis": pl.String,
     **{m: pl.Float64 for m in REPORT_METRICS},
 }
-ATTRIBUTE_SCHEMA: dict[str, pl.DataType] = {
+ATTRIBUTE_SCHEMA: Schema = {
     "uscc": pl.String, "attribute": pl.String, "value": pl.String, "effective_on": pl.Date,
     "expires_on": pl.Date,
 }
-EVENT_SCHEMA: dict[str, pl.DataType] = {
+EVENT_SCHEMA: Schema = {
     "uscc": pl.String, "event": pl.String, "occurred_on": pl.Date, "notified_on": pl.Date, "detail": pl.String,
 }
 SCHEMAS = {
@@ -43,7 +49,7 @@ SCHEMAS = {
 }
 
 
-def conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def conform(frame: pl.DataFrame | None, schema: Schema) -> pl.DataFrame:
     """The frame with exactly `schema`'s columns and types (absent columns become nulls)."""
     if frame is None:
         return pl.DataFrame(schema=schema)
@@ -105,7 +111,14 @@ def period_columns(period: pl.Expr) -> list[pl.Expr]:
 # fallback reader); a longer list reads every firm and filters in polars, which is faster than many IN chunks.
 _SQL_FILTER_LIMIT = 5000
 
-_CHILD_TABLES = {"recognitions": Recognition, "reports": Report, "attributes": Attribute, "events": Event}
+_CHILD_TABLES: dict[str, type[SQLModel]] = {"recognitions": Recognition, "reports": Report, "attributes": Attribute,
+                                            "events": Event}
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    """The Table of a table=True model (SQLModel sets `__table__` on the class; its stubs do not declare it)."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: Iterable[str] | None = None,
@@ -123,16 +136,16 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
     enterprise_id and given their USCC in polars: joining `enterprise` in SQL cost the server a hash join of the
     whole registry for nothing the database does better."""
     ids = list(dict.fromkeys(usccs)) if usccs is not None else None
-    e = Enterprise.__table__.c
+    e = _table(Enterprise).c
     in_sql = ids is not None and len(ids) <= _SQL_FILTER_LIMIT
-    firm_ids = sa.select(e.id).where(e.uscc.in_(ids)) if in_sql else None
+    firm_ids = sa.select(e.id).where(e.uscc.in_(ids)) if in_sql and ids is not None else None
 
     firms = sa.select(e.id.label("enterprise_id"), *(getattr(e, c) for c in ENTERPRISE_SCHEMA))
     if firm_ids is not None:
         firms = firms.where(e.id.in_(firm_ids))
     queries = {"enterprises": (firms, {"enterprise_id": pl.Int64, **ENTERPRISE_SCHEMA})}
     for name, table in _CHILD_TABLES.items():
-        t = table.__table__.c
+        t = _table(table).c
         schema = {c: dt for c, dt in SCHEMAS[name].items() if c != "uscc"}
         if name == "reports" and metrics is not None:
             wanted = set(metrics)
@@ -174,7 +187,11 @@ def _without_covered_sub_annual(reports: pl.DataFrame, metrics: list[str]) -> pl
             .filter(annual | pl.col("_complete").is_null()).drop("_complete"))
 
 
-def _annual_figure_rows(stmt: sa.Select, t, metrics: list[str], years: list[int]) -> sa.Select:
+_Select = sa.Select[*tuple[Any, ...]]  # a SELECT of any columns
+
+
+def _annual_figure_rows(stmt: _Select, t: sa.ColumnCollection[str, sa.Column[Any]], metrics: list[str],
+                        years: list[int]) -> _Select:
     """The report rows of `years`, less the sub-annual rows of firm-years with a complete annual report: an
     anti-join in the database, so a third of the rows are sent and decoded at a million firms.
 
@@ -183,7 +200,7 @@ def _annual_figure_rows(stmt: sa.Select, t, metrics: list[str], years: list[int]
     temporary index) and probe it per row, whatever the planner guesses. SQLite ran the NOT EXISTS form as a
     correlated subquery per report row through ix_report_period — every annual row of the year scanned for
     each row: quadratic (20 s at 3,000 firms). tests/test_scaling.py checks the plan and the growth."""
-    a = Report.__table__.alias("complete_annual")
+    a = _table(Report).alias("complete_annual")
     complete = sa.select(a.c.enterprise_id, a.c.year).where(
         a.c.period_type == "annual", a.c.year.in_(years), *[a.c[m].is_not(None) for m in metrics])
     return stmt.where(t.year.in_(years), sa.or_(

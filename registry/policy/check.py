@@ -23,10 +23,23 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from registry.policy.citations import compilation_lines
 from registry.policy.indicators import ANNUAL
-from registry.policy.schema import GROWTH_AGGREGATIONS, All, Any_, AtLeast, Leaf, Policy, Source, iter_nodes
+from registry.policy.schema import (
+    GROWTH_AGGREGATIONS,
+    All,
+    Any_,
+    AtLeast,
+    Exclusion,
+    Leaf,
+    Node,
+    Policy,
+    ScoreItem,
+    Source,
+    iter_nodes,
+)
 
 PASS, PERSON, FAIL = "pass", "person", "fail"
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -82,7 +95,7 @@ class CheckReport:
     def for_a_person(self) -> list[Finding]:
         return [f for f in self.findings if f.outcome == PERSON]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**self.counts(), "without_compilation_text": self.without_compilation_text,
                 "findings": [asdict(f) for f in self.findings if f.outcome != PASS]}
 
@@ -321,7 +334,7 @@ class _PolicyChecker:
         else:
             self.add(leaf.id, "window", PASS)
 
-    def combine(self, node, text: str) -> None:
+    def combine(self, node: All | Any_ | AtLeast, text: str) -> None:
         any_strong, all_strong = bool(ANY_STRONG.search(text)), bool(ALL_STRONG.search(text))
         if any_strong != all_strong:
             wants = "any" if any_strong else "all"
@@ -332,12 +345,14 @@ class _PolicyChecker:
                 return
             wants = "any" if any_weak else "all"
         n_children = len(node.children)
-        is_ = ("any" if isinstance(node, Any_) or (isinstance(node, AtLeast) and node.n == 1)
-               else "all" if isinstance(node, All) or (isinstance(node, AtLeast) and node.n == n_children)
-               else None)
-        if is_ is None:
+        if isinstance(node, Any_) or (isinstance(node, AtLeast) and node.n == 1):
+            is_ = "any"
+        elif isinstance(node, All) or (isinstance(node, AtLeast) and node.n == n_children):
+            is_ = "all"
+        else:  # at least n with n neither 1 nor every child: the words cannot say any or all
             self.add(node.id, "combine", PERSON, f"at least {node.n} of {n_children}: the words say {wants}")
-        elif is_ == wants:
+            return
+        if is_ == wants:
             self.add(node.id, "combine", PASS)
         else:
             self.mismatch(node.id, "combine", f"the quote says {'或/之一 (any)' if wants == 'any' else '同时/且 (all)'}"
@@ -385,7 +400,7 @@ class _PolicyChecker:
                 if duty.source.lines:
                     self.cited(f"reporting_{duty.frequency}", duty.source)
 
-    def node(self, node, text: str, quoted: bool) -> None:
+    def node(self, node: Node | ScoreItem, text: str, quoted: bool) -> None:
         if isinstance(node, Leaf):
             th = node.threshold
             if isinstance(th, int | float) and not isinstance(th, bool):
@@ -396,7 +411,7 @@ class _PolicyChecker:
                 self.window(node, text)
         elif isinstance(node, All | Any_ | AtLeast) and quoted:
             self.combine(node, text)
-        elif getattr(node, "within_years", None):
+        elif isinstance(node, Exclusion) and node.within_years:
             self.number(node.id, text, float(node.within_years), "年", "within")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from registry.policy.indicators import ANNUAL
@@ -133,8 +134,10 @@ def score_item_text(item: ScoreItem, lang: str = "zh") -> str:
     pts = "points" if en else "分"
     group = f" [{item.group}]" if item.group else ""
     if item.criteria is not None:
+        assert item.points is not None  # ScoreItem._one_rule: criteria come with points
         return f"{'met' if en else '满足'} → {_num(item.points)} {pts}{group}"
     ref = item.indicator
+    assert ref is not None  # ScoreItem._one_rule: without criteria, an indicator
     name = ref.indicator
     if ref.params:
         name += f"[{', '.join(f'{k}={v}' for k, v in ref.params.items())}]"
@@ -146,17 +149,19 @@ def score_item_text(item: ScoreItem, lang: str = "zh") -> str:
     elif item.categories:
         rule = "; ".join(f"{k} → {_num(v)}" for k, v in item.categories.items())
         rule += f"; {'other' if en else '其他'} → {_num(item.default_points)}"
-    elif item.step:
-        rule = (f"{_num(item.per_unit)} per full {_num(item.step)}" if en
-                else f"每满 {_num(item.step)} 得 {_num(item.per_unit)}")
     else:
-        rule = f"{_num(item.base)} + {_num(item.per_unit)} × x"
+        assert item.per_unit is not None  # ScoreItem._one_rule: no bands, no categories: per_unit
+        if item.step:
+            rule = (f"{_num(item.per_unit)} per full {_num(item.step)}" if en
+                    else f"每满 {_num(item.step)} 得 {_num(item.per_unit)}")
+        else:
+            rule = f"{_num(item.base)} + {_num(item.per_unit)} × x"
     if item.cap is not None and not (item.bands or item.categories):
         rule += f", {'max' if en else '最高'} {_num(item.cap)}"
     return f"{name}: {rule} {pts}{group}"
 
 
-def walk(node: Any, depth: int = 0, class_name: str | None = None):
+def walk(node: Any, depth: int = 0, class_name: str | None = None) -> Iterator[tuple[int, Any, str | None]]:
     """(depth, node, class name if the node is a class option's criteria) in display order."""
     yield depth, node, class_name
     if isinstance(node, ExactlyOne):
@@ -167,7 +172,7 @@ def walk(node: Any, depth: int = 0, class_name: str | None = None):
             yield from walk(child, depth + 1)
 
 
-def criteria_rows(policy: Policy, lang: str = "zh") -> list[dict]:
+def criteria_rows(policy: Policy, lang: str = "zh") -> list[dict[str, Any]]:
     """One row per criterion node: id, depth, label, rule, source, quote (for sheets and docs)."""
     rows = []
     confidence = policy.criterion_confidence()

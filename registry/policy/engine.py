@@ -32,6 +32,8 @@ from registry.policy.schema import (
     IndicatorRef,
     Leaf,
     Manual,
+    Node,
+    PointBand,
     Policy,
     Prerequisite,
     ReferenceLookup,
@@ -131,7 +133,7 @@ class _Ctx:
         self.columns.setdefault(node_id, {})[col] = expr
         return pl.col(col)
 
-    def label(self, node: Any) -> str:
+    def label(self, node: Node | ScoreItem) -> str:
         return node.label_en if self.lang == "en" else node.label_zh
 
 
@@ -143,7 +145,7 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+def _json(expr: pl.Expr, dtype: pl.DataType | type[pl.DataType] | None) -> pl.Expr:
     """JSON text of a value column, so that every criterion's `actual` shares one type in the list."""
     if dtype is not None and dtype.is_numeric():
         e = expr.cast(pl.Float64)
@@ -183,9 +185,10 @@ def _reference_threshold(ctx: _Ctx, look: ReferenceLookup) -> float | None:
     series = ctx.policy.references[look.reference].values
     first = ctx.as_of.year + look.year_offset
     vals = [series.get(first - i) for i in range(look.years)]
-    if any(v is None for v in vals):
+    known = [v for v in vals if v is not None]
+    if len(known) != len(vals):
         return None  # the reference year is not in the series: every firm's criterion is missing
-    return look.factor * sum(vals) / len(vals)
+    return look.factor * sum(known) / len(known)
 
 
 def _unit(leaf: Leaf) -> str:
@@ -206,19 +209,20 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
 
     # The threshold: a literal, a band table (per firm), or a reference lookup.
     band_idx: pl.Expr | None = None
+    thr_expr: pl.Expr | None  # None: a list or equality comparison takes leaf.threshold as it is
     if isinstance(leaf.threshold, BandTable):
         bt = leaf.threshold
         b = pl.col(bt.band_by.key()).cast(pl.Float64)
         conds = []
         for band in bt.bands:
-            c = pl.lit(True)
+            cond = pl.lit(True)
             if band.lower is not None:
-                c = c & ((b >= band.lower) if band.lower_inclusive else (b > band.lower))
+                cond = cond & ((b >= band.lower) if band.lower_inclusive else (b > band.lower))
             if band.upper is not None:
-                c = c & ((b <= band.upper) if band.upper_inclusive else (b < band.upper))
-            conds.append(c)
+                cond = cond & ((b <= band.upper) if band.upper_inclusive else (b < band.upper))
+            conds.append(cond)
         band_idx = pl.lit(-1)
-        thr_expr: pl.Expr = pl.lit(None, pl.Float64)
+        thr_expr = pl.lit(None, pl.Float64)
         exp_expr: pl.Expr = pl.lit("无适用档 / no band applies")
         for i in reversed(range(len(bt.bands))):
             band = bt.bands[i]
@@ -232,22 +236,23 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
         exp_expr = pl.when(band_known).then(exp_expr).otherwise(
             pl.lit(f"{sym} ? ({bt.band_by.indicator} 未知 / unknown)"))
     elif isinstance(leaf.threshold, ReferenceLookup):
-        t = _reference_threshold(ctx, leaf.threshold)
-        thr_expr = pl.lit(t, pl.Float64)
-        exp_expr = pl.lit(f"{sym} {_num(t)}{_unit(leaf)}" if t is not None
+        ref_value = _reference_threshold(ctx, leaf.threshold)
+        thr_expr = pl.lit(ref_value, pl.Float64)
+        exp_expr = pl.lit(f"{sym} {_num(ref_value)}{_unit(leaf)}" if ref_value is not None
                           else f"{sym} ? (参考数据缺失 / reference value missing)")
-    elif op in ("in", "not_in", "starts_with"):
-        thr_expr = None  # type: ignore[assignment]
+    elif isinstance(leaf.threshold, list):  # the list operators in / not_in / starts_with (Leaf._threshold_fits_op)
+        thr_expr = None
         exp_expr = pl.lit(f"{sym} {{{', '.join(map(str, leaf.threshold))}}}")
     elif op in ("==", "!="):
-        thr_expr = None  # type: ignore[assignment]
+        thr_expr = None
         shown = json.dumps(leaf.threshold, ensure_ascii=False)
         exp_expr = pl.lit(f"{sym} {shown}")
     else:
         thr_expr = pl.lit(float(leaf.threshold), pl.Float64)
         exp_expr = pl.lit(f"{sym} {_num(float(leaf.threshold))}{_unit(leaf)}")
 
-    if leaf.relaxation is not None:
+    # A relaxation is for ordered comparisons only (Leaf validation), which always have a threshold expression.
+    if leaf.relaxation is not None and thr_expr is not None:
         member = pl.col(group_ref(ctx.policy, leaf.relaxation.group).key())
         factor = 1 - leaf.relaxation.max_percent / 100 if op in (">=", ">") else 1 + leaf.relaxation.max_percent / 100
         relaxed = (thr_expr * factor).round(9)
@@ -271,8 +276,8 @@ def _compile_leaf(ctx: _Ctx, leaf: Leaf) -> None:
                 v = v.cast(pl.Float64)
         per_year.append(_compare(v, op, threshold, numeric))
     res = per_year[0] if len(per_year) == 1 else combine(per_year)
-    if band_idx is not None:
-        b = pl.col(leaf.threshold.band_by.key())
+    if band_idx is not None and thr_expr is not None:  # a band table (thr_expr is its per-firm threshold)
+        b = pl.col(bt.band_by.key())
         res = (pl.when(b.is_null()).then(None)
                .when(band_idx == -1).then(False)
                .when(thr_expr.is_null()).then(False)
@@ -413,7 +418,7 @@ def _cat(text: str) -> pl.Expr:
     return pl.lit(text, pl.Categorical)
 
 
-def _band_condition(v: pl.Expr, band) -> pl.Expr:
+def _band_condition(v: pl.Expr, band: PointBand) -> pl.Expr:
     c = pl.lit(True)
     if band.lower is not None:
         c = c & ((v >= band.lower) if band.lower_inclusive else (v > band.lower))
@@ -427,12 +432,14 @@ def _compile_score_item(ctx: _Ctx, item: ScoreItem) -> None:
     the value it read and the band / category / rule that gave the points."""
     pts_txt = "分 / points"
     if item.criteria is not None:
+        assert item.points is not None  # ScoreItem._one_rule: criteria come with points
         r = _r(item.criteria.id)
         lo = pl.when(r).then(pl.lit(item.points)).otherwise(0.0)
         hi = pl.when(r.not_()).then(0.0).otherwise(pl.lit(item.points))
         ctx.actual[item.id] = _points_json(lo, hi)
         ctx.expected[item.id] = pl.lit(f"满足 / met → {_num(item.points)} {pts_txt}")
     else:
+        assert item.indicator is not None  # ScoreItem._one_rule: without criteria, an indicator
         key = item.indicator.key()
         dtype = ctx.schema.get(key)
         raw = pl.col(key)
@@ -456,6 +463,7 @@ def _compile_score_item(ctx: _Ctx, item: ScoreItem) -> None:
                     pts = pl.when(cond).then(pl.lit(band.points)).otherwise(pts)
                     txt = pl.when(cond).then(_cat(f"{band.text()} → {_num(band.points)} {pts_txt}")).otherwise(txt)
             else:
+                assert item.per_unit is not None  # ScoreItem._one_rule: no categories, no bands: per_unit
                 units = (v / item.step).floor() if item.step else v
                 pts = (item.base + item.per_unit * units).clip(lower_bound=0.0)
                 if item.cap is not None:
@@ -515,15 +523,16 @@ def _compile_score(ctx: _Ctx, node: Score) -> None:
     high = ctx.materialise(node.id, "hi", total(1))
     minima = []
     for g in node.groups:
-        if g.min_points is not None and (lo := group_total(g.id, 0)) is not None:
+        # Both sides are None together: a group with nothing in it.
+        if (g.min_points is not None and (lo := group_total(g.id, 0)) is not None
+                and (hi := group_total(g.id, 1)) is not None):
             minima.append((ctx.materialise(node.id, f"lo[{g.id}]", lo),
-                           ctx.materialise(node.id, f"hi[{g.id}]", group_total(g.id, 1)), g.min_points))
-    with_groups = [g for g in node.groups if g.min_points is not None]
+                           ctx.materialise(node.id, f"hi[{g.id}]", hi), g.min_points))
     ctx.score_cols[node.id] = pl.when(low == high).then(low)
     marks = []
     if node.pass_mark is not None:
         marks.append(f"≥ {_num(node.pass_mark)}")
-    marks += [f"{g.label_zh} ≥ {_num(g.min_points)}" for g in with_groups]
+    marks += [f"{g.label_zh} ≥ {_num(g.min_points)}" for g in node.groups if g.min_points is not None]
     if not marks:
         ctx.result[node.id] = pl.lit(True)
         ctx.expected[node.id] = pl.lit("计分，无合格线 / scored, no pass mark")
@@ -641,7 +650,7 @@ def evaluate(policy: Policy, bundle: Bundle, as_of: date, *, batch: str | None =
     return evaluate_indicators(policy, indicators, as_of, batch=batch, lang=lang, detail=detail)
 
 
-def criteria_list(value: list | None) -> list[dict]:
+def criteria_list(value: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """The `criteria` cell of one row as the contract's list, `actual` decoded from its JSON text.
 
     Beyond the contract's keys: `points` (score items and scores: the points, null when not known or not scored)
@@ -664,7 +673,7 @@ def criteria_list(value: list | None) -> list[dict]:
     return out
 
 
-def evaluation_records(df: pl.DataFrame) -> list[dict]:
+def evaluation_records(df: pl.DataFrame) -> list[dict[str, Any]]:
     """The CONTRACT §4 JSON objects, one per firm, in the frame's order."""
     records = []
     for row in df.iter_rows(named=True):

@@ -75,9 +75,9 @@ def xlsx_bytes(df: pl.DataFrame, policy: Policy, names: pl.DataFrame | None = No
     # A criterion whose wording is not yet checked against the official text says so in its column header.
     label_of = {r["id"]: r["label"] + (f" [{r['confidence']}]" if r["confidence"] not in (None, "A") else "")
                 for r in rows}
-    for r in rows:
-        code = r["confidence"]
-        r["note"] = f"{CONFIDENCE_NOTES[code][0]} / {CONFIDENCE_NOTES[code][1]}" if code and code != "A" else None
+    for criterion in rows:
+        code = criterion["confidence"]
+        criterion["note"] = f"{CONFIDENCE_NOTES[code][0]} / {CONFIDENCE_NOTES[code][1]}" if code and code != "A" else None
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                       "strings_to_numbers": False})
@@ -92,8 +92,8 @@ def xlsx_bytes(df: pl.DataFrame, policy: Policy, names: pl.DataFrame | None = No
         sheet.write_string(0, c, neutralize_text(title), header)
         sheet.set_column(c, c, 14 if name in label_of else 20)
     sheet.set_row(0, 48)
-    for r, row in enumerate(wide.iter_rows(), start=1):
-        for c, value in enumerate(row):
+    for r, firm in enumerate(wide.iter_rows(), start=1):
+        for c, value in enumerate(firm):
             if value is None:
                 continue
             if isinstance(value, date):

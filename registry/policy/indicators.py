@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -131,9 +132,9 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
     direct = direct.select("uscc", "year", *metrics)
     if rest.is_empty():
         return direct
-    rest = rest.lazy()
-    annual = rest.filter(pl.col("period_type") == "annual").with_columns(priority=pl.lit(0, pl.Int8))
-    ytd_end = rest.filter(
+    pending = rest.lazy()
+    annual = pending.filter(pl.col("period_type") == "annual").with_columns(priority=pl.lit(0, pl.Int8))
+    ytd_end = pending.filter(
         (pl.col("basis") == "ytd")
         & (((pl.col("period_type") == "monthly") & pl.col("period").str.ends_with("-12"))
            | ((pl.col("period_type") == "quarterly") & pl.col("period").str.ends_with("Q4")))
@@ -141,7 +142,7 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
     parts = [annual.select("uscc", "year", "priority", *metrics),
              ytd_end.select("uscc", "year", "priority", *metrics)]
     for ptype, n, last, prio in (("monthly", 12, "-12", 3), ("quarterly", 4, "Q4", 4)):
-        sub = rest.filter((pl.col("period_type") == ptype) & (pl.col("basis") == "period")).unique(
+        sub = pending.filter((pl.col("period_type") == ptype) & (pl.col("basis") == "period")).unique(
             ["uscc", "period"], keep="last")
         complete_periods = pl.col("period").n_unique() == n
         parts.append(sub.group_by("uscc", "year").agg(
@@ -173,7 +174,8 @@ def bundle_annual(bundle: Bundle, years: Iterable[int], metrics: Iterable[str]) 
     """uscc, year, <metrics> for these years: from the figures computed once when there are, else from the
     reports."""
     years, metrics = list(years), list(metrics)
-    annual = getattr(bundle, "annual", None)  # any object with `reports` will do (lifecycle's BundleLike)
+    # Any object with `reports` will do (lifecycle's BundleLike).
+    annual: pl.DataFrame | None = getattr(bundle, "annual", None)
     if annual is None:
         return annual_figures(bundle.reports, years, metrics)
     missing = [m for m in metrics if m not in annual.columns]
@@ -398,9 +400,11 @@ def _attribute_names(ref: IndicatorRef) -> set[str]:
     """The attributes an indicator reads through the pivot of in-force attributes (empty: none)."""
     if ref.indicator in ATTRIBUTES:
         return {ref.indicator}
-    return {"years_in_niche": {"niche_since_year"},
-            "standards_count": {"standards_led", "standards_participated"},
-            "attribute": {ref.params.get("name")}}.get(ref.indicator, set())
+    # set[Any]: params are open (IndicatorRef.params), so params.name is whatever the policy file wrote.
+    read: dict[str, set[Any]] = {"years_in_niche": {"niche_since_year"},
+                                 "standards_count": {"standards_led", "standards_participated"},
+                                 "attribute": {ref.params.get("name")}}
+    return read.get(ref.indicator, set())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -544,8 +548,8 @@ def derive_indicators(bundle: Bundle, refs: Iterable[IndicatorRef], as_of: date)
         elif r.indicator == "attribute_within":
             out = out.join(_attribute_within(bundle.attributes, p, as_of).rename({"v": key}), on="uscc", how="left")
         elif r.indicator == "attribute_max_within":
-            rows = _dated_rows(bundle.attributes, p["name"], as_of, float(p["years"]))
-            best = rows.group_by("uscc").agg(
+            dated = _dated_rows(bundle.attributes, p["name"], as_of, float(p["years"]))
+            best = dated.group_by("uscc").agg(
                 read_attribute(pl.col("value"), "number").max().alias(key)).collect()
             out = out.join(best, on="uscc", how="left")
     return out
@@ -559,7 +563,7 @@ def _dated_rows(attributes: pl.DataFrame, name: str, as_of: date, years: float |
     return attributes.lazy().filter(cond)
 
 
-def _attribute_any(attributes: pl.DataFrame, p: dict, as_of: date) -> pl.DataFrame:
+def _attribute_any(attributes: pl.DataFrame, p: dict[str, Any], as_of: date) -> pl.DataFrame:
     """uscc, v: an in-force row of p.name with a value in p.values; false when only other values are in force."""
     values = [str(v).lower() for v in p["values"]]
     rows = (attributes.lazy()
@@ -570,7 +574,7 @@ def _attribute_any(attributes: pl.DataFrame, p: dict, as_of: date) -> pl.DataFra
             .collect())
 
 
-def _attribute_within(attributes: pl.DataFrame, p: dict, as_of: date) -> pl.DataFrame:
+def _attribute_within(attributes: pl.DataFrame, p: dict[str, Any], as_of: date) -> pl.DataFrame:
     """uscc, v: three-valued "an award / a list entry of these values within the window (with a rank ≤ max)".
 
     Known false when the firm has rows of the attribute up to as_of but none matches (a `none` row says "no

@@ -11,6 +11,7 @@ where the operator says so (">=" for 以上/不低于/达到, "<" for 不足/以
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -86,7 +87,7 @@ CONFIDENCE_NOTES = {
 }
 
 
-def lowest_confidence(codes) -> str | None:
+def lowest_confidence(codes: Iterable[str | None]) -> str | None:
     """The least certain of these codes (None when none is stated)."""
     known = [c for c in codes if c]
     return max(known, key=CONFIDENCE_ORDER.index) if known else None
@@ -539,7 +540,7 @@ class ScoreItem(_Strict):
         return self
 
     @property
-    def waivers(self) -> list:
+    def waivers(self) -> list[Waiver]:
         return []
 
     def max_points(self) -> float | None:
@@ -801,7 +802,7 @@ def children_of(node: Any) -> list[Any]:
     return []
 
 
-def iter_nodes(node: Any):
+def iter_nodes(node: Any) -> Iterator[Any]:
     """Every node of a criteria tree, depth first, parents before children."""
     yield node
     for child in children_of(node):
