@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 # Ladder order (rank = position). tech_sme 科技型中小企业 sits with innovative_sme in tier 1 (科技和创新型中小企业,
@@ -33,6 +33,15 @@ FLAG_KINDS = ("expiring", "review_due", "expired", "exit", "promotion", "missing
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy Core table of a table model (its `__table__`, which SQLModel sets at run time without
+    declaring it to type checkers)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 class Enterprise(SQLModel, table=True):
