@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -25,12 +25,19 @@ from registry.access import PermissionDenied, Principal, jurisdictions_in_scope,
 from registry.db import engine_or_default
 from registry.errors import UserError
 from registry.export import neutralize_text
-from registry.models import Enterprise, Recognition, Report, ReviewDecision
+from registry.label_codes import FIXED
+from registry.models import Enterprise, Recognition, Report, ReviewDecision, table_of
 from registry.reference import jurisdictions
 from registry.settings import Settings, get_settings
 from registry.targets import regional_target_progress
 
-E, R, P, D = Enterprise.__table__, Recognition.__table__, Report.__table__, ReviewDecision.__table__
+if TYPE_CHECKING:
+    from fpdf import FPDF
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
+
+E, R, P, D = table_of(Enterprise), table_of(Recognition), table_of(Report), table_of(ReviewDecision)
 TREND_YEARS = 3
 
 
@@ -127,7 +134,7 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _count(engine: Engine, principal: Principal, stmt: sa.Select) -> int:
+def _count(engine: Engine, principal: Principal, stmt: sa.Select[Any]) -> int:
     clause = scope_clause(principal, E.c.region_code)
     with engine.connect() as conn:
         return int(conn.execute(stmt if clause is None else stmt.where(clause)).scalar_one() or 0)
@@ -172,9 +179,9 @@ def _review_status(engine: Engine, principal: Principal, flags: pl.DataFrame, fi
             .where(D.c.decided_at >= start, D.c.decided_at < end).group_by(D.c.decision))
     clause = scope_clause(principal, E.c.region_code)
     with engine.connect() as conn:
-        decided = dict(conn.execute(stmt if clause is None else stmt.where(clause)).all())
+        decided: dict[str, int] = dict(conn.execute(stmt if clause is None else stmt.where(clause)).all())
     rows += [{"item": f"本月复核决定：{labels.label('decision', d)}", "item_en": f"decisions this month: {labels.label('decision', d, 'en')}",
-              "value": int(decided.get(d, 0))} for d in labels.FIXED["decision"]]
+              "value": int(decided.get(d, 0))} for d in FIXED["decision"]]
     revoked = _count(engine, principal, sa.select(sa.func.count()).select_from(R.join(E, E.c.id == R.c.enterprise_id))
                      .where(R.c.status == "revoked", R.c.ended_on.between(first, as_of)))
     rows.append({"item": "本月撤销认定", "item_en": "recognitions revoked this month", "value": revoked})
@@ -191,7 +198,8 @@ TREND_COLUMNS = [("year", "年度"), ("firms", "报送企业数"), ("revenue", "
                  ("rd_ratio", "研发费用占比 (%)")]
 
 
-def _write_table(book, sheet, top: int, frame: pl.DataFrame, columns: list[tuple[str, str]], header) -> int:
+def _write_table(book: Workbook, sheet: Worksheet, top: int, frame: pl.DataFrame, columns: list[tuple[str, str]],
+                 header: Format) -> int:
     """Write a titled table at row `top`; returns the row after it."""
     for c, (_, title) in enumerate(columns):
         sheet.write_string(top, c, title, header)
@@ -233,7 +241,7 @@ def briefing_xlsx(b: Briefing) -> bytes:
         _write_table(book, sheet, 0, frame, columns, header)
         sheets[name] = (sheet, frame.height)
 
-    def series_range(sheet_name: str, column: int, rows: int) -> list:
+    def series_range(sheet_name: str, column: int, rows: int) -> list[str | int]:
         return [sheet_name, 1, column, rows, column]
 
     n = b.pipeline.height
@@ -349,9 +357,10 @@ def _readable_targets(targets: pl.DataFrame) -> pl.DataFrame:
                                 pl.coalesce(pl.col("name_zh"), pl.col("jurisdiction")).alias("jurisdiction"))
 
 
-def _tier_bars(pdf, pipeline: pl.DataFrame) -> None:
+def _tier_bars(pdf: FPDF, pipeline: pl.DataFrame) -> None:
     """Horizontal bars of valid firms per tier, drawn with the PDF's own shapes (no image library)."""
-    top = max(1, int(pipeline["firms"].max() or 0))
+    most = pipeline["firms"].max()
+    top = max(1, int(most) if isinstance(most, int | float) else 0)
     left, width, bar = pdf.l_margin + 45, pdf.epw - 70, 5
     for tier, firms in pipeline.select("tier_zh", "firms").iter_rows():
         y = pdf.get_y()

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -48,33 +49,34 @@ from registry.models import (
     Recognition,
     Report,
     ReportRevision,
+    table_of,
 )
 from registry.policy import lifecycle_for
 from registry.reference import regions
 from registry.schedule import JOBS, parse_cron
 from registry.settings import Settings, get_settings
 
-E, R, P = Enterprise.__table__, Recognition.__table__, Report.__table__
-RV, IR = ReportRevision.__table__, IngestionRun.__table__
-JR, JQ = JobRun.__table__, JobRequest.__table__
+E, R, P = table_of(Enterprise), table_of(Recognition), table_of(Report)
+RV, IR = table_of(ReportRevision), table_of(IngestionRun)
+JR, JQ = table_of(JobRun), table_of(JobRequest)
 
 STATUSES = ("reported", "late", "missing")
 FREQUENCIES = ("monthly", "quarterly", "half_yearly", "annual")
 LEVELS = ("province", "prefecture")
 
-EXPECTED_SCHEMA = {
+EXPECTED_SCHEMA = pl.Schema({
     "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tiers": pl.String, "frequency": pl.String,
     "period": pl.String, "period_end": pl.Date, "report_due_on": pl.Date, "status": pl.String,
     "received_on": pl.Date, "days_late": pl.Int64, "what": pl.String, "obligation_source": pl.String,
-}
-COMPLETENESS_SCHEMA = {
+})
+COMPLETENESS_SCHEMA = pl.Schema({
     "region_code": pl.String, "region_name": pl.String, "frequency": pl.String, "period": pl.String,
     "report_due_on": pl.Date, "owed": pl.Int64, "reported": pl.Int64, "late": pl.Int64, "missing": pl.Int64,
     "reported_pct": pl.Float64,
-}
+})
 
 
-def _read(engine: Engine, stmt: sa.Select, schema: dict) -> pl.DataFrame:
+def _read(engine: Engine, stmt: sa.Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
     """The statement's rows as a frame of `schema` (its columns by position), read column-wise: the national
     scope reads millions of recognitions and report keys, which cost seconds per million as Python rows."""
     labelled = stmt.with_only_columns(*(column.label(name) for column, name in zip(
@@ -300,7 +302,7 @@ def ingest_uploads(engine: Engine, uploads: Sequence[Upload], kind: str | None =
 
 # ---------------------------------------------------------------- scheduled jobs
 
-JOB_SCHEMA = {
+JOB_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "job": pl.String, "label": pl.String, "cron": pl.String, "last_started": pl.Datetime("us"),
     "last_finished": pl.Datetime("us"), "last_status": pl.String, "last_error": pl.String,
     "next_run": pl.Datetime("us", "UTC"), "pending_requests": pl.Int64,
@@ -319,8 +321,9 @@ def jobs_overview(settings: Settings | None = None, now: datetime | None = None,
         last = {r.job: r for r in conn.execute(
             sa.select(JR.c.job, JR.c.started_at, JR.c.finished_at, JR.c.status, JR.c.error)
             .join(latest, latest.c.id == JR.c.id))}
-        pending = dict(conn.execute(sa.select(JQ.c.job, sa.func.count()).where(JQ.c.picked_at.is_(None))
-                                    .group_by(JQ.c.job)).all())
+        pending: dict[str, int] = dict(conn.execute(sa.select(JQ.c.job, sa.func.count())
+                                                    .where(JQ.c.picked_at.is_(None))
+                                                    .group_by(JQ.c.job)).all())
     rows = []
     for spec in JOBS.values():
         cron = getattr(settings.scheduler, spec.cron_setting, "") or ""

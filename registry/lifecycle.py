@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import polars as pl
 
@@ -35,17 +35,18 @@ from registry.policy.resolve import normalise_purpose, policy_in_force
 from registry.policy.schema import All, Leaf, iter_nodes
 from registry.reference import jurisdiction_expr, jurisdictions
 from registry.settings import LifecycleSettings
+from registry.warnings import warning_hits
 
 LifecycleResolver = Callable[[str, str, date], Lifecycle]
 
 SEVERITY = {"expired": "critical", "exit": "critical", "review_due": "warning", "expiring": "warning",
             "missing_report": "warning", "anomaly": "warning", "promotion": "info", "warning": "warning"}
 
-FLAG_SCHEMA = {
+FLAG_SCHEMA = pl.Schema({
     "uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
     "batch": pl.String, "flag": pl.String, "severity": pl.String, "due_on": pl.Date, "key": pl.String,
     "evidence": pl.String,
-}
+})
 
 DEFAULT_RULE_SOURCE = "默认规则：有效期3年（无政策文件规定时） default rule: 3-year validity (when no policy file sets one)"
 
@@ -60,7 +61,8 @@ RD_THRESHOLD_POLICIES = {"little_giant": "cn/little-giant/2021", "key_little_gia
 
 
 class BundleLike(Protocol):
-    """What the flags need of interfaces B's Bundle. Read-only properties, so the frozen Bundle satisfies it."""
+    """What the date and reporting-duty lists need of interfaces B's Bundle (read-only, like the Bundle's frames).
+    The flags that evaluate policies take the Bundle itself."""
 
     @property
     def enterprises(self) -> pl.DataFrame: ...
@@ -201,7 +203,7 @@ def _emit(frame: pl.DataFrame, flag: str, due_on: pl.Expr, reason: pl.Expr, evid
         due_on.cast(pl.Date).alias("due_on"),
         pl.concat_str([pl.col("uscc"), pl.col("id").cast(pl.String), pl.lit(flag), reason], separator=":",
                       ignore_nulls=True).alias("key"),
-        pl.struct(**evidence).struct.json_encode().alias("evidence"),
+        pl.struct([value.alias(name) for name, value in evidence.items()]).struct.json_encode().alias("evidence"),
     )
 
 
@@ -315,12 +317,14 @@ def _exit_rules_frame(lifecycles: list[Lifecycle]) -> pl.DataFrame:
                 rows.append({"lc": i, "rule_id": f"ceased_{event}", "rule_kind": "event", "rule_event": event,
                              "rule_flag": "exit", "rule_severity": "critical", "label_zh": zh, "label_en": en,
                              "rule_source_exit": CEASED_SOURCE})
-    schema = {"lc": pl.Int32, "rule_id": pl.String, "rule_kind": pl.String, "rule_event": pl.String,
-              "within_years": pl.Float64, "boards": pl.List(pl.String), "notify_within_days": pl.Int64,
-              "notify_within_months": pl.Int64, "rule_flag": pl.String,
-              "rule_frequency": pl.String, "max_missing": pl.Int64, "ban_years": pl.Int64,
-              "rule_severity": pl.String, "label_zh": pl.String, "label_en": pl.String,
-              "rule_source_exit": pl.String}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "lc": pl.Int32, "rule_id": pl.String, "rule_kind": pl.String, "rule_event": pl.String,
+        "within_years": pl.Float64, "boards": pl.List(pl.String), "notify_within_days": pl.Int64,
+        "notify_within_months": pl.Int64, "rule_flag": pl.String,
+        "rule_frequency": pl.String, "max_missing": pl.Int64, "ban_years": pl.Int64,
+        "rule_severity": pl.String, "label_zh": pl.String, "label_en": pl.String,
+        "rule_source_exit": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -510,9 +514,9 @@ def missed_info_updates(bundle: BundleLike, as_of: date, resolver: LifecycleReso
     cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
     in_force = cur.filter(pl.col("valid_until") >= as_of)
     missed = _missed_info_updates(in_force, lifecycles, bundle.enterprises, bundle.events, as_of)
-    columns = {"uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
-               "batch": pl.String, "year": pl.Int32, "opens": pl.Date, "due": pl.Date, "what": pl.String,
-               "duty_source": pl.String, "latest_due": pl.Boolean}
+    columns = pl.Schema({"uscc": pl.String, "recognition_id": pl.Int64, "tier": pl.String,
+                         "jurisdiction": pl.String, "batch": pl.String, "year": pl.Int32, "opens": pl.Date,
+                         "due": pl.Date, "what": pl.String, "duty_source": pl.String, "latest_due": pl.Boolean})
     if missed.is_empty():
         return pl.DataFrame(schema=columns)
     return (missed.rename({"id": "recognition_id"})
@@ -602,9 +606,11 @@ def _obligation_calendar(lifecycles: list[Lifecycle], as_of: date) -> pl.DataFra
                                  "period_year": start.year,
                                  "period_start": start, "period_end": end, "report_due_on": due,
                                  "accepted": accepted, "what": o.what, "obligation_source": _source_text(o.source)})
-    schema = {"lc": pl.Int32, "obligation": pl.Int32, "frequency": pl.String, "period": pl.String,
-              "period_year": pl.Int32, "period_start": pl.Date, "period_end": pl.Date, "report_due_on": pl.Date,
-              "accepted": pl.List(pl.String), "what": pl.String, "obligation_source": pl.String}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "lc": pl.Int32, "obligation": pl.Int32, "frequency": pl.String, "period": pl.String,
+        "period_year": pl.Int32, "period_start": pl.Date, "period_end": pl.Date, "report_due_on": pl.Date,
+        "accepted": pl.List(pl.String), "what": pl.String, "obligation_source": pl.String,
+    }
     # The period most recently due of each obligation: the one a 催报 list chases.
     return pl.DataFrame(rows, schema=schema).with_columns(
         latest_due=pl.col("report_due_on") == pl.col("report_due_on").max().over("lc", "obligation"))
@@ -660,7 +666,14 @@ def _rd_threshold_frame() -> pl.DataFrame:
                                       "rd_min": pl.Float64, "rd_source": pl.String})
 
 
-def rd_bands(policy: Policy) -> list[dict[str, Any]]:
+class RdBand(TypedDict):
+    band_low: float  # revenue ≥, 万元
+    band_high: float | None  # revenue <, 万元; None: open
+    rd_min: float  # %
+    rd_source: str
+
+
+def rd_bands(policy: Policy) -> list[RdBand]:
     """The R&D-ratio minimum of each revenue band of a policy: band_low (≥, 万元), band_high (<, None: open),
     rd_min (%), rd_source (document, lines and quote of the R&D criterion)."""
     bands = []
@@ -668,18 +681,21 @@ def rd_bands(policy: Policy) -> list[dict[str, Any]]:
         if not isinstance(node, All):
             continue
         leaves = [child for child in node.children if isinstance(child, Leaf)]
-        revenue = [leaf for leaf in leaves if leaf.indicator == "revenue" and isinstance(leaf.threshold, int | float)]
+        revenue = [(leaf.op, float(leaf.threshold)) for leaf in leaves
+                   if leaf.indicator == "revenue" and isinstance(leaf.threshold, int | float)]
         for rd in (leaf for leaf in leaves if leaf.indicator == "rd_ratio" and leaf.op == ">="):
-            bands.append({
-                "band_low": max((float(x.threshold) for x in revenue if x.op == ">="), default=0.0),
-                "band_high": min((float(x.threshold) for x in revenue if x.op == "<"), default=None),
-                "rd_min": float(rd.threshold),
-                "rd_source": rd.source.cite() + (f" ({rd.source.quote})" if rd.source.quote else ""),
-            })
+            if not isinstance(rd.threshold, int | float):
+                raise TypeError(f"{policy.id}: R&D-ratio criterion {rd.id} has no numeric threshold")
+            bands.append(RdBand(
+                band_low=max((t for op, t in revenue if op == ">="), default=0.0),
+                band_high=min((t for op, t in revenue if op == "<"), default=None),
+                rd_min=float(rd.threshold),
+                rd_source=rd.source.cite() + (f" ({rd.source.quote})" if rd.source.quote else ""),
+            ))
     return bands
 
 
-def _anomaly_flags(cur: pl.DataFrame, bundle: BundleLike, as_of: date) -> list[pl.DataFrame]:
+def _anomaly_flags(cur: pl.DataFrame, bundle: Bundle, as_of: date) -> list[pl.DataFrame]:
     """Last year (as_of.year − 1) against the year before, from the annual figures (annual report, else
     complete sub-annual reports: registry.policy.indicators.annual_figures).
 
@@ -734,11 +750,11 @@ PROMOTION: dict[str, tuple[str, str]] = {
 }
 
 
-def _subset(bundle: BundleLike, usccs: pl.Series) -> BundleLike:
-    return bundle.only(usccs.unique().to_list()) if hasattr(bundle, "only") else bundle
+def _subset(bundle: Bundle, usccs: pl.Series) -> Bundle:
+    return bundle.only(usccs.unique().to_list())
 
 
-def _not_sme_flags(cur_rules: pl.DataFrame, bundle: BundleLike, as_of: date) -> pl.DataFrame:
+def _not_sme_flags(cur_rules: pl.DataFrame, bundle: Bundle, as_of: date) -> pl.DataFrame:
     """kind `not_sme`: the firm is `large` under 工信部联企业〔2011〕300号 on last year's figures."""
     rules = cur_rules.filter(pl.col("rule_kind") == "not_sme")
     policy = get_policy(SME_SIZE_POLICY)
@@ -813,11 +829,11 @@ def promotion_targets() -> pl.DataFrame:
                         schema={"tier": pl.String, "target_tier": pl.String}, orient="row")
 
 
-PROMOTION_VERDICT_SCHEMA = {"uscc": pl.String, "tier": pl.String, "target_tier": pl.String, "policy": pl.String,
-                            "class": pl.String, "score": pl.Float64}
+PROMOTION_VERDICT_SCHEMA = pl.Schema({"uscc": pl.String, "tier": pl.String, "target_tier": pl.String,
+                                      "policy": pl.String, "class": pl.String, "score": pl.Float64})
 
 
-def promotion_verdicts(holders: pl.DataFrame, bundle: BundleLike, as_of: date,
+def promotion_verdicts(holders: pl.DataFrame, bundle: Bundle, as_of: date,
                        policies: dict[str, Policy] | None = None) -> pl.DataFrame:
     """Which holders the next tier's rule finds eligible: `holders` has uscc, tier (held) and region_code, one
     row per firm and tier held, without the firms that already hold the next tier. Each holder is judged on the
@@ -845,7 +861,7 @@ def promotion_verdicts(holders: pl.DataFrame, bundle: BundleLike, as_of: date,
     return pl.concat(out).cast(PROMOTION_VERDICT_SCHEMA) if out else pl.DataFrame(schema=PROMOTION_VERDICT_SCHEMA)
 
 
-def _promotion_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date,
+def _promotion_flags(in_force: pl.DataFrame, bundle: Bundle, as_of: date,
                      policies: dict[str, Policy] | None = None) -> pl.DataFrame:
     """`promotion`: a holder of a tier, not holding the next one, whom the next tier's policy finds eligible."""
     holding_target = in_force.select("uscc", target_tier="tier").unique()
@@ -878,10 +894,8 @@ def next_reviews(cur: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return cur.with_columns(review_on=pl.when(pl.col("review_at_years").is_not_null()).then(_next_review(as_of)))
 
 
-def _warning_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date, missing: pl.DataFrame) -> pl.DataFrame:
+def _warning_flags(in_force: pl.DataFrame, bundle: Bundle, as_of: date, missing: pl.DataFrame) -> pl.DataFrame:
     """`warning`: the early-warning rules of data/warnings (registry.warnings), one flag per rule and occurrence."""
-    from registry.warnings import warning_hits  # it builds on this module's recognitions and missing reports
-
     hits = warning_hits(next_reviews(in_force, as_of), bundle, as_of, missing, _policy_breakpoints())
     evidence = pl.col("evidence")
     return hits.select(
@@ -892,7 +906,7 @@ def _warning_flags(in_force: pl.DataFrame, bundle: BundleLike, as_of: date, miss
         evidence=evidence)
 
 
-def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None = None,
+def compute_flags(bundle: Bundle, as_of: date, windows: FlagWindows | None = None,
                   resolver: LifecycleResolver = lifecycle_for, policies: dict[str, Policy] | None = None,
                   promotions: bool = True) -> pl.DataFrame:
     """All lifecycle flags on `as_of` (columns FLAG_SCHEMA; evidence is a JSON object string).
@@ -900,9 +914,8 @@ def compute_flags(bundle: BundleLike, as_of: date, windows: FlagWindows | None =
     `policies` (default: data/policies) decide promotions; `promotions=False` skips that evaluation.
     """
     windows = windows or FlagWindows()
-    if isinstance(bundle, Bundle):
-        # Once for the whole run: the anomalies, the size class and every promotion policy read them.
-        bundle = with_annual_figures(bundle)
+    # Once for the whole run: the anomalies, the size class and every promotion policy read them.
+    bundle = with_annual_figures(bundle)
     cur, lifecycles = with_rules(current_recognitions(bundle.recognitions, as_of), resolver)
     parts = _date_flags(cur, as_of, windows)
     # Exit conditions and reporting duties concern recognitions still in force; an expired one is already

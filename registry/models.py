@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 # Ladder order (rank = position). tech_sme 科技型中小企业 sits with innovative_sme in tier 1 (科技和创新型中小企业,
@@ -36,10 +36,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def table_of(model: type[SQLModel]) -> sa.Table:
-    """The Core table behind a table model, for SQL written against columns (``table_of(Flag).c.kind``)."""
-    # SQLModel sets __table__ when the class is created (table=True) but does not declare it, so mypy cannot see it.
-    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy Core table of a table model (its `__table__`, which SQLModel sets at run time without
+    declaring it to type checkers)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
     return table
 
 

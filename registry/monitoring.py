@@ -32,12 +32,12 @@ from sqlalchemy import Engine
 from registry import fastread, reference
 from registry.access import Principal
 from registry.db import get_engine
-from registry.models import Report
+from registry.models import Report, table_of
 from registry.pipeline import area_level, area_names
 from registry.policy.indicators import annual_figures
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 
-P = Report.__table__
+P = table_of(Report)
 
 GRAINS = ("year", "quarter", "month")
 BASES = ("period", "ytd")
@@ -145,15 +145,15 @@ def available_periods(principal: Principal, grain: str = "year", basis: str = "p
 # ---------------------------------------------------------------- the panel (the one scoped read)
 
 
-def _source(table: sa.Table, conditions: list) -> sa.FromClause:
+def _source(table: sa.Table, conditions: list[sa.ColumnElement[bool]]) -> sa.FromClause:
     """`table`, joined to `enterprise` only when a firm condition needs it (a national read skips the join)."""
     return table.join(E, E.c.id == table.c.enterprise_id) if conditions else table
 
 
-Read = tuple[sa.Select, dict[str, Any]]  # a statement and the schema of its frame (registry.fastread)
+Read = tuple[sa.Select[Any], dict[str, Any]]  # a statement and the schema of its frame (registry.fastread)
 
 
-def _firms(conditions: list) -> Read:
+def _firms(conditions: list[sa.ColumnElement[bool]]) -> Read:
     """enterprise_id, uscc, name, region_code, industry_code of the chosen firms."""
     stmt = sa.select(E.c.id.label("enterprise_id"), E.c.uscc, E.c.name, E.c.region_code, E.c.industry_code
                      ).where(*conditions)
@@ -161,14 +161,14 @@ def _firms(conditions: list) -> Read:
                   "industry_code": pl.String}
 
 
-def _day(day: date, engine: Engine) -> sa.ColumnElement:
+def _day(day: date, engine: Engine) -> sa.ColumnElement[Any]:
     """A date constant comparable with DATE columns: typed on PostgreSQL (a bare literal in a UNION is text
     there); ISO text on SQLite, which stores dates as ISO text (CAST AS DATE would make it a number)."""
     text = sa.literal(day.isoformat(), sa.String)
     return sa.cast(text, sa.Date) if engine.dialect.name == "postgresql" else text
 
 
-def _members(tiers: tuple[str, ...], conditions: list, periods: tuple[str, ...], engine: Engine) -> Read:
+def _members(tiers: tuple[str, ...], conditions: list[sa.ColumnElement[bool]], periods: tuple[str, ...], engine: Engine) -> Read:
     """enterprise_id, tier, period: the cohort on each period's last day."""
     ends = sa.union_all(*[
         sa.select(sa.literal(p, sa.String).label("period"), _day(period_end(p), engine).label("period_end"))
@@ -181,7 +181,7 @@ def _members(tiers: tuple[str, ...], conditions: list, periods: tuple[str, ...],
     return stmt, {"enterprise_id": pl.Int64, "tier": pl.String, "period": pl.String}
 
 
-def _figures(conditions: list, grain: str, basis: str, metric: Metric, periods: tuple[str, ...]) -> Read:
+def _figures(conditions: list[sa.ColumnElement[bool]], grain: str, basis: str, metric: Metric, periods: tuple[str, ...]) -> Read:
     """The report rows behind the figures: for a year every report of the years (annual_figures picks), else
     the reports of the grain, basis and periods."""
     parts = list(metric.parts)

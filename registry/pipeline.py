@@ -24,6 +24,7 @@ Definitions (docs/dashboard.md explains them to users):
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ from registry import reference
 from registry.access import Principal, region_prefixes
 from registry.db import engine_or_default as _engine
 from registry.lifecycle import promotion_targets, promotion_verdicts
-from registry.models import FLAG_KINDS, TIERS, Flag, JobRun
+from registry.models import FLAG_KINDS, TIERS, Flag, JobRun, table_of
 from registry.queries import province_names
 from registry.selection import (
     E,
@@ -47,8 +48,8 @@ from registry.selection import (
     year_of,
 )
 
-F = Flag.__table__
-JR = JobRun.__table__
+F = table_of(Flag)
+JR = table_of(JobRun)
 
 LADDER = ("innovative_sme", "zjtx_sme", "little_giant", "single_champion")
 FLOWS = ("new", "promotion", "renewal", "revocation", "expiry")
@@ -166,7 +167,7 @@ def funnel_by_area(principal: Principal, as_of: date, region: str | None = None,
 # ---------------------------------------------------------------- flows between tiers
 
 
-def _successor_ids() -> sa.Select:
+def _successor_ids() -> sa.Select[Any]:
     earlier = R.alias("earlier")
     return sa.select(earlier.c.superseded_by).where(earlier.c.superseded_by.is_not(None))
 
@@ -215,7 +216,7 @@ def tier_flows(principal: Principal, as_of: date, region: str | None = None, ind
         conditions = [*conditions, R.c.tier == tier]
     firms = sa.func.count(sa.distinct(R.c.enterprise_id)).label("firms")
 
-    def counted(year: sa.ColumnElement, flow: sa.ColumnElement | str, *where: sa.ColumnElement[bool],
+    def counted(year: sa.ColumnElement[Any], flow: sa.ColumnElement[str] | str, *where: sa.ColumnElement[bool],
                 origin: sa.FromClause = source) -> pl.DataFrame:
         flow_col = (sa.literal(flow) if isinstance(flow, str) else flow).label("flow")
         year_col = year.label("year")
@@ -304,9 +305,10 @@ def open_flag_firms(principal: Principal, region: str | None = None, industry: s
 def last_flags_run(*, engine: Engine | None = None) -> datetime | None:
     """When the flags job last finished successfully (None: never — promotion flags do not exist yet)."""
     with _engine(engine).connect() as conn:
-        return conn.execute(
+        finished: datetime | None = conn.execute(
             sa.select(sa.func.max(JR.c.finished_at)).where(JR.c.job == "flags", JR.c.status == "success")
         ).scalar_one()
+    return finished
 
 
 CANDIDATE_SCHEMA = {"tier": pl.String, "target_tier": pl.String, "firms": pl.Int64}

@@ -8,6 +8,7 @@ Counts are aggregated in SQL so that they stay fast on a 200,000-firm database; 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -31,17 +32,19 @@ from registry.models import (
     Recognition,
     Report,
     ReviewDecision,
+    table_of,
 )
+from registry.policy.bundle import Bundle, load_bundle
 from registry.selection import held_on
 
-E = Enterprise.__table__
-R = Recognition.__table__
-P = Report.__table__
-A = Attribute.__table__
-V = Event.__table__
-F = Flag.__table__
-IR = IngestionRun.__table__
-JR = JobRun.__table__
+E = table_of(Enterprise)
+R = table_of(Recognition)
+P = table_of(Report)
+A = table_of(Attribute)
+V = table_of(Event)
+F = table_of(Flag)
+IR = table_of(IngestionRun)
+JR = table_of(JobRun)
 
 FIRM_COLUMNS = {
     "uscc": pl.String, "name": pl.String, "region_code": pl.String, "province_code": pl.String,
@@ -50,7 +53,7 @@ FIRM_COLUMNS = {
 }
 
 
-def _read(engine: Engine, stmt: Select, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+def _read(engine: Engine, stmt: Select[Any], schema: Mapping[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
     with engine.connect() as conn:
         frame = pl.read_database(stmt, conn, schema_overrides=schema, infer_schema_length=None)
     if frame.is_empty():
@@ -58,13 +61,13 @@ def _read(engine: Engine, stmt: Select, schema: dict[str, pl.DataType | type[pl.
     return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
 
 
-def _scoped(stmt: Select, principal: Principal) -> Select:
+def _scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
     """Limit a statement that already joins `enterprise` to the principal's firms."""
     clause = scope_clause(principal, E.c.region_code)
     return stmt if clause is None else stmt.where(clause)
 
 
-def _from_recognitions(stmt: Select, principal: Principal) -> Select:
+def _from_recognitions(stmt: Select[Any], principal: Principal) -> Select[Any]:
     """Select from `recognition`, joining `enterprise` only when the principal's scope needs its region code
     (the join is most of the cost of a national count on a large registry)."""
     clause = scope_clause(principal, E.c.region_code)
@@ -321,7 +324,7 @@ def search_firms(
     return _with_active_tiers(eng, page, sa.select(page_ids.c.id)).drop("id"), total
 
 
-def _with_active_tiers(engine: Engine, firms: pl.DataFrame, ids: Select) -> pl.DataFrame:
+def _with_active_tiers(engine: Engine, firms: pl.DataFrame, ids: Select[Any]) -> pl.DataFrame:
     """Add `tiers` to the firms, reading the recognitions of the firms `ids` selects (a subquery, not a list of
     ids: a download of every firm would otherwise send 200,000 parameters)."""
     if firms.is_empty():
@@ -377,7 +380,7 @@ RECOGNITION_COLUMNS = {
 
 
 def _firm_rows(principal: Principal, uscc: str, engine: Engine | None, table: sa.Table,
-               schema: dict[str, Any], order: list) -> pl.DataFrame:
+               schema: dict[str, Any], order: list[sa.ColumnElement[Any]]) -> pl.DataFrame:
     eng = _engine(engine)
     firm_id = _firm_id(principal, uscc, eng)
     if firm_id is None:
@@ -451,18 +454,16 @@ def data_version(engine: Engine | None = None) -> str:
         sa.select(sa.func.max(P.c.id)).scalar_subquery(),
         sa.select(sa.func.max(F.c.id)).scalar_subquery(),
         # Review decisions change rows in place (revocations, resolved flags): their count keys those changes.
-        sa.select(sa.func.max(ReviewDecision.__table__.c.id)).scalar_subquery(),
+        sa.select(sa.func.max(table_of(ReviewDecision).c.id)).scalar_subquery(),
     ]
     with eng.connect() as conn:
         row = conn.execute(sa.select(*parts)).one()
     return "-".join("0" if v is None else str(v) for v in row)
 
 
-def firm_bundle(principal: Principal, uscc: str, *, engine: Engine | None = None):
+def firm_bundle(principal: Principal, uscc: str, *, engine: Engine | None = None) -> Bundle | None:
     """One firm's data as policy evaluation reads it (registry.policy.bundle.Bundle), or None when the firm does
     not exist or lies outside the principal's jurisdiction (like firm_profile)."""
-    from registry.policy.bundle import load_bundle
-
     if firm_profile(principal, uscc, engine=engine) is None:
         return None
     return load_bundle(_engine(engine), [uscc])

@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -38,11 +38,12 @@ from registry.audit import record
 from registry.db import engine_or_default as _engine
 from registry.errors import UserError
 from registry.export import neutralize_text
-from registry.models import Enterprise, Flag, Recognition, ReviewDecision, utcnow
+from registry.models import Enterprise, Flag, Recognition, ReviewDecision, table_of, utcnow
 from registry.policy import lifecycle_for
+from registry.policy.schema import ExitRule
 from registry.settings import get_settings
 
-E, R, F, D = Enterprise.__table__, Recognition.__table__, Flag.__table__, ReviewDecision.__table__
+E, R, F, D = table_of(Enterprise), table_of(Recognition), table_of(Flag), table_of(ReviewDecision)
 
 QUEUE_FLAGS = ("expired", "exit", "expiring", "review_due", "missing_report", "warning")
 DECISIONS = ("renew", "revoke", "watch")
@@ -124,15 +125,24 @@ def evidence_text() -> pl.Expr:
 # ---------------------------------------------------------------- which rules a revocation can rest on
 
 
-def revocation_rules(principal: Principal, recognition_id: int, *, engine: Engine | None = None) -> list[dict]:
+class RevocationRule(TypedDict):
+    id: str
+    label_zh: str
+    label_en: str
+    ban_years: int | None
+    source: str
+
+
+def revocation_rules(principal: Principal, recognition_id: int, *, engine: Engine | None = None
+                     ) -> list[RevocationRule]:
     """The exit rules of the policy in force for the recognition (id, label_zh, label_en, ban_years, source), to
     name the ground of a revocation. Empty when the firm is outside the principal's scope or the rules have none."""
     rec = _recognition(_engine(engine), recognition_id)
     if rec is None or not _visible(principal, rec["region_code"]):
         return []
     lifecycle = lifecycle_for(rec["tier"], rec["jurisdiction"], rec["recognized_on"])
-    return [{"id": r.id, "label_zh": r.label_zh, "label_en": r.label_en, "ban_years": r.ban_years,
-             "source": r.source.cite()} for r in lifecycle.exit_rules]
+    return [RevocationRule(id=r.id, label_zh=r.label_zh, label_en=r.label_en, ban_years=r.ban_years,
+                           source=r.source.cite()) for r in lifecycle.exit_rules]
 
 
 def renewal_valid_until(tier: str, jurisdiction: str, renewed_on: date) -> date:
@@ -325,7 +335,7 @@ def _flag_rule(flags: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _exit_rule(rec: dict[str, Any], rule_id: str | None):
+def _exit_rule(rec: dict[str, Any], rule_id: str | None) -> ExitRule | None:
     """The exit rule of the recognition's policy with this id (None without an id); UserError for an id the
     policy does not have — a ban must come from the policy, never from a guess."""
     if rule_id is None:
@@ -347,7 +357,7 @@ def watched_flag_keys(conn: Connection) -> set[str]:
 
 # ---------------------------------------------------------------- what was decided
 
-DECISION_SCHEMA = {
+DECISION_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "decided_at": pl.Datetime("us"), "uscc": pl.String, "name": pl.String, "recognition_id": pl.Int64,
     "tier": pl.String, "jurisdiction": pl.String, "batch": pl.String, "decision": pl.String, "reason": pl.String,
     "decided_by": pl.String, "flag": pl.String, "new_recognition_id": pl.Int64, "new_valid_until": pl.Date,

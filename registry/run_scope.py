@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -37,13 +38,14 @@ from registry.models import (
     RejectedRow,
     Report,
     User,
+    table_of,
 )
 
-E, IR, RJ, AUDIT, USERS = (Enterprise.__table__, IngestionRun.__table__, RejectedRow.__table__,
-                           AuditLog.__table__, User.__table__)
-LOADED_TABLES = (Recognition.__table__, Report.__table__, Attribute.__table__, Event.__table__)
+E, IR, RJ, AUDIT, USERS = (table_of(Enterprise), table_of(IngestionRun), table_of(RejectedRow),
+                           table_of(AuditLog), table_of(User))
+LOADED_TABLES = tuple(table_of(m) for m in (Recognition, Report, Attribute, Event))
 
-RUN_SCHEMA = {
+RUN_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "run_id": pl.Int64, "file_name": pl.String, "file_kind": pl.String, "status": pl.String, "source": pl.String,
     "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64, "started_at": pl.Datetime("us"),
     "finished_at": pl.Datetime("us"), "error": pl.String,
@@ -118,7 +120,7 @@ def _loaded_counts(principal: Principal, engine: Engine, run_ids: Sequence[int])
     return frame.group_by("run_id").agg(pl.col("loaded").sum(), pl.col("mine").sum().alias("loaded_in_scope"))
 
 
-def attributed_rejections(engine: Engine, run_ids: Sequence[int]) -> tuple[pl.DataFrame, list[dict]]:
+def attributed_rejections(engine: Engine, run_ids: Sequence[int]) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """The rejected rows of the runs (REJECTION_SCHEMA + `region_code`, null for a row that names no firm), in
     run, row order, and each row's cells as the file had them."""
     stmt = (sa.select(RJ.c.run_id, IR.c.file_name, RJ.c.row, RJ.c.column, RJ.c.reason, RJ.c.raw)
@@ -144,7 +146,7 @@ def attributed_rejections(engine: Engine, run_ids: Sequence[int]) -> tuple[pl.Da
     return frame, raws
 
 
-def _cell(raw: dict, column: str) -> str | None:
+def _cell(raw: dict[str, Any], column: str) -> str | None:
     for header, value in raw.items():
         if value is not None and normalize_header(str(header)) in _HEADERS[column]:
             text = str(value).strip().upper()
@@ -162,7 +164,7 @@ def _registered_regions(engine: Engine, usccs: list[str]) -> pl.DataFrame:
 
 
 def visible_rejections(principal: Principal, engine: Engine, run_ids: Sequence[int]
-                       ) -> tuple[pl.DataFrame, list[dict]]:
+                       ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """The rejected rows of the runs that are the principal's (see the module text), with their cells."""
     frame, raws = attributed_rejections(engine, run_ids)
     owned = _owned(principal, engine, sorted(set(frame["run_id"].to_list())))

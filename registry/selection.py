@@ -20,16 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, Select
 
 from registry.access import Principal, scope_clause
-from registry.models import TIERS, Enterprise, Recognition
+from registry.models import TIERS, Enterprise, Recognition, table_of
 
-E = Enterprise.__table__
-R = Recognition.__table__
+E = table_of(Enterprise)
+R = table_of(Recognition)
 
 # Ladder rank of the national tiers (models.TIERS order); regional tiers have none and never count as a step up.
 TIER_RANK: dict[str, int] = {tier: rank for rank, tier in enumerate(TIERS)}
 
 
-def read_frame(engine: Engine, stmt: Select, schema: dict[str, Any]) -> pl.DataFrame:
+def read_frame(engine: Engine, stmt: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
     """The statement's rows as a frame with exactly `schema` (an empty result keeps the columns and types)."""
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
@@ -60,14 +60,14 @@ def recognition_source(principal: Principal, region: str | None = None, industry
     return R.join(E, E.c.id == R.c.enterprise_id), conditions
 
 
-def recognitions_of_firms(stmt: Select, principal: Principal, region: str | None = None,
-                          industry: str | None = None) -> Select:
+def recognitions_of_firms(stmt: Select[Any], principal: Principal, region: str | None = None,
+                          industry: str | None = None) -> Select[Any]:
     """Select from `recognition` limited to the chosen firms."""
     source, conditions = recognition_source(principal, region, industry)
     return stmt.select_from(source).where(*conditions)
 
 
-def held_on(day: date | sa.ColumnElement, table: sa.Table | sa.Alias = R) -> sa.ColumnElement[bool]:
+def held_on(day: date | sa.ColumnElement[date], table: sa.FromClause = R) -> sa.ColumnElement[bool]:
     """The recognition row (of `table`, default `recognition`) was in force on `day` (a date or a SQL date)."""
     c = table.c
     return sa.and_(
@@ -80,10 +80,10 @@ def held_on(day: date | sa.ColumnElement, table: sa.Table | sa.Alias = R) -> sa.
     )
 
 
-def tier_rank(tier_column: sa.ColumnElement) -> sa.ColumnElement:
+def tier_rank(tier_column: sa.ColumnElement[str]) -> sa.ColumnElement[int]:
     """SQL ladder rank of a tier column (NULL for a regional tier)."""
     return sa.case(TIER_RANK, value=tier_column, else_=None)
 
 
-def year_of(column: sa.ColumnElement) -> sa.ColumnElement:
+def year_of(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.cast(sa.extract("year", column), sa.Integer)

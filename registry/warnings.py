@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from registry.errors import UserError
+from registry.policy.bundle import Bundle
 from registry.policy.engine import _band_condition
 from registry.policy.indicators import bundle_annual
 from registry.policy.resolve import policy_in_force
@@ -105,7 +106,7 @@ def review_policies(due: pl.DataFrame, breakpoints: pl.Series, purpose: str = "r
                                               dtype=pl.Int64))
     calls = keys.group_by("tier", "jurisdiction", "bucket").agg(pl.col("review_on").min().alias("first"))
     found: dict[str, Policy] = {}
-    ids = []
+    ids: list[str | None] = []
     for tier, jurisdiction, _bucket, on in calls.iter_rows():
         try:
             p = policy_in_force(tier, jurisdiction, on, purpose)
@@ -131,6 +132,7 @@ def _leaf_threshold(leaf: Leaf) -> pl.Expr | None:
     t = leaf.threshold
     if isinstance(t, (int, float)):
         return pl.lit(float(t))
+    assert isinstance(t, BandTable)  # criteria_of keeps the leaves on a number or a band table only
     if t.band_by.indicator not in BAND_METRICS:
         return None
     v = pl.col(f"band_{t.band_by.indicator}")
@@ -210,26 +212,28 @@ def _quarter_index(d: date) -> int:
 
 # One row per hit: the recognition, the rule, the part of the flag key that names the occurrence, the due date
 # and the evidence JSON (text_zh / text_en: the evidence in words).
-HIT_SCHEMA = {"uscc": pl.String, "id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String, "batch": pl.String,
-              "rule_id": pl.String, "occurrence": pl.String, "severity": pl.String, "due_on": pl.Date,
-              "evidence": pl.String}
+HIT_SCHEMA = pl.Schema({"uscc": pl.String, "id": pl.Int64, "tier": pl.String, "jurisdiction": pl.String,
+                        "batch": pl.String, "rule_id": pl.String, "occurrence": pl.String, "severity": pl.String,
+                        "due_on": pl.Date, "evidence": pl.String})
 
 
 def _hits(frame: pl.DataFrame, rule: WarningRule, occurrence: pl.Expr, due_on: pl.Expr,
           text_zh: pl.Expr, text_en: pl.Expr, evidence: dict[str, pl.Expr]) -> pl.DataFrame:
     if frame.is_empty():
         return pl.DataFrame(schema=HIT_SCHEMA)
+    fields = {"rule": pl.lit(rule.id), "label_zh": pl.lit(rule.label_zh), "label_en": pl.lit(rule.label_en),
+              "text_zh": text_zh, "text_en": text_en, **evidence}
     return frame.select(
         "uscc", pl.col("id").cast(pl.Int64), "tier", "jurisdiction", pl.col("batch").cast(pl.String),
         rule_id=pl.lit(rule.id), occurrence=occurrence, severity=pl.lit(rule.severity),
         due_on=due_on.cast(pl.Date),
-        evidence=pl.struct(rule=pl.lit(rule.id), label_zh=pl.lit(rule.label_zh), label_en=pl.lit(rule.label_en),
-                           text_zh=text_zh, text_en=text_en, **evidence).struct.json_encode(),
+        evidence=pl.struct([value.alias(name) for name, value in fields.items()]).struct.json_encode(),
     ).cast(HIT_SCHEMA)
 
 
 def _revenue_decline(cur: pl.DataFrame, reports: pl.DataFrame, as_of: date, rule: WarningRule) -> pl.DataFrame:
     n, pct = rule.consecutive_quarters, rule.decline_pct
+    assert n is not None and pct is not None  # WarningRule requires both of a revenue_decline rule
     q = quarterly_revenue(reports.filter(pl.col("uscc").is_in(cur["uscc"].unique().implode())))
     # Quarters that ended before as_of, each with the same quarter a year earlier.
     yoy = (q.filter(pl.col("q_index") < _quarter_index(as_of))
@@ -304,7 +308,7 @@ def _reports_missing(cur: pl.DataFrame, missing: pl.DataFrame, rule: WarningRule
                  {"missing": pl.col("n_missing"), "periods": pl.col("periods"), "min_missing": pl.lit(rule.min_missing)})
 
 
-def warning_hits(in_force: pl.DataFrame, bundle, as_of: date, missing: pl.DataFrame, breakpoints: pl.Series,
+def warning_hits(in_force: pl.DataFrame, bundle: Bundle, as_of: date, missing: pl.DataFrame, breakpoints: pl.Series,
                  rules: list[WarningRule] | None = None) -> pl.DataFrame:
     """Every rule over the recognitions in force (`in_force`: lifecycle rows with `review_on`, the next 复核
     date). `missing` is lifecycle's missing-report frame of the same run. Columns HIT_SCHEMA."""
