@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 

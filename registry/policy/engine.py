@@ -26,6 +26,7 @@ from registry.policy.schema import (
     All,
     Any_,
     AtLeast,
+    Band,
     BandTable,
     ExactlyOne,
     Exclusion,
@@ -418,7 +419,8 @@ def _cat(text: str) -> pl.Expr:
     return pl.lit(text, pl.Categorical)
 
 
-def _band_condition(v: pl.Expr, band: PointBand) -> pl.Expr:
+def _band_condition(v: pl.Expr, band: PointBand | Band) -> pl.Expr:
+    """lower ≤ v < upper with the band's inclusiveness: a points band and a threshold band (warnings) read alike."""
     c = pl.lit(True)
     if band.lower is not None:
         c = c & ((v >= band.lower) if band.lower_inclusive else (v > band.lower))
