@@ -34,15 +34,14 @@ from registry.ingest.read import (
     read_regular_file,
     resolve_kind,
 )
-from registry.models import IngestionRun, RejectedRow, utcnow
+from registry.models import IngestionRun, RejectedRow, table_of, utcnow
 from registry.settings import Settings, get_settings
 
 # progress(file, rows done, rows total) — the CLI draws a bar from it.
 ProgressCallback = Callable[[str, int, int], None]
 
-# SQLModel sets `__table__` on every table class; its stubs do not declare it.
-_RUNS: sa.Table = IngestionRun.__table__  # type: ignore[attr-defined]
-_REJECTED: sa.Table = RejectedRow.__table__  # type: ignore[attr-defined]
+_RUNS = table_of(IngestionRun)
+_REJECTED = table_of(RejectedRow)
 # Partial downloads and editor lock files must not be ingested from the inbox.
 _SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
 

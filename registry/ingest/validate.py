@@ -59,8 +59,7 @@ def column_lengths(kind: str) -> dict[str, int]:
     """Longest text per column of `kind`, as the schema declares it (models, the one source of truth)."""
     names = {spec.name for spec in CATALOGUE[kind]}
     lengths = {}
-    # SQLModel sets `__table__` on every table class; its stubs do not declare it.
-    table: sa.Table = TABLES[kind].__table__  # type: ignore[attr-defined]
+    table = models.table_of(TABLES[kind])
     for column in table.columns:
         # SQLModel's AutoString wraps a String: the length is on the type it decorates.
         text_type = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from registry.fastread import read_frames
-from registry.models import REPORT_METRICS, Attribute, Enterprise, Event, Recognition, Report
+from registry.models import REPORT_METRICS, Attribute, Enterprise, Event, Recognition, Report, table_of
 
 # Column → polars type. The constants give dtype classes (pl.String), which polars takes as well as instances;
 # mypy reads a class as type[pl.String], not as a pl.DataType, hence the union.
@@ -115,12 +115,6 @@ _CHILD_TABLES: dict[str, type[SQLModel]] = {"recognitions": Recognition, "report
                                             "events": Event}
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
-    """The Table of a table=True model (SQLModel sets `__table__` on the class; its stubs do not declare it)."""
-    table: sa.Table = model.__table__  # type: ignore[attr-defined]
-    return table
-
-
 def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: Iterable[str] | None = None,
                 years: Iterable[int] | None = None, attributes: Iterable[str] | None = None) -> Bundle:
     """The firms in the database (or only `usccs`) with all their recognitions, reports, attributes, events.
@@ -136,7 +130,7 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
     enterprise_id and given their USCC in polars: joining `enterprise` in SQL cost the server a hash join of the
     whole registry for nothing the database does better."""
     ids = list(dict.fromkeys(usccs)) if usccs is not None else None
-    e = _table(Enterprise).c
+    e = table_of(Enterprise).c
     in_sql = ids is not None and len(ids) <= _SQL_FILTER_LIMIT
     firm_ids = sa.select(e.id).where(e.uscc.in_(ids)) if in_sql and ids is not None else None
 
@@ -145,7 +139,7 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
         firms = firms.where(e.id.in_(firm_ids))
     queries = {"enterprises": (firms, {"enterprise_id": pl.Int64, **ENTERPRISE_SCHEMA})}
     for name, table in _CHILD_TABLES.items():
-        t = _table(table).c
+        t = table_of(table).c
         schema = {c: dt for c, dt in SCHEMAS[name].items() if c != "uscc"}
         if name == "reports" and metrics is not None:
             wanted = set(metrics)
@@ -200,7 +194,7 @@ def _annual_figure_rows(stmt: _Select, t: sa.ColumnCollection[str, sa.Column[Any
     temporary index) and probe it per row, whatever the planner guesses. SQLite ran the NOT EXISTS form as a
     correlated subquery per report row through ix_report_period — every annual row of the year scanned for
     each row: quadratic (20 s at 3,000 firms). tests/test_scaling.py checks the plan and the growth."""
-    a = _table(Report).alias("complete_annual")
+    a = table_of(Report).alias("complete_annual")
     complete = sa.select(a.c.enterprise_id, a.c.year).where(
         a.c.period_type == "annual", a.c.year.in_(years), *[a.c[m].is_not(None) for m in metrics])
     return stmt.where(t.year.in_(years), sa.or_(
