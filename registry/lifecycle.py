@@ -60,12 +60,16 @@ RD_THRESHOLD_POLICIES = {"little_giant": "cn/little-giant/2021", "key_little_gia
 
 
 class BundleLike(Protocol):
-    """What the flags need of interfaces B's Bundle."""
+    """What the flags need of interfaces B's Bundle: frames they read, never set (a frozen Bundle fits)."""
 
-    enterprises: pl.DataFrame
-    recognitions: pl.DataFrame
-    reports: pl.DataFrame
-    events: pl.DataFrame
+    @property
+    def enterprises(self) -> pl.DataFrame: ...
+    @property
+    def recognitions(self) -> pl.DataFrame: ...
+    @property
+    def reports(self) -> pl.DataFrame: ...
+    @property
+    def events(self) -> pl.DataFrame: ...
 
 
 @dataclass(frozen=True)
