@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import check_format, emit
+from cli.output import OutputFile, check_format, emit
 from registry.errors import UserError
 from registry.labels import label
 from registry.labels import zh as zh_names
@@ -25,6 +25,17 @@ if TYPE_CHECKING:  # the registry's evaluation stack loads when a command runs, 
 
 VERDICT_ZH = zh_names("verdict")  # the label catalogue (registry/labels.py)
 VERDICT_STYLE = {"eligible": "green", "ineligible": "red", "insufficient_data": "yellow"}
+
+# Options `evaluate` and `screen` share (AsOf also flags, impact and review-risk).
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai).")]
+Tier = Annotated[str | None, typer.Option(
+    "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant).")]
+Jurisdiction = Annotated[str | None, typer.Option("--jurisdiction", help="With --tier: jurisdiction id (default cn).")]
+Purpose = Annotated[str | None, typer.Option("--purpose", help="With --tier: new_application (default) | review.")]
+Format = Annotated[str, typer.Option("--format", help="table | json | csv | xlsx")]
+Lang = Annotated[str, typer.Option("--lang", help="Criterion labels: zh | en")]
+Batch = Annotated[str | None, typer.Option(
+    "--batch", help="Batch for batch waivers (default: from the as-of date).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -66,15 +77,15 @@ def resolve_policy(policy_id: str | None, tier: str | None, jurisdiction: str | 
 
 def evaluate_command(
     policy_id: str = typer.Option(None, "--policy", help="Policy id, e.g. cn/little-giant/2021 (zjtx policies list)."),
-    tier: str = typer.Option(None, "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant)."),
-    jurisdiction: str = typer.Option(None, "--jurisdiction", help="With --tier: jurisdiction id (default cn)."),
-    purpose: str = typer.Option(None, "--purpose", help="With --tier: new_application (default) | review."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    tier: Tier = None,
+    jurisdiction: Jurisdiction = None,
+    purpose: Purpose = None,
+    as_of: AsOf = None,
     usccs: list[str] = typer.Option(None, "--uscc", help="Only these firms (repeat the option)."),
-    output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
-    lang: str = typer.Option("zh", "--lang", help="Criterion labels: zh | en"),
-    batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
+    output_format: Format = "table",
+    output: OutputFile = None,
+    lang: Lang = "zh",
+    batch: Batch = None,
 ) -> None:
     """Evaluate firms in the database against a policy. 按政策评估登记库中的企业（符合 / 不符合 / 数据不足）。"""
     from registry.db import get_engine
@@ -102,14 +113,14 @@ def evaluate_command(
 def screen_command(
     files: list[Path] = typer.Argument(..., help="Data files: enterprises + reports + attributes + events."),
     policy_id: str = typer.Option(None, "--policy", help="Policy id, e.g. cn/little-giant-precheck/2021."),
-    tier: str = typer.Option(None, "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant)."),
-    jurisdiction: str = typer.Option(None, "--jurisdiction", help="With --tier: jurisdiction id (default cn)."),
-    purpose: str = typer.Option(None, "--purpose", help="With --tier: new_application (default) | review."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
-    output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
-    lang: str = typer.Option("zh", "--lang", help="Criterion labels: zh | en"),
-    batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
+    tier: Tier = None,
+    jurisdiction: Jurisdiction = None,
+    purpose: Purpose = None,
+    as_of: AsOf = None,
+    output_format: Format = "table",
+    output: OutputFile = None,
+    lang: Lang = "zh",
+    batch: Batch = None,
 ) -> None:
     """Pre-screen (初核) firms in data files against a policy; nothing is stored. 初核预筛：不入库。"""
     from registry.policy.engine import check_as_of, evaluate

@@ -10,7 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import parse_as_of
+from cli.evaluate import AsOf, parse_as_of
 from registry.errors import UserError
 from registry.labels import bilingual, label
 
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def flags(
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    as_of: AsOf = None,
     output_format: str = typer.Option("table", "--format", help="table | json"),
     limit: int = typer.Option(50, "--limit", min=0, help="Table: rows shown (0 = all). JSON always has all."),
 ) -> None:

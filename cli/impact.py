@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import VERDICT_ZH, parse_as_of
-from cli.output import check_format, emit
+from cli.evaluate import VERDICT_ZH, AsOf, parse_as_of
+from cli.output import OutputFile, check_format, emit
 
 if TYPE_CHECKING:  # loaded when the command runs, not for `zjtx --help`
     import polars as pl
@@ -32,9 +31,9 @@ def impact_command(
                                                  "the latest cn/little-giant version)."),
     jurisdiction: str = typer.Option(None, "--jurisdiction", help="Firms of this jurisdiction (default: the --to "
                                                                   "policy's), e.g. cn-gd."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    as_of: AsOf = None,
     output_format: str = typer.Option("text", "--format", help="text | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+    output: OutputFile = None,
 ) -> None:
     """Impact of a rule change: holders and candidates under both rule sets. 新旧标准影响评估：辖区内持有企业与
     下一级候选企业分别按新旧标准评估，对比结论、各条件淘汰企业数与"复核可过、新申请不过"名单。"""

@@ -6,12 +6,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from registry.errors import UserError
 
 FORMATS = ("table", "json", "csv", "xlsx")
+OutputFile = Annotated[Path | None, typer.Option("--output", help="Write to this file instead of standard output.")]
 
 
 def check_format(output_format: str, output: Path | None, lang: str = "zh") -> None:

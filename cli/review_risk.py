@@ -3,15 +3,14 @@ new-application standard (registry.review_risk; definitions there and in docs/op
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import parse_as_of
-from cli.output import check_format, emit
+from cli.evaluate import AsOf, parse_as_of
+from cli.output import OutputFile, check_format, emit
 
 if TYPE_CHECKING:  # loaded when the command runs, not for `zjtx --help`
     from registry.review_risk import ReviewRisk
@@ -24,9 +23,9 @@ def register(app: typer.Typer) -> None:
 def review_risk_command(
     months: int = typer.Option(None, "--months", min=1, max=60,
                                help="Due for 复核 within this many months (default: [monitoring] review_risk_months)."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    as_of: AsOf = None,
     output_format: str = typer.Option("text", "--format", help="text | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+    output: OutputFile = None,
 ) -> None:
     """复核 risk: recognitions due for 复核 that are on course to fail it. 复核风险：未来N个月内到复核日、按复核时适用标准
     预计不通过的认定，列出未满足的条件及差距；另列按新申请标准不通过的名单。"""
