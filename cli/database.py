@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from registry.db import check_connection, get_engine, is_empty
-from registry.db_roles import migrate, owner_engine
 from registry.errors import UserError
 from registry.labels import label
+
+if TYPE_CHECKING:  # loaded when the command runs, not for `zjtx --help`
+    from sqlalchemy import Engine
 
 console = Console(stderr=True)
 
@@ -32,6 +32,16 @@ def print_flags_refresh(engine: Engine, out: Console | None = console) -> None:
                   "稍后运行 run later: zjtx run-job flags")
 
 
+def schema_ready_engine() -> Engine:
+    """The app's engine, the schema created or upgraded first: `zjtx up` and `zjtx users add` (the first admin)
+    may be the first commands run on a new install."""
+    from registry.db import get_engine
+    from registry.db_roles import ensure_schema
+
+    ensure_schema()
+    return get_engine()
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
 
@@ -46,6 +56,9 @@ def init(
 
     With database.owner_url set, migrates (and loads the demo) as the schema's owner, then grants the app's role
     (database.url) only what it needs (docs/deployment.md)."""
+    from registry.db import check_connection, get_engine, is_empty
+    from registry.db_roles import migrate, owner_engine
+
     check_connection(get_engine())
     before, after = migrate()
     url = get_engine().url.render_as_string(hide_password=True)

@@ -3,35 +3,39 @@ verdicts of a policy as of a date, as a table for people or as JSON / CSV / Exce
 
 from __future__ import annotations
 
-import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from registry.db import get_engine
+from cli.output import OutputFile, check_format, emit
 from registry.errors import UserError
-from registry.export import json_text
 from registry.labels import label
 from registry.labels import zh as zh_names
-from registry.policy.bundle import Bundle, load_bundle
-from registry.policy.engine import check_as_of, criteria_list, evaluate, evaluation_records, required_refs
-from registry.policy.export import csv_bytes, xlsx_bytes
-from registry.policy.indicators import data_needs
-from registry.policy.loader import get_policy
-from registry.policy.resolve import policy_in_force
-from registry.policy.schema import Policy, children_of, iter_nodes
-from registry.screening import read_files
-from registry.settings import get_settings
 
-FORMATS = ("table", "json", "csv", "xlsx")
+if TYPE_CHECKING:  # the registry's evaluation stack loads when a command runs, not for `zjtx --help`
+    import polars as pl
+
+    from registry.policy.bundle import Bundle
+    from registry.policy.schema import Node, Policy
+
 VERDICT_ZH = zh_names("verdict")  # the label catalogue (registry/labels.py)
 VERDICT_STYLE = {"eligible": "green", "ineligible": "red", "insufficient_data": "yellow"}
+
+# Options `evaluate` and `screen` share (AsOf also flags, impact and review-risk).
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai).")]
+Tier = Annotated[str | None, typer.Option(
+    "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant).")]
+Jurisdiction = Annotated[str | None, typer.Option("--jurisdiction", help="With --tier: jurisdiction id (default cn).")]
+Purpose = Annotated[str | None, typer.Option("--purpose", help="With --tier: new_application (default) | review.")]
+Format = Annotated[str, typer.Option("--format", help="table | json | csv | xlsx")]
+Lang = Annotated[str, typer.Option("--lang", help="Criterion labels: zh | en")]
+Batch = Annotated[str | None, typer.Option(
+    "--batch", help="Batch for batch waivers (default: from the as-of date).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -40,22 +44,16 @@ def register(app: typer.Typer) -> None:
 
 
 def parse_as_of(value: str | None) -> date:
+    """--as-of: a date YYYY-MM-DD, or "today" where the officials are (not where the server clock is)."""
     if value is None:
-        # "Today" where the officials are, not where the server clock is.
-        return datetime.now(ZoneInfo(get_settings().scheduler.timezone)).date()
+        from registry.schedule import today_in
+        from registry.settings import get_settings
+
+        return today_in(get_settings())
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise UserError(f"--as-of {value!r}: 日期格式应为 YYYY-MM-DD / expected a date like 2021-06-30") from None
-
-
-def _check_format(output_format: str, output: Path | None, lang: str = "zh") -> None:
-    if lang not in ("zh", "en"):
-        raise UserError(f"--lang {lang!r}: 只支持 / expected zh | en")
-    if output_format not in FORMATS:
-        raise UserError(f"--format {output_format!r}: 只支持 / expected one of {', '.join(FORMATS)}")
-    if output_format == "xlsx" and output is None:
-        raise UserError("--format xlsx 需要 --output 文件路径 / needs --output PATH")
 
 
 def resolve_policy(policy_id: str | None, tier: str | None, jurisdiction: str | None, purpose: str | None,
@@ -64,6 +62,9 @@ def resolve_policy(policy_id: str | None, tier: str | None, jurisdiction: str | 
     (registry.policy.resolve, the one place that decides which rule applies); says on stderr which it chose."""
     if policy_id and (tier or jurisdiction or purpose):
         raise UserError("--policy 与 --tier/--jurisdiction/--purpose 只能二选一 / give --policy or --tier, not both")
+    from registry.policy.loader import get_policy
+    from registry.policy.resolve import policy_in_force
+
     if policy_id:
         return get_policy(policy_id)
     if not tier:
@@ -76,18 +77,23 @@ def resolve_policy(policy_id: str | None, tier: str | None, jurisdiction: str | 
 
 def evaluate_command(
     policy_id: str = typer.Option(None, "--policy", help="Policy id, e.g. cn/little-giant/2021 (zjtx policies list)."),
-    tier: str = typer.Option(None, "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant)."),
-    jurisdiction: str = typer.Option(None, "--jurisdiction", help="With --tier: jurisdiction id (default cn)."),
-    purpose: str = typer.Option(None, "--purpose", help="With --tier: new_application (default) | review."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    tier: Tier = None,
+    jurisdiction: Jurisdiction = None,
+    purpose: Purpose = None,
+    as_of: AsOf = None,
     usccs: list[str] = typer.Option(None, "--uscc", help="Only these firms (repeat the option)."),
-    output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
-    lang: str = typer.Option("zh", "--lang", help="Criterion labels: zh | en"),
-    batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
+    output_format: Format = "table",
+    output: OutputFile = None,
+    lang: Lang = "zh",
+    batch: Batch = None,
 ) -> None:
     """Evaluate firms in the database against a policy. 按政策评估登记库中的企业（符合 / 不符合 / 数据不足）。"""
-    _check_format(output_format, output, lang)
+    from registry.db import get_engine
+    from registry.policy.bundle import load_bundle
+    from registry.policy.engine import check_as_of, evaluate, required_refs
+    from registry.policy.indicators import data_needs
+
+    check_format(output_format, output, lang)
     on = parse_as_of(as_of)
     policy = resolve_policy(policy_id, tier, jurisdiction, purpose, on)
     check_as_of(policy, on)
@@ -107,17 +113,20 @@ def evaluate_command(
 def screen_command(
     files: list[Path] = typer.Argument(..., help="Data files: enterprises + reports + attributes + events."),
     policy_id: str = typer.Option(None, "--policy", help="Policy id, e.g. cn/little-giant-precheck/2021."),
-    tier: str = typer.Option(None, "--tier", help="Tier code: the policy in force for it is chosen (e.g. little_giant)."),
-    jurisdiction: str = typer.Option(None, "--jurisdiction", help="With --tier: jurisdiction id (default cn)."),
-    purpose: str = typer.Option(None, "--purpose", help="With --tier: new_application (default) | review."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
-    output_format: str = typer.Option("table", "--format", help="table | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
-    lang: str = typer.Option("zh", "--lang", help="Criterion labels: zh | en"),
-    batch: str = typer.Option(None, "--batch", help="Batch for batch waivers (default: from the as-of date)."),
+    tier: Tier = None,
+    jurisdiction: Jurisdiction = None,
+    purpose: Purpose = None,
+    as_of: AsOf = None,
+    output_format: Format = "table",
+    output: OutputFile = None,
+    lang: Lang = "zh",
+    batch: Batch = None,
 ) -> None:
     """Pre-screen (初核) firms in data files against a policy; nothing is stored. 初核预筛：不入库。"""
-    _check_format(output_format, output, lang)
+    from registry.policy.engine import check_as_of, evaluate
+    from registry.screening import read_files
+
+    check_format(output_format, output, lang)
     on = parse_as_of(as_of)
     policy = resolve_policy(policy_id, tier, jurisdiction, purpose, on)
     check_as_of(policy, on)
@@ -143,39 +152,19 @@ def screen_command(
 
 def _emit(result: pl.DataFrame, policy: Policy, bundle: Bundle, output_format: str, output: Path | None,
           lang: str) -> None:
+    from registry.policy.engine import evaluation_records
+    from registry.policy.export import csv_bytes, xlsx_bytes
+
     names = bundle.enterprises.select("uscc", "name")
-    if output_format == "json":
-        text = json_text(evaluation_records(result))
-        _write_text(text, output)
-    elif output_format == "csv":
-        data = csv_bytes(result, policy, names)
-        if output is None:
-            sys.stdout.buffer.write(data)
-        else:
-            output.write_bytes(data)
-    elif output_format == "xlsx":
-        output.write_bytes(xlsx_bytes(result, policy, names, lang))
-        typer.echo(f"{len(result)} firms → {output}", err=True)
-    else:
-        _print_table(result, policy, names, lang)
-
-
-def _write_text(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text)
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
-
-
-def _write_bytes(data: bytes, output: Path | None) -> None:
-    """A file's bytes (CSV) to standard output or to `output`."""
-    if output is None:
-        sys.stdout.buffer.write(data)
-    else:
-        output.write_bytes(data)
+    emit(output_format, output, table=lambda: _print_table(result, policy, names, lang),
+         json_data=lambda: evaluation_records(result), csv=lambda: csv_bytes(result, policy, names),
+         xlsx=lambda: xlsx_bytes(result, policy, names, lang), rows=f"{len(result)} firms")
 
 
 def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang: str) -> None:
+    from registry.policy.engine import criteria_list
+    from registry.policy.schema import children_of, iter_nodes
+
     console = Console()
     counts = dict(result.group_by("verdict").len().iter_rows())
     as_of = result["as_of"][0] if len(result) else None
@@ -209,8 +198,10 @@ def _first(ids: list[str], shown: int = 6) -> str:
     return ", ".join(ids[:shown]) + (" …" if len(ids) > shown else "")
 
 
-def _parents(root) -> dict[str, str]:
-    out = {}
+def _parents(root: Node) -> dict[str, str]:
+    from registry.policy.schema import children_of, iter_nodes
+
+    out: dict[str, str] = {}
     for node in iter_nodes(root):
         for child in children_of(node):
             out[child.id] = node.id
@@ -220,7 +211,7 @@ def _parents(root) -> dict[str, str]:
 def _decisive(results: dict[str, str], parents: dict[str, str], leaves: set[str], kind: str) -> list[str]:
     """Conditions with this result that matter: none of their groups passed anyway (a failed alternative of
     a met any-of, or a class the firm is not in, is not worth a reviewer's attention)."""
-    out = []
+    out: list[str] = []
     for cid, res in results.items():
         if cid not in leaves or res != kind:
             continue

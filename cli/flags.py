@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from registry.db import get_engine
+from cli.evaluate import AsOf, parse_as_of
 from registry.errors import UserError
-from registry.export import json_text
 from registry.labels import bilingual, label
-from registry.lifecycle import FlagWindows, compute_flags, flag_records
-from registry.policy.bundle import load_bundle
-from registry.schedule import today_in
-from registry.settings import get_settings
+
+if TYPE_CHECKING:  # loaded when the command runs, not for `zjtx --help`
+    import polars as pl
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -26,22 +24,19 @@ def register(app: typer.Typer) -> None:
     app.command("flags")(flags)
 
 
-def parse_as_of(value: str | None) -> date:
-    if value is None:
-        return today_in(get_settings())
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"--as-of {value!r}: 日期格式应为 YYYY-MM-DD / expected a date like 2024-06-30") from None
-
-
 def flags(
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    as_of: AsOf = None,
     output_format: str = typer.Option("table", "--format", help="table | json"),
     limit: int = typer.Option(50, "--limit", min=0, help="Table: rows shown (0 = all). JSON always has all."),
 ) -> None:
     """Lifecycle flags (review_due, expiring, expired, exit, promotion, missing_report, anomaly) as of a date.
     生命周期提示：按数据计算任意日期的提示（仅打印，不保存；定时任务负责保存）。"""
+    from registry.db import get_engine
+    from registry.export import json_text
+    from registry.lifecycle import FlagWindows, compute_flags, flag_records
+    from registry.policy.bundle import load_bundle
+    from registry.settings import get_settings
+
     if output_format not in ("table", "json"):
         raise UserError(f"--format {output_format!r}: 只支持 expected table | json")
     on = parse_as_of(as_of)
@@ -55,6 +50,8 @@ def flags(
 
 def summary_text(result: pl.DataFrame) -> str:
     """Counts per kind, split by severity where a kind has more than one (exit: 15029 (critical 14080, ...))."""
+    import polars as pl
+
     by_severity = result.group_by("flag", "severity").agg(n=pl.len()).sort("flag", "severity")
     parts = []
     for (flag,), rows in by_severity.group_by("flag", maintain_order=True):
@@ -65,6 +62,8 @@ def summary_text(result: pl.DataFrame) -> str:
 
 
 def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
+    from registry.lifecycle import flag_records
+
     console = Console()
     console.print(f"[bold]生命周期提示 Lifecycle flags[/] as of {on.isoformat()}: {len(result)} "
                   + (f"({summary_text(result)})" if len(result) else ""))
@@ -87,7 +86,7 @@ def _print_table(result: pl.DataFrame, on: date, limit: int) -> None:
         console.print(f"… {len(result) - len(shown)} more (--limit 0 for all, --format json for the full evidence)")
 
 
-def _detail(flag: str, ev: dict) -> str:
+def _detail(flag: str, ev: dict[str, Any]) -> str:
     """The one fact an official reads first; the full evidence is in --format json."""
     if flag == "review_due":
         return f"复核还有 {ev.get('days_to_review')} 天 days to review"

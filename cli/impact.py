@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import VERDICT_ZH, _check_format, _write_bytes, _write_text, parse_as_of
-from registry.auth import cli_principal
-from registry.db import get_engine
-from registry.export import to_csv_bytes, to_excel_workbook_bytes
-from registry.impact import COMPARISONS, RuleImpact, default_pair, rule_impact
+from cli.evaluate import VERDICT_ZH, AsOf, parse_as_of
+from cli.output import OutputFile, check_format, emit
 from registry.labels import zh as zh_names
+
+if TYPE_CHECKING:  # loaded when the command runs, not for `zjtx --help`
+    import polars as pl
+
+    from registry.impact import RuleImpact
 
 COMPARISON_ZH = zh_names("comparison")  # the label catalogue (registry/label_codes.py)
 
@@ -32,31 +32,32 @@ def impact_command(
                                                  "the latest cn/little-giant version)."),
     jurisdiction: str = typer.Option(None, "--jurisdiction", help="Firms of this jurisdiction (default: the --to "
                                                                   "policy's), e.g. cn-gd."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    as_of: AsOf = None,
     output_format: str = typer.Option("text", "--format", help="text | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+    output: OutputFile = None,
 ) -> None:
     """Impact of a rule change: holders and candidates under both rule sets. 新旧标准影响评估：辖区内持有企业与
     下一级候选企业分别按新旧标准评估，对比结论、各条件淘汰企业数与"复核可过、新申请不过"名单。"""
+    from registry.auth import cli_principal
+    from registry.db import get_engine
+    from registry.export import to_csv_bytes
+    from registry.impact import default_pair, rule_impact
+
     output_format = "table" if output_format == "text" else output_format
-    _check_format(output_format, output)
+    check_format(output_format, output)
     if from_id is None or to_id is None:
         default_from, default_to = default_pair()
         from_id, to_id = from_id or default_from, to_id or default_to
     result = rule_impact(get_engine(), cli_principal(), from_id, to_id, parse_as_of(as_of), jurisdiction)
-    if output_format == "json":
-        _write_text(json.dumps(result.to_json(), ensure_ascii=False), output)
-    elif output_format == "csv":
-        _write_bytes(to_csv_bytes(result.firms), output)
-    elif output_format == "xlsx":
-        output.write_bytes(impact_workbook(result))
-        typer.echo(f"{result.firms.height} firms → {output}", err=True)
-    else:
-        _print(result)
+    emit(output_format, output, table=lambda: _print(result), json_data=result.to_json,
+         csv=lambda: to_csv_bytes(result.firms), xlsx=lambda: impact_workbook(result),
+         rows=f"{result.firms.height} firms")
 
 
 def impact_workbook(result: RuleImpact) -> bytes:
     """Summary, cross-table, gate costs, the review-pass/new-fail list and every firm, one sheet each."""
+    from registry.export import to_excel_workbook_bytes
+
     return to_excel_workbook_bytes({
         "汇总 summary": summary_frame(result),
         "交叉 crosstab": result.crosstab(),
@@ -68,6 +69,8 @@ def impact_workbook(result: RuleImpact) -> bytes:
 
 def summary_frame(result: RuleImpact) -> pl.DataFrame:
     """The counts of both rule sets and the four outcomes, with the definitions' key facts."""
+    import polars as pl
+
     rows = [("as_of", result.as_of.isoformat()), ("jurisdiction", result.jurisdiction),
             ("tiers", ", ".join(result.tiers)), ("firms_evaluated", str(result.firms.height))]
     for r in result.counts().iter_rows(named=True):
@@ -77,6 +80,10 @@ def summary_frame(result: RuleImpact) -> pl.DataFrame:
 
 
 def _print(result: RuleImpact) -> None:
+    import polars as pl
+
+    from registry.impact import COMPARISONS
+
     console = Console()
     console.print(f"[bold]新旧标准影响评估 Rule impact[/] {result.from_policy.id} → {result.to_policy.id} · "
                   f"{result.jurisdiction} · as of {result.as_of} · {result.firms.height} firms "

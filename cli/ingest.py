@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console, JustifyMethod
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from registry.db import check_connection, get_engine
-from registry.ingest import FileResult, ingest_files
-from registry.ingest.headers import KINDS
+from registry.label_codes import FILE_KINDS
+
+if TYPE_CHECKING:  # the ingestion stack loads when the command runs, not for `zjtx --help`
+    from registry.ingest import FileResult
 
 # Rejections listed per file in the table; the rest are in the quarantine CSV and `--format json`.
 SHOWN_REJECTIONS = 20
@@ -41,10 +44,13 @@ def register(app: typer.Typer) -> None:
 def ingest(
     paths: list[Path] = typer.Argument(..., help="CSV (UTF-8/GBK/GB18030) or Excel files, or folders of them."),
     kind: str | None = typer.Option(
-        None, "--kind", help=f"File kind when the headers do not tell: {', '.join(KINDS)}, targets."),
+        None, "--kind", help=f"File kind when the headers do not tell: {', '.join(FILE_KINDS)}, targets."),
     output: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table (for people) or json."),
 ) -> None:
     """Ingest data files: rows read, loaded, rejected (with reasons), run id. 载入数据文件。"""
+    from registry.db import check_connection, get_engine
+    from registry.ingest import ingest_files
+
     engine = get_engine()
     # A database that cannot be reached is one line, not a failed run per file (each file is fine).
     check_connection(engine)
@@ -67,7 +73,8 @@ class _Bar:
     """Adapter from ingest progress callbacks to one rich task per large file."""
 
     def __init__(self, progress: Progress) -> None:
-        self.progress, self.tasks = progress, {}
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, name: str, done: int, total: int) -> None:
         if total < PROGRESS_MIN_ROWS:
@@ -77,30 +84,24 @@ class _Bar:
         self.progress.update(self.tasks[name], completed=done)
 
 
-def _progress_bar():
+@contextmanager
+def _progress_bar() -> Iterator[_Bar | None]:
     """A progress bar on stderr, only when stderr is a terminal (never in pipes, logs or JSON output)."""
     if not sys.stderr.isatty():
-        return nullcontext(None)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-
-    class _Context:
-        def __enter__(self):
-            progress.__enter__()
-            return _Bar(progress)
-
-        def __exit__(self, *exc):
-            return progress.__exit__(*exc)
-
-    return _Context()
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        yield _Bar(progress)
 
 
 def _print_table(results: list[FileResult]) -> None:
     console = Console()
     table = Table(title="载入结果 Ingestion results")
-    for header, justify in (("文件 file", "left"), ("类型 kind", "left"), ("状态 status", "left"),
-                            ("读取 read", "right"), ("载入 loaded", "right"), ("拒绝 rejected", "right"),
-                            ("运行 run", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("文件 file", "left"), ("类型 kind", "left"), ("状态 status", "left"), ("读取 read", "right"),
+        ("载入 loaded", "right"), ("拒绝 rejected", "right"), ("运行 run", "right"))
+    for header, justify in columns:
         table.add_column(header, justify=justify, overflow="fold")
     for r in results:
         table.add_row(r.file, r.kind or "-", STATUS_LABELS.get(r.status, r.status), str(r.rows_read),

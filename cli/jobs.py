@@ -6,17 +6,13 @@ import json
 import logging
 import signal
 import sys
+from types import FrameType
 
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from jobs.lock import SchedulerLockHeld
-from jobs.runs import JobRecordingError, run_recorded
-from registry.db import DatabaseError, check_connection, get_engine
 from registry.errors import UserError
-from registry.schedule import JOBS, get_job
-from registry.settings import get_settings
+from registry.schedule import JOBS  # the job catalogue loads its jobs' modules only when one runs
 
 console = Console(stderr=True)
 
@@ -39,7 +35,12 @@ def scheduler(
 ) -> None:
     """Run the scheduled-jobs process (ingest, flags, snapshot, reminders) until SIGTERM / Ctrl-C.
     运行定时任务进程（导入、生命周期标记、快照、催报），每个数据库只允许一个。"""
+    import sqlalchemy as sa
+
+    from jobs.lock import SchedulerLockHeld
     from jobs.scheduler import SchedulerProcess
+    from registry.db import DatabaseError, check_connection, get_engine
+    from registry.settings import get_settings
 
     _configure_logging()
     settings = get_settings()
@@ -58,6 +59,11 @@ def run_job(
     output_format: str = typer.Option("text", "--format", help="text | json"),
 ) -> None:
     """Run one job now (recorded in job_run like a scheduled run). 立即运行一个任务。"""
+    from jobs.runs import JobRecordingError, run_recorded
+    from registry.db import DatabaseError, check_connection, get_engine
+    from registry.schedule import get_job
+    from registry.settings import get_settings
+
     if output_format not in ("text", "json"):
         raise UserError(f"--format {output_format!r}: 只支持 expected text | json")
     spec = get_job(name)
@@ -66,7 +72,7 @@ def run_job(
     check_connection(engine)  # one line, before the job's logging would add its own
     _configure_logging()
 
-    def _interrupt(signum, _frame):
+    def _interrupt(signum: int, _frame: FrameType | None) -> None:
         # Raised inside the job: its transaction rolls back and the run is recorded as interrupted.
         raise SystemExit(128 + signum)
 

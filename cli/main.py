@@ -1,4 +1,9 @@
-"""`zjtx` entry point: assembles the command groups and turns user errors into one clear line."""
+"""`zjtx` entry point: assembles the command groups and turns user errors into one clear line.
+
+Start-up stays light (issue #13): every `zjtx` call, `--help` included, imports all command modules to list their
+commands, so those modules import only typer, rich and the standard library at module level; the registry, polars
+and SQLAlchemy load inside the command that needs them. tests/test_cli_startup.py guards it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,8 @@ from typing import NoReturn
 
 import typer
 
-from cli import database, system
-from registry.db import DatabaseError, unavailable_message
+from cli import database, evaluate, flags, impact, ingest, jobs, policies, review_risk, system, users
 from registry.errors import UserError
-from registry.settings import ConfigError, get_settings
 
 app = typer.Typer(
     name="zjtx",
@@ -20,27 +23,22 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Each module adds its commands to the app; new command groups register here.
-for module in (database, system):
+# Each module adds its commands to the app, in the order `zjtx --help` lists them.
+for module in (database, system, ingest, evaluate, flags, jobs, users, policies, impact, review_risk):
     module.register(app)
-
-for optional in ("ingest", "evaluate", "flags", "jobs", "users", "policies", "impact", "review_risk"):
-    # Command groups built by later work; a missing module simply adds no commands.
-    try:
-        mod = __import__(f"cli.{optional}", fromlist=["register"])
-    except ModuleNotFoundError as exc:
-        if exc.name != f"cli.{optional}":
-            raise
-        continue
-    mod.register(app)
 
 
 def main() -> None:
     try:
         app(standalone_mode=True)
-    except (UserError, ConfigError, DatabaseError) as exc:
+    except UserError as exc:
         _fail(str(exc))
     except Exception as exc:
+        from registry.db import DatabaseError, unavailable_message
+        from registry.settings import ConfigError
+
+        if isinstance(exc, ConfigError | DatabaseError):
+            _fail(str(exc))
         # Every command, one place: a database that cannot be reached, opened or used (down, a bad URL, a SQLite
         # path that cannot be opened; also mid-command) is one line naming it — never a driver traceback.
         unavailable = unavailable_message(exc, _database_url())
@@ -55,6 +53,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _database_url() -> str:
+    from registry.settings import get_settings
+
     try:
         return get_settings().database_url
     except Exception:  # noqa: BLE001 - the configuration itself may be what failed

@@ -4,6 +4,7 @@ of each file against the compilation lines it cites."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -12,11 +13,10 @@ from rich.table import Table
 from rich.tree import Tree
 
 from registry.errors import UserError
-from registry.export import json_text
-from registry.policy.check import CheckReport, check_directory, check_policies
-from registry.policy.describe import node_text
-from registry.policy.loader import POLICY_DIR, get_policy, load_policies, policy_path
-from registry.policy.schema import CONFIDENCE_NOTES, ExactlyOne, Policy, children_of
+
+if TYPE_CHECKING:  # the policy files and their schema load when a command runs, not for `zjtx --help`
+    from registry.policy.check import CheckReport
+    from registry.policy.schema import Node, Policy
 
 PURPOSE = {"new_application": ("认定/申报", "new application"), "re_review": ("复核", "re-review"),
            "precheck": ("初核", "pre-check"),
@@ -34,6 +34,10 @@ def list_policies(
     output_format: str = typer.Option("table", "--format", help="table | json"),
 ) -> None:
     """Every policy file: id, title, document, dates, jurisdiction, tier, purpose. 全部政策。"""
+    from registry.export import json_text
+    from registry.policy.loader import load_policies
+    from registry.policy.schema import CONFIDENCE_NOTES
+
     policies = sorted(load_policies().values(), key=lambda p: p.id)
     if output_format == "json":
         typer.echo(json_text([_summary(p) for p in policies]))
@@ -70,7 +74,7 @@ def _confidence_cell(p: Policy) -> str:
     return code if code == "A" else f"{code} 待核对"
 
 
-def _summary(p: Policy) -> dict:
+def _summary(p: Policy) -> dict[str, Any]:
     return {"id": p.id, "title_zh": p.title_zh, "title_en": p.title_en, "document_no": p.document_no,
             "issuer": p.issuer, "issued_on": p.issued_on.isoformat(),
             "effective_from": p.effective_from.isoformat(),
@@ -87,6 +91,8 @@ def show_policy(
     output_format: str = typer.Option("text", "--format", help="text | json (the validated policy file)"),
 ) -> None:
     """The criteria tree of one policy with citations, lifecycle and interpretations. 政策条件树及出处。"""
+    from registry.policy.loader import get_policy
+
     if lang not in ("zh", "en"):
         raise UserError(f"--lang {lang!r}: 只支持 / expected zh | en")
     policy = get_policy(policy_id)
@@ -124,7 +130,9 @@ def show_policy(
             console.print(f"  · [{i.id}] {i.en if en else i.zh}")
 
 
-def _node_line(node, en: bool) -> str:
+def _node_line(node: Node, en: bool) -> str:
+    from registry.policy.describe import node_text
+
     label = node.label_en if en else node.label_zh
     src = f" [dim]— {node.source.cite()}[/]" if node.source else ""
     waived = ""
@@ -137,7 +145,9 @@ def _node_line(node, en: bool) -> str:
     return f"{label}  [bold]{node_text(node, 'en' if en else 'zh')}[/]{waived}{conf}{src}"
 
 
-def _grow(tree: Tree, node, en: bool) -> None:
+def _grow(tree: Tree, node: Node, en: bool) -> None:
+    from registry.policy.schema import ExactlyOne, children_of
+
     if isinstance(node, ExactlyOne):
         for opt in node.classes:
             branch = tree.add(f"[magenta]{opt.name}[/] {_node_line(opt.criteria, en)}")
@@ -158,6 +168,10 @@ def check(
 ) -> None:
     """Check each policy against its compilation lines: quote, number and unit, direction, window, any/all.
     核对政策文件与汇编原文：引文、数值与单位、方向、年度口径、“或/且”。Exit 1 when a check fails."""
+    from registry.export import json_text
+    from registry.policy.check import check_directory, check_policies
+    from registry.policy.loader import POLICY_DIR, get_policy, policy_path
+
     if output_format not in ("text", "json"):
         raise UserError(f"--format {output_format!r}: 只支持 / expected text | json")
     try:

@@ -3,19 +3,17 @@ new-application standard (registry.review_risk; definitions there and in docs/op
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.evaluate import _check_format, _write_bytes, _write_text, parse_as_of
-from registry.auth import cli_principal
-from registry.db import get_engine
-from registry.export import to_csv_bytes
-from registry.review_risk import STANDARDS, ReviewRisk, review_risk, risk_workbook
-from registry.settings import get_settings
+from cli.evaluate import AsOf, parse_as_of
+from cli.output import OutputFile, check_format, emit
+
+if TYPE_CHECKING:  # loaded when the command runs, not for `zjtx --help`
+    from registry.review_risk import ReviewRisk
 
 
 def register(app: typer.Typer) -> None:
@@ -25,33 +23,41 @@ def register(app: typer.Typer) -> None:
 def review_risk_command(
     months: int = typer.Option(None, "--months", min=1, max=60,
                                help="Due for 复核 within this many months (default: [monitoring] review_risk_months)."),
-    as_of: str = typer.Option(None, "--as-of", help="Date YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    as_of: AsOf = None,
     output_format: str = typer.Option("text", "--format", help="text | json | csv | xlsx"),
-    output: Path = typer.Option(None, "--output", help="Write to this file instead of standard output."),
+    output: OutputFile = None,
 ) -> None:
     """复核 risk: recognitions due for 复核 that are on course to fail it. 复核风险：未来N个月内到复核日、按复核时适用标准
     预计不通过的认定，列出未满足的条件及差距；另列按新申请标准不通过的名单。"""
+    from registry.auth import cli_principal
+    from registry.db import get_engine
+    from registry.export import to_csv_bytes
+    from registry.review_risk import review_risk, risk_workbook
+    from registry.settings import get_settings
+
     output_format = "table" if output_format == "text" else output_format
-    _check_format(output_format, output)
+    check_format(output_format, output)
     months = months or get_settings().monitoring.review_risk_months
     result = review_risk(cli_principal(), parse_as_of(as_of), months, engine=get_engine())
-    if output_format == "json":
-        _write_text(json.dumps(risk_json(result), ensure_ascii=False, default=str), output)
-    elif output_format == "csv":
-        _write_bytes(to_csv_bytes(result.firms), output)
-    elif output_format == "xlsx":
-        output.write_bytes(risk_workbook(result))
-        typer.echo(f"{result.firms.height} rows → {output}", err=True)
-    else:
-        _print(result)
+    emit(output_format, output, table=lambda: _print(result), json_data=lambda: risk_json(result),
+         csv=lambda: to_csv_bytes(result.firms), xlsx=lambda: risk_workbook(result),
+         rows=f"{result.firms.height} rows")
 
 
-def risk_json(result: ReviewRisk) -> dict:
+def risk_json(result: ReviewRisk) -> dict[str, Any]:
+    import polars as pl
+
+    from registry.review_risk import STANDARDS
+
+    # Dates as YYYY-MM-DD text: JSON has no date type.
     return {"as_of": result.as_of.isoformat(), "months": result.months, "due": result.due,
-            **{standard: result.of(standard).drop("standard").to_dicts() for standard in STANDARDS}}
+            **{standard: result.of(standard).drop("standard").with_columns(pl.col(pl.Date).cast(pl.String)).to_dicts()
+               for standard in STANDARDS}}
 
 
 def _print(result: ReviewRisk) -> None:
+    from registry.review_risk import STANDARDS
+
     console = Console()
     console.print(f"[bold]复核风险 review risk[/] as of {result.as_of} · {result.months} months · "
                   f"{result.due} recognitions due")
@@ -65,6 +71,3 @@ def _print(result: ReviewRisk) -> None:
                           r["actual"] or "", r["expected"] or "", "" if r["gap"] is None else f"{r['gap']:g}")
         if frame.height:
             console.print(table)
-
-
-

@@ -8,13 +8,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 import typer
 from rich.console import Console
 
-from registry.db import get_engine, is_empty
-from registry.db_roles import ensure_schema, owner_engine
-from registry.settings import get_settings
+from cli.database import print_flags_refresh, schema_ready_engine
+from cli.users import ensure_first_admin
 
 console = Console(stderr=True)
 APP_PATH = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -26,6 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
+    from registry.settings import get_settings
+
     # Streamlit refuses larger uploads itself (uploads.max_file_mb), before our own checks run.
     return [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
             "--server.port", str(port), "--server.address", address,
@@ -41,6 +43,8 @@ def serve(
     address: str = typer.Option(None, "--address", help="Address (default: dashboard.address in config)."),
 ) -> None:
     """Run one dashboard process (Streamlit). 启动看板进程。"""
+    from registry.settings import get_settings
+
     settings = get_settings()
     cmd = streamlit_command(port or settings.dashboard.port, address or settings.dashboard.address)
     if os.name == "posix":
@@ -61,23 +65,22 @@ def up(
 ) -> None:
     """Start the whole system: migrate, load demo data into an empty database, scheduler + dashboard(s).
     启动整个系统（调度进程 + 看板）；Ctrl-C 同时停止两者。"""
+    from registry.db import is_empty
+    from registry.db_roles import owner_engine
+    from registry.settings import get_settings
+
     settings = get_settings()
-    engine = get_engine()
-    ensure_schema()
+    engine = schema_ready_engine()
     if is_empty(engine) and settings.demo.firms > 0:
         from registry.demo import build_demo
 
         console.print(f"数据库为空，载入示例数据 Empty database: loading a demo registry of {settings.demo.firms} firms")
         with owner_engine() as owner:
             build_demo(owner, firms=settings.demo.firms, seed=settings.demo.seed, progress=True)
-        from cli.database import print_flags_refresh
-
         print_flags_refresh(engine)
-    from cli.users import ensure_first_admin
-
     ensure_first_admin(engine, console)
     port = port or settings.dashboard.port
-    procs: dict[str, subprocess.Popen] = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     if not no_scheduler:
         procs["scheduler"] = subprocess.Popen([sys.executable, "-m", "cli.main", "scheduler"])
     host = "localhost" if settings.dashboard.address in ("127.0.0.1", "0.0.0.0") else settings.dashboard.address
@@ -92,11 +95,11 @@ def up(
     raise typer.Exit(code)
 
 
-def _supervise(procs: dict[str, subprocess.Popen]) -> int:
+def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
     """Wait until Ctrl-C / SIGTERM or until one process dies; then stop the others cleanly."""
     stopping = False
 
-    def _stop(*_):
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
 
@@ -124,7 +127,3 @@ def _supervise(procs: dict[str, subprocess.Popen]) -> int:
             p.kill()
     console.print("已停止 stopped")
     return code
-
-
-
-

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from getpass import getpass
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
 
-from registry import auth
-from registry.access import ROLE_LABELS, ROLES
-from registry.db import get_engine, session_scope
-from registry.db_roles import ensure_schema
+from cli.database import schema_ready_engine
 from registry.errors import UserError
+from registry.labels import labels
+
+if TYPE_CHECKING:  # the accounts code (registry.auth: argon2, the models) loads in each command, not for --help
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from registry.models import User
 
 users_app = typer.Typer(help="用户与角色 Users and roles (admin, manager, official, analyst).", no_args_is_help=True)
 console = Console()
@@ -34,12 +39,6 @@ class OutputFormat(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
-
-
-def _engine():
-    # Creating the first admin is the first thing done on a new install: make sure the schema exists.
-    ensure_schema()
-    return get_engine()
 
 
 def read_password(from_stdin: bool, confirm: bool = True) -> str:
@@ -59,7 +58,8 @@ def read_password(from_stdin: bool, confirm: bool = True) -> str:
     return password
 
 
-ROLE_HELP = ", ".join(f"{r} ({ROLE_LABELS[r][0]})" for r in ROLES)
+# The roles with their names, from the label catalogue registry.access names them from (registry/label_codes.py).
+ROLE_HELP = ", ".join(f"{r} ({zh})" for r, (zh, _en) in labels("role").items())
 
 
 @users_app.command("add")
@@ -74,13 +74,12 @@ def add(
     reason: str = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
 ) -> None:
     """Create an account. 新建用户。"""
-    engine = _engine()
+    from registry import auth
+
+    engine = schema_ready_engine()
     password = None if sso_only else read_password(password_stdin)
-    with session_scope(engine) as session:
-        user = auth.create_user(auth.cli_principal(), session, username, password, role, jurisdiction,
-                                display_name, reason)
-        summary = f"{user.username} · {user.role} · {user.jurisdiction}"
-    console.print(f"已创建用户 user created: {summary}", markup=False, highlight=False)
+    _change(engine, "已创建用户 user created", lambda session: auth.create_user(
+        auth.cli_principal(), session, username, password, role, jurisdiction, display_name, reason), _who_where)
 
 
 @users_app.command("list")
@@ -88,7 +87,11 @@ def list_(
     output: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
 ) -> None:
     """List accounts (never the password hashes). 用户列表。"""
-    with Session(_engine()) as session:
+    from sqlmodel import Session
+
+    from registry import auth
+
+    with Session(schema_ready_engine()) as session:
         users = auth.list_users(session)
     if output is OutputFormat.json:
         typer.echo(json.dumps(users.with_columns(
@@ -112,10 +115,10 @@ def disable(
     reason: str = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
 ) -> None:
     """Disable an account: sign-in refused, open dashboard sessions end. 停用用户。"""
-    with session_scope(_engine()) as session:
-        user = auth.set_active(auth.cli_principal(), session, username, False, reason)
-        name = user.username
-    console.print(f"已停用 disabled: {name}", markup=False, highlight=False)
+    from registry import auth
+
+    _change(schema_ready_engine(), "已停用 disabled",
+            lambda session: auth.set_active(auth.cli_principal(), session, username, False, reason))
 
 
 @users_app.command("enable")
@@ -124,10 +127,10 @@ def enable(
     reason: str = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
 ) -> None:
     """Enable an account again (also clears a lock-out). 启用用户。"""
-    with session_scope(_engine()) as session:
-        user = auth.set_active(auth.cli_principal(), session, username, True, reason)
-        name = user.username
-    console.print(f"已启用 enabled: {name}", markup=False, highlight=False)
+    from registry import auth
+
+    _change(schema_ready_engine(), "已启用 enabled",
+            lambda session: auth.set_active(auth.cli_principal(), session, username, True, reason))
 
 
 @users_app.command("unlock")
@@ -136,10 +139,10 @@ def unlock(
     reason: str = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
 ) -> None:
     """Clear a lock-out after too many failed logins. 解除锁定。"""
-    with session_scope(_engine()) as session:
-        user = auth.unlock_user(auth.cli_principal(), session, username, reason)
-        name = user.username
-    console.print(f"已解除锁定 unlocked: {name}", markup=False, highlight=False)
+    from registry import auth
+
+    _change(schema_ready_engine(), "已解除锁定 unlocked",
+            lambda session: auth.unlock_user(auth.cli_principal(), session, username, reason))
 
 
 @users_app.command("passwd")
@@ -149,7 +152,12 @@ def passwd(
     reason: str = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
 ) -> None:
     """Set a new password (also clears a lock-out). 设置密码。"""
-    engine = _engine()
+    from sqlmodel import Session
+
+    from registry import auth
+    from registry.db import session_scope
+
+    engine = schema_ready_engine()
     with Session(engine) as session:
         auth.get_user(session, username)  # an unknown user is reported before a password is asked for
     password = read_password(password_stdin)
@@ -166,19 +174,36 @@ def role(
     reason: str = typer.Option(None, "--reason", help="Why (kept in the audit trail)."),
 ) -> None:
     """Change a user's role (and jurisdiction). 修改角色与辖区。"""
-    with session_scope(_engine()) as session:
-        user = auth.set_role(auth.cli_principal(), session, username, new_role, jurisdiction, reason)
-        summary = f"{user.username} · {user.role} · {user.jurisdiction}"
-    console.print(f"已更新 updated: {summary}", markup=False, highlight=False)
+    from registry import auth
+
+    _change(schema_ready_engine(), "已更新 updated", lambda session: auth.set_role(
+        auth.cli_principal(), session, username, new_role, jurisdiction, reason), _who_where)
+
+
+def _change(engine: Engine, done: str, change: Callable[[Session], User],
+            summary: Callable[[User], str] = lambda user: user.username) -> None:
+    """One account change in its own transaction (its audit row with it), then one line saying what was done."""
+    from registry.db import session_scope
+
+    with session_scope(engine) as session:
+        said = summary(change(session))
+    console.print(f"{done}: {said}", markup=False, highlight=False)
+
+
+def _who_where(user: User) -> str:
+    return f"{user.username} · {user.role} · {user.jurisdiction}"
 
 
 FIRST_ADMIN_HINT = ("尚无管理员账号，看板无法登录。请创建第一个管理员 / no admin account yet, nobody can sign in. Create the "
                     "first one with:\n  zjtx users add <name> --role admin --jurisdiction cn")
 
 
-def ensure_first_admin(engine, err: Console | None = None) -> None:
+def ensure_first_admin(engine: Engine, err: Console | None = None) -> None:
     """`zjtx up` on a database without an active admin: ask for one on a terminal, else say how to create one.
     There is never a default account or password."""
+    from registry import auth
+    from registry.db import session_scope
+
     err = err or Console(stderr=True)
     if auth.has_active_admin(engine):
         return

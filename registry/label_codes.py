@@ -12,6 +12,19 @@ from __future__ import annotations
 
 Pair = tuple[str, str]
 
+# The kinds of data file (CONTRACT §2) with their Chinese names, in load order: firms first, so that the other
+# kinds in the same call can refer to them. Here rather than in registry.ingest so that naming them (the help of
+# `zjtx ingest --kind`) does not load the ingestion stack.
+FILE_KINDS: dict[str, str] = {
+    "enterprises": "企业名录",
+    "recognitions": "认定记录",
+    "reports": "运行数据",
+    "attributes": "企业资质",
+    "events": "事件",
+    "firm_targets": "企业目标",
+    "regional_targets": "区域培育目标",
+}
+
 NATIONAL_TIERS: dict[str, Pair] = {
     "tech_sme": ("科技型中小企业", "Tech-based SME"),
     "innovative_sme": ("创新型中小企业", "Innovative SME"),

@@ -10,18 +10,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine
-
 from registry.errors import UserError
-from registry.settings import Settings
+
+if TYPE_CHECKING:  # importing the catalogue stays light: `zjtx --help` names the jobs (cli/main.py)
+    from apscheduler.triggers.cron import CronTrigger
+    from sqlalchemy import Engine
+
+    from registry.settings import Settings
 
 log = logging.getLogger("zjtx.scheduler.jobs")
 
-JobFunction = Callable[[Engine, Settings], dict[str, Any]]
+JobFunction = Callable[["Engine", "Settings"], dict[str, Any]]
 
 
 def today_in(settings: Settings) -> date:
@@ -120,6 +122,8 @@ def parse_cron(expr: str, timezone: str, setting: str = "cron") -> CronTrigger:
     Day-of-week numbers follow crontab (0 and 7 = Sunday), not APScheduler 3's own numbering (0 = Monday):
     they are translated to names so `0 8 * * 1` means Monday 08:00 as every crontab user expects.
     """
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expr.split()
     if len(fields) not in (5, 6):
         raise UserError(f"scheduler.{setting} = {expr!r}: 需要 5 个字段 expected 5 cron fields "

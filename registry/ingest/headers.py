@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from registry.label_codes import FILE_KINDS
 from registry.models import REPORT_METRICS
 
 # What the validator does with a column's text (see validate.py).
@@ -39,16 +40,7 @@ MONEY = ("万元",)
 PEOPLE = ("人",)
 ITEMS = ("件", "项", "个")
 
-KIND_LABELS = {
-    "enterprises": "企业名录",
-    "recognitions": "认定记录",
-    "reports": "运行数据",
-    "attributes": "企业资质",
-    "events": "事件",
-    "firm_targets": "企业目标",
-    "regional_targets": "区域培育目标",
-}
-# Load order inside one call: firms first, so that the other kinds in the same call can refer to them.
+KIND_LABELS = FILE_KINDS  # in load order (registry/label_codes.py)
 KINDS = tuple(KIND_LABELS)
 
 _USCC = ColumnSpec("uscc", ("统一社会信用代码", "社会信用代码", "信用代码"), "uscc", required=True)
