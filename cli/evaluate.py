@@ -36,6 +36,7 @@ Format = Annotated[str, typer.Option("--format", help="table | json | csv | xlsx
 Lang = Annotated[str, typer.Option("--lang", help="Criterion labels: zh | en")]
 Batch = Annotated[str | None, typer.Option(
     "--batch", help="Batch for batch waivers (default: from the as-of date).")]
+Limit = Annotated[int, typer.Option("--limit", min=0, help="Table: firms shown (0 = all). Files and JSON have all.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -86,6 +87,7 @@ def evaluate_command(
     output: OutputFile = None,
     lang: Lang = "zh",
     batch: Batch = None,
+    limit: Limit = 50,
 ) -> None:
     """Evaluate firms in the database against a policy. 按政策评估登记库中的企业（符合 / 不符合 / 数据不足）。"""
     from registry.db import get_engine
@@ -107,7 +109,7 @@ def evaluate_command(
         if unknown:
             raise UserError(f"登记库中没有这些企业 / not in the database: {', '.join(unknown)}")
     result = evaluate(policy, bundle, on, batch=batch, lang=lang)
-    _emit(result, policy, bundle, output_format, output, lang)
+    _emit(result, policy, bundle, output_format, output, lang, limit)
 
 
 def screen_command(
@@ -121,6 +123,7 @@ def screen_command(
     output: OutputFile = None,
     lang: Lang = "zh",
     batch: Batch = None,
+    limit: Limit = 50,
 ) -> None:
     """Pre-screen (初核) firms in data files against a policy; nothing is stored. 初核预筛：不入库。"""
     from registry.policy.engine import check_as_of, evaluate
@@ -147,21 +150,22 @@ def screen_command(
             typer.echo(f"zjtx: warning: {p.path}: 未使用的列 / columns not used: {', '.join(p.unknown_columns)}",
                        err=True)
     result = evaluate(policy, bundle, on, batch=batch, lang=lang)
-    _emit(result, policy, bundle, output_format, output, lang)
+    _emit(result, policy, bundle, output_format, output, lang, limit)
 
 
 def _emit(result: pl.DataFrame, policy: Policy, bundle: Bundle, output_format: str, output: Path | None,
-          lang: str) -> None:
-    from registry.policy.engine import evaluation_records
+          lang: str, limit: int) -> None:
+    from registry.policy.engine import write_evaluation_json
     from registry.policy.export import csv_bytes, xlsx_bytes
 
     names = bundle.enterprises.select("uscc", "name")
-    emit(output_format, output, table=lambda: _print_table(result, policy, names, lang),
-         json_data=lambda: evaluation_records(result), csv=lambda: csv_bytes(result, policy, names),
+    emit(output_format, output, table=lambda: _print_table(result, policy, names, lang, limit),
+         json_stream=lambda out, indent: write_evaluation_json(result, out, indent=indent),
+         csv=lambda: csv_bytes(result, policy, names),
          xlsx=lambda: xlsx_bytes(result, policy, names, lang), rows=f"{len(result)} firms")
 
 
-def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang: str) -> None:
+def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang: str, limit: int) -> None:
     from registry.policy.engine import criteria_list
     from registry.policy.schema import children_of, iter_nodes
 
@@ -183,7 +187,10 @@ def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang
     table.add_column("结论", no_wrap=True)
     table.add_column("类别", no_wrap=True)
     table.add_column("未满足 failed / 缺数据 missing", overflow="fold", min_width=longest_leaf + 4)
-    named = result.join(names.unique("uscc"), on="uscc", how="left")
+    # A table of a whole registry is for nobody to read (and rich takes minutes to lay out 200,000 rows): the first
+    # `limit` firms, and where the rest is.
+    shown = result if limit == 0 else result.head(limit)
+    named = shown.join(names.unique("uscc"), on="uscc", how="left", maintain_order="left")
     for r in named.iter_rows(named=True):
         results = {c["id"]: c["result"] for c in criteria_list(r.get("criteria"))}
         failed = _decisive(results, parents, leaves, "fail")
@@ -192,6 +199,9 @@ def _print_table(result: pl.DataFrame, policy: Policy, names: pl.DataFrame, lang
         table.add_row(r["uscc"], r["name"] or "", f"[{VERDICT_STYLE[v]}]{label('verdict', v)}[/]", r["class"] or "—",
                       "\n".join(f"{head} {_first(ids)}" for head, ids in (("未满足", failed), ("缺数据", missing)) if ids))
     console.print(table)
+    if len(shown) < len(result):
+        console.print(f"… 另有 {len(result) - len(shown):,} 家 / {len(result) - len(shown):,} more firms "
+                      "(--limit 0 显示全部 for all; --format csv|xlsx|json --output FILE 导出 for a file)")
 
 
 def _first(ids: list[str], shown: int = 6) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -26,14 +26,25 @@ def check_format(output_format: str, output: Path | None, lang: str = "zh") -> N
         raise UserError("--format xlsx 需要 --output 文件路径 / needs --output PATH")
 
 
-def emit(output_format: str, output: Path | None, *, table: Callable[[], None], json_data: Callable[[], object],
-         csv: Callable[[], bytes], xlsx: Callable[[], bytes], rows: str) -> None:
+def emit(output_format: str, output: Path | None, *, table: Callable[[], None],
+         csv: Callable[[], bytes], xlsx: Callable[[], bytes], rows: str,
+         json_data: Callable[[], object] | None = None,
+         json_stream: Callable[[IO[str], bool], None] | None = None) -> None:
     """The result in the chosen format (checked by check_format); only that format's content is built.
+    JSON comes from `json_data` (an object to dump) or `json_stream(out, indent)` (writes itself, for results too
+    large to hold as one string); indented when a person reads it in a terminal.
     `rows` names what an Excel file holds ("12 firms"), said on stderr since the file is not shown."""
     if output_format == "json":
         from registry.export import json_text  # indented in a terminal, one line in a pipe
 
-        text = json_text(json_data())
+        if json_stream is not None:
+            if output is None:
+                json_stream(sys.stdout, sys.stdout.isatty())
+            else:
+                with output.open("w", encoding="utf-8") as out:
+                    json_stream(out, False)
+            return
+        text = json_text(json_data() if json_data is not None else None)
         if output is None:
             typer.echo(text)
         else:

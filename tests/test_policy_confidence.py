@@ -61,3 +61,22 @@ def test_the_check_is_data_not_code():
     assert checked.lowest_confidence() == "A"
     wide = results_wide(evaluate(checked, bundle(FIRM), AS_OF), checked)
     assert wide["confidence"].to_list() == ["A"] and wide["confidence_note"].to_list() == [None]
+
+
+def test_json_lines_equal_the_records_read_field_by_field():
+    """`zjtx evaluate --format json` writes each firm's object in polars (engine.evaluation_json_lines); read back, it
+    equals the contract's object assembled field by field from the same result frame in Python — for the national
+    rule sets with scores, waivers, checked-by-hand criteria and confidence codes, and firms with and without data."""
+    from registry.policy.engine import criteria_list, evaluation_json_lines
+
+    firms = [FIRM, Firm(uscc=uscc_for(2), years={}),
+             Firm(uscc=uscc_for(3), years={2021: {"revenue": 30000.0, "rd_expense": 2000.0, "employees": 250.0},
+                                           2022: {"revenue": 42000.0, "rd_expense": 2600.0, "employees": 260.0}})]
+    for policy_id, on in (("cn/zjtx-sme/2022", AS_OF), ("cn/innovative-sme/2022", AS_OF),
+                          ("cn/little-giant/2026", date(2026, 6, 1)), ("cn/little-giant/2021", date(2021, 6, 1))):
+        df = evaluate(get_policy(policy_id), bundle(*firms), on)
+        expected = [{"uscc": r["uscc"], "policy": r["policy"], "as_of": r["as_of"].isoformat(), "verdict": r["verdict"],
+                     "class": r["class"], "score": r["score"], "criteria": criteria_list(r["criteria"])}
+                    for r in df.iter_rows(named=True)]
+        assert [json.loads(line) for line in evaluation_json_lines(df)] == expected, policy_id
+        assert len(expected) == 3 and all(rec["criteria"] for rec in expected)
