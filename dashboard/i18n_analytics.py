@@ -27,6 +27,9 @@ ANALYTICS_LABELS: dict[str, tuple[str, str]] = {
                              "tiers counts in both); ratio = this tier ÷ the tier below"),
     "pipeline.of_below": ("为下一级的", "of the tier below"),
     "pipeline.by_area": ("按地区", "By area"),
+    "pipeline.by_area_help": ("所选地区（未选则为本辖区）的下一级：全国→省→市→区县",
+                              "One level below the chosen region (your own area when none is chosen): country → "
+                              "province → city → county"),
     "pipeline.flows": ("各年度梯度流动", "Flows between tiers, by year"),
     "pipeline.flows_help": ("新认定 = 非复核的认定；晋级 = 持有较低称号时首次获得该称号；复核续期 = 替代旧认定的新认定；"
                             "撤销按终止日期计年；到期 = 有效期满未续期",
@@ -62,6 +65,10 @@ ANALYTICS_LABELS: dict[str, tuple[str, str]] = {
     "targets.status_by_indicator": ("各指标达成情况（企业数）", "Status by indicator (firms)"),
     "targets.distribution": ("完成率分布", "Attainment distribution"),
     "targets.distribution_help": ("仅含有实际值的已考核指标", "Assessed indicators with an actual value only"),
+    "targets.by_area": ("各下级地区达标情况", "Targets met, one level down by area"),
+    "targets.by_area_help": ("所选地区（未选则为本辖区）的下一级：省→市→区县；达标 = 已达成或进度正常，占已考核指标的比例",
+                             "The level below the chosen region (your own area when none is chosen): province → "
+                             "city → county; met = achieved or on track, as a share of the indicators assessed"),
     "targets.laggards": ("落后企业", "Laggards"),
     "targets.laggards_help": ("按未达标指标数从多到少、完成率中位数从低到高排列，显示前 {n} 家",
                               "Most indicators behind first, then lowest median attainment; the first {n} firms"),
@@ -165,6 +172,8 @@ ANALYTICS_COLUMNS: dict[str, tuple[str, str]] = {
     "target_value": ("考核目标", "Target"),
     "behind": ("未达标指标数", "Number of indicators behind"),
     "indicators": ("已考核指标数", "Indicators assessed"),
+    "met_indicators": ("达标指标数", "Indicators met"),
+    "met_pct": ("达标率 (%)", "Share met (%)"),
     "median_attainment_pct": ("完成率中位数 (%)", "Median attainment (%)"),
     "behind_indicators": ("未达标指标", "Indicators behind"),
     "level": ("层级", "Level"),
