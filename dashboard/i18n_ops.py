@@ -123,6 +123,7 @@ OPS_LABELS: dict[str, tuple[str, str]] = {
     "briefing.targets": ("目标完成情况", "Targets vs actual"),
     "briefing.pipeline": ("梯度培育", "Pipeline"),
     "briefing.trends": ("运行数据趋势（有效认定企业）", "Operating data of recognised firms"),
+    "briefing.rd_trend": ("研发费用（万元）", "R&D expense (万元)"),
     "briefing.review": ("复核与退出情况", "Review and exit"),
     "briefing.excel": ("下载 Excel 简报", "Download the Excel briefing"),
     "briefing.pdf": ("下载 PDF 简报", "Download the PDF briefing"),
