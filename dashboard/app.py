@@ -6,6 +6,10 @@ registry (dashboard/pages.py), filtered by the current principal's role.
 
 from __future__ import annotations
 
+# Plotly finds pandas in sys.modules without importing it: while one session's first run is still importing pandas,
+# another session's chart would get the half-initialised module ("partially initialized module 'pandas' has no
+# attribute 'Series'"). Imported here, through the import lock, every run waits until pandas is complete.
+import pandas  # noqa: F401
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 

@@ -15,6 +15,7 @@ from registry.settings import Settings, get_settings
 
 LANG_KEY = "lang"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MISSING = "—"  # how every table shows a missing value
 
 
 # ---------------------------------------------------------------- language
@@ -89,10 +90,10 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
             mapping = {v: code_label(kind, v, lang) for v in frame[column].drop_nulls().unique().to_list()}
             exprs.append(pl.col(column).replace(mapping))
     # An empty text cell reads "—", not "None" (not reported is not a value).
-    exprs += [pl.col(c).fill_null("—") for c, dtype in frame.schema.items() if dtype == pl.String and c not in codes]
+    exprs += [pl.col(c).fill_null(MISSING) for c, dtype in frame.schema.items() if dtype == pl.String and c not in codes]
     labelled_frame = frame.with_columns(exprs)
     labelled_frame = labelled_frame.with_columns(
-        pl.col(c).fill_null("—") for c in codes if c in frame.columns and labelled_frame.schema[c] == pl.String)
+        pl.col(c).fill_null(MISSING) for c in codes if c in frame.columns and labelled_frame.schema[c] == pl.String)
     return labelled_frame.rename(column_labels(frame.columns, lang))
 
 
@@ -107,6 +108,8 @@ def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: An
     config |= {column_label(name, lang): st.column_config.NumberColumn(column_label(name, lang), format="%d")
                for name, dtype in frame.schema.items()
                if dtype.is_integer() and (name in ("year", "cohort", "year1", "year2") or name.endswith("_year"))}
+    # A missing number reads "—" like a missing text, not Streamlit's "None".
+    kwargs.setdefault("placeholder", MISSING)
     st.dataframe(shown, hide_index=True, column_config={**config, **kwargs.pop("column_config", {})}, **kwargs)
     return shown
 

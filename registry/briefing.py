@@ -112,7 +112,7 @@ def build_briefing(jurisdiction: str, month: date, *, engine: Engine | None = No
         R.join(E, E.c.id == R.c.enterprise_id)).where(R.c.recognized_on.between(first, as_of),
                                                       R.c.status != "withdrawn"))
     headline = pl.DataFrame([
-        *[{"item": f"有效认定企业：{r['tier_zh']}", "item_en": f"firms with a valid recognition: {r['tier']}",
+        *[{"item": f"有效认定企业：{r['tier_zh']}", "item_en": f"firms with a valid recognition: {labels.label('tier', r['tier'], 'en')}",
            "value": int(r["firms"])} for r in pipeline.iter_rows(named=True)],
         {"item": "本月新增认定", "item_en": "recognitions granted this month", "value": new_this_month},
         {"item": "待复核（有效期届满前）", "item_en": "due for review", "value": int(due["review_due"].sum() or 0)},

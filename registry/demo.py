@@ -35,7 +35,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -740,6 +740,7 @@ def _economics(f: _Firms, seed: int, as_of: date) -> _Economics:
     asset_turn = rng.uniform(0.8, 1.8, n)
     margin = rng.normal(0.08, 0.05, n)[:, None] + rng.normal(0, 0.03, (n, len(years)))
     export_share = np.where(rng.random(n) < 0.4, rng.uniform(1, 40, n), 0.0)
+    main_path, export_path = _key_firm_shares(seed, f.key, main_share, export_share, len(years))
     productivity = rng.lognormal(np.log(90), 0.4, n)  # 万元 revenue per employee
     employees = np.maximum(8, np.round(revenue / productivity[:, None]))
     rd_staff_share = rng.uniform(0.08, 0.3, n)
@@ -755,15 +756,15 @@ def _economics(f: _Firms, seed: int, as_of: date) -> _Economics:
     province_rank = np.where(top, rng.integers(1, 4, n), rng.integers(1, 21, n)).astype(float)
     values = {
         "revenue": revenue,
-        "main_revenue": revenue * main_share[:, None],
+        "main_revenue": revenue * main_path,
         "net_profit": revenue * margin,
         "total_assets": revenue * asset_turn[:, None],
         "taxes_paid": revenue * rng.uniform(0.02, 0.06, n)[:, None],
         "rd_expense": revenue * rd_year / 100,
         "employees": employees,
         "rd_staff": np.maximum(1, np.round(employees * rd_staff_share[:, None])),
-        "export_value": revenue * export_share[:, None] / 100,
-        "main_product_revenue": revenue * main_share[:, None] * rng.uniform(0.6, 0.95, n)[:, None],
+        "export_value": revenue * export_path / 100,
+        "main_product_revenue": revenue * main_path * rng.uniform(0.6, 0.95, n)[:, None],
         "equity_financing": np.where(rng.random((n, len(years))) < 0.08,
                                      np.round(rng.lognormal(np.log(2000), 1.0, (n, len(years)))), 0.0),
         "invention_patents": inv.astype(float),
@@ -775,9 +776,25 @@ def _economics(f: _Firms, seed: int, as_of: date) -> _Economics:
     }
     values["total_liabilities"] = values["total_assets"] * debt_year / 100
     values.update(_rules_2022_inputs(seed, tier, values, export_share))
-    params = {"main_share": main_share, "rd_ratio": rd_ratio, "export_share": export_share,
+    params = {"main_share": main_path, "rd_ratio": rd_ratio, "export_share": export_path,
               "growth": growth, "inv": inv}
     return _Economics(years, values, params)
+
+
+def _key_firm_shares(seed: int, key: np.ndarray, main_share: np.ndarray, export_share: np.ndarray, years: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Main-business share (0–1) and export share (%) per firm and year. A 重点小巨人 works towards its 目标表, so its
+    shares drift from year to year (up for most, by about what the targets ask: some meet them, some do not); every
+    other firm keeps its own. A stream of its own, so no other firm's figures change."""
+    rng = _rng(seed, "key-firm-shares")
+    n = len(main_share)
+    main_drift = np.where(key[:, None], rng.uniform(-0.002, 0.012, (n, years)), 0.0)
+    main_drift[:, 0] = 0
+    export_drift = np.where(key[:, None] & (export_share > 0)[:, None], rng.uniform(-0.3, 1.5, (n, years)), 0.0)
+    export_drift[:, 0] = 0
+    main_path = np.clip(main_share[:, None] + np.cumsum(main_drift, axis=1), 0.0, 0.995)
+    export_path = np.clip(export_share[:, None] + np.cumsum(export_drift, axis=1), 0.0, 95.0)
+    return main_path, export_path
 
 
 def _rules_2022_inputs(seed: int, tier: np.ndarray, values: dict[str, np.ndarray], export_share: np.ndarray
@@ -1191,8 +1208,8 @@ def _firm_targets(f: _Firms, seed: int, eco: _Economics, rec: pl.DataFrame, attr
     col = np.clip(base_year - eco.years[0], 0, len(eco.years) - 1)
     growth = eco.params["growth"][i, col] * 100
     baseline = {
-        "main_revenue_share": eco.params["main_share"][i] * 100,
-        "export_share": eco.params["export_share"][i],
+        "main_revenue_share": eco.params["main_share"][i, col] * 100,
+        "export_share": eco.params["export_share"][i, col],
         "foreign_certs": rng.poisson(1.5, k).astype(float),
         "rd_ratio": eco.params["rd_ratio"][i],
         "invention_patents": eco.params["inv"][i, col].astype(float),
@@ -1225,12 +1242,73 @@ def _firm_targets(f: _Firms, seed: int, eco: _Economics, rec: pl.DataFrame, attr
         else:  # counts grow by whole units
             t1 = b + rng.integers(0, 3, k) + (b == 0)
             t2 = t1 + rng.integers(1, 4, k)
+            if ind == "rd_institutions":  # a level (none 0 … national 3), not a count: no target above the top
+                t1, t2 = np.minimum(t1, 3), np.minimum(t2, 3)
         parts.append(pl.DataFrame({
             "enterprise_id": fid.astype(np.int64), "indicator": ind,
             "baseline": np.round(b, 2), "target_year1": np.round(t1, 2), "target_year2": np.round(t2, 2),
             "start_period": base_year.astype(str), "direction": "higher", "unit": unit,
         }))
     return pl.concat(parts).sort("enterprise_id", "indicator")
+
+
+# The 目标表 indicators measured from dated attributes (registry.targets.TARGET_INDICATORS): the attribute that
+# carries each, and how an indicator value is written as that attribute's value. `None`: the value itself.
+PROGRESS_ATTRIBUTES: dict[str, tuple[str, dict[int, str] | None]] = {
+    "foreign_certs": ("foreign_certs", None), "rd_projects": ("rd_projects", None),
+    "quality_certs": ("quality_certs", None), "digital_cloud": ("digital_cloud", None),
+    "standards": ("standards_participated", None),
+    "rd_institutions": ("rd_institution", {0: "none", 1: "self", 2: "provincial", 3: "national"}),
+    "product_standard": ("product_standard", {0: "none", 1: "industry"}),
+    "listing_plan": ("listing_plan", dict(enumerate(LISTING_PLAN_STAGES))),
+}
+
+
+def _target_progress(targets: pl.DataFrame, attrs: pl.DataFrame, seed: int, as_of: date) -> pl.DataFrame:
+    """What a 重点小巨人 achieved against the attribute indicators of its 目标表: a dated attribute row per change,
+    in the course of each target year (none after as_of). Each year's value goes from the baseline towards that
+    year's target by a random share (0.2–1.5 of the way in year 1, 0.4–1.4 in year 2), so some firms meet their
+    targets and some fall short; levels and yes/no indicators stop at their top. The indicators without an
+    attribute of their own (certifications, projects, cloud) also get their baseline, on file at the end of the
+    baseline year."""
+    rng = _rng(seed, "target_progress")
+    rows = targets.filter(pl.col("indicator").is_in(list(PROGRESS_ATTRIBUTES)))
+    if rows.is_empty():
+        return attrs.clear()
+    k = rows.height
+    b = rows["baseline"].to_numpy()
+    top = rows["indicator"].replace_strict({i: float(len(m) - 1) if m else (1.0 if i == "digital_cloud" else np.inf)
+                                            for i, (_, m) in PROGRESS_ATTRIBUTES.items()}).to_numpy()
+    v1 = np.minimum(np.floor(b + (rows["target_year1"].to_numpy() - b) * rng.uniform(0.2, 1.5, k) + 0.5), top)
+    v2 = np.minimum(np.maximum(np.floor(b + (rows["target_year2"].to_numpy() - b) * rng.uniform(0.4, 1.4, k) + 0.5),
+                               v1), top)
+    base_year = rows["start_period"].cast(pl.Int64).to_numpy()
+    day_in_year = rng.integers(90, 330, (k, 2))  # the change is recorded some time in the target year
+    # standards = led + participated: the progress goes to `standards_participated`, on top of the firm's own.
+    participated = attrs.filter(pl.col("attribute") == "standards_participated").group_by("enterprise_id").agg(
+        pl.col("value").last().cast(pl.Float64).alias("participated"))
+    own = rows.join(participated, on="enterprise_id", how="left", maintain_order="left")["participated"] \
+        .fill_null(0).to_numpy()
+    out: list[dict[str, Any]] = []
+    for r, (fid, ind) in enumerate(rows.select("enterprise_id", "indicator").iter_rows()):
+        attribute, names = PROGRESS_ATTRIBUTES[ind]
+
+        def text(v: float, ind: str = ind, names: dict[int, str] | None = names, r: int = r) -> str:
+            if ind == "standards":
+                return str(int(own[r] + v - b[r]))
+            return names[int(v)] if names else str(int(v))
+
+        if names is None and ind != "standards":
+            out.append({"enterprise_id": fid, "attribute": attribute, "value": text(b[r]),
+                        "effective_on": date(int(base_year[r]), 12, 1)})
+        previous = b[r]
+        for step, value in enumerate((v1[r], v2[r])):
+            on = date(int(base_year[r]) + 1 + step, 1, 1) + timedelta(days=int(day_in_year[r, step]))
+            if value != previous and on <= as_of:
+                out.append({"enterprise_id": fid, "attribute": attribute, "value": text(value), "effective_on": on})
+                previous = value
+    return pl.DataFrame(out, schema={"enterprise_id": pl.Int64, "attribute": pl.String, "value": pl.String,
+                                     "effective_on": pl.Date}).with_columns(pl.lit(None, pl.Date).alias("expires_on"))
 
 
 # A demo of a few thousand firms cannot hold 百万 innovative SMEs: each target is sized to what the demo holds on the
@@ -1290,6 +1368,10 @@ def generate_demo(firms: int = 3000, seed: int = 2021, as_of: date | None = None
     gone = pl.Series(dereg_on[reports["enterprise_id"].to_numpy() - 1]).cast(pl.Date)
     reports = reports.filter(gone.is_null() | (reports["period_end"] <= gone))
     targets = _firm_targets(f, seed, eco, rec, attrs)
+    # The 目标表 is drawn from the attributes on file at its start; what the firms did since comes after.
+    progress = _target_progress(targets, attrs, seed, as_of)
+    attrs = pl.concat([attrs, progress.select(attrs.columns).cast(attrs.schema)]).sort(
+        "enterprise_id", "attribute", maintain_order=True)
     regional = _regional_targets(f, rec, seed, as_of)
     rec = (rec.rename({"fid": "enterprise_id"})
            .select("id", "enterprise_id", "tier", "jurisdiction", "batch", "recognized_on", "valid_until", "status",

@@ -67,6 +67,13 @@ def area_level(region: str | None) -> int:
     return 4 if len(region) == 2 else 6
 
 
+def own_area(principal: Principal) -> str | None:
+    """The region-code prefix of the principal's area when it is one province, city or county (None: the whole
+    country, or an area of several prefixes), where a breakdown by area starts for them."""
+    prefixes = region_prefixes(principal.jurisdiction)
+    return prefixes[0] if prefixes is not None and len(prefixes) == 1 else None
+
+
 def area_names(codes: list[str]) -> pl.DataFrame:
     """`area_code` (2, 4 or 6 digits) → `name_zh`, `name_en` from GB/T 2260 (English only for provinces;
     a code outside the reference tables — e.g. a county since abolished — keeps its code as its name)."""
@@ -145,8 +152,10 @@ def tier_funnel(principal: Principal, as_of: date, region: str | None = None, in
 def funnel_by_area(principal: Principal, as_of: date, region: str | None = None, industry: str | None = None, *,
                    engine: Engine | None = None) -> pl.DataFrame:
     """The funnel one level down (provinces, a province's cities, a city's counties): `area_code`, `name_zh`,
-    `name_en`, then one column per rung (firms on `as_of`), most innovative_sme firms first."""
-    width = area_level(region)
+    `name_en`, then one column per rung (firms on `as_of`), most innovative_sme firms first. Without a region the
+    breakdown starts one level below the principal's own area (a provincial user sees their cities, not one
+    province)."""
+    width = area_level(region or own_area(principal))
     area = sa.func.substr(E.c.region_code, 1, width).label("area_code")
     stmt = (
         sa.select(area, R.c.tier, sa.func.count(sa.distinct(R.c.enterprise_id)).label("firms"))

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from registry.access import Principal, jurisdictions_in_scope
 from registry.db import engine_or_default as _engine
 from registry.models import Attribute, FirmTarget, RegionalTarget, Report, table_of
+from registry.pipeline import area_level, area_names
 from registry.policy.indicators import annual_figures, read_attribute
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 
@@ -133,6 +134,8 @@ STATUS_RULES: tuple[StatusRule, ...] = (
     StatusRule("behind", (), "其余情况：未达到考核年度目标", "otherwise: the assessed year's target not met"),
 )
 TARGET_STATUSES = tuple(rule.status for rule in STATUS_RULES)
+ASSESSED_STATUSES = ("achieved", "on_track", "behind")  # an assessed year with an actual value
+MET_STATUSES = ("achieved", "on_track")
 
 # Regional targets: achieved / on_track / behind / missed (target year over, not reached).
 REGIONAL_STATES = ("achieved", "on_track", "behind", "missed")
@@ -341,7 +344,7 @@ def status_counts(attainment: pl.DataFrame) -> pl.DataFrame:
 def laggards(attainment: pl.DataFrame, limit: int | None = 50) -> pl.DataFrame:
     """Firms by the number of indicators `behind`, most first, then by lowest median attainment: `uscc`, `name`,
     `region_code`, `behind`, `indicators` (assessed with data), `median_attainment_pct`, `behind_indicators`."""
-    assessed = attainment.filter(pl.col("status").is_in(["achieved", "on_track", "behind"]))
+    assessed = attainment.filter(pl.col("status").is_in(ASSESSED_STATUSES))
     ranked = (
         assessed.group_by("uscc", "name", "region_code").agg(
             (pl.col("status") == "behind").sum().cast(pl.Int64).alias("behind"),
@@ -353,6 +356,34 @@ def laggards(attainment: pl.DataFrame, limit: int | None = 50) -> pl.DataFrame:
         .sort(["behind", "median_attainment_pct", "uscc"], descending=[True, False, False], nulls_last=True)
     )
     return ranked if limit is None else ranked.head(limit)
+
+
+def attainment_by_area(attainment: pl.DataFrame, within: str | None) -> pl.DataFrame:
+    """The 目标表 one level below `within` (a region-code prefix; None: the whole country → provinces, a province →
+    its cities, a city or county → counties), from firm_target_attainment rows: `area_code`, `name_zh`, `name_en`,
+    `firms` (with a 目标表), `indicators` (assessed with data), `met_indicators` (achieved or on track), `behind`,
+    `met_pct` (met ÷ assessed × 100, null when none is assessed) and `median_attainment_pct` of the assessed rows;
+    most firms first."""
+    schema = {"area_code": pl.String, "name_zh": pl.String, "name_en": pl.String, "firms": pl.Int64,
+              "indicators": pl.Int64, "met_indicators": pl.Int64, "behind": pl.Int64, "met_pct": pl.Float64,
+              "median_attainment_pct": pl.Float64}
+    rows = attainment if within is None else attainment.filter(pl.col("region_code").str.starts_with(within))
+    if rows.is_empty():
+        return pl.DataFrame(schema=schema)
+    assessed = pl.col("status").is_in(ASSESSED_STATUSES)
+    counted = (
+        rows.with_columns(pl.col("region_code").str.slice(0, area_level(within)).alias("area_code"))
+        .group_by("area_code").agg(
+            pl.col("uscc").n_unique().alias("firms"),
+            assessed.sum().alias("indicators"),
+            pl.col("status").is_in(MET_STATUSES).sum().alias("met_indicators"),
+            (pl.col("status") == "behind").sum().alias("behind"),
+            pl.col("attainment_pct").filter(assessed).median().round(1).alias("median_attainment_pct"))
+        .with_columns(pl.when(pl.col("indicators") > 0)
+                      .then((pl.col("met_indicators") / pl.col("indicators") * 100).round(1)).alias("met_pct"))
+    )
+    return (area_names(counted["area_code"].to_list()).join(counted, on="area_code", how="left")
+            .sort(["firms", "area_code"], descending=[True, False]).select(list(schema)).cast(pl.Schema(schema)))
 
 
 # ---------------------------------------------------------------- regional targets

@@ -25,6 +25,7 @@ from registry.settings import get_settings
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 ADMIN = "analytics_admin"
+GUANGDONG_USER = "analytics_gd"
 TIER_NAMES = {"innovative_sme": "创新型中小企业", "zjtx_sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”",
               "single_champion": "制造业单项冠军"}
 # Holding a tier on a day, as the page's definitions read it (CONTRACT statuses, dated closures).
@@ -101,11 +102,13 @@ def seeded(tmp_path_factory):
     uscc = add_target_firm(engine, date.today())
     add_promotion_flags(engine)
     seed_user(engine, ADMIN, "admin", "cn")
+    seed_user(engine, GUANGDONG_USER, "official", "cn-gd")
     engine.dispose()
     yield folder, uscc
 
 
-def open_app(folder: Path, monkeypatch, page: str | None = None, **params) -> tuple[AppTest, sa.Engine]:
+def open_app(folder: Path, monkeypatch, page: str | None = None, user: str = ADMIN, **params
+             ) -> tuple[AppTest, sa.Engine]:
     url = f"sqlite:///{folder / 'zjtx.db'}"
     config = folder / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
@@ -114,7 +117,7 @@ def open_app(folder: Path, monkeypatch, page: str | None = None, **params) -> tu
     get_settings.cache_clear()
     at = AppTest.from_file(str(APP), default_timeout=120)
     engine = make_engine(url)
-    log_in(at, engine, ADMIN)
+    log_in(at, engine, user)
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
@@ -279,9 +282,39 @@ def test_targets_page_firm_statuses_and_counts(seeded, monkeypatch):
         "资产负债率": "已达成", "energy_per_output": "落后", "defect_rate": "无数据"}
     assert mine["方向"].to_dict()["资产负债率"] == "越低越好"
     assert mine["完成率 (%)"].to_dict()["资产负债率"] == pytest.approx(150.0)  # (45 − 60) / (50 − 60)
-    laggards = frame_with(at, "未达标指标数", "完成率中位数 (%)")
+    laggards = frame_with(at, "统一社会信用代码", "未达标指标数", "完成率中位数 (%)")
     assert laggards.loc[laggards["统一社会信用代码"] == uscc, "未达标指标数"].tolist() == [2]
     assert at.get("plotly_chart"), "status, box and histogram charts are drawn"
+
+
+def test_a_provincial_official_sees_their_cities_on_pipeline_and_targets(seeded, monkeypatch):
+    """Issue 12: a Guangdong official's breakdowns start at Guangdong's cities (not one row for the province), and
+    choosing a city goes on to its counties."""
+    folder, _ = seeded
+    at, engine = open_app(folder, monkeypatch, "pipeline", user=GUANGDONG_USER)
+    as_of = at.date_input(key="pipeline_as_of").value
+    by_city = frame_with(at, "地区代码", "创新型中小企业")
+    expected = dict(sql(engine, f"""SELECT substr(e.region_code, 1, 4), COUNT(DISTINCT r.enterprise_id)
+        FROM recognition r JOIN enterprise e ON e.id = r.enterprise_id WHERE {HELD} AND r.tier = 'innovative_sme'
+        AND e.region_code LIKE '44%' GROUP BY substr(e.region_code, 1, 4)""", d=as_of))
+    assert len(expected) > 1
+    shown = dict(zip(by_city["地区代码"], by_city["创新型中小企业"], strict=True))
+    assert {code: n for code, n in shown.items() if n} == expected
+
+    at, engine = open_app(folder, monkeypatch, "targets", user=GUANGDONG_USER)
+    firms_by = dict(sql(engine, """SELECT substr(e.region_code, 1, 4), COUNT(DISTINCT t.enterprise_id)
+        FROM firm_target t JOIN enterprise e ON e.id = t.enterprise_id WHERE e.region_code LIKE '44%'
+        GROUP BY substr(e.region_code, 1, 4)"""))
+    areas = frame_with(at, "地区代码", "达标率 (%)")
+    assert dict(zip(areas["地区代码"], areas["企业数"], strict=True)) == firms_by
+    # Shenzhen → its districts (the hand-made firm is in 南山 440305).
+    at.selectbox(key="targets_province").set_value("44").run()
+    at.selectbox(key="targets_city_44").set_value("4403").run()
+    no_errors(at)
+    districts = frame_with(at, "地区代码", "达标率 (%)")
+    assert set(districts["地区代码"]) == {code for (code,) in sql(engine, """SELECT DISTINCT e.region_code
+        FROM firm_target t JOIN enterprise e ON e.id = t.enterprise_id WHERE e.region_code LIKE '4403%'""")}
+    assert "440305" in set(districts["地区代码"])
 
 
 def test_targets_page_regional_targets_and_trajectory(seeded, monkeypatch):

@@ -4,6 +4,7 @@ catalogue itself — both languages, no clashing headers, no missing or unused k
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.i18n import LABELS
 from dashboard.pages import pages_for
 from registry.db import make_engine, upgrade
+from registry.models import TIERS
 from registry.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,27 @@ def seeded(tmp_path_factory):
     engine.dispose()
 
 
+# Tier codes as the data carries them (national and regional, e.g. bj_little_giant): tables show their names.
+RAW_TIER = re.compile(r"(?<![A-Za-z0-9/.-])[a-z]*_?(" + "|".join(TIERS) + r")\b")
+SNAKE_CASE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
+
+
+def table_problems(frame, lang: str) -> list[str]:
+    """What an official would read as broken in a table: "None" for a missing value, a raw tier code in a cell, a
+    column header left as its internal name (name_en, parent_id)."""
+    data = frame.value
+    found = []
+    if data.isna().any().any() and frame.proto.placeholder != "—":
+        found.append("missing values shown as None")
+    for column in data.columns:
+        if SNAKE_CASE.match(str(column)):
+            found.append(f"header {column!r}")
+        if data[column].dtype == object:
+            codes = {m.group(0) for v in data[column].dropna() if isinstance(v, str) for m in RAW_TIER.finditer(v)}
+            found += [f"{column}: {code!r}" for code in sorted(codes)]
+    return found
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("username,role", [("admin", "admin"), ("gd_official", "official")])
 def test_every_page_runs_in_both_languages(seeded, monkeypatch, username, role, lang):
@@ -48,12 +71,19 @@ def test_every_page_runs_in_both_languages(seeded, monkeypatch, username, role, 
         log_in(at, engine, username).run()
         assert at.radio(key="lang").value == lang
         visited = []
+        problems = {}
+        tables = 0
         for spec in pages_for(role):
             at.switch_page(spec.script).run()
             assert not at.exception, (username, lang, spec.key, [e.value for e in at.exception])
             assert not at.error, (username, lang, spec.key, [e.value for e in at.error])
             visited.append(spec.key)
+            tables += len(at.dataframe)
+            found = [p for frame in at.dataframe for p in table_problems(frame, lang)]
+            if found:
+                problems[spec.key] = found
         assert visited == [p.key for p in pages_for(role)]
+        assert tables > 10 and problems == {}
     finally:
         get_settings.cache_clear()
 

@@ -381,6 +381,43 @@ def test_attributes_and_events(demo):
     assert after.height == 0, "a deregistered firm does not report after it ceased"
 
 
+def test_key_little_giants_move_against_their_targets(demo):
+    """The 目标表 tells a story (issue 12): what the firms reached after the baseline year is not the baseline
+    itself, and some firms meet a year's target while others fall short. Read back from the tables: the attribute
+    named like the indicator in force on 31 December of each target year, and main business / revenue of the
+    annual report of that year."""
+    engine, _ = demo
+    targets = table(engine, "firm_target").with_columns(pl.col("start_period").cast(pl.Int64).alias("y0"))
+    attributes = table(engine, "attribute")
+    reports = read(engine, "SELECT enterprise_id, year, main_revenue, revenue FROM report "
+                           "WHERE period_type = 'annual' AND revenue > 0")
+    reached = []
+    for step, target in ((1, "target_year1"), (2, "target_year2")):
+        rows = targets.with_columns((pl.col("y0") + step).alias("year"), pl.col(target).alias("target"))
+        # Counted indicators kept as an attribute of the same name: the latest value on file at the year's end.
+        counted = (rows.filter(pl.col("indicator").is_in(["foreign_certs", "rd_projects", "quality_certs"]))
+                   .join(attributes, left_on=["enterprise_id", "indicator"], right_on=["enterprise_id", "attribute"])
+                   .filter(pl.col("effective_on") <= pl.date(pl.col("year"), 12, 31))
+                   .sort("effective_on").group_by("enterprise_id", "indicator", "year")
+                   .agg(pl.col("baseline").last(), pl.col("target").last(),
+                        pl.col("value").last().cast(pl.Float64).alias("actual")))
+        # 主营业务收入占比: the annual report of the target year.
+        shares = (rows.filter(pl.col("indicator") == "main_revenue_share")
+                  .join(reports, on=["enterprise_id", "year"])
+                  .select("enterprise_id", "indicator", "year", "baseline", "target",
+                          (pl.col("main_revenue") / pl.col("revenue") * 100).alias("actual")))
+        reached.append(pl.concat([counted.select(shares.columns), shares]))
+    reached = pl.concat(reached)
+    assert reached.height > 0
+    for indicator, rows in reached.group_by("indicator"):
+        moved = rows.filter((pl.col("actual") - pl.col("baseline")).abs() > 0.005).height
+        met = rows.filter(pl.col("actual") >= pl.col("target") - 0.005).height
+        assert moved / rows.height > 0.5, (indicator, moved, rows.height)  # not simply the baselines
+        assert 0 < met < rows.height, (indicator, met, rows.height)  # some met, some not
+    # No target above what the indicator can reach: an R&D institution's level tops out at national (3).
+    assert targets.filter(pl.col("indicator") == "rd_institutions")["target_year2"].max() <= 3
+
+
 # ------------------------------------------------------------------------------------------ regional targets
 
 

@@ -81,6 +81,20 @@ def test_funnel_by_area_goes_one_level_down(registry):
     assert counties["area_code"].to_list() == ["440305"]
 
 
+def test_funnel_by_area_starts_below_the_users_own_area(registry):
+    engine, _ = registry
+    # A Guangdong official without a region chosen: Guangdong's cities (not one row for the province), the same
+    # rows as a national user drilling into 44; within Shenzhen, its district.
+    national_view = pipeline.funnel_by_area(SYSTEM, AS_OF, region="44", engine=engine)
+    own = pipeline.funnel_by_area(GUANGDONG, AS_OF, engine=engine)
+    assert own.select("area_code", *pipeline.LADDER).rows() == [("4403", 2, 1, 0, 0), ("4401", 0, 0, 1, 0)]
+    assert own.equals(national_view)
+    assert pipeline.funnel_by_area(GUANGDONG, AS_OF, region="4403", engine=engine)["area_code"].to_list() == [
+        "440305"]
+    # Zhejiang's only firm (F3) was revoked in 2024: no row holds a rung there on AS_OF.
+    assert pipeline.funnel_by_area(ZHEJIANG, AS_OF, engine=engine).is_empty()
+
+
 def test_flows_by_year(registry):
     engine, _ = registry
     flows = pipeline.tier_flows(SYSTEM, AS_OF, engine=engine)

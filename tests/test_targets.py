@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from analytics_registry import fix_sequences, insert_registry
 
-from registry import targets
+from registry import pipeline, targets
 from registry.access import SYSTEM, Principal
 from registry.identity import make_uscc, normalize_name
 from registry.models import Attribute, Enterprise, FirmTarget, RegionalTarget, Report
@@ -149,6 +149,31 @@ def test_status_counts_and_laggards(firm_targets):
     # K1 is behind on 5 indicators (patents, export, listing, growth, product standard); K2 on 1 (debt ratio).
     assert ranked.select("uscc", "behind").rows() == [(usccs[11], 5), (usccs[12], 1)]
     assert ranked["behind_indicators"][1] == "debt_ratio"
+
+
+def test_attainment_by_area_one_level_down(firm_targets):
+    engine, usccs = firm_targets
+    result = targets.firm_target_attainment(SYSTEM, AS_OF, engine=engine)
+    by_province = targets.attainment_by_area(result, None)
+    columns = ("area_code", "name_zh", "firms", "indicators", "met_indicators", "behind", "met_pct",
+               "median_attainment_pct")
+    # 广东 (K1, K2 in Shenzhen): K1 assessed on 10 indicators (5 achieved, 5 behind; digital_cloud has no data),
+    # K2 on debt_ratio only (behind): 5 met of 11 = 45.5 %; the 11 attainments sorted are
+    # 0, 40, 50, 60, 71.4, 75, 100, 120, 125, 150, 200 → median 75. 浙江: K3 on track (150 %). 北京: K4 not due.
+    assert by_province.select(columns).rows() == [
+        ("44", "广东省", 2, 11, 5, 6, 45.5, 75.0),
+        ("11", "北京市", 1, 0, 0, 0, None, None),
+        ("33", "浙江省", 1, 1, 1, 0, 100.0, 150.0),
+    ]
+    # Guangdong → its cities → Shenzhen's districts: the same two firms, one row each level down.
+    assert targets.attainment_by_area(result, "44").select(columns).rows() == [
+        ("4403", "深圳市", 2, 11, 5, 6, 45.5, 75.0)]
+    assert targets.attainment_by_area(result, "4403")["area_code"].to_list() == ["440305"]
+    # A Guangdong official's rows, broken down from their own area (the page passes pipeline.own_area).
+    guangdong = Principal("gd", "official", "cn-gd")
+    own = targets.firm_target_attainment(guangdong, AS_OF, engine=engine)
+    assert targets.attainment_by_area(own, pipeline.own_area(guangdong))["area_code"].to_list() == ["4403"]
+    assert targets.attainment_by_area(own, "33").is_empty()
 
 
 def add_regional_targets(engine) -> None:

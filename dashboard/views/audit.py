@@ -67,7 +67,7 @@ if rows.is_empty():
     st.info(t("audit.none", lang))
     st.stop()
 st.caption(t("audit.count", lang, shown=f"{rows.height:,}", limit=f"{SHOWN_ROWS:,}"))
-st.dataframe(readable(rows), hide_index=True, key="audit_table")
+st.dataframe(readable(rows), hide_index=True, placeholder="—", key="audit_table")
 download_buttons(lambda: readable(audit_entries(principal, limit=None, engine=db, **filters)),
                  t("page.audit", lang), key="dl_audit", what="audit")
 

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard.cache import cached
 from dashboard.components import current_lang, current_principal, table, today, tr
 from dashboard.exports import export_button, may_export
+from dashboard.i18n import code_label
 from registry.access import NATIONAL, jurisdictions_in_scope
 from registry.briefing import briefing_for, briefing_pdf, briefing_xlsx, cjk_font
 from registry.errors import UserError
@@ -43,7 +44,7 @@ month: date = right.selectbox(tr("briefing.month"), months, index=1, key="briefi
                               format_func=lambda m: f"{m:%Y-%m}")
 b = cached(briefing_for, jurisdiction=jurisdiction, month=month)
 st.subheader(b.title)
-st.caption(f"{b.name_en} · as of {b.as_of.isoformat()}")
+st.caption(f"{b.name_en if lang == 'en' else b.name_zh} · {tr('overview.as_of')} {b.as_of.isoformat()}")
 
 downloads = st.container(horizontal=True, gap="small")
 briefing_rows = sum(frame.height for frame in (b.headline, b.targets, b.pipeline, b.trends, b.review))
@@ -70,7 +71,7 @@ for index, (label, value) in enumerate(b.headline.select(item, "value").iter_row
 pipeline_column, trend_column = st.columns(2)
 with pipeline_column:
     st.markdown(f"**{tr('briefing.pipeline')}**")
-    labels = b.pipeline["tier" if lang == "en" else "tier_zh"].to_list()
+    labels = [code_label("tier", tier, lang) for tier in b.pipeline["tier"].to_list()]
     figure = go.Figure([go.Bar(name=tr("chart.actual"), x=labels, y=b.pipeline["firms"].to_list()),
                         go.Bar(name=str(b.as_of.year - 1), x=labels, y=b.pipeline["firms_year_before"].to_list())])
     figure.update_layout(barmode="group", height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
@@ -82,8 +83,9 @@ with trend_column:
     else:
         years = [str(y) for y in b.trends["year"].to_list()]
         figure = go.Figure([go.Scatter(name=tr("firm.revenue_trend"), x=years, y=b.trends["revenue"].to_list()),
-                            go.Scatter(name="R&D (万元)", x=years, y=b.trends["rd_expense"].to_list())])
+                            go.Scatter(name=tr("briefing.rd_trend"), x=years, y=b.trends["rd_expense"].to_list())])
         figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+        figure.update_xaxes(type="category")  # years, not numbers: no "2,023.5" between them
         st.plotly_chart(figure, key="briefing_trend_chart")
         table(b.trends, key="briefing_trends")
 
@@ -91,7 +93,10 @@ st.markdown(f"**{tr('briefing.targets')}**")
 if b.targets.is_empty():
     st.caption(tr("overview.no_targets"))
 else:
-    table(b.targets.drop("name_en" if lang != "en" else "name_zh"), codes={"tier": "tier", "state": "regional_state"},
-          key="briefing_targets")
+    # The region by its name (the code column reads as the jurisdiction's name too); no internal parent ids.
+    name = "name_en" if lang == "en" else "name_zh"
+    table(b.targets.drop("parent_id", "name_zh", "name_en", strict=False)
+          .with_columns(b.targets[name].alias("jurisdiction")),
+          codes={"tier": "tier", "state": "regional_state", "level": "level"}, key="briefing_targets")
 st.markdown(f"**{tr('briefing.review')}**")
 table(b.review.select(item, "value").rename({item: "metric"}), key="briefing_review")

@@ -108,7 +108,8 @@ st.subheader(tr("impact.gates"))
 st.caption(tr("impact.gates_help"))
 gates = result.gate_costs
 st.plotly_chart(impact_charts.gate_cost_chart(gates, lang), key="impact_gate_chart")
-shown_gates = table(gates.select("criterion", "label_en" if lang == "en" else "label_zh", "firms_failing",
+# Criteria by their names (the policy files' criterion ids are not words an official reads).
+shown_gates = table(gates.select("label_en" if lang == "en" else "label_zh", "firms_failing",
                                  "missing_data", "confidence", "source"), key="impact_gates")
 download_buttons(shown_gates, f"{tr('impact.download')}_{tr('impact.gates')}", key="impact_dl_gates")
 

@@ -159,7 +159,7 @@ def completeness_section() -> None:
             labelled(firms.select("uscc", "name", "region_code", "tiers", "period", "report_due_on",
                                   "report_status", "received_on", "days_late", "link"),
                      codes={"report_status": "report_status", "tiers": "tier"}),
-            hide_index=True, key="intake_firms",
+            hide_index=True, placeholder="—", key="intake_firms",
             column_config={link: st.column_config.LinkColumn(link, display_text=tr("registry.open"))})
         download_buttons(
             lambda: labelled(firms.drop("link"), codes={"report_status": "report_status", "frequency": "frequency",

@@ -134,7 +134,7 @@ shown_breakdown = labelled(table_frame.select("group", pl.col(name_column).alias
                                               "tier", "firms", "reporting", "coverage_pct", "total", "min", "q1",
                                               "median", "q3", "max"), {"tier": "tier"})
 st.caption(tr("monitor.breakdown_help"))
-picked = st.dataframe(shown_breakdown, hide_index=True, key=f"monitor_breakdown_{by}", on_select="rerun",
+picked = st.dataframe(shown_breakdown, hide_index=True, placeholder="—", key=f"monitor_breakdown_{by}", on_select="rerun",
                       selection_mode="single-row")
 download_buttons(shown_breakdown, f"{basename}_{tr('monitor.breakdown')}", key="dl_monitor_breakdown",
                  what="aggregate")
@@ -156,7 +156,7 @@ if cell_index is not None and cell_index < table_frame.height:
     shown_firms = labelled(firms.rename({"value": metric}).with_columns(firm_link_expr("uscc", lang).alias("link")),
                            {"tier": "tier"})
     chosen = st.dataframe(
-        shown_firms, hide_index=True, key="monitor_cell_firms", on_select="rerun", selection_mode="single-row",
+        shown_firms, hide_index=True, placeholder="—", key="monitor_cell_firms", on_select="rerun", selection_mode="single-row",
         column_config={link_header: st.column_config.LinkColumn(link_header, display_text=tr("monitor.open_firm"))})
     download_buttons(shown_firms.drop(link_header), f"{basename}_{cell['group']}_{cell['tier']}",
                      key="dl_monitor_cell", what="firms")

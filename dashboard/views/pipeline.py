@@ -54,6 +54,7 @@ chart_column, area_column = st.columns([2, 3])
 chart_column.plotly_chart(analytics_charts.funnel_chart(funnel, lang), key="funnel_chart")
 with area_column:
     st.markdown(f"**{tr('pipeline.by_area')}**")
+    st.caption(tr("pipeline.by_area_help"))
     areas = cached(funnel_by_area, as_of=as_of, **scope)
     if areas.is_empty():
         st.info(tr("pipeline.no_data"))

@@ -60,7 +60,7 @@ with tree_tab:
     if criteria["confidence"].is_not_null().any():  # rules after 2021: how sure the wording is (A … U)
         criteria_columns.insert(2, "confidence")
     st.dataframe(shown(criteria.select(criteria_columns)),
-                 hide_index=True, key="policies_tree", column_config=TEXT, row_height=60)
+                 hide_index=True, placeholder="—", key="policies_tree", column_config=TEXT, row_height=60)
     if policy.interpretations:
         st.markdown("**解释与取舍 / Interpretations**")
         for reading in policy.interpretations:
@@ -74,7 +74,7 @@ with lifecycle_tab:
     else:
         st.json(facts)
         if not exits.is_empty():
-            st.dataframe(shown(exits), hide_index=True, key="policies_exits", column_config=TEXT)
+            st.dataframe(shown(exits), hide_index=True, placeholder="—", key="policies_exits", column_config=TEXT)
         if not duties.is_empty():
             table(shown(duties), codes={"frequency": "frequency"}, key="policies_duties")
 
@@ -89,7 +89,7 @@ with compare_tab:
     if diff.is_empty():
         st.info(tr("policies.no_diff"))
     else:
-        st.dataframe(diff, hide_index=True, key="policies_diff")
+        st.dataframe(diff, hide_index=True, placeholder="—", key="policies_diff")
 
 # ---------------------------------------------------------------- what-if
 with whatif_tab:

@@ -82,7 +82,7 @@ shown = labelled(firms.with_columns(
          "link"), codes={"listing_board": "listing_board"})
 link_header = column_label("link", lang)
 selection = st.dataframe(
-    shown, hide_index=True, key="registry_table", on_select="rerun", selection_mode="single-row",
+    shown, hide_index=True, placeholder="—", key="registry_table", on_select="rerun", selection_mode="single-row",
     column_config={
         link_header: st.column_config.LinkColumn(link_header, display_text=tr("registry.open")),
         column_label("founded_on", lang): st.column_config.DateColumn(format="YYYY-MM-DD"),

@@ -65,7 +65,7 @@ with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":mater
     else:
         risk_link = column_label("link", lang)
         st.dataframe(labelled(at_risk.head(SHOWN).with_columns(link=firm_link_expr("uscc", lang)), {"tier": "tier"}),
-                     hide_index=True, key="risk_table",
+                     hide_index=True, placeholder="—", key="risk_table",
                      column_config={risk_link: st.column_config.LinkColumn(risk_link,
                                                                            display_text=tr("registry.open"))})
         risk_names = dict(zip(at_risk.columns, labelled(at_risk.head(0)).columns, strict=True))
@@ -125,7 +125,7 @@ link = column_label("link", lang)
 st.dataframe(
     labelled(shown.select("uscc", "name", "tier", "jurisdiction", "batch", "valid_until", "flag", "severity",
                           "due_on", "rule", "source", "evidence_text", "link"), CODE_KINDS),
-    hide_index=True, key="review_table",
+    hide_index=True, placeholder="—", key="review_table",
     column_config={link: st.column_config.LinkColumn(link, display_text=tr("registry.open")),
                    column_label("valid_until", lang): st.column_config.DateColumn(format="YYYY-MM-DD"),
                    column_label("due_on", lang): st.column_config.DateColumn(format="YYYY-MM-DD")})

@@ -26,11 +26,13 @@ from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label, column_label
 from registry.access import jurisdictions_in_scope
+from registry.pipeline import own_area
 from registry.targets import (
     DIRECTIONS,
     STATUS_RULES,
     TARGET_INDICATORS,
     TARGET_STATUSES,
+    attainment_by_area,
     firm_target_attainment,
     laggards,
     regional_target_progress,
@@ -78,6 +80,15 @@ else:
     shown_counts = table(counts.rename({s: code_label("target_status", s, lang) for s in TARGET_STATUSES}),
                          codes={"indicator": "target_indicator"})
     download_buttons(shown_counts, tr("targets.status_by_indicator"), key="dl_status", what="aggregate")
+
+    # One level below the chosen region (or the user's own area): where the firms meet their targets.
+    st.subheader(tr("targets.by_area"))
+    st.caption(tr("targets.by_area_help"))
+    by_area = attainment_by_area(attainment, region or own_area(principal))
+    shown_by_area = table(by_area.select("area_code", pl.col(name).alias("area"), "firms", "indicators",
+                                         "met_indicators", "behind", "met_pct", "median_attainment_pct"),
+                          key="targets_by_area")
+    download_buttons(shown_by_area, tr("targets.by_area"), key="dl_by_area", what="aggregate")
 
     st.subheader(tr("targets.distribution"))
     st.caption(tr("targets.distribution_help"))
