@@ -1,5 +1,5 @@
-"""Every page, both languages, two roles (issue 12): a national administrator and a Guangdong official open each
-page of their navigation in Chinese and then in English, in one browser session each. A screenshot of every page
+"""Every page, both languages, three roles (issues 12 and 17): a national administrator, a Guangdong official and a
+national analyst open each page of their navigation in Chinese and then in English, in one browser session each. A screenshot of every page
 goes to test-artifacts/screenshots/<role>_<lang>_<page>.png, and no page may show what an official would read as
 broken: a traceback, the word "None", Streamlit's English "Choose an option", or a raw tier code.
 """
@@ -20,7 +20,8 @@ from registry.models import TIERS
 
 pytestmark = pytest.mark.e2e
 
-ROLES = {"admin": ("e2e_pages_admin", "admin", "cn"), "gd_official": ("e2e_pages_gd", "official", "cn-gd")}
+ROLES = {"admin": ("e2e_pages_admin", "admin", "cn"), "gd_official": ("e2e_pages_gd", "official", "cn-gd"),
+         "analyst": ("e2e_pages_analyst", "analyst", "cn")}
 # Tier codes as the data carries them (the national ladder and the regional tiers such as bj_little_giant): on a
 # page they must be names from the label catalogue.
 RAW_TIER = re.compile(r"(?<![A-Za-z0-9/.-])[a-z]*_?(" + "|".join(TIERS) + r")\b")
