@@ -106,7 +106,7 @@ POLICIES = {OLD.id: OLD, NEW.id: NEW}
 
 
 def store_firms(engine: sa.Engine, *firms) -> None:
-    """tests/policy_firms.Firm objects into the database (enterprise, annual reports, attributes, recognitions)."""
+    """tests/builders.Firm objects into the database (enterprise, annual reports, attributes, recognitions)."""
     from registry.models import Attribute
 
     with engine.begin() as conn:

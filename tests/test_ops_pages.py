@@ -409,7 +409,7 @@ def test_policies_compare_two_versions(seeded, monkeypatch):
 
 
 def test_policies_what_if_one_firm_and_a_screened_list(seeded, monkeypatch, tmp_path):
-    from policy_firms import little_giant_2020, write_files
+    from builders import little_giant_2020, write_files
 
     engine, info = seeded[0], seeded[1]
     at = open_page(seeded, monkeypatch, "policies", user="official")

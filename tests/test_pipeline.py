@@ -10,7 +10,7 @@ from datetime import date
 import polars as pl
 import pytest
 from analytics_registry import insert_flags, insert_registry
-from policy_firms import little_giant_2020, uscc_for
+from builders import little_giant_2020, uscc_for
 
 from registry import pipeline
 from registry.access import SYSTEM, Principal

@@ -1,5 +1,7 @@
-"""Hand-built firms for policy tests: one dataclass per firm, turned into a Bundle (no database).
+"""The one home of the tests' firms, recognitions and reports.
 
+Policy evaluation (no database): `Firm` is one hand-built firm; `bundle` turns firms into the frames the engine
+evaluates, `write_files` into the contract's CSV files; `grown` writes a run of annual reports from ratios.
 Figures are in the contract's units (万元, persons, counts); `years` maps a year to that year's annual
 report. USCCs are valid GB 32100 codes (make_uscc) so the same firms can be written to files and ingested.
 """
@@ -16,6 +18,8 @@ import polars as pl
 
 from registry.identity import make_uscc
 from registry.policy.bundle import Bundle
+from registry.policy.engine import evaluate
+from registry.policy.loader import get_policy
 
 
 def uscc_for(n: int, region_code: str = "110108") -> str:
@@ -67,6 +71,21 @@ class Firm:
             clone.attributes.pop(n, None)
         return clone
 
+    def with_event(self, event: str, on: date) -> Firm:
+        clone = copy.deepcopy(self)
+        clone.events.append((event, on))
+        return clone
+
+
+# The same edits as functions, for case tables that read better as with_year(firm, 2020, revenue=...).
+with_year = Firm.with_year
+with_attr = Firm.with_attr
+with_event = Firm.with_event
+
+
+def with_years(firm: Firm, years: dict[int, dict[str, float | None]]) -> Firm:
+    return firm.but(years=years)
+
 
 def bundle(*firms: Firm) -> Bundle:
     ent = pl.DataFrame([{"uscc": f.uscc, "name": f.name, "region_code": f.region_code,
@@ -85,13 +104,53 @@ def bundle(*firms: Firm) -> Bundle:
                             for f in firms for k, v, on, until in f.attribute_rows],
                          schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
                                  "effective_on": pl.Date, "expires_on": pl.Date})
-    recs = pl.DataFrame([{"uscc": f.uscc, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active"}
-                         for f in firms for t, j, d in f.recognitions],
-                        schema={"uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,
+    # Numbered like database rows: the lifecycle tells a firm's recognitions apart by id.
+    recs = pl.DataFrame([{"id": i, "uscc": uscc, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active"}
+                         for i, (uscc, t, j, d) in enumerate(((f.uscc, *r) for f in firms for r in f.recognitions),
+                                                             start=1)],
+                        schema={"id": pl.Int64, "uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,
                                 "recognized_on": pl.Date, "status": pl.String})
     events = pl.DataFrame([{"uscc": f.uscc, "event": e, "occurred_on": d} for f in firms for e, d in f.events],
                           schema={"uscc": pl.String, "event": pl.String, "occurred_on": pl.Date})
     return Bundle.of(enterprises=ent, reports=reports, attributes=attrs, recognitions=recs, events=events)
+
+
+def result_of(policy_id: str, as_of: date, firm: Firm) -> tuple[str, dict[str, str], str | None, float | None]:
+    """Verdict, {criterion id: result}, class and score of one firm under the policy."""
+    row = evaluate(get_policy(policy_id), bundle(firm), as_of).row(0, named=True)
+    nodes = row["criteria"].values() if isinstance(row["criteria"], dict) else row["criteria"]
+    return row["verdict"], {c["id"]: c["result"] for c in nodes}, row["class"], row["score"]
+
+
+def grown(last_year: int, revenue: float, growth: float = 12.0, n: int = 4, tax: float | None = None,
+          **ratios: float) -> dict[int, dict[str, float | None]]:
+    """Annual figures for `n` years ending `last_year`, revenue growing `growth`% a year up to `revenue`.
+
+    Every other metric follows from a ratio in percent, so a case can sit a threshold exactly: rd (R&D /
+    revenue), main (main business / revenue), product (lead product / revenue), profit (net profit / revenue),
+    debt (liabilities / assets), assets (assets / revenue), rd_staff (R&D staff / employees), tax (taxes paid /
+    revenue; no taxes_paid figure unless given); counts as given: employees, invention, utility, design,
+    software (patent stocks), rank (province rank), equity (new equity financing per year).
+    """
+    r = {"rd": 5.0, "main": 90.0, "product": 80.0, "profit": 10.0, "debt": 50.0, "assets": 100.0,
+         "rd_staff": 20.0, "employees": 200.0, "invention": 3.0, "utility": 6.0, "design": 0.0,
+         "software": 0.0, "rank": 1.0, "equity": 0.0}
+    r.update(ratios)
+    out: dict[int, dict[str, float | None]] = {}
+    for k in range(n):
+        rev = revenue / (1 + growth / 100) ** k
+        assets = rev * r["assets"] / 100
+        out[last_year - k] = {
+            "revenue": rev, "main_revenue": rev * r["main"] / 100, "main_product_revenue": rev * r["product"] / 100,
+            "net_profit": rev * r["profit"] / 100, "total_assets": assets,
+            "total_liabilities": assets * r["debt"] / 100, "rd_expense": rev * r["rd"] / 100,
+            "employees": r["employees"], "rd_staff": r["employees"] * r["rd_staff"] / 100,
+            "invention_patents": r["invention"], "utility_patents": r["utility"], "design_patents": r["design"],
+            "software_copyrights": r["software"], "province_rank": r["rank"], "equity_financing": r["equity"],
+        }
+        if tax is not None:
+            out[last_year - k]["taxes_paid"] = rev * tax / 100
+    return out
 
 
 def write_files(folder: Path, *firms: Firm) -> list[Path]:
