@@ -4,6 +4,12 @@ Policy evaluation (no database): `Firm` is one hand-built firm; `bundle` turns f
 evaluates, `write_files` into the contract's CSV files; `grown` writes a run of annual reports from ratios.
 Figures are in the contract's units (万元, persons, counts); `years` maps a year to that year's annual
 report. USCCs are valid GB 32100 codes (make_uscc) so the same firms can be written to files and ingested.
+
+A real database: `enterprise_row`, `recognition_row` and `report_row` are rows as the ingestion stores them
+(name_norm, province_code and a report's period_type / year / period_end follow from the other columns);
+`insert_rows` writes them, `fix_sequences` moves PostgreSQL's ids past explicit ones, `store_firms` writes
+`Firm`s. The seed modules (dashboard_seed, ops_seed, impact_seed, scope_seed, analytics_registry) are scenarios
+built from these rows.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 
-from registry.identity import make_uscc
+from registry.identity import make_uscc, normalize_name
+from registry.models import Attribute, Enterprise, Recognition, Report
 from registry.policy.bundle import Bundle
 from registry.policy.engine import evaluate
 from registry.policy.loader import get_policy
@@ -189,3 +198,89 @@ def little_giant_2020(n: int = 1) -> Firm:
                     "own_brand": "true", "quality_cert": "true", "product_standard": "national",
                     "foreign_cert": "false"},
     )
+
+
+# --- Rows for a real database ---------------------------------------------------------------------------------
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+
+
+def plus_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def enterprise_row(uscc: str, name: str, region_code: str, *, industry_code: str | None = None,
+                   founded_on: date | None = None, **columns: Any) -> dict[str, Any]:
+    """An enterprise row (pass id= for an explicit id); name_norm and province_code as the ingestion derives them."""
+    return {"uscc": uscc, "name": name, "name_norm": normalize_name(name), "region_code": region_code,
+            "province_code": region_code[:2], "industry_code": industry_code, "founded_on": founded_on, **columns}
+
+
+def recognition_row(enterprise_id: int, tier: str, jurisdiction: str, recognized_on: date, valid_until: date | None,
+                    status: str = "active", **columns: Any) -> dict[str, Any]:
+    """A recognition row: batch, document_no, superseded_by, ended_on … as `columns`."""
+    return {"enterprise_id": enterprise_id, "tier": tier, "jurisdiction": jurisdiction,
+            "recognized_on": recognized_on, "valid_until": valid_until, "status": status, **columns}
+
+
+def report_row(enterprise_id: int, period: str, basis: str = "period", **columns: Any) -> dict[str, Any]:
+    """A report row of period "2024", "2024Q3" or "2024-07": period_type, year and period_end follow from it."""
+    year = int(period[:4])
+    if "Q" in period:
+        kind, end = "quarterly", month_end(year, 3 * int(period[-1]))
+    elif "-" in period:
+        kind, end = "monthly", month_end(year, int(period[5:7]))
+    else:
+        kind, end = "annual", date(year, 12, 31)
+    return {"enterprise_id": enterprise_id, "period": period, "period_type": kind, "year": year,
+            "period_end": end, "basis": basis, **columns}
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Rows into `table` in one statement; a key some rows lack is NULL in them (one statement has one set of
+    columns). A recognition's superseded_by is set after every row is in: it points at a row of the same batch."""
+    if not rows:
+        return
+    columns = list(dict.fromkeys(c for r in rows for c in r))
+    rows = [{c: r.get(c) for c in columns} for r in rows]
+    if "superseded_by" not in columns:
+        conn.execute(sa.insert(table), rows)
+        return
+    conn.execute(sa.insert(table), [{**r, "superseded_by": None} for r in rows])
+    for r in rows:
+        if r["superseded_by"]:
+            conn.execute(sa.update(table).where(table.c.id == r["id"]).values(superseded_by=r["superseded_by"]))
+
+
+def fix_sequences(engine: sa.Engine, tables: list[str]) -> None:
+    """Explicit ids do not advance PostgreSQL sequences: move them past the rows written."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table in tables:
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+
+
+def store_firms(engine: sa.Engine, *firms: Firm) -> None:
+    """Firms into the database: enterprise, annual reports, attributes, recognitions (batch 1, valid 3 years)."""
+    with engine.begin() as conn:
+        for firm in firms:
+            (firm_id,) = conn.execute(sa.insert(Enterprise.__table__).values(
+                enterprise_row(firm.uscc, firm.name, firm.region_code, industry_code=firm.industry_code,
+                               founded_on=firm.founded_on),
+            ).returning(Enterprise.__table__.c.id)).one()
+            insert_rows(conn, Report.__table__, [report_row(firm_id, str(y), **metrics)
+                                                 for y, metrics in firm.years.items()])
+            rows = [(k, v, date(2000, 1, 1), None) for k, v in firm.attributes.items()] + list(firm.attribute_rows)
+            insert_rows(conn, Attribute.__table__, [
+                {"enterprise_id": firm_id, "attribute": k, "value": v, "effective_on": on, "expires_on": until}
+                for k, v, on, until in rows])
+            insert_rows(conn, Recognition.__table__, [
+                recognition_row(firm_id, tier, j, on, plus_years(on, 3) - timedelta(days=1), batch="1")
+                for tier, j, on in firm.recognitions])
