@@ -131,6 +131,16 @@ def result_of(policy_id: str, as_of: date, firm: Firm) -> tuple[str, dict[str, s
     return row["verdict"], {c["id"]: c["result"] for c in nodes}, row["class"], row["score"]
 
 
+def check_case(policy_id: str, as_of: date, firm: Firm, variants: list[tuple[str, Firm, str]]) -> None:
+    """A boundary case: the firm is eligible, and each (name, variant, criterion) is ineligible with that criterion
+    failing — so the case proves that threshold, not merely that something failed."""
+    verdict, results, _, _ = result_of(policy_id, as_of, firm)
+    assert verdict == "eligible", {k: v for k, v in results.items() if v != "pass"}
+    for name, variant, criterion in variants:
+        verdict, results, _, _ = result_of(policy_id, as_of, variant)
+        assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
+
+
 def grown(last_year: int, revenue: float, growth: float = 12.0, n: int = 4, tax: float | None = None,
           **ratios: float) -> dict[int, dict[str, float | None]]:
     """Annual figures for `n` years ending `last_year`, revenue growing `growth`% a year up to `revenue`.

@@ -19,7 +19,7 @@ from registry.policy.loader import POLICY_DIR, read_policy_file
 from registry.policy.resolve import lifecycle_for
 
 sys.path.insert(0, str(Path(__file__).parent))
-from builders import Firm, grown, result_of, with_attr, with_event, with_year, with_years  # noqa: E402
+from builders import Firm, check_case, grown, result_of, with_attr, with_event, with_year, with_years  # noqa: E402
 from policy_citations import citation_problems  # noqa: E402
 
 NORTH_JURISDICTIONS = (
@@ -439,11 +439,7 @@ case("cn-zj/key-little-giant/2021-b2", date(2021, 7, 25), _zj_klg,
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
                                         variants: list[tuple[str, Firm, str]]) -> None:
-    verdict, results, _, _ = result_of(policy_id, as_of, firm)
-    assert verdict == "eligible", {k: v for k, v in results.items() if v != "pass"}
-    for name, variant, criterion in variants:
-        verdict, results, _, _ = result_of(policy_id, as_of, variant)
-        assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
+    check_case(policy_id, as_of, firm, variants)
 
 
 # ---------------------------------------------------------------------------------------------------------

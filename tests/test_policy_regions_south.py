@@ -22,7 +22,7 @@ from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
 from registry.policy.resolve import lifecycle_for
 
 sys.path.insert(0, str(Path(__file__).parent))
-from builders import Firm, bundle, grown, result_of, with_attr, with_event, with_year, with_years  # noqa: E402
+from builders import Firm, bundle, check_case, grown, result_of, with_attr, with_event, with_year, with_years  # noqa: E402
 
 SOUTH_JURISDICTIONS = (
     "cn-sd", "cn-sd-qingdao", "cn-ha", "cn-hb", "cn-hn", "cn-gd", "cn-gx", "cn-hi", "cn-cq", "cn-sc", "cn-gz",
@@ -460,18 +460,13 @@ def test_yunnan_factor_score_counts_met_factors_without_deciding_the_verdict() -
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
                                         variants: list[tuple[str, Firm, str]]) -> None:
-    verdict, results, _, _ = result_of(policy_id, as_of, firm)
-    failing = {k: v for k, v in results.items() if v != "pass"}
-    assert verdict == "eligible", failing
-    for name, variant, criterion in variants:
-        verdict, results, _, _ = result_of(policy_id, as_of, variant)
-        assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
+    check_case(policy_id, as_of, firm, variants)
 
 
 def test_exclusion_without_time_limit_counts_any_earlier_event() -> None:
     # 琼工信规〔2021〕1号 (五)3: on a dishonesty list — the text sets no period, so a 2015 listing still excludes.
     verdict, results, _, _ = result_of("cn-hi/zjtx/2021", date(2021, 8, 1),
-                                    with_event(_hi, "serious_dishonesty", date(2015, 1, 1)))
+                                       with_event(_hi, "serious_dishonesty", date(2015, 1, 1)))
     assert (verdict, results["no_dishonesty_list"]) == ("ineligible", "fail")
 
 
