@@ -14,6 +14,7 @@ import openpyxl
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row
 from sqlmodel import Session, select
 
 from jobs.runs import (
@@ -26,7 +27,7 @@ from jobs.runs import (
 )
 from registry.errors import UserError
 from registry.flag_store import store_flags
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Event, Flag, JobRun, Recognition, Report
 from registry.policy import Lifecycle, ReportingObligation, Source
 from registry.reminders import write_reminders
@@ -46,8 +47,7 @@ MONTHLY = Lifecycle(reporting=[ReportingObligation(frequency="monthly", due_day=
 
 
 def add_firm(session: Session, region: str = "460100", name: str = "测试（海南）科技有限公司") -> Enterprise:
-    firm = Enterprise(uscc=make_uscc(RNG, region), name=name, name_norm=normalize_name(name), region_code=region,
-                      province_code=region[:2])
+    firm = Enterprise(**enterprise_row(make_uscc(RNG, region), name, region))
     session.add(firm)
     session.flush()
     return firm
