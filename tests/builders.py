@@ -52,7 +52,7 @@ class Firm:
     events: list[tuple[str, date]] = field(default_factory=list)
 
     def but(self, **changes) -> Firm:
-        """A copy with some fields replaced (years/attributes merged one level deep)."""
+        """A copy with some fields replaced (whole: years given here replace all the years)."""
         clone = copy.deepcopy(self)
         for key, value in changes.items():
             setattr(clone, key, value)
