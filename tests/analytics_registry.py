@@ -17,13 +17,18 @@ Firms (region · what they hold):
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Flag, JobRun, Recognition
+
+sys.path.insert(0, str(Path(__file__).parent))
+from builders import enterprise_row, fix_sequences, insert_rows, recognition_row  # noqa: E402
 
 FIRMS = {
     1: ("440305", "C3562"), 2: ("440106", "C3911"), 3: ("330212", "I6510"), 4: ("370102", "C3411"),
@@ -58,19 +63,13 @@ def insert_registry(engine: sa.Engine) -> Registry:
     uscc = {n: make_uscc(rng, region) for n, (region, _) in FIRMS.items()}
     now = datetime(2025, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), [
-            {"id": n, "uscc": uscc[n], "name": f"测试企业{n}", "name_norm": normalize_name(f"测试企业{n}"),
-             "region_code": region, "province_code": region[:2], "industry_code": industry,
-             "created_at": now, "updated_at": now}
+        insert_rows(conn, Enterprise.__table__, [
+            enterprise_row(uscc[n], f"测试企业{n}", region, id=n, industry_code=industry, created_at=now, updated_at=now)
             for n, (region, industry) in FIRMS.items()])
-        conn.execute(sa.insert(Recognition.__table__), [
-            {"id": i, "enterprise_id": firm, "tier": tier, "jurisdiction": jur, "batch": None, "recognized_on": on,
-             "valid_until": until, "status": status, "superseded_by": None, "ended_on": ended, "created_at": now}
-            for i, firm, tier, jur, on, until, status, _, ended in RECOGNITIONS])
-        for i, *_, successor, _ended in RECOGNITIONS:
-            if successor:
-                conn.execute(sa.update(Recognition.__table__).where(Recognition.__table__.c.id == i)
-                             .values(superseded_by=successor))
+        insert_rows(conn, Recognition.__table__, [
+            recognition_row(firm, tier, jur, on, until, status, id=i, batch=None, superseded_by=successor,
+                            ended_on=ended, created_at=now)
+            for i, firm, tier, jur, on, until, status, successor, ended in RECOGNITIONS])
     fix_sequences(engine, ["enterprise", "recognition"])
     return Registry(uscc)
 
@@ -95,13 +94,3 @@ def insert_flags(engine: sa.Engine, with_run: bool = True) -> None:
             conn.execute(sa.insert(JobRun.__table__), [{
                 "job": "flags", "started_at": datetime(2025, 6, 1, 2, 0, tzinfo=UTC),
                 "finished_at": datetime(2025, 6, 1, 2, 5, tzinfo=UTC), "status": "success", "counts": {}}])
-
-
-def fix_sequences(engine: sa.Engine, tables: list[str]) -> None:
-    """Explicit ids do not advance PostgreSQL sequences: move them past the rows written."""
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as conn:
-        for table in tables:
-            conn.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

@@ -16,6 +16,9 @@ import sqlalchemy as sa
 
 from registry.db import make_engine, upgrade
 
+# tests/builders.py holds shared checks (check_case): let pytest explain their failing asserts as in a test.
+pytest.register_assert_rewrite("builders")
+
 PG_ADMIN_URL = os.environ.get("ZJTX_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

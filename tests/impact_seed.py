@@ -8,13 +8,17 @@ Figures are the 2025 annual report; the as-of date is 2026-06-30 (上年 = 2025)
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import sys
+from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from registry.identity import normalize_name
 from registry.models import Enterprise, Recognition, Report
 from registry.policy import Policy
+
+sys.path.insert(0, str(Path(__file__).parent))
+from builders import enterprise_row, fix_sequences, insert_rows, recognition_row, report_row  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
 
@@ -53,27 +57,20 @@ def uscc_of(key: str) -> str:
 def seed_impact_registry(engine: sa.Engine) -> None:
     enterprises, recognitions, reports = [], [], []
     for n, (key, (region, recs, revenue, main, debt, share, patents)) in enumerate(FIRMS.items(), start=1):
-        name = f"影响测试{key}有限公司"
-        enterprises.append({"id": n, "uscc": uscc_of(key), "name": name, "name_norm": normalize_name(name),
-                            "region_code": region, "province_code": region[:2], "industry_code": "C35",
-                            "founded_on": date(2010, 1, 1)})
+        enterprises.append(enterprise_row(uscc_of(key), f"影响测试{key}有限公司", region, id=n, industry_code="C35",
+                                          founded_on=date(2010, 1, 1)))
         for tier, on, until, status in recs:
-            recognitions.append({"enterprise_id": n, "tier": tier, "jurisdiction": "cn", "batch": "5",
-                                 "recognized_on": on, "valid_until": until, "status": status,
-                                 "ended_on": date(2025, 1, 1) if status == "revoked" else None})
-        reports.append({"enterprise_id": n, "period": "2025", "period_type": "annual", "year": 2025,
-                        "period_end": date(2025, 12, 31), "basis": "period", "revenue": float(revenue),
-                        "main_revenue": float(main), "total_assets": 10000.0, "total_liabilities": 100.0 * debt,
-                        "market_share": None if share is None else float(share),
-                        "invention_patents": None if patents is None else float(patents)})
+            recognitions.append(recognition_row(n, tier, "cn", on, until, status, batch="5",
+                                                ended_on=date(2025, 1, 1) if status == "revoked" else None))
+        reports.append(report_row(n, "2025", revenue=float(revenue), main_revenue=float(main), total_assets=10000.0,
+                                  total_liabilities=100.0 * debt,
+                                  market_share=None if share is None else float(share),
+                                  invention_patents=None if patents is None else float(patents)))
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), enterprises)
-        conn.execute(sa.insert(Recognition.__table__), recognitions)
-        conn.execute(sa.insert(Report.__table__), reports)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('enterprise', 'id'), "
-                                 "(SELECT max(id) FROM enterprise))")
+        insert_rows(conn, Enterprise.__table__, enterprises)
+        insert_rows(conn, Recognition.__table__, recognitions)
+        insert_rows(conn, Report.__table__, reports)
+    fix_sequences(engine, ["enterprise"])
 
 
 def _leaf(cid: str, zh: str, indicator: str, op: str, threshold: float) -> dict:
@@ -103,26 +100,3 @@ NEW = _policy("cn/impact-new/2026", [
     ]},
 ])
 POLICIES = {OLD.id: OLD, NEW.id: NEW}
-
-
-def store_firms(engine: sa.Engine, *firms) -> None:
-    """tests/policy_firms.Firm objects into the database (enterprise, annual reports, attributes, recognitions)."""
-    from registry.models import Attribute
-
-    with engine.begin() as conn:
-        for firm in firms:
-            (firm_id,) = conn.execute(sa.insert(Enterprise.__table__).values(
-                uscc=firm.uscc, name=firm.name, name_norm=normalize_name(firm.name), region_code=firm.region_code,
-                province_code=firm.region_code[:2], industry_code=firm.industry_code, founded_on=firm.founded_on,
-            ).returning(Enterprise.__table__.c.id)).one()
-            conn.execute(sa.insert(Report.__table__), [
-                {"enterprise_id": firm_id, "period": str(y), "period_type": "annual", "year": y,
-                 "period_end": date(y, 12, 31), "basis": "period", **metrics} for y, metrics in firm.years.items()])
-            rows = [(k, v, date(2000, 1, 1), None) for k, v in firm.attributes.items()] + list(firm.attribute_rows)
-            conn.execute(sa.insert(Attribute.__table__), [
-                {"enterprise_id": firm_id, "attribute": k, "value": v, "effective_on": on, "expires_on": until}
-                for k, v, on, until in rows])
-            conn.execute(sa.insert(Recognition.__table__), [
-                {"enterprise_id": firm_id, "tier": tier, "jurisdiction": j, "batch": "1", "recognized_on": on,
-                 "valid_until": date(on.year + 3, on.month, on.day) - timedelta(days=1), "status": "active"}
-                for tier, j, on in firm.recognitions])

@@ -5,13 +5,18 @@ evidence for the review queue. Dates are relative to `today`, like dashboard_see
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Flag, IngestionRun, Recognition, RejectedRow, Report
+
+sys.path.insert(0, str(Path(__file__).parent))
+from builders import enterprise_row, fix_sequences, insert_rows, recognition_row, report_row  # noqa: E402
 
 
 @dataclass
@@ -23,10 +28,6 @@ class OpsSeed:
     exit_recognition_id: int
     cohort: list[str]  # batch "ops-2": three 小巨人 with expired flags, for the bulk action
     bad_run_id: int
-
-
-def month_end(year: int, month: int) -> date:
-    return date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
 
 
 def months_back(today: date, n: int) -> tuple[int, int]:
@@ -46,17 +47,14 @@ def seed_operations(engine: sa.Engine, today: date, seed: int = 3) -> OpsSeed:
         nonlocal firm_id
         firm_id += 1
         uscc = make_uscc(rng, region)
-        firms.append({"id": firm_id, "uscc": uscc, "name": name, "name_norm": normalize_name(name),
-                      "region_code": region, "province_code": region[:2], "industry_code": "C35",
-                      "founded_on": date(2010, 1, 1)})
+        firms.append(enterprise_row(uscc, name, region, id=firm_id, industry_code="C35", founded_on=date(2010, 1, 1)))
         return firm_id, uscc
 
     def add_recognition(firm: int, tier: str, jurisdiction: str, batch: str, on: date, until: date) -> int:
         nonlocal rec_id
         rec_id += 1
-        recognitions.append({"id": rec_id, "enterprise_id": firm, "tier": tier, "jurisdiction": jurisdiction,
-                             "batch": batch, "recognized_on": on, "valid_until": until, "status": "active",
-                             "document_no": f"测试〔{on.year}〕{rec_id}号"})
+        recognitions.append(recognition_row(firm, tier, jurisdiction, on, until, id=rec_id, batch=batch,
+                                            document_no=f"测试〔{on.year}〕{rec_id}号"))
         return rec_id
 
     # Shanghai: recognised 8 months ago; the last 6 due monthly reports are owed.
@@ -75,9 +73,7 @@ def seed_operations(engine: sa.Engine, today: date, seed: int = 3) -> OpsSeed:
             year, month = months_back(today, n)
             if k == 2 and n <= 3:
                 continue  # firm 2 misses its two latest reports
-            reports.append({"enterprise_id": firm, "period": f"{year}-{month:02d}", "period_type": "monthly",
-                            "year": year, "period_end": month_end(year, month), "basis": "period",
-                            "revenue": 500.0 + n, "ingestion_run_id": on_time_run})
+            reports.append(report_row(firm, f"{year}-{month:02d}", revenue=500.0 + n, ingestion_run_id=on_time_run))
 
     # Review queue: one 小巨人 due for review, one Beijing firm with an exit condition, one cohort of three expired.
     firm, review_uscc = add_firm("440305", "深圳复核测试精密有限公司")
@@ -123,15 +119,11 @@ def seed_operations(engine: sa.Engine, today: date, seed: int = 3) -> OpsSeed:
          "raw": {"统一社会信用代码": "91330212000000000X", "企业名称": "日期错误有限公司"}},
     ]
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), firms)
-        conn.execute(sa.insert(Recognition.__table__), recognitions)
+        insert_rows(conn, Enterprise.__table__, firms)
+        insert_rows(conn, Recognition.__table__, recognitions)
         conn.execute(sa.insert(IngestionRun.__table__), runs)
-        conn.execute(sa.insert(Report.__table__), reports)
+        insert_rows(conn, Report.__table__, reports)
         conn.execute(sa.insert(Flag.__table__), flags)
         conn.execute(sa.insert(RejectedRow.__table__), rejected)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            for table in ("enterprise", "recognition", "ingestion_run"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    fix_sequences(engine, ["enterprise", "recognition", "ingestion_run"])
     return OpsSeed(shanghai, review_uscc, review_rec, exit_uscc, exit_rec, cohort, run_id)

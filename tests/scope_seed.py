@@ -11,13 +11,15 @@ difference is data from outside the scope.
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from registry.access import Principal, in_scope, jurisdictions_in_scope
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import (
     Attribute,
     AuditLog,
@@ -34,6 +36,9 @@ from registry.models import (
     ReviewDecision,
     User,
 )
+
+sys.path.insert(0, str(Path(__file__).parent))
+from builders import enterprise_row, insert_rows, recognition_row, report_row  # noqa: E402
 
 AS_OF = date(2025, 6, 30)
 SEEDED_AT = datetime(2025, 6, 29, 8, 0, tzinfo=UTC)
@@ -61,10 +66,9 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
     usccs = {key: make_uscc(rng, region) for key, (_, region, _) in FIRMS.items()}
     firm_id = {key: i + 1 for i, key in enumerate(FIRMS)}
     enterprises = [
-        {"id": firm_id[key], "uscc": usccs[key], "name": name, "name_norm": normalize_name(name),
-         "region_code": region, "province_code": region[:2], "industry_code": industry,
-         "founded_on": date(2008 + i, 3, 1), "registered_capital": 1000.0 * (i + 1), "ownership": "民营",
-         "listing_board": "none", "main_product": "精密部件"}
+        enterprise_row(usccs[key], name, region, id=firm_id[key], industry_code=industry,
+                       founded_on=date(2008 + i, 3, 1), registered_capital=1000.0 * (i + 1), ownership="民营",
+                       listing_board="none", main_product="精密部件")
         for i, (key, (name, region, industry)) in enumerate(FIRMS.items())
     ]
     rec_id = 0
@@ -74,13 +78,11 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
                   superseded_by: int | None = None, batch: str = "1") -> int:
         nonlocal rec_id
         rec_id += 1
-        recognitions.append({
-            "id": rec_id, "enterprise_id": firm_id[key], "tier": tier, "jurisdiction": jurisdiction, "batch": batch,
-            "recognized_on": on, "valid_until": until, "status": status, "superseded_by": superseded_by,
-            "document_no": f"测试〔{on.year}〕{rec_id}号",
-            "ended_on": on + timedelta(days=400) if status == "revoked" else None,
-            "end_reason": "revoked in test" if status == "revoked" else None,
-        })
+        recognitions.append(recognition_row(
+            firm_id[key], tier, jurisdiction, on, until, status, id=rec_id, batch=batch, superseded_by=superseded_by,
+            document_no=f"测试〔{on.year}〕{rec_id}号",
+            ended_on=on + timedelta(days=400) if status == "revoked" else None,
+            end_reason="revoked in test" if status == "revoked" else None))
         return rec_id
 
     # Every place holds the national tiers in several states, so every count differs between places.
@@ -104,22 +106,15 @@ def _rows() -> tuple[dict[str, str], dict[str, list[dict]]]:
     reports = []
     for i, key in enumerate(FIRMS):
         for k, year in enumerate((2022, 2023, 2024)):
-            reports.append({
-                "enterprise_id": firm_id[key], "period": str(year), "period_type": "annual", "year": year,
-                "period_end": date(year, 12, 31), "basis": "period", "revenue": 5000.0 + 1000 * k + 100 * i,
-                "main_revenue": 4500.0 + 900 * k, "net_profit": 300.0 + 50 * k, "rd_expense": 260.0 + 40 * k + i,
-                "total_assets": 9000.0, "total_liabilities": 4000.0 - 100 * k, "employees": 120.0 + 10 * k + i,
-                "rd_staff": 20.0 + k, "invention_patents": 3.0 + k, "main_product_revenue": 3800.0 + 800 * k,
-            })
+            reports.append(report_row(
+                firm_id[key], str(year), revenue=5000.0 + 1000 * k + 100 * i, main_revenue=4500.0 + 900 * k,
+                net_profit=300.0 + 50 * k, rd_expense=260.0 + 40 * k + i, total_assets=9000.0,
+                total_liabilities=4000.0 - 100 * k, employees=120.0 + 10 * k + i, rd_staff=20.0 + k,
+                invention_patents=3.0 + k, main_product_revenue=3800.0 + 800 * k))
         for month in (1, 2, 3):
-            reports.append({
-                "enterprise_id": firm_id[key], "period": f"2025-{month:02d}", "period_type": "monthly", "year": 2025,
-                "period_end": date(2025, month + 1, 1) - timedelta(days=1), "basis": "period",
-                "revenue": 500.0 + 10 * month + i,
-            })
+            reports.append(report_row(firm_id[key], f"2025-{month:02d}", revenue=500.0 + 10 * month + i))
     # A year only a Beijing firm reported: the periods on offer (registry.monitoring) must not show it elsewhere.
-    reports.append({"enterprise_id": firm_id["bj_materials"], "period": "2021", "period_type": "annual", "year": 2021,
-                    "period_end": date(2021, 12, 31), "basis": "period", "revenue": 4000.0})
+    reports.append(report_row(firm_id["bj_materials"], "2021", revenue=4000.0))
     attributes = [
         {"enterprise_id": firm_id[key], "attribute": "high_tech_enterprise", "value": "true",
          "effective_on": date(2021, 11, 1), "expires_on": date(2027, 10, 31)}
@@ -288,15 +283,5 @@ def seed_scope_registry(engine: sa.Engine, keep: str | None = None) -> ScopeSeed
                 continue
             # Fixed timestamps (not "now"): both databases must hold the very same values.
             stamps = {c: SEEDED_AT for c in ("created_at", "updated_at") if c in models[name].c}
-            columns = list(dict.fromkeys(c for r in rows for c in r))  # one statement needs the same keys
-            rows = [{**stamps, **{c: r.get(c) for c in columns}} for r in rows]
-            if name == "recognition":
-                # superseded_by points at a row inserted in the same statement: set it afterwards.
-                conn.execute(sa.insert(models[name]), [{**r, "superseded_by": None} for r in rows])
-                for r in rows:
-                    if r["superseded_by"]:
-                        conn.execute(sa.update(models[name]).where(models[name].c.id == r["id"])
-                                     .values(superseded_by=r["superseded_by"]))
-            else:
-                conn.execute(sa.insert(models[name]), rows)
+            insert_rows(conn, models[name], [{**stamps, **r} for r in rows])
     return ScopeSeed(usccs)

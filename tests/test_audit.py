@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row
 from fixtures.ingest_data import NINGBO, enterprises_file, write_csv
 from sqlmodel import Session, select
 from zjtx_command import ZJTX
@@ -205,8 +206,7 @@ def test_a_failed_load_leaves_no_audit_row_of_a_load(sqlite_engine, config_env, 
 
 def test_the_flags_job_and_policy_files_are_audited(engine):
     with Session(engine) as session:
-        firm = Enterprise(uscc="91330212MA2H000001", name="宁波测试", name_norm="宁波测试", region_code="330212",
-                          province_code="33")
+        firm = Enterprise(**enterprise_row("91330212MA2H000001", "宁波测试", "330212"))
         session.add(firm)
         session.flush()
         session.add(Recognition(enterprise_id=firm.id, tier="little_giant", jurisdiction="cn",

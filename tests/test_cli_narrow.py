@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 import yaml
-from policy_firms import little_giant_2020, write_files
+from builders import little_giant_2020, write_files
 
 from registry.db import make_engine, upgrade
 from registry.ingest import ingest_files

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row, insert_rows, report_row
 from dashboard_login import log_in, seed_user
 from streamlit.testing.v1 import AppTest
 
 from registry.db import make_engine, upgrade
 from registry.demo import build_demo
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Attribute, Enterprise, FirmTarget, Flag, JobRun, Report
 from registry.settings import get_settings
 
@@ -49,14 +50,12 @@ def add_target_firm(engine, today: date) -> str:
         last -= 1
     start = str(last - 2)
     with engine.begin() as conn:
-        firm_id = conn.execute(sa.insert(Enterprise.__table__).values(
-            uscc=uscc, name="目标测试精密有限公司", name_norm=normalize_name("目标测试精密有限公司"),
-            region_code="440305", province_code="44", industry_code="C3562", founded_on=date(2010, 1, 1),
-        ).returning(Enterprise.__table__.c.id)).scalar_one()
-        conn.execute(sa.insert(Report.__table__), [
-            {"enterprise_id": firm_id, "period": str(year), "period_type": "annual", "year": year,
-             "period_end": date(year, 12, 31), "basis": "period", "revenue": 10000.0, "rd_expense": rd,
-             "invention_patents": patents, "total_assets": 10000.0, "total_liabilities": 4500.0}
+        firm_id = conn.execute(sa.insert(Enterprise.__table__).values(enterprise_row(
+            uscc, "目标测试精密有限公司", "440305", industry_code="C3562", founded_on=date(2010, 1, 1),
+        )).returning(Enterprise.__table__.c.id)).scalar_one()
+        insert_rows(conn, Report.__table__, [
+            report_row(firm_id, str(year), revenue=10000.0, rd_expense=rd, invention_patents=patents,
+                       total_assets=10000.0, total_liabilities=4500.0)
             for year, rd, patents in ((last - 1, 550.0, 11.0), (last, 700.0, 12.0))])
         conn.execute(sa.insert(Attribute.__table__).values(
             enterprise_id=firm_id, attribute="energy_per_output", value="3.2", effective_on=date(last, 1, 1)))

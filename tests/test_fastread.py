@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row
 from polars.testing import assert_frame_equal
 from sqlmodel import Session
 
@@ -28,7 +29,7 @@ P = Report.__table__
 
 
 def _firm(uscc: str, name: str, region: str) -> Enterprise:
-    return Enterprise(uscc=uscc, name=name, name_norm=name, region_code=region, province_code=region[:2])
+    return Enterprise(**enterprise_row(uscc, name, region))
 
 
 @pytest.fixture

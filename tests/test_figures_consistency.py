@@ -20,11 +20,12 @@ from datetime import date
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row, recognition_row
 
 from registry import queries
 from registry.access import SYSTEM, Principal
 from registry.briefing import build_briefing
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Recognition
 from registry.review import record_decision
 from registry.settings import get_settings
@@ -59,14 +60,11 @@ def registry(engine, config_env):
         for key, (region, tier, jurisdiction, start, end) in FIRMS.items():
             usccs[key] = make_uscc(rng, region)
             name = f"测试企业{key}有限公司"
-            firm_id = conn.execute(sa.insert(Enterprise.__table__).values(
-                uscc=usccs[key], name=name, name_norm=normalize_name(name), region_code=region,
-                province_code=region[:2], industry_code="C35", founded_on=date(2010, 1, 1),
-            )).inserted_primary_key[0]
+            firm_id = conn.execute(sa.insert(Enterprise.__table__).values(enterprise_row(
+                usccs[key], name, region, industry_code="C35", founded_on=date(2010, 1, 1),
+            ))).inserted_primary_key[0]
             recognition_ids[key] = conn.execute(sa.insert(Recognition.__table__).values(
-                enterprise_id=firm_id, tier=tier, jurisdiction=jurisdiction, recognized_on=start, valid_until=end,
-                status="active",
-            )).inserted_primary_key[0]
+                recognition_row(firm_id, tier, jurisdiction, start, end))).inserted_primary_key[0]
     return engine, usccs, recognition_ids
 
 

@@ -262,8 +262,8 @@ def test_a_revocation_counts_from_its_date():
 # --- judged by the policy engine with the real policies (data/policies) -------------------------------------
 
 def test_promotion_when_the_next_tiers_policy_finds_the_firm_eligible():
-    from policy_firms import bundle as firms_bundle
-    from policy_firms import little_giant_2020
+    from builders import bundle as firms_bundle
+    from builders import little_giant_2020
 
     ready = little_giant_2020(1).but(recognitions=[("zjtx_sme", "cn-bj", date(2020, 1, 1))])
     weak = little_giant_2020(2).with_year(2020, rd_expense=100.0).but(
@@ -281,8 +281,8 @@ def test_promotion_when_the_next_tiers_policy_finds_the_firm_eligible():
 
 
 def test_exit_when_a_little_giant_grows_into_a_large_enterprise():
-    from policy_firms import bundle as firms_bundle
-    from policy_firms import little_giant_2020
+    from builders import bundle as firms_bundle
+    from builders import little_giant_2020
 
     big = little_giant_2020(4).with_year(2020, employees=1500.0, revenue=60000.0).but(
         recognitions=[("little_giant", "cn", date(2019, 7, 1))])

@@ -114,8 +114,7 @@ def test_cli_json_equals_the_function(registry, config_env, tmp_path):
 def test_the_real_2022_and_2026_little_giant_rules(engine):
     """Two 专精特新 candidates in Guangdong judged by 63号 附件3 and 2号 附件2 on 2026-06-01, alike but for the main
     business share: at 95 % both rules admit the firm; at 85 % it passes 2022's 70 % and fails 2026's 90 %."""
-    from impact_seed import store_firms
-    from policy_firms import Firm, uscc_for
+    from builders import Firm, store_firms, uscc_for
 
     def figures(main: float) -> dict[int, dict[str, float]]:
         # Revenue 8,000 万 growing 5 % a year (band b of 2022: R&D ≥ 6 % in each year; 2026: ≥ 5,000 万), R&D 8 %

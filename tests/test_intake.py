@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row, insert_rows
 
 from registry.access import SYSTEM, Principal
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.intake import (
     Upload,
     completeness,
@@ -40,9 +41,7 @@ def seed(engine) -> None:
     firms = [(1, SH_1, "上海甲精密有限公司", "310115"), (2, SH_2, "上海乙传感有限公司", "310104"),
              (3, HI_1, "海南丙科技有限公司", "460105"), (4, GD_1, "深圳丁电子有限公司", "440305")]
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), [
-            {"id": i, "uscc": u, "name": n, "name_norm": normalize_name(n), "region_code": r, "province_code": r[:2]}
-            for i, u, n, r in firms])
+        insert_rows(conn, Enterprise.__table__, [enterprise_row(u, n, r, id=i) for i, u, n, r in firms])
         conn.execute(sa.insert(Recognition.__table__), [
             {"id": 1, "enterprise_id": 1, "tier": "zjtx_sme", "jurisdiction": "cn-sh", "batch": "2023",
              "recognized_on": date(2023, 12, 1), "valid_until": date(2026, 11, 30), "status": "active"},

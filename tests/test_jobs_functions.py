@@ -14,6 +14,7 @@ import openpyxl
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row, report_row
 from sqlmodel import Session, select
 
 from jobs.runs import (
@@ -26,7 +27,7 @@ from jobs.runs import (
 )
 from registry.errors import UserError
 from registry.flag_store import store_flags
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Event, Flag, JobRun, Recognition, Report
 from registry.policy import Lifecycle, ReportingObligation, Source
 from registry.reminders import write_reminders
@@ -46,8 +47,7 @@ MONTHLY = Lifecycle(reporting=[ReportingObligation(frequency="monthly", due_day=
 
 
 def add_firm(session: Session, region: str = "460100", name: str = "测试（海南）科技有限公司") -> Enterprise:
-    firm = Enterprise(uscc=make_uscc(RNG, region), name=name, name_norm=normalize_name(name), region_code=region,
-                      province_code=region[:2])
+    firm = Enterprise(**enterprise_row(make_uscc(RNG, region), name, region))
     session.add(firm)
     session.flush()
     return firm
@@ -182,8 +182,7 @@ def test_reminders_write_one_excel_per_region(engine, tmp_path):
         ok = add_firm(s, "460106", "按时报送有限公司")
         for firm in (haikou, sanya, ok):
             add_recognition(s, firm, date(2022, 1, 1), date(2024, 12, 31), jurisdiction="cn-hi", tier="zjtx_sme")
-        s.add(Report(enterprise_id=ok.id, period="2024-02", period_type="monthly", year=2024,
-                     period_end=date(2024, 2, 29), revenue=100.0))
+        s.add(Report(**report_row(ok.id, "2024-02", revenue=100.0)))
         # Haikou missed January too, but the list chases the period most recently due.
         s.commit()
         haikou_uscc, sanya_uscc = haikou.uscc, sanya.uscc

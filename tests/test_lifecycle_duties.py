@@ -15,9 +15,8 @@ import json
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
+from builders import enterprise_row, insert_rows, recognition_row
 
-from registry.identity import normalize_name
 from registry.lifecycle import compute_flags
 from registry.models import Enterprise, Event, Recognition
 from registry.policy import ExitRule, Lifecycle, Source, load_bundle
@@ -63,18 +62,16 @@ def registry(engine):
     enterprises, recognitions, events = [], [], []
     for n, (key, (region, evs)) in enumerate(FIRMS.items(), start=1):
         name = f"生命周期{key}有限公司"
-        enterprises.append({"id": n, "uscc": uscc(key), "name": name, "name_norm": normalize_name(name),
-                            "region_code": region, "province_code": region[:2], "industry_code": "C35",
-                            "founded_on": date(2010, 1, 1)})
-        recognitions.append({"enterprise_id": n, "tier": "zjtx_sme", "jurisdiction": f"cn-{'zj' if region[:2] == '33' else 'gd'}",
-                             "batch": "2023", "recognized_on": RECOGNIZED, "valid_until": VALID_UNTIL,
-                             "status": "active"})
+        enterprises.append(enterprise_row(uscc(key), name, region, id=n, industry_code="C35",
+                                          founded_on=date(2010, 1, 1)))
+        recognitions.append(recognition_row(n, "zjtx_sme", f"cn-{'zj' if region[:2] == '33' else 'gd'}", RECOGNIZED,
+                                            VALID_UNTIL, batch="2023"))
         events += [{"enterprise_id": n, "event": e, "occurred_on": on, "notified_on": notified, "detail": None}
                    for e, on, notified in evs]
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), enterprises)
-        conn.execute(sa.insert(Recognition.__table__), recognitions)
-        conn.execute(sa.insert(Event.__table__), events)
+        insert_rows(conn, Enterprise.__table__, enterprises)
+        insert_rows(conn, Recognition.__table__, recognitions)
+        insert_rows(conn, Event.__table__, events)
     return engine
 
 
@@ -180,12 +177,10 @@ def test_a_zhejiang_title_under_the_2026_rules(engine):
     """Recognised by Zhejiang on 2026-05-01 (cn/zjtx-sme/2026, variant cn-zj): the 2027 update is due on 31 May;
     two missed updates (2027, 2028) end the recognition."""
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), [{
-            "id": 1, "uscc": "91330100ZJ2026000X", "name": "浙江二〇二六有限公司", "name_norm": "浙江二〇二六",
-            "region_code": "330100", "province_code": "33", "industry_code": "C35", "founded_on": date(2010, 1, 1)}])
-        conn.execute(sa.insert(Recognition.__table__), [{
-            "enterprise_id": 1, "tier": "zjtx_sme", "jurisdiction": "cn-zj", "batch": "2026",
-            "recognized_on": date(2026, 5, 1), "status": "active"}])
+        insert_rows(conn, Enterprise.__table__, [enterprise_row(
+            "91330100ZJ2026000X", "浙江二〇二六有限公司", "330100", id=1, industry_code="C35", founded_on=date(2010, 1, 1))])
+        insert_rows(conn, Recognition.__table__, [
+            recognition_row(1, "zjtx_sme", "cn-zj", date(2026, 5, 1), None, batch="2026")])
 
     def duties(day: date) -> list[tuple[str, str]]:
         flags = compute_flags(load_bundle(engine), day, promotions=False)

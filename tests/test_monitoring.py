@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row, insert_rows, recognition_row, report_row
 
 from registry import monitoring
 from registry.access import Principal
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Recognition, Report
 
 ANALYST = Principal("analyst", "analyst", "cn")
@@ -35,38 +36,34 @@ def build(engine) -> dict[int, str]:
     for n in range(1, 61):
         region = REGIONS[(n - 1) // 15]
         uscc[n] = make_uscc(rng, region)
-        firms.append({"id": n, "uscc": uscc[n], "name": f"监测企业{n}", "name_norm": normalize_name(f"监测企业{n}"),
-                      "region_code": region, "province_code": region[:2],
-                      "industry_code": "C3562" if n % 3 else "I6510", "created_at": now, "updated_at": now})
+        firms.append(enterprise_row(uscc[n], f"监测企业{n}", region, id=n,
+                                    industry_code="C3562" if n % 3 else "I6510", created_at=now, updated_at=now))
         tier = "little_giant" if n % 2 else "zjtx_sme"
         on, until, status, ended = date(2023, 7, 1), date(2026, 7, 1), "active", None
         if n % 15 == NOT_YET:
             on, until = date(2026, 1, 15), date(2029, 1, 15)
         if n % 15 == REVOKED:
             status, ended = "revoked", date(2025, 6, 30)
-        recognitions.append({"id": n, "enterprise_id": n, "tier": tier, "jurisdiction": "cn", "recognized_on": on,
-                             "valid_until": until, "status": status, "ended_on": ended, "created_at": now})
+        recognitions.append(recognition_row(n, tier, "cn", on, until, status, id=n, ended_on=ended, created_at=now))
         for year in (2024, 2025):
             revenue = round(rng.uniform(2000, 60000), 1)
             rd = None if rng.random() < 0.2 else round(revenue * rng.uniform(0.02, 0.09), 1)
             assets = None if rng.random() < 0.2 else round(rng.uniform(5000, 80000), 1)
             liabilities = round((assets or 10000) * rng.uniform(0.2, 0.8), 1)
-            row = {"enterprise_id": n, "year": year, "basis": "period", "revenue": revenue, "rd_expense": rd,
-                   "total_assets": assets, "total_liabilities": liabilities, "updated_at": now}
+            metrics = {"revenue": revenue, "rd_expense": rd, "total_assets": assets, "total_liabilities": liabilities,
+                       "updated_at": now}
             if year == 2025 and n % 5 == 0:  # quarterly only: four 当期 quarters
                 shares = (0.2, 0.25, 0.25, 0.3)
                 for q, share in enumerate(shares, start=1):
-                    reports.append({**row, "period": f"2025Q{q}", "period_type": "quarterly",
-                                    "period_end": monitoring.period_end(f"2025Q{q}"),
-                                    "revenue": round(revenue * share, 1), "rd_expense": None if rd is None
-                                    else round(rd * share, 1)})
+                    reports.append(report_row(n, f"2025Q{q}", **{
+                        **metrics, "revenue": round(revenue * share, 1),
+                        "rd_expense": None if rd is None else round(rd * share, 1)}))
             elif not (year == 2025 and n % 11 == 0):  # every 11th firm has not reported 2025
-                reports.append({**row, "period": str(year), "period_type": "annual",
-                                "period_end": date(year, 12, 31)})
+                reports.append(report_row(n, str(year), **metrics))
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), firms)
-        conn.execute(sa.insert(Recognition.__table__), recognitions)
-        conn.execute(sa.insert(Report.__table__), reports)
+        insert_rows(conn, Enterprise.__table__, firms)
+        insert_rows(conn, Recognition.__table__, recognitions)
+        insert_rows(conn, Report.__table__, reports)
     return uscc
 
 

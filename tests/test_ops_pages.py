@@ -16,6 +16,7 @@ import openpyxl
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import report_row
 from dashboard_seed import seed_registry
 from ops_seed import months_back, seed_operations
 from sqlmodel import Session, select
@@ -238,9 +239,8 @@ def test_review_page_lists_the_review_risk_with_its_download(seeded, monkeypatch
         for old in session.exec(select(Report).where(Report.enterprise_id == firm_id, Report.period == str(year))):
             session.delete(old)
         session.flush()
-        session.add(Report(enterprise_id=firm_id, period=str(year), period_type="annual", year=year,
-                           period_end=date(year, 12, 31), revenue=20000.0, total_assets=1000.0,
-                           total_liabilities=950.0))
+        session.add(Report(**report_row(firm_id, str(year), revenue=20000.0, total_assets=1000.0,
+                                        total_liabilities=950.0)))
         session.commit()
     at = open_page(seeded, monkeypatch, "review", user="manager")
     no_errors(at)
@@ -409,7 +409,7 @@ def test_policies_compare_two_versions(seeded, monkeypatch):
 
 
 def test_policies_what_if_one_firm_and_a_screened_list(seeded, monkeypatch, tmp_path):
-    from policy_firms import little_giant_2020, write_files
+    from builders import little_giant_2020, write_files
 
     engine, info = seeded[0], seeded[1]
     at = open_page(seeded, monkeypatch, "policies", user="official")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from builders import report_row
 from sqlmodel import Session
 
 from registry.access import Principal
@@ -29,8 +30,7 @@ def seed(engine) -> dict[str, str]:
             firm.industry_code = industry
             add_recognition(s, firm, date(2024, 7, 15))
             for year, revenue in ((2024, before), (2025, last)):
-                s.add(Report(enterprise_id=firm.id, period=str(year), period_type="annual", year=year,
-                             period_end=date(year, 12, 31), revenue=revenue))
+                s.add(Report(**report_row(firm.id, str(year), revenue=revenue)))
             usccs[key] = firm.uscc
         s.commit()
     return usccs

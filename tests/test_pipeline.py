@@ -10,11 +10,10 @@ from datetime import date
 import polars as pl
 import pytest
 from analytics_registry import insert_flags, insert_registry
-from policy_firms import little_giant_2020, uscc_for
+from builders import enterprise_row, insert_rows, little_giant_2020, recognition_row, report_row, uscc_for
 
 from registry import pipeline
 from registry.access import SYSTEM, Principal
-from registry.identity import normalize_name
 
 AS_OF = date(2025, 6, 30)
 GUANGDONG = Principal("gd", "official", "cn-gd")
@@ -191,8 +190,6 @@ def test_areas_for_the_region_filter(registry):
 def test_evaluating_promotion_candidates_without_flags(engine):
     """Two provincial 专精特新 firms, one meeting every criterion of cn/little-giant/2021 on 2021-05-01 (the
     policy tests' reference firm), one with R&D spending far below the thresholds: one candidate."""
-    import sqlalchemy as sa
-
     from registry.models import Attribute, Enterprise, Recognition, Report
 
     good = little_giant_2020(1)
@@ -200,20 +197,16 @@ def test_evaluating_promotion_candidates_without_flags(engine):
     weak.uscc = uscc_for(2)
     with engine.begin() as conn:
         for n, firm in enumerate((good, weak), start=1):
-            conn.execute(sa.insert(Enterprise.__table__).values(
-                id=n, uscc=firm.uscc, name=f"企业{n}", name_norm=normalize_name(f"企业{n}"),
-                region_code=firm.region_code, province_code=firm.region_code[:2], industry_code=firm.industry_code,
-                founded_on=firm.founded_on))
-            conn.execute(sa.insert(Recognition.__table__).values(
-                enterprise_id=n, tier="zjtx_sme", jurisdiction="cn-bj", recognized_on=date(2020, 3, 1),
-                valid_until=date(2023, 3, 1), status="active"))
-            for year, metrics in firm.years.items():
-                conn.execute(sa.insert(Report.__table__).values(
-                    enterprise_id=n, period=str(year), period_type="annual", year=year,
-                    period_end=date(year, 12, 31), basis="period", **metrics))
-            for name, value in firm.attributes.items():
-                conn.execute(sa.insert(Attribute.__table__).values(
-                    enterprise_id=n, attribute=name, value=value, effective_on=date(2000, 1, 1)))
+            insert_rows(conn, Enterprise.__table__, [enterprise_row(
+                firm.uscc, f"企业{n}", firm.region_code, id=n, industry_code=firm.industry_code,
+                founded_on=firm.founded_on)])
+            insert_rows(conn, Recognition.__table__, [
+                recognition_row(n, "zjtx_sme", "cn-bj", date(2020, 3, 1), date(2023, 3, 1))])
+            insert_rows(conn, Report.__table__, [report_row(n, str(year), **metrics)
+                                                 for year, metrics in firm.years.items()])
+            insert_rows(conn, Attribute.__table__, [
+                {"enterprise_id": n, "attribute": name, "value": value, "effective_on": date(2000, 1, 1)}
+                for name, value in firm.attributes.items()])
     result = pipeline.evaluate_promotion_candidates(SYSTEM, date(2021, 5, 1), engine=engine)
     by_tier = {row["tier"]: row for row in result.iter_rows(named=True)}
     assert by_tier["zjtx_sme"]["evaluated"] == 2

@@ -10,7 +10,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from policy_firms import little_giant_2020, write_files
+from builders import little_giant_2020, write_files
 from typer.testing import CliRunner
 from zjtx_command import ZJTX
 

@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 import openpyxl
-from policy_firms import Firm, bundle, uscc_for
+from builders import Firm, bundle, uscc_for
 from typer.testing import CliRunner
 
 from cli.main import app

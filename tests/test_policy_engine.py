@@ -7,7 +7,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from policy_firms import Firm, bundle, uscc_for
+from builders import Firm, bundle, uscc_for
 
 from registry.policy import evaluate, evaluation_records
 from registry.policy.bundle import Bundle

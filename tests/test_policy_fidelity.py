@@ -1,7 +1,7 @@
 """Readings of the 2021 compilation mended after an independent re-reading (issue 14): each test sits at the
 threshold or boundary the compilation line states (quoted in the test), so it fails on the earlier reading.
 
-Cases are small Bundles built from polars frames (the Firm helper of the north-region tests) — no database, no mocks.
+Cases are small Bundles of tests/builders.py firms (as the north-region tests build them) — no database, no mocks.
 """
 
 from __future__ import annotations
@@ -12,21 +12,18 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from builders import Firm, grown, result_of, with_attr, with_year  # noqa: E402
 from test_policy_regions_north import (  # noqa: E402
     FULL_ATTRIBUTES,
-    Firm,
     _tj_seed,  # the seed firm of the region tests: revenue 300 growing 10%, 4 optional items
-    grown,
-    result_of,
-    with_attr,
-    with_year,
+    region_firm,
 )
 
 # --- Sichuan 重点“小巨人” 第二批 ------------------------------------------------------------------------------
 # L26021 "上年主营业务收入增长（不作为第二批申报条件）"; L25989 "第三批已推荐至工业和信息化部的 199家企业";
 # L25991 "不含已申报成功第一批重点“小巨人”的企业".
 
-_sc_klg = Firm(region_code="510107",
+_sc_klg = region_firm(region_code="510107",
                years=grown(2020, 8000.0, growth=-3.0, rd=4.0, main=70.0, invention=2.0),
                attributes={**FULL_ATTRIBUTES, "listing_plan": "none"},
                recognitions=[("little_giant", "cn", date(2020, 12, 1))])
@@ -61,7 +58,7 @@ def test_sichuan_key_little_giant_batch2_admits_third_batch_recommended_firms_on
 # --- Sichuan 专精特新 2021 call: L26204-26206 "“十三五”期间已评定的省级“专精特新”中小企业、高成长型中小企业、行业
 # “小巨人”企业或已获得国家级专精特新“小巨人”称号的企业不再申报".
 
-_sc = Firm(region_code="513200", years=grown(2020, 1000.0, growth=2.0, rd=1.5, rd_staff=10.0, debt=80.0,
+_sc = region_firm(region_code="513200", years=grown(2020, 1000.0, growth=2.0, rd=1.5, rd_staff=10.0, debt=80.0,
                                              product=60.0),
            attributes={"niche_since_year": "2018", "quality_cert": "false", "rd_institution": "none"})
 SC_CALL = date(2021, 9, 1)
@@ -82,7 +79,7 @@ def test_sichuan_excludes_firms_already_titled_in_the_13th_five_year_plan() -> N
 
 # --- Xinjiang: L31018-31020 "2019年、2020年认定的自治区“专精特新”中小企业不得重复申报"; the 2018 cohort re-applies.
 
-_xj = with_attr(Firm(region_code="650102", years=grown(2020, 1000.0, growth=5.0, product=50.0, rd=1.0),
+_xj = with_attr(region_firm(region_code="650102", years=grown(2020, 1000.0, growth=5.0, product=50.0, rd=1.0),
                      attributes=dict(FULL_ATTRIBUTES)), quality_cert="false")
 XJ_CALL = date(2021, 9, 1)
 
@@ -97,7 +94,7 @@ def test_xinjiang_firms_recognised_in_2019_or_2020_may_not_apply_again() -> None
 # --- Shanghai 专精特新: the basic conditions L15667-15675 contain no size test (300号), so a firm of large size
 # that meets them is not turned away.
 
-_sh_large = Firm(region_code="310115", years=grown(2020, 40000.0, growth=2.0, rd=3.0, main=60.0, equity=1000.5,
+_sh_large = region_firm(region_code="310115", years=grown(2020, 40000.0, growth=2.0, rd=3.0, main=60.0, equity=1000.5,
                                                   invention=0.0, utility=0.0, employees=1000.0),
                  attributes={**FULL_ATTRIBUTES, "own_brand": "false"})
 
@@ -112,7 +109,7 @@ def test_shanghai_zjtx_has_no_size_condition() -> None:
 # required items, 或 offers an alternative to the item before it (the stricter reading; the any-of reading is recorded
 # in the policy's interpretations).
 
-_sz = Firm(region_code="440305", founded_on=date(2015, 1, 1),
+_sz = region_firm(region_code="440305", founded_on=date(2015, 1, 1),
            years=grown(2020, 1000.0, growth=15.0, rd=3.0, main=90.0, invention=0.0, utility=0.0),
            attributes={"niche_since_year": "2020", "quality_cert": "true", "info_system": "false",
                        "product_standard": "none", "foreign_cert": "false", "own_brand": "false",
@@ -144,7 +141,7 @@ def test_shenzhen_distinctiveness_needs_a_brand_and_its_standing() -> None:
 
 # --- Zhejiang 隐形冠军: L17019 "其中制造业企业有效发明专利至少 1项以上" — manufacturers (section C) only.
 
-_zj_hc = Firm(region_code="330106", founded_on=date(2006, 1, 1),
+_zj_hc = region_firm(region_code="330106", founded_on=date(2006, 1, 1),
               years=grown(2020, 20000.0, growth=10.0, rd=4.0, main=70.0, debt=70.0, invention=0.0, utility=5.0,
                           profit=8.0),
               attributes={**FULL_ATTRIBUTES, "niche_since_year": "2011", "rd_institution": "provincial"})
@@ -163,7 +160,7 @@ def test_zhejiang_hidden_champion_manufacturer_needs_an_invention_patent() -> No
 
 # --- Tianjin 专精特新: L9937-9939 "且属于制造业、信息传输、软件和信息技术服务业、科学研究和技术服务业的中小企业".
 
-_tj = Firm(region_code="120116", founded_on=date(2015, 1, 1),
+_tj = region_firm(region_code="120116", founded_on=date(2015, 1, 1),
            years=grown(2020, 1000.0, growth=5.0, rd=3.1, rd_staff=10.0, main=70.0, debt=70.0, invention=1.0),
            attributes={**FULL_ATTRIBUTES, "niche_since_year": "2019", "product_standard": "none", "standards_led": "0"})
 
@@ -192,9 +189,9 @@ def test_tianjin_seed_industry_scope_by_batch() -> None:
 # --- Shanghai 科技小巨人: L15855-15857 "制造类不低于 10%，软件或科技服务类不低于 30%" (培育企业) and L15875-15877
 # "制造类不低于 20%，软件或科技服务类不低于 50%" (小巨人企业).
 
-_sh_seed = Firm(region_code="310115", years=grown(2020, 3000.0, growth=20.0, rd=6.0, rd_staff=30.0, main=100.0),
+_sh_seed = region_firm(region_code="310115", years=grown(2020, 3000.0, growth=20.0, rd=6.0, rd_staff=30.0, main=100.0),
                 attributes=dict(FULL_ATTRIBUTES))
-_sh_lg = Firm(region_code="310115", years=grown(2020, 10000.0, growth=0.0, rd=5.0, rd_staff=50.0, main=100.0,
+_sh_lg = region_firm(region_code="310115", years=grown(2020, 10000.0, growth=0.0, rd=5.0, rd_staff=50.0, main=100.0,
                                                 equity=2667.0),
               attributes=dict(FULL_ATTRIBUTES))
 
@@ -224,7 +221,7 @@ def _js_pool_with_rates(*rates: float) -> Firm:
     years = grown(2020, 2000.0, growth=5.0, product=40.0, invention=1.0, utility=1.0, n=len(revenue))
     for y, v in revenue.items():
         years[y].update(revenue=v, main_revenue=v * 0.9, main_product_revenue=v * 0.4)
-    return Firm(region_code="320102", years=years)
+    return region_firm(region_code="320102", years=years)
 
 
 def test_jiangsu_pool_growth_is_the_mean_of_two_yearly_rates() -> None:
@@ -238,7 +235,7 @@ def test_jiangsu_pool_growth_is_the_mean_of_two_yearly_rates() -> None:
 # --- Zhejiang 重点“小巨人” 第一批 (浙经信企业〔2021〕39号): L16570-16572 "近三年内无重大安全生产、质量、环保事故发生，无欠薪，
 # 无被有关部门列入联合惩戒对象的不良信用记录"; L16566 growth "不作为第一批申报条件".
 
-_zj_klg = Firm(region_code="330106", years=grown(2020, 8000.0, growth=-2.0, rd=4.0, main=70.0, invention=2.0),
+_zj_klg = region_firm(region_code="330106", years=grown(2020, 8000.0, growth=-2.0, rd=4.0, main=70.0, invention=2.0),
                attributes={**FULL_ATTRIBUTES, "listing_plan": "none"},
                recognitions=[("little_giant", "cn", date(2020, 12, 1))])
 ZJ_B1 = date(2021, 3, 20)
@@ -271,7 +268,7 @@ def test_sichuan_revenue_floor_by_economic_zone() -> None:
         assert (verdict, results["revenue_by_zone"]) == ("ineligible", "fail"), region
 
 
-_gd = Firm(region_code="440106", years=grown(2020, 3000.0, growth=15.0, rd=3.0, main=75.0, invention=0.0, utility=0.0,
+_gd = region_firm(region_code="440106", years=grown(2020, 3000.0, growth=15.0, rd=3.0, main=75.0, invention=0.0, utility=0.0,
                                              assets=100.0),
            attributes={"niche_since_year": "2019", "quality_cert": "false", "own_brand": "false",
                        "rd_institution": "none", "standards_led": "0", "standards_participated": "0"})

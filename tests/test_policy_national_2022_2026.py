@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from builders import Firm, bundle, uscc_for
 from policy_citations import citation_problems
-from policy_firms import Firm, bundle, uscc_for
 
 from registry.errors import UserError
 from registry.policy import get_policy, load_policies

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from builders import Firm, bundle, little_giant_2020, uscc_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from policy_firms import Firm, bundle, little_giant_2020, uscc_for
 
 from registry.policy import evaluate, evaluation_records, get_policy
 

@@ -3,26 +3,23 @@ file loads, its citations hold, and each policy admits a hand-built qualifying f
 that move exactly one figure just across a threshold (the failing criterion is named, so a case proves
 that threshold, not merely that something failed).
 
-Every case is a small Bundle built directly from polars frames — no database, no mocks.
+Every case is a small Bundle of tests/builders.py firms — no database, no mocks.
 """
 
 from __future__ import annotations
 
-import copy
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from registry.policy.bundle import Bundle
-from registry.policy.engine import evaluate
-from registry.policy.loader import POLICY_DIR, get_policy, read_policy_file
+from registry.policy.loader import POLICY_DIR, read_policy_file
 from registry.policy.resolve import lifecycle_for
 
 sys.path.insert(0, str(Path(__file__).parent))
+from builders import Firm, check_case, grown, result_of, with_attr, with_event, with_year, with_years  # noqa: E402
 from policy_citations import citation_problems  # noqa: E402
 
 NORTH_JURISDICTIONS = (
@@ -34,64 +31,9 @@ NORTH_FILES = sorted(p for j in NORTH_JURISDICTIONS for p in (POLICY_DIR / j).rg
 USCC = "91110000MA0000001X"
 
 
-@dataclass
-class Firm:
-    """One firm: enterprise row, annual reports by year, attributes, recognitions and events."""
-
-    region_code: str
-    industry_code: str = "C3562"
-    founded_on: date = date(2008, 3, 1)
-    listing_board: str = "none"
-    years: dict[int, dict[str, float]] = field(default_factory=dict)
-    attributes: dict[str, str] = field(default_factory=dict)
-    recognitions: list[tuple[str, str, date]] = field(default_factory=list)
-    events: list[tuple[str, date]] = field(default_factory=list)
-
-    def bundle(self) -> Bundle:
-        ent = pl.DataFrame([{"uscc": USCC, "name": "测试企业", "region_code": self.region_code,
-                             "industry_code": self.industry_code, "founded_on": self.founded_on,
-                             "listing_board": self.listing_board}])
-        reports = pl.DataFrame([{"uscc": USCC, "period": str(y), "basis": "period", **m}
-                                for y, m in sorted(self.years.items())])
-        attrs = pl.DataFrame([{"uscc": USCC, "attribute": k, "value": v, "effective_on": date(2000, 1, 1)}
-                              for k, v in self.attributes.items()],
-                             schema={"uscc": pl.String, "attribute": pl.String, "value": pl.String,
-                                     "effective_on": pl.Date})
-        recs = pl.DataFrame([{"uscc": USCC, "tier": t, "jurisdiction": j, "recognized_on": d, "status": "active",
-                              "id": i} for i, (t, j, d) in enumerate(self.recognitions, start=1)],
-                            schema={"uscc": pl.String, "tier": pl.String, "jurisdiction": pl.String,
-                                    "recognized_on": pl.Date, "status": pl.String, "id": pl.Int64})
-        events = pl.DataFrame([{"uscc": USCC, "event": e, "occurred_on": d} for e, d in self.events],
-                              schema={"uscc": pl.String, "event": pl.String, "occurred_on": pl.Date})
-        return Bundle.of(enterprises=ent, reports=reports, attributes=attrs, recognitions=recs, events=events)
-
-
-def grown(last_year: int, revenue: float, growth: float = 12.0, n: int = 4, **ratios: float
-          ) -> dict[int, dict[str, float]]:
-    """Annual figures for `n` years ending `last_year`, revenue growing `growth`% a year up to `revenue`.
-
-    Other metrics follow from ratios in percent: rd (R&D / revenue), main (main business / revenue),
-    product (lead product / revenue), profit (net profit / revenue), debt (liabilities / assets), assets
-    (assets / revenue), rd_staff (R&D staff / employees); counts as given: employees, invention, utility,
-    design, software (patent stocks), rank (province rank), equity (new equity financing per year).
-    """
-    r = {"rd": 5.0, "main": 90.0, "product": 80.0, "profit": 10.0, "debt": 50.0, "assets": 100.0,
-         "rd_staff": 20.0, "employees": 200.0, "invention": 3.0, "utility": 6.0, "design": 0.0,
-         "software": 0.0, "rank": 1.0, "equity": 0.0}
-    r.update(ratios)
-    out = {}
-    for k in range(n):
-        rev = revenue / (1 + growth / 100) ** k
-        assets = rev * r["assets"] / 100
-        out[last_year - k] = {
-            "revenue": rev, "main_revenue": rev * r["main"] / 100, "main_product_revenue": rev * r["product"] / 100,
-            "net_profit": rev * r["profit"] / 100, "total_assets": assets,
-            "total_liabilities": assets * r["debt"] / 100, "rd_expense": rev * r["rd"] / 100,
-            "employees": r["employees"], "rd_staff": r["employees"] * r["rd_staff"] / 100,
-            "invention_patents": r["invention"], "utility_patents": r["utility"], "design_patents": r["design"],
-            "software_copyrights": r["software"], "province_rank": r["rank"], "equity_financing": r["equity"],
-        }
-    return out
+def region_firm(**fields) -> Firm:
+    """A firm of these cases: the module's one USCC, founded 2008-03-01 and listed nowhere unless told."""
+    return Firm(**{"uscc": USCC, "founded_on": date(2008, 3, 1), "listing_board": "none", **fields})
 
 
 FULL_ATTRIBUTES = {
@@ -100,34 +42,6 @@ FULL_ATTRIBUTES = {
     "standards_led": "1", "standards_participated": "0", "high_tech_enterprise": "true",
     "industry_orientation": "four_bases", "listing_plan": "none",
 }
-
-
-def result_of(policy_id: str, as_of: date, firm: Firm) -> tuple[str, dict[str, str], str | None, float | None]:
-    """Verdict, {criterion id: result}, class and score of the firm under the policy."""
-    row = evaluate(get_policy(policy_id), firm.bundle(), as_of).row(0, named=True)
-    return row["verdict"], {c["id"]: c["result"] for c in row["criteria"]}, row["class"], row["score"]
-
-
-def with_year(firm: Firm, year: int, **metrics: float) -> Firm:
-    out = copy.deepcopy(firm)
-    out.years[year].update(metrics)
-    return out
-
-
-def with_years(firm: Firm, years: dict[int, dict[str, float]]) -> Firm:
-    return replace(copy.deepcopy(firm), years=years)
-
-
-def with_attr(firm: Firm, **attrs: str) -> Firm:
-    out = copy.deepcopy(firm)
-    out.attributes.update(attrs)
-    return out
-
-
-def with_event(firm: Firm, event: str, on: date) -> Firm:
-    out = copy.deepcopy(firm)
-    out.events.append((event, on))
-    return out
 
 
 def debt_at(firm: Firm, year: int, percent: float) -> Firm:
@@ -162,7 +76,7 @@ def case(policy_id: str, as_of: date, firm: Firm, *variants: tuple[str, Firm, st
 # --- Beijing ----------------------------------------------------------------------------------------------
 
 # 北京市专精特新中小企业: two years old, revenue exactly 1500, main business exactly 50%.
-_bj_zjtx = Firm(region_code="110108", founded_on=date(2019, 3, 1), years=grown(2020, 1500.0, main=50.0, profit=5.0))
+_bj_zjtx = region_firm(region_code="110108", founded_on=date(2019, 3, 1), years=grown(2020, 1500.0, main=50.0, profit=5.0))
 case("cn-bj/zjtx/2021", date(2021, 6, 1), _bj_zjtx,
      ("revenue_1499", with_year(_bj_zjtx, 2020, revenue=1499.0, main_revenue=749.5), "business"),
      ("main_share_49_9", with_year(_bj_zjtx, 2020, main_revenue=1500.0 * 0.499), "main_business_share"),
@@ -174,7 +88,7 @@ case("cn-bj/zjtx/2021", date(2021, 6, 1), _bj_zjtx_profit,
      ("profit_599", with_year(_bj_zjtx_profit, 2020, net_profit=284.0), "net_profit_2y_600"))
 
 # 北京市专精特新“小巨人”: class (2) firm sitting on every threshold.
-_bj_lg = Firm(region_code="110108", years=grown(2020, 5000.0, growth=5.0, rd=6.0, main=70.0, debt=70.0, rank=3.0,
+_bj_lg = region_firm(region_code="110108", years=grown(2020, 5000.0, growth=5.0, rd=6.0, main=70.0, debt=70.0, rank=3.0,
                                                 invention=2.0, utility=0.0),
               attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
 case("cn-bj/little-giant/2021", date(2021, 5, 1), _bj_lg,
@@ -192,7 +106,7 @@ case("cn-bj/little-giant/2021-b2", date(2021, 11, 25), _bj_lg,
                                             invention=2.0, utility=0.0, profit=0.0)), "growth"))
 
 # 北京市第一批重点“小巨人”: a national Little Giant with R&D at exactly 4% in each of two years.
-_bj_klg = Firm(region_code="110108", years=grown(2020, 8000.0, rd=4.0, main=70.0, invention=0.0),
+_bj_klg = region_firm(region_code="110108", years=grown(2020, 8000.0, rd=4.0, main=70.0, invention=0.0),
                attributes=dict(FULL_ATTRIBUTES), recognitions=[("little_giant", "cn", date(2020, 12, 1))])
 case("cn-bj/key-little-giant/2021", date(2021, 3, 10), _bj_klg,
      ("rd_2019_3_9", with_year(_bj_klg, 2019, rd_expense=_bj_klg.years[2019]["revenue"] * 0.039), "rd_ratio_each"),
@@ -205,7 +119,7 @@ case("cn-bj/key-little-giant/2021", date(2021, 3, 10), _bj_klg,
 
 # 种子企业: revenue 300 with 10% growth, then 4 of the optional items exactly (R&D > 3% each year, R&D
 # staff 10%, 1 invention patent, quality certification); nothing else optional is met.
-_tj_seed = Firm(region_code="120104", founded_on=date(2016, 5, 1),
+_tj_seed = region_firm(region_code="120104", founded_on=date(2016, 5, 1),
                 years=grown(2020, 300.0, growth=10.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0, invention=1.0,
                             utility=0.0),
                 attributes={"quality_cert": "ISO9001", "own_brand": "false", "rd_institution": "none",
@@ -227,7 +141,7 @@ case("cn-tj/seed/2021", date(2021, 3, 1), _tj_seed,
      ("accident_2020", with_event(_tj_seed, "major_accident", date(2020, 6, 1)), "no_accident_since_2019"))
 
 # The one-year-old firm of option ③: revenue 500, no growth test.
-_tj_seed_young = Firm(region_code="120104", founded_on=date(2019, 11, 1),
+_tj_seed_young = region_firm(region_code="120104", founded_on=date(2019, 11, 1),
                       years={2020: grown(2020, 500.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0,
                                          invention=1.0, utility=0.0)[2020],
                              2019: grown(2020, 500.0, rd=3.1, rd_staff=10.0, main=50.0, debt=70.0,
@@ -238,7 +152,7 @@ case("cn-tj/seed/2021-b2", date(2021, 9, 1), _tj_seed_young,
      ("quality_cert_missing", with_attr(_tj_seed_young, quality_cert="false"), "optional"))
 
 # 天津市专精特新中小企业 (2021 guide): 4 of 6 innovation items exactly.
-_tj_zjtx = Firm(region_code="120116", founded_on=date(2015, 1, 1),
+_tj_zjtx = region_firm(region_code="120116", founded_on=date(2015, 1, 1),
                 years=grown(2020, 1000.0, growth=5.0, rd=3.1, rd_staff=10.0, main=70.0, debt=70.0, invention=1.0),
                 attributes={**FULL_ATTRIBUTES, "niche_since_year": "2019", "product_standard": "none",
                             "standards_led": "0"})
@@ -253,7 +167,7 @@ case("cn-tj/zjtx/2021", date(2021, 12, 15), _tj_zjtx,
 
 # --- Hebei ------------------------------------------------------------------------------------------------
 
-_he_pool = Firm(region_code="130102", founded_on=date(2019, 3, 1), years=grown(2020, 500.0, growth=1.0))
+_he_pool = region_firm(region_code="130102", founded_on=date(2019, 3, 1), years=grown(2020, 500.0, growth=1.0))
 case("cn-he/zjtx-pool/2021", date(2021, 3, 10), _he_pool,
      ("revenue_499", with_year(_he_pool, 2020, revenue=499.0, main_revenue=499.0 * 0.9), "revenue_500"),
      ("main_revenue_flat", with_year(_he_pool, 2020, main_revenue=_he_pool.years[2019]["main_revenue"]),
@@ -262,7 +176,7 @@ case("cn-he/zjtx-pool/2021", date(2021, 3, 10), _he_pool,
      ("accident_2019", with_event(_he_pool, "major_accident", date(2019, 4, 1)), "no_accident_3y"))
 
 # 省级专精特新中小企业: in the pool, revenue 1000 in both years, only the 新颖化 special condition met.
-_he_zjtx = Firm(region_code="130102", years=grown(2020, 1100.0, growth=9.0, product=50.0, rd=1.0, invention=0.0,
+_he_zjtx = region_firm(region_code="130102", years=grown(2020, 1100.0, growth=9.0, product=50.0, rd=1.0, invention=0.0,
                                                   utility=0.0),
                 attributes={**FULL_ATTRIBUTES, "quality_cert": "false"},
                 recognitions=[("he_zjtx_pool", "cn-he", date(2020, 6, 1))])
@@ -279,7 +193,7 @@ case("cn-he/zjtx/2021", date(2021, 5, 1), _he_zjtx,
 case("cn-he/zjtx/2021", date(2021, 5, 1), replace(_he_zjtx, recognitions=[], founded_on=date(2020, 4, 1)),
      ("operating_11_months", replace(_he_zjtx, recognitions=[], founded_on=date(2020, 6, 1)), "pool_or_fast_track"))
 
-_he_demo = Firm(region_code="130202", years=grown(2020, 5000.0, growth=8.0, main=60.0, rd=3.0, debt=80.0, rank=5.0,
+_he_demo = region_firm(region_code="130202", years=grown(2020, 5000.0, growth=8.0, main=60.0, rd=3.0, debt=80.0, rank=5.0,
                                                   invention=1.0, utility=0.0),
                 attributes=dict(FULL_ATTRIBUTES), recognitions=[("zjtx_sme", "cn-he", date(2019, 7, 1))])
 case("cn-he/zjtx-demo/2021", date(2021, 5, 10), _he_demo,
@@ -298,7 +212,7 @@ case("cn-he/zjtx-demo/2021-b4", date(2021, 10, 1), _he_demo_b4,
 
 # --- Shanxi -----------------------------------------------------------------------------------------------
 
-_sx_lg = Firm(region_code="140105", years=grown(2020, 10000.0, growth=5.0, rd=3.0, rd_staff=15.0, main=70.0, debt=70.0,
+_sx_lg = region_firm(region_code="140105", years=grown(2020, 10000.0, growth=5.0, rd=3.0, rd_staff=15.0, main=70.0, debt=70.0,
                                                 invention=2.0, utility=0.0),
               attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
 case("cn-sx/little-giant/2021", date(2021, 5, 1), _sx_lg,
@@ -313,7 +227,7 @@ case("cn-sx/little-giant/2021", date(2021, 5, 1), with_year(_sx_lg, 2020, invent
      ("no_standard", with_attr(with_year(_sx_lg, 2020, invention_patents=1.0), standards_led="0"), "patents"))
 
 # 专项资金项目: the growth threshold follows the revenue band.
-_sx_award = Firm(region_code="140105", founded_on=date(2015, 1, 1),
+_sx_award = region_firm(region_code="140105", founded_on=date(2015, 1, 1),
                  years=grown(2020, 4000.0, growth=10.0, rd=3.1, product=50.0, debt=69.9, invention=0.0, utility=1.0),
                  attributes=dict(FULL_ATTRIBUTES))
 case("cn-sx/zjtx-award/2021", date(2021, 5, 1), _sx_award,
@@ -333,7 +247,7 @@ case("cn-sx/zjtx-award/2021", date(2021, 5, 1), _sx_award_mid,
 # --- Liaoning ---------------------------------------------------------------------------------------------
 
 # The only special class met: main business grew in each of two years and is exactly 60% of revenue.
-_ln_product = Firm(region_code="210102", founded_on=date(2018, 1, 1),
+_ln_product = region_firm(region_code="210102", founded_on=date(2018, 1, 1),
                    years=grown(2020, 1000.0, growth=1.0, main=60.0, invention=0.0, utility=0.0),
                    attributes={**FULL_ATTRIBUTES, "quality_cert": "false"})
 case("cn-ln/zjtx-product/2021", date(2021, 6, 1), _ln_product,
@@ -342,7 +256,7 @@ case("cn-ln/zjtx-product/2021", date(2021, 6, 1), _ln_product,
                              main_revenue=_ln_product.years[2019]["main_revenue"]), "special"),
      ("main_share_59_9", with_year(_ln_product, 2020, main_revenue=599.0), "special"))
 
-_ln_zjtx = Firm(region_code="210202", years=grown(2020, 1500.0, rd=1.0, debt=70.0, rd_staff=10.0, invention=1.0,
+_ln_zjtx = region_firm(region_code="210202", years=grown(2020, 1500.0, rd=1.0, debt=70.0, rd_staff=10.0, invention=1.0,
                                                   utility=0.0),
                 attributes={**FULL_ATTRIBUTES, "own_brand": "false", "niche_since_year": "2020"},
                 recognitions=[("ln_zjtx_product", "cn-ln", date(2019, 9, 1))])
@@ -354,7 +268,7 @@ case("cn-ln/zjtx/2021", date(2021, 6, 1), _ln_zjtx,
      ("no_product_title", replace(_ln_zjtx, recognitions=[]), "holds_product"),
      ("dishonesty_2019", with_event(_ln_zjtx, "serious_dishonesty", date(2019, 1, 1)), "no_violation_3y"))
 
-_ln_lg = Firm(region_code="210102", years=grown(2020, 2000.0, growth=3.0, rd=2.0, debt=70.0, main=60.0, rank=15.0),
+_ln_lg = region_firm(region_code="210102", years=grown(2020, 2000.0, growth=3.0, rd=2.0, debt=70.0, main=60.0, rank=15.0),
               attributes={**FULL_ATTRIBUTES, "own_brand": "false", "rd_institution": "none", "standards_led": "0"},
               recognitions=[("zjtx_sme", "cn-ln", date(2019, 9, 1))])
 _ln_lg.years[2020].update(invention_patents=0.0, utility_patents=0.0)  # the innovative class fails; specialised passes
@@ -368,7 +282,7 @@ case("cn-ln/little-giant/2021", date(2021, 6, 1), _ln_lg,
 
 # --- Jilin ------------------------------------------------------------------------------------------------
 
-_jl = Firm(region_code="220102", founded_on=date(2020, 1, 1), years=grown(2020, 1000.0, rd=1.5, main=50.0, invention=1.0),
+_jl = region_firm(region_code="220102", founded_on=date(2020, 1, 1), years=grown(2020, 1000.0, rd=1.5, main=50.0, invention=1.0),
            attributes={**FULL_ATTRIBUTES, "rd_institution": "none", "standards_led": "0"})
 case("cn-jl/zjtx/2021", date(2021, 7, 10), _jl,
      ("revenue_999", with_year(_jl, 2020, revenue=999.0, main_revenue=500.0), "revenue_1000"),
@@ -380,7 +294,7 @@ case("cn-jl/zjtx/2021", date(2021, 7, 10), _jl,
 # --- Shanghai ---------------------------------------------------------------------------------------------
 
 # 上海市专精特新企业: only the 新颖化 class is met (equity financing just over 2000 in two years).
-_sh = Firm(region_code="310115", years=grown(2020, 1000.0, growth=2.0, rd=3.0, main=60.0, equity=1000.5,
+_sh = region_firm(region_code="310115", years=grown(2020, 1000.0, growth=2.0, rd=3.0, main=60.0, equity=1000.5,
                                             invention=0.0, utility=0.0),
            attributes={**FULL_ATTRIBUTES, "own_brand": "false"})
 case("cn-sh/zjtx/2021", date(2021, 8, 1), _sh,
@@ -390,7 +304,7 @@ case("cn-sh/zjtx/2021", date(2021, 8, 1), _sh,
      ("operating_2_years", replace(_sh, founded_on=date(2018, 8, 2)), "operating_years"),
      ("tax_violation_2020", with_event(_sh, "tax_violation", date(2020, 3, 1)), "no_tax_violation_3y"))
 
-_sh_seed = Firm(region_code="310115", years=grown(2020, 3000.0, growth=20.0, rd=6.0, rd_staff=10.0, main=100.0),
+_sh_seed = region_firm(region_code="310115", years=grown(2020, 3000.0, growth=20.0, rd=6.0, rd_staff=10.0, main=100.0),
                 attributes=dict(FULL_ATTRIBUTES))
 case("cn-sh/tech-little-giant-seed/2021", date(2021, 10, 1), _sh_seed,
      ("main_revenue_10001", with_years(_sh_seed, grown(2020, 10001.0, growth=20.0, rd=6.0, rd_staff=10.0, main=100.0)),
@@ -402,7 +316,7 @@ case("cn-sh/tech-little-giant-seed/2021", date(2021, 10, 1), _sh_seed,
      ("not_high_tech", with_attr(_sh_seed, high_tech_enterprise="false"), "high_tech_enterprise"),
      ("listed_star", replace(_sh_seed, listing_board="star"), "not_listed"))
 
-_sh_lg = Firm(region_code="310115", years=grown(2020, 10000.0, growth=0.0, rd=5.0, rd_staff=20.0, main=100.0,
+_sh_lg = region_firm(region_code="310115", years=grown(2020, 10000.0, growth=0.0, rd=5.0, rd_staff=20.0, main=100.0,
                                                 equity=2667.0),
               attributes=dict(FULL_ATTRIBUTES))
 case("cn-sh/tech-little-giant/2021", date(2021, 10, 1), _sh_lg,
@@ -412,13 +326,13 @@ case("cn-sh/tech-little-giant/2021", date(2021, 10, 1), _sh_lg,
 
 # --- Jiangsu ----------------------------------------------------------------------------------------------
 
-_js_pool = Firm(region_code="320102", years=grown(2020, 2000.0, growth=5.0, product=40.0, invention=1.0, utility=1.0))
+_js_pool = region_firm(region_code="320102", years=grown(2020, 2000.0, growth=5.0, product=40.0, invention=1.0, utility=1.0))
 case("cn-js/qianqi-pool/2021", date(2021, 9, 20), _js_pool,
      ("outside_jiangsu", replace(_js_pool, region_code="330102"), "registered_in_jiangsu"),
      ("no_patents", with_year(_js_pool, 2020, invention_patents=0.0, utility_patents=0.0, design_patents=0.0,
                               software_copyrights=0.0), "class"))
 
-_js_lg = Firm(region_code="320102", years=grown(2020, 5000.0, growth=8.0, rd=3.0, main=100.0, profit=5.0),
+_js_lg = region_firm(region_code="320102", years=grown(2020, 5000.0, growth=8.0, rd=3.0, main=100.0, profit=5.0),
               attributes=dict(FULL_ATTRIBUTES), recognitions=[("js_qianqi_pool", "cn-js", date(2021, 10, 1))])
 case("cn-js/little-giant/2021", date(2021, 10, 30), _js_lg,
      ("main_revenue_4999", with_year(_js_lg, 2020, revenue=4999.0, main_revenue=4999.0), "size"),
@@ -434,7 +348,7 @@ case("cn-js/little-giant/2021", date(2021, 10, 30),
                               2020, net_profit=399.0), "size"))
 
 # The product's sales, 54% of revenue, are 60% of main-business revenue (90% of revenue).
-_js_product = Firm(region_code="320102", years=grown(2020, 3000.0, product=54.0, invention=1.0, utility=0.0,
+_js_product = region_firm(region_code="320102", years=grown(2020, 3000.0, product=54.0, invention=1.0, utility=0.0,
                                                      software=1.0),
                    recognitions=[("js_qianqi_pool", "cn-js", date(2021, 10, 1))])
 case("cn-js/zjtx-product/2021", date(2021, 10, 30), _js_product,
@@ -443,7 +357,7 @@ case("cn-js/zjtx-product/2021", date(2021, 10, 30), _js_product,
 
 # --- Zhejiang ---------------------------------------------------------------------------------------------
 
-_zj = Firm(region_code="330106", years=grown(2020, 3000.0, growth=5.0, rd=3.0, main=70.0, invention=1.0, profit=0.0),
+_zj = region_firm(region_code="330106", years=grown(2020, 3000.0, growth=5.0, rd=3.0, main=70.0, invention=1.0, profit=0.0),
            attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
 case("cn-zj/zjtx/2021", date(2021, 11, 1), _zj,
      ("growth_4_9", with_years(_zj, grown(2020, 3000.0, growth=4.9, rd=3.0, main=70.0, invention=1.0, profit=0.0)),
@@ -454,7 +368,7 @@ case("cn-zj/zjtx/2021", date(2021, 11, 1), _zj,
      ("accident_2019", with_event(_zj, "major_accident", date(2019, 6, 1)), "no_major_accident_3y"))
 
 # 隐形冠军: ten years old, revenue growing each year, net profit growth exactly 10%.
-_zj_hc = Firm(region_code="330106", founded_on=date(2006, 1, 1),
+_zj_hc = region_firm(region_code="330106", founded_on=date(2006, 1, 1),
               years=grown(2020, 20000.0, growth=10.0, rd=4.0, main=70.0, debt=70.0, invention=3.0, profit=8.0),
               attributes={**FULL_ATTRIBUTES, "niche_since_year": "2011", "rd_institution": "provincial"})
 case("cn-zj/hidden-champion/2021", date(2021, 11, 1), _zj_hc,
@@ -469,7 +383,7 @@ case("cn-zj/hidden-champion/2021", date(2021, 11, 1), _zj_hc,
 
 # --- Anhui, Fujian, Jiangxi -------------------------------------------------------------------------------
 
-_ah = Firm(region_code="340104", founded_on=date(2019, 11, 1), years=grown(2020, 3000.0, rd=2.0, product=60.0, rank=5.0))
+_ah = region_firm(region_code="340104", founded_on=date(2019, 11, 1), years=grown(2020, 3000.0, rd=2.0, product=60.0, rank=5.0))
 case("cn-ah/zjtx/2021", date(2021, 11, 20), _ah,
      ("rank_6", with_year(_ah, 2020, province_rank=6.0), "province_rank"),
      ("product_59_9", with_year(_ah, 2020, main_product_revenue=3000.0 * 0.599), "main_product_share"),
@@ -478,7 +392,7 @@ case("cn-ah/zjtx/2021", date(2021, 11, 20), _ah,
      ("dishonesty_2015", with_event(_ah, "serious_dishonesty", date(2015, 1, 1)), "no_serious_dishonesty"))
 
 # Fujian: no growth at all passes in 2021 (growth waived), but the firm must stay profitable.
-_fj = Firm(region_code="350102", years=grown(2020, 5000.0, growth=0.0, rd=3.1, rd_staff=10.0, product=60.0, rank=3.0,
+_fj = region_firm(region_code="350102", years=grown(2020, 5000.0, growth=0.0, rd=3.1, rd_staff=10.0, product=60.0, rank=3.0,
                                              invention=1.0),
            attributes={**FULL_ATTRIBUTES, "niche_since_year": "2018"})
 case("cn-fj/zjtx/2021", date(2021, 6, 1), _fj,
@@ -488,7 +402,7 @@ case("cn-fj/zjtx/2021", date(2021, 6, 1), _fj,
      ("rank_4", with_year(_fj, 2020, province_rank=4.0), "province_rank"),
      ("revenue_4999", with_year(_fj, 2020, revenue=4999.0, main_product_revenue=3000.0), "revenue_5000"))
 
-_jx = Firm(region_code="360102", years=grown(2020, 500.0, rd=3.0, rd_staff=10.0, product=50.0, debt=70.0, invention=1.0),
+_jx = region_firm(region_code="360102", years=grown(2020, 500.0, rd=3.0, rd_staff=10.0, product=50.0, debt=70.0, invention=1.0),
            attributes=dict(FULL_ATTRIBUTES), recognitions=[("zjtx_sme", "cn-jx", date(2019, 10, 1))])
 case("cn-jx/specialised-little-giant/2020", date(2021, 10, 15), _jx,
      ("not_jx_zjtx", replace(_jx, recognitions=[("zjtx_sme", "cn-jx", date(2018, 9, 1))]), "holds_jx_zjtx"),
@@ -498,7 +412,7 @@ case("cn-jx/specialised-little-giant/2020", date(2021, 10, 15), _jx,
 
 # --- Regional versions of the 重点“小巨人” conditions ---------------------------------------------------
 
-_klg = Firm(region_code="120104", years=grown(2020, 8000.0, growth=-2.0, rd=4.0, main=70.0),
+_klg = region_firm(region_code="120104", years=grown(2020, 8000.0, growth=-2.0, rd=4.0, main=70.0),
             attributes=dict(FULL_ATTRIBUTES), recognitions=[("little_giant", "cn", date(2020, 12, 1))])
 # Tianjin: growth waived in both 2021 batches (this firm shrinks), R&D 4% in each year.
 case("cn-tj/key-little-giant/2021", date(2021, 3, 5), _klg,
@@ -525,11 +439,7 @@ case("cn-zj/key-little-giant/2021-b2", date(2021, 7, 25), _zj_klg,
 @pytest.mark.parametrize("policy_id, as_of, firm, variants", CASES, ids=[c[0] for c in CASES])
 def test_qualifying_firm_and_boundaries(policy_id: str, as_of: date, firm: Firm,
                                         variants: list[tuple[str, Firm, str]]) -> None:
-    verdict, results, _, _ = result_of(policy_id, as_of, firm)
-    assert verdict == "eligible", {k: v for k, v in results.items() if v != "pass"}
-    for name, variant, criterion in variants:
-        verdict, results, _, _ = result_of(policy_id, as_of, variant)
-        assert (verdict, results[criterion]) == ("ineligible", "fail"), (name, results)
+    check_case(policy_id, as_of, firm, variants)
 
 
 # ---------------------------------------------------------------------------------------------------------

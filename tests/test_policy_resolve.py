@@ -121,7 +121,7 @@ def test_the_real_national_timeline(tier, jurisdiction, as_of, purpose, expected
 
 def test_evaluate_by_tier_names_the_resolved_policy(config_env, db_url, tmp_path):
     """`zjtx evaluate --tier` picks the rule set and names it in every record and on stderr."""
-    from policy_firms import little_giant_2020, write_files
+    from builders import little_giant_2020, write_files
     from typer.testing import CliRunner
 
     from cli.main import app
@@ -143,7 +143,7 @@ def test_evaluate_by_tier_names_the_resolved_policy(config_env, db_url, tmp_path
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_screen_by_tier_resolves_the_same_way(config_env, tmp_path):
     """`zjtx screen --tier` (files, nothing stored) asks the same function: 2022-05-31 is still 79号's day."""
-    from policy_firms import little_giant_2020, write_files
+    from builders import little_giant_2020, write_files
     from typer.testing import CliRunner
 
     from cli.main import app

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from policy_firms import Firm, bundle, uscc_for
+from builders import Firm, bundle, uscc_for
 
 from registry.policy import evaluate, evaluation_records
 from registry.policy.schema import Policy

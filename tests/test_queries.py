@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row
 
 from registry import queries, targets
 from registry.access import SYSTEM, Principal, region_prefixes
 from registry.errors import UserError
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, JobRun, Recognition, RegionalTarget
 
 AS_OF = date(2025, 6, 30)
@@ -62,10 +63,9 @@ def registry_db(engine):
     with engine.begin() as conn:
         for key, (name, region, industry, recs) in FIRMS.items():
             usccs[key] = make_uscc(rng, region)
-            firm_id = conn.execute(sa.insert(Enterprise.__table__).values(
-                uscc=usccs[key], name=name, name_norm=normalize_name(name), region_code=region,
-                province_code=region[:2], industry_code=industry, founded_on=date(2010, 1, 1),
-            )).inserted_primary_key[0]
+            firm_id = conn.execute(sa.insert(Enterprise.__table__).values(enterprise_row(
+                usccs[key], name, region, industry_code=industry, founded_on=date(2010, 1, 1),
+            ))).inserted_primary_key[0]
             previous = None
             for tier, start, end, status, superseded in reversed(recs):
                 previous = conn.execute(sa.insert(Recognition.__table__).values(

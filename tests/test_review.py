@@ -14,9 +14,10 @@ import openpyxl
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row, recognition_row
 
 from registry.access import SYSTEM, PermissionDenied, Principal
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Enterprise, Flag, Recognition
 from registry.review import (
     DecisionRefused,
@@ -53,12 +54,11 @@ def seed(engine) -> dict[str, dict]:
         for key, (region, tier, jurisdiction, batch, start, until, kind, evidence) in FIRMS.items():
             uscc = make_uscc(rng, region)
             name = f"测试企业{key}有限公司"
-            firm = conn.execute(sa.insert(Enterprise.__table__).values(
-                uscc=uscc, name=name, name_norm=normalize_name(name), region_code=region,
-                province_code=region[:2]).returning(Enterprise.__table__.c.id)).scalar_one()
+            firm = conn.execute(sa.insert(Enterprise.__table__).values(enterprise_row(uscc, name, region))
+                                .returning(Enterprise.__table__.c.id)).scalar_one()
             rec = conn.execute(sa.insert(Recognition.__table__).values(
-                enterprise_id=firm, tier=tier, jurisdiction=jurisdiction, batch=batch, recognized_on=start,
-                valid_until=until, status="active").returning(Recognition.__table__.c.id)).scalar_one()
+                recognition_row(firm, tier, jurisdiction, start, until, batch=batch))
+                               .returning(Recognition.__table__.c.id)).scalar_one()
             flag = conn.execute(sa.insert(Flag.__table__).values(
                 enterprise_id=firm, recognition_id=rec, tier=tier, jurisdiction=jurisdiction, kind=kind,
                 severity="critical" if kind in ("exit", "expired") else "warning", due_on=until,

@@ -10,6 +10,7 @@ import sys
 from datetime import date
 
 import polars as pl
+from builders import report_row
 from sqlmodel import Session
 
 from registry.access import Principal
@@ -32,9 +33,8 @@ def seed(engine) -> dict[str, str]:
         for key, (region, recognised, liabilities) in plan.items():
             firm = add_firm(s, region, name=f"测试企业{key}")
             add_recognition(s, firm, recognised)
-            s.add(Report(enterprise_id=firm.id, period="2025", period_type="annual", year=2025,
-                         period_end=date(2025, 12, 31), revenue=10000.0, total_assets=1000.0,
-                         total_liabilities=liabilities))
+            s.add(Report(**report_row(firm.id, "2025", revenue=10000.0, total_assets=1000.0,
+                                      total_liabilities=liabilities)))
             usccs[key] = firm.uscc
         s.commit()
     return usccs

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from policy_firms import Firm, little_giant_2020, uscc_for, write_files
+from builders import Firm, little_giant_2020, uscc_for, write_files
 from test_policy_national_2022_2026 import (
     _lg26,  # the brief's 2026 小巨人 reference firm (eligible on its thresholds)
 )
@@ -115,7 +115,7 @@ def _ready_2022(n: int) -> Firm:
 
 
 def _promotions(firm: Firm, as_of: date) -> list[str]:
-    from policy_firms import bundle
+    from builders import bundle
 
     return [r["evidence"]["policy"] for r in flag_records(compute_flags(bundle(firm), as_of))
             if r["flag"] == "promotion"]

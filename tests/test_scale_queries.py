@@ -6,6 +6,7 @@ import random
 import time
 
 import sqlalchemy as sa
+from builders import enterprise_row
 from sqlmodel import Session
 
 from registry import queries
@@ -18,8 +19,7 @@ E = Enterprise.__table__
 def _firms(engine, n: int, seed: int = 3) -> list[int]:
     rng = random.Random(seed)
     with Session(engine) as s:
-        firms = [Enterprise(uscc=make_uscc(rng, "330200"), name=f"企业{seed}-{i}", name_norm=f"企业{seed}-{i}",
-                            region_code="330200", province_code="33") for i in range(n)]
+        firms = [Enterprise(**enterprise_row(make_uscc(rng, "330200"), f"企业{seed}-{i}", "330200")) for i in range(n)]
         s.add_all(firms)
         s.commit()
         return [f.id for f in firms]

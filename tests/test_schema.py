@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from builders import enterprise_row
 from sqlmodel import Session, SQLModel, select
 
 from registry import models as m
@@ -16,8 +17,8 @@ VALID_USCC = "91350100M000100Y43"  # GB 32100-2015's own example
 
 
 def _firm(**kw) -> m.Enterprise:
-    base = dict(uscc=VALID_USCC, name="福建示例科技（厦门）有限公司", name_norm="福建示例科技(厦门)有限公司",
-                region_code="350100", province_code="35", industry_code="C35", founded_on=date(2010, 5, 1))
+    base = enterprise_row(VALID_USCC, "福建示例科技（厦门）有限公司", "350100", industry_code="C35",
+                          founded_on=date(2010, 5, 1))
     return m.Enterprise(**{**base, **kw})
 
 

@@ -9,11 +9,12 @@ from datetime import date
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from analytics_registry import fix_sequences, insert_registry
+from analytics_registry import insert_registry
+from builders import enterprise_row, fix_sequences, insert_rows, report_row
 
 from registry import pipeline, targets
 from registry.access import SYSTEM, Principal
-from registry.identity import make_uscc, normalize_name
+from registry.identity import make_uscc
 from registry.models import Attribute, Enterprise, FirmTarget, RegionalTarget, Report
 
 # K1: start 2021 (year 1 = 2022, year 2 = 2023), figures for 2022 and 2023.
@@ -66,14 +67,11 @@ def firm_targets(engine):
     metrics = ("revenue", "main_revenue", "rd_expense", "export_value", "invention_patents", "total_assets",
                "total_liabilities")
     with engine.begin() as conn:
-        conn.execute(sa.insert(Enterprise.__table__), [
-            {"id": n, "uscc": usccs[n], "name": f"重点企业{n}", "name_norm": normalize_name(f"重点企业{n}"),
-             "region_code": region, "province_code": region[:2], "industry_code": "C3562"}
+        insert_rows(conn, Enterprise.__table__, [
+            enterprise_row(usccs[n], f"重点企业{n}", region, id=n, industry_code="C3562")
             for n, region in K_FIRMS.items()])
-        conn.execute(sa.insert(Report.__table__), [
-            {"enterprise_id": firm, "period": str(year), "period_type": "annual", "year": year,
-             "period_end": date(year, 12, 31), "basis": "period", **dict(zip(metrics, values, strict=True))}
-            for firm, year, *values in REPORTS])
+        insert_rows(conn, Report.__table__, [
+            report_row(firm, str(year), **dict(zip(metrics, values, strict=True))) for firm, year, *values in REPORTS])
         conn.execute(sa.insert(Attribute.__table__), [
             {"enterprise_id": firm, "attribute": name, "value": value, "effective_on": on, "expires_on": until}
             for firm, name, value, on, until in ATTRIBUTES])

@@ -10,12 +10,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from builders import enterprise_row
 from dashboard_login import seed_user, sign_in_page
 from dashboard_seed import FEATURED_NAME, seed_registry
 from e2e_support import TIMEOUT_MS, dashboard_server, settle, shot
 
 from registry.db import make_engine, upgrade
-from registry.identity import normalize_name
 from registry.models import Enterprise
 
 pytestmark = pytest.mark.e2e
@@ -31,10 +31,9 @@ def served(tmp_path_factory) -> Iterator[tuple[str, sa.Engine, dict]]:
     upgrade(engine)
     info = seed_registry(engine, firms=120, seed=23)
     with engine.begin() as conn:
-        hostile_id = conn.execute(sa.insert(Enterprise.__table__).values(
-            uscc="91440300MA5HOST1LE", name=HOSTILE_NAME, name_norm=normalize_name(HOSTILE_NAME),
-            region_code="440305", province_code="44", industry_code="C39", founded_on=date(2015, 1, 1),
-            ownership="[外链](http://evil.invalid)", main_product="<b>组件</b>")).inserted_primary_key[0]
+        hostile_id = conn.execute(sa.insert(Enterprise.__table__).values(enterprise_row(
+            "91440300MA5HOST1LE", HOSTILE_NAME, "440305", industry_code="C39", founded_on=date(2015, 1, 1),
+            ownership="[外链](http://evil.invalid)", main_product="<b>组件</b>"))).inserted_primary_key[0]
         zhejiang = conn.execute(sa.text(
             "SELECT uscc, name FROM enterprise WHERE region_code LIKE '33%' ORDER BY uscc LIMIT 1")).one()
     facts = {"featured": info.featured_uscc, "zhejiang_uscc": zhejiang[0], "zhejiang_name": zhejiang[1],

@@ -158,8 +158,8 @@ def test_renew_decision_shows_the_new_validity_on_the_firm_page(served, browser)
 
 
 def test_screen_an_application_list_and_read_the_workbook(served, browser, tmp_path):
+    from builders import little_giant_2020, write_files
     from playwright.sync_api import expect
-    from policy_firms import little_giant_2020, write_files
 
     base, *_ = served
     good, indebted = little_giant_2020(1), little_giant_2020(2).with_year(2020, total_liabilities=16000.0)
