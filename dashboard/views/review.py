@@ -59,7 +59,8 @@ with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":mater
                    new=f"{risk.count('new_application'):,}"))
     standard = st.radio(tr("risk.standard"), list(STANDARDS), key="risk_standard", horizontal=True,
                         format_func=lambda s: code_label("risk_standard", s, lang))
-    at_risk = risk.of(standard).drop("standard")
+    # The criterion's words under their own header: "label" reads "Name" in English, like the firm's name.
+    at_risk = risk.of(standard).drop("standard").rename({"label": "criterion_label"})
     if at_risk.is_empty():
         st.info(tr("risk.none"))
     else:
@@ -68,7 +69,8 @@ with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":mater
                      hide_index=True, placeholder="—", key="risk_table",
                      column_config={risk_link: st.column_config.LinkColumn(risk_link,
                                                                            display_text=tr("registry.open"))})
-        risk_names = dict(zip(at_risk.columns, labelled(at_risk.head(0)).columns, strict=True))
+        risk_names = dict(zip(["label" if c == "criterion_label" else c for c in at_risk.columns],
+                              labelled(at_risk.head(0)).columns, strict=True))
         export_button(tr("risk.export"), lambda: (risk_workbook(risk, risk_names), risk.firms.height),
                       what="review_list", file_name=f"复核风险_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                       key="risk_export", icon=":material/table:")
