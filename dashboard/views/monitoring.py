@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import monitoring_charts
 from dashboard.analytics import industry_filter, region_filter
 from dashboard.cache import cached
-from dashboard.components import current_lang, firm_link_expr, labelled, table, tr
+from dashboard.components import current_lang, firm_link_expr, labelled, table, today, tr
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count, fmt_money, fmt_pct
 from dashboard.i18n import code_label, column_label, t
@@ -64,7 +64,10 @@ if not tiers:
 if not periods:
     st.info(tr("monitor.no_periods"))
     st.stop()
-period = second[3].selectbox(tr("monitor.period"), periods, key=f"monitor_period_{grain}_{basis}")
+# A year still running has no annual figures yet (only its monthly or quarterly reports so far): open on the last
+# full year rather than on an empty one.
+opening = next((i for i, p in enumerate(periods) if grain != "year" or int(p) < today().year), 0)
+period = second[3].selectbox(tr("monitor.period"), periods, index=opening, key=f"monitor_period_{grain}_{basis}")
 
 choice = {"period": period, "grain": grain, "basis": basis, "metric": metric, "region": region,
           "industry": industry}
