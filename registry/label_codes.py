@@ -200,11 +200,11 @@ FIXED: dict[str, dict[str, Pair]] = {
     # 目标达成 targets (registry/targets.py): the status of a firm's indicator and of a region's target, an indicator's
     # direction; the level of a region (targets and the reporting-completeness drill-down).
     "target_status": {
-        "not_due": ("未到考核期", "not due"),
-        "no_data": ("无数据", "no data"),
-        "achieved": ("已达成", "achieved"),
-        "on_track": ("进度正常", "on track"),
-        "behind": ("落后", "behind"),
+        "not_due": ("未到考核期", "Not due"),
+        "no_data": ("无数据", "No data"),
+        "achieved": ("已达成", "Achieved"),
+        "on_track": ("进度正常", "On track"),
+        "behind": ("落后", "Behind"),
     },
     "regional_state": {
         "achieved": ("已完成", "achieved"),
