@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from dashboard.cache import cached
-from dashboard.components import settings, tr
+from dashboard.components import current_lang, settings, tr
 from dashboard.formatting import fmt_date
+from dashboard.i18n import code_label
 from dashboard.safe_text import md_text
 from registry.queries import data_freshness
 
@@ -23,7 +24,7 @@ def freshness_note() -> None:
     else:
         lines.append(f"{tr('app.last_ingestion')}: {tr('app.never')}")
     if job:
-        lines.append(f"{tr('app.last_job')}: {_local(job['finished_at'])} · {job['job']}")
+        lines.append(f"{tr('app.last_job')}: {_local(job['finished_at'])} · {code_label('job', job['job'], current_lang())}")
     else:
         lines.append(f"{tr('app.last_job')}: {tr('app.never')}")
     with st.sidebar:

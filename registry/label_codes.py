@@ -265,4 +265,13 @@ FIXED: dict[str, dict[str, Pair]] = {
         "review": ("复核标准", "review standard"),
         "new_application": ("新申请标准", "new-application standard"),
     },
+    # 定时任务 the scheduled jobs (registry/schedule.py JOBS): the scheduler's log, `zjtx run-job`, the sidebar's
+    # "last job" and the 数据接入 page name them from here.
+    "job": {
+        "ingest": ("收件箱导入", "inbox ingestion"),
+        "flags": ("生命周期提示", "lifecycle flags"),
+        "snapshot": ("每日快照", "daily snapshot"),
+        "reminders": ("催报清单", "reporting reminders"),
+        "briefing": ("月度简报", "monthly briefing"),
+    },
 }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from registry.errors import UserError
+from registry.label_codes import FIXED
 
 if TYPE_CHECKING:  # importing the catalogue stays light: `zjtx --help` names the jobs (cli/main.py)
     from apscheduler.triggers.cron import CronTrigger
@@ -94,15 +95,18 @@ class JobSpec:
     name: str
     function: JobFunction
     cron_setting: str  # attribute of settings.scheduler holding the cron expression
-    label_zh: str
+
+    @property
+    def label_zh(self) -> str:
+        return FIXED["job"][self.name][0]  # the label catalogue (registry/label_codes.py)
 
 
 JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
-    JobSpec("ingest", ingest_job, "ingest_cron", "收件箱导入"),
-    JobSpec("flags", flags_job, "flags_cron", "生命周期提示"),
-    JobSpec("snapshot", snapshot_job, "snapshot_cron", "每日快照"),
-    JobSpec("reminders", reminders_job, "reminders_cron", "催报清单"),
-    JobSpec("briefing", briefing_job, "briefing_cron", "月度简报"),
+    JobSpec("ingest", ingest_job, "ingest_cron"),
+    JobSpec("flags", flags_job, "flags_cron"),
+    JobSpec("snapshot", snapshot_job, "snapshot_cron"),
+    JobSpec("reminders", reminders_job, "reminders_cron"),
+    JobSpec("briefing", briefing_job, "briefing_cron"),
 )}
 
 

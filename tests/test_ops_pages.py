@@ -189,7 +189,7 @@ def test_intake_run_now_writes_a_request(seeded, monkeypatch):
     assert set(jobs["任务"]) >= {"ingest", "flags", "snapshot", "reminders"}
     at.button(key="run_now_flags").click().run()
     no_errors(at)
-    assert any("已请求运行 flags" in s.value for s in at.success)
+    assert any("已请求运行 生命周期提示" in s.value for s in at.success)
     (requests,), = sql(engine, "SELECT COUNT(*) FROM job_request WHERE job = 'flags' AND requested_by = 'ops_admin'")
     assert requests >= 1
 

@@ -170,15 +170,17 @@ def completeness_section() -> None:
 def jobs_section() -> None:
     jobs = ops.local_times(jobs_overview(settings(), ops.now_utc(), engine=engine()),
                            ["last_started", "last_finished", "next_run"])
-    table(jobs, codes={"last_status": "run_status"})
+    # The job's name in the reader's language (registry/label_codes.py "job"), next to its code for run-job.
+    table(jobs.with_columns(label=pl.col("job")), codes={"label": "job", "last_status": "run_status"})
     if ops.allowed("jobs.run"):
         from jobs.runs import request_run
 
         with st.container(horizontal=True, gap="small"):
             for job in jobs["job"].to_list():
-                if st.button(f"{tr('intake.run_now')}: {job}", key=f"run_now_{job}", icon=":material/play_arrow:"):
+                name = code_label("job", job, lang)
+                if st.button(f"{tr('intake.run_now')}: {name}", key=f"run_now_{job}", icon=":material/play_arrow:"):
                     request_id = request_run(engine(), job, principal.username)
-                    st.success(tr("intake.requested", job=job, id=request_id))
+                    st.success(tr("intake.requested", job=name, id=request_id))
 
 
 for tab, section in ((upload_tab, upload_section), (runs_tab, runs_section),
