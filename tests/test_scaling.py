@@ -26,6 +26,7 @@ from registry.db import make_engine, upgrade
 from registry.demo import build_demo, generate_demo
 from registry.flag_store import store_flags
 from registry.ingest import ingest_files
+from registry.peers import firm_peers
 from registry.policy.bundle import load_bundle
 from registry.policy.engine import evaluate, required_refs
 from registry.policy.indicators import data_needs
@@ -155,7 +156,16 @@ PATHS: dict[str, Callable[[Registry], object]] = {
                             targets.regional_target_progress(SYSTEM, AS_OF, engine=reg.engine)),
     # The review page's and the overview's 复核 risk: every recognition due within a year, one engine call per policy.
     "review risk": lambda reg: review_risk(SYSTEM, AS_OF, 12, engine=reg.engine),
+    # The firm page's peers (运行监测 for one firm): its group's figures grow with the registry, one firm's page must
+    # not grow faster (at 1M firms on PostgreSQL a per-row subplan once made it run for hours).
+    "firm peers": lambda reg: firm_peers(SYSTEM, _first_firm(reg), AS_OF, engine=reg.engine),
 }
+
+
+def _first_firm(reg: Registry) -> str:
+    with reg.engine.connect() as conn:
+        uscc: str = conn.execute(sa.text("SELECT uscc FROM enterprise ORDER BY id LIMIT 1")).scalar_one()
+    return uscc
 
 
 def _seconds(path: Callable[[Registry], object], reg: Registry) -> float:
