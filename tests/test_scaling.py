@@ -191,16 +191,30 @@ def test_whole_registry_path_grows_linearly(registries, name):
                                f"{t_large:.3f} s at {4 * N} firms — {ratio:.1f}x for 4x the firms")
 
 
-def test_sqlite_plans_the_report_anti_join_once_not_per_row(sqlite_engine):
-    """EXPLAIN QUERY PLAN of the evaluation's report read: the complete firm-years are a list subquery computed
-    once, never a correlated subquery run for each report row (the quadratic plan SQLite chose before)."""
+@pytest.mark.postgres
+def test_postgresql_plans_the_report_anti_join_as_a_join_whatever_work_mem():
+    """EXPLAIN of the evaluation's report read on PostgreSQL: a hash or merge anti-join (linear, spills to disk),
+    never a SubPlan run for each report row. Under a work_mem too small to hash the complete firm-years (as
+    4 MB is at a million firms) the former `NOT IN (subquery)` became such a per-row SubPlan: quadratic, the
+    firm page's peer read ran for hours at 1M firms. SQLite does not use this read (it drops the rows in polars)."""
     from registry.models import Report
     from registry.policy import bundle as bundle_module
 
-    t = Report.__table__.c
-    stmt = bundle_module._annual_figure_rows(sa.select(t.enterprise_id, t.revenue), t, ["revenue"], [2024, 2025])
-    sql = str(stmt.compile(sqlite_engine, compile_kwargs={"literal_binds": True}))
-    with sqlite_engine.connect() as conn:
-        plan = "\n".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-    assert "CORRELATED" not in plan.upper(), plan
-    assert "LIST SUBQUERY" in plan.upper(), plan
+    url = create_pg_database()
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        build_demo(engine, firms=3000, seed=13, as_of=date(2026, 3, 15))
+        t = Report.__table__.c
+        stmt = bundle_module._annual_figure_rows(sa.select(t.enterprise_id, t.revenue), t, ["revenue"],
+                                                 [2023, 2024, 2025])
+        sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE report")
+            conn.exec_driver_sql("SET LOCAL work_mem = '64kB'")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+        engine.dispose()
+    finally:
+        drop_pg_database(url)
+    assert "Anti Join" in plan, plan
+    assert "SubPlan" not in plan, plan

@@ -187,16 +187,18 @@ _Select = sa.Select[*tuple[Any, ...]]  # a SELECT of any columns
 def _annual_figure_rows(stmt: _Select, t: sa.ColumnCollection[str, sa.Column[Any]], metrics: list[str],
                         years: list[int]) -> _Select:
     """The report rows of `years`, less the sub-annual rows of firm-years with a complete annual report: an
-    anti-join in the database, so a third of the rows are sent and decoded at a million firms.
+    anti-join in PostgreSQL, so a third of the rows are sent and decoded at a million firms. (SQLite drops
+    them in polars instead: `_without_covered_sub_annual`.)
 
-    Written as `(enterprise_id, year) NOT IN (uncorrelated subquery)`, not as a correlated NOT EXISTS: both
-    engines then compute the set of complete firm-years once (PostgreSQL as a hashed subplan, SQLite as a
-    temporary index) and probe it per row, whatever the planner guesses. SQLite ran the NOT EXISTS form as a
-    correlated subquery per report row through ix_report_period — every annual row of the year scanned for
-    each row: quadratic (20 s at 3,000 firms). tests/test_scaling.py checks the plan and the growth."""
+    Written as a NOT EXISTS AND-ed into the WHERE clause: PostgreSQL plans that as a hash anti-join, which
+    spills to disk when the complete firm-years outgrow work_mem and stays linear. The `(enterprise_id, year)
+    NOT IN (subquery)` form is hashed only while the planner's estimate of the subquery fits in work_mem;
+    beyond that (600,000 firm-years estimated for the peers' two years at 1M firms, 4 MB work_mem) it is a
+    plain SubPlan that rescans the materialised list for every report row: quadratic, hours at 1M firms.
+    tests/test_scaling.py checks the plan under a tiny work_mem."""
     a = table_of(Report).alias("complete_annual")
-    complete = sa.select(a.c.enterprise_id, a.c.year).where(
-        a.c.period_type == "annual", a.c.year.in_(years), *[a.c[m].is_not(None) for m in metrics])
-    return stmt.where(t.year.in_(years), sa.or_(
-        t.period_type == "annual", sa.tuple_(t.enterprise_id, t.year).not_in(complete)))
+    covered = sa.exists().where(
+        t.period_type != "annual", a.c.enterprise_id == t.enterprise_id, a.c.year == t.year,
+        a.c.period_type == "annual", *[a.c[m].is_not(None) for m in metrics])
+    return stmt.where(t.year.in_(years), ~covered)
 
