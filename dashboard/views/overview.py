@@ -51,10 +51,12 @@ for column, (tier, firms) in zip(st.columns(by_tier.height), by_tier.select("tie
 left, right = st.columns(2)
 with left:
     st.plotly_chart(cached_view(sections.tier_chart, as_of, lang), key="tier_chart")
-with right:
-    tier_options = [None, *by_tier["tier"].to_list()]
+
+
+@st.fragment  # the tier filter and the drill-down rerun this column alone
+def province_section(tiers: list[str]) -> None:
     province_tier = st.selectbox(
-        tr("overview.tier_filter"), tier_options, key="overview_province_tier",
+        tr("overview.tier_filter"), [None, *tiers], key="overview_province_tier",
         format_func=lambda tier: tr("overview.all_tiers") if tier is None else code_label("tier", tier, lang),
     )
     by_province = cached(counts_by_province, as_of=as_of, tier=province_tier)
@@ -63,6 +65,10 @@ with right:
     else:
         st.plotly_chart(cached_view(sections.province_chart, as_of, province_tier, lang), key="province_chart")
         area_drilldown(by_province, as_of, province_tier, lang, key="overview_area")
+
+
+with right:
+    province_section(by_tier["tier"].to_list())
 shown = show_table(cached_view(sections.tier_table, as_of, lang))
 download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggregate")
 
@@ -125,17 +131,24 @@ regions = jurisdictions_in_scope(principal).filter(pl.col("id") != "cn")
 region_names = dict(zip(regions["id"], regions["name_en" if lang == "en" else "name_zh"], strict=True))
 default_region = principal.jurisdiction if principal.jurisdiction in region_names else None
 region_ids = [None, *region_names]
-region = st.selectbox(tr("overview.region"), region_ids, index=region_ids.index(default_region),
-                      format_func=lambda rid: tr("registry.any") if rid is None else region_names[rid],
-                      key="overview_region")
-for heading, parts, key in zip((tr("overview.national_targets"), tr("overview.region_targets")),
-                               cached_view(sections.target_parts, as_of, region, lang), ("national", "regional"),
-                               strict=True):
-    st.markdown(f"**{heading}**")
-    if parts is None:
-        st.info(tr("overview.no_targets"))
-        continue
-    chart, shown_part = parts
-    st.plotly_chart(chart, key=f"{key}_targets_chart")
-    shown_targets = show_table(shown_part)
-    download_buttons(shown_targets, heading, key=f"dl_{key}_targets", what="aggregate")
+
+
+@st.fragment  # choosing a region reruns this section alone
+def targets_section() -> None:
+    region = st.selectbox(tr("overview.region"), region_ids, index=region_ids.index(default_region),
+                          format_func=lambda rid: tr("registry.any") if rid is None else region_names[rid],
+                          key="overview_region")
+    for heading, parts, key in zip((tr("overview.national_targets"), tr("overview.region_targets")),
+                                   cached_view(sections.target_parts, as_of, region, lang), ("national", "regional"),
+                                   strict=True):
+        st.markdown(f"**{heading}**")
+        if parts is None:
+            st.info(tr("overview.no_targets"))
+            continue
+        chart, shown_part = parts
+        st.plotly_chart(chart, key=f"{key}_targets_chart")
+        shown_targets = show_table(shown_part)
+        download_buttons(shown_targets, heading, key=f"dl_{key}_targets", what="aggregate")
+
+
+targets_section()

@@ -130,13 +130,17 @@ else:
     shown_progress = show_table(regional_table)
     download_buttons(shown_progress, tr("targets.region_level"), key="dl_regional", what="aggregate")
 
-    st.subheader(tr("targets.trajectory"))
-    pair = st.selectbox(tr("targets.pick"), pairs, key=f"targets_pair_{jurisdiction}",
-                        format_func=lambda p: f"{names.get(p[0], p[0])} · {code_label('tier', p[1], lang)}")
-    title = f"{tr('targets.trajectory')}: {names.get(pair[0], pair[0])} · {code_label('tier', pair[1], lang)}"
-    trajectory_chart, trajectory_table = cached_view(
-        sections.trajectory, as_of, pair[0], pair[1], lang, title,
-        (tr("chart.actual"), tr("chart.path"), tr("chart.target")))
-    st.plotly_chart(trajectory_chart, key="trajectory_chart")
-    shown_trajectory = show_table(trajectory_table)
-    download_buttons(shown_trajectory, tr("targets.trajectory"), key="dl_trajectory", what="aggregate")
+    @st.fragment  # picking another target reruns this section alone
+    def trajectory_section(pairs: tuple[tuple[str, str], ...], jurisdiction: str) -> None:
+        st.subheader(tr("targets.trajectory"))
+        pair = st.selectbox(tr("targets.pick"), pairs, key=f"targets_pair_{jurisdiction}",
+                            format_func=lambda p: f"{names.get(p[0], p[0])} · {code_label('tier', p[1], lang)}")
+        title = f"{tr('targets.trajectory')}: {names.get(pair[0], pair[0])} · {code_label('tier', pair[1], lang)}"
+        trajectory_chart, trajectory_table = cached_view(
+            sections.trajectory, as_of, pair[0], pair[1], lang, title,
+            (tr("chart.actual"), tr("chart.path"), tr("chart.target")))
+        st.plotly_chart(trajectory_chart, key="trajectory_chart")
+        shown_trajectory = show_table(trajectory_table)
+        download_buttons(shown_trajectory, tr("targets.trajectory"), key="dl_trajectory", what="aggregate")
+
+    trajectory_section(pairs, jurisdiction)
