@@ -61,9 +61,7 @@ if from_id == to_id:
 
 
 
-# Kept as the object, not a pickled copy (st.cache_resource, as dashboard.cache.cached_view): copying the result —
-# every firm evaluated and both rule sets — back on each run was most of a warm run's CPU. Never mutated here.
-@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def _impact(version: str, database_url: str, who: tuple[str, str, str], from_id: str, to_id: str, as_of,
             scope: str):
     # Its own cache, not dashboard.cache.cached: rule_impact takes the engine first and the principal second.
