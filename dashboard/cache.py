@@ -1,9 +1,16 @@
-"""The dashboard's one cache of registry reads: `cached(registry_function, *args, **kwargs)`.
+"""The dashboard's caches, both keyed by the data version app.py asks for once per page run.
 
-The function is a scoped read model, `fn(principal, ..., *, engine=None)`: the helper supplies the signed-in
-principal and the engine, and keeps the answer until the data changes. The key is the function's dotted name, the
-data version of this page run, the database URL, the principal and the arguments — so new data, another database or
-another user is a new entry, and mypy checks each call's arguments against the function's own signature.
+- `cached(registry_function, *args, **kwargs)`: a registry read. The function is a scoped read model,
+  `fn(principal, ..., *, engine=None)`: the helper supplies the signed-in principal and the engine, and keeps the
+  answer until the data changes.
+- `cached_view(builder, *args, **kwargs)`: what a page *shows* — finished plotly figures, labelled tables, counts —
+  built by a module-level function (dashboard/sections.py) that reads through `cached()`. A warm page run then only
+  looks the finished pieces up instead of building charts and labelling frames again (issue 13: a warm run's CPU
+  was mostly that).
+
+The key is the function's dotted name, the data version of this page run, the database URL, the principal and the
+arguments — so new data, another database or another user is a new entry, and mypy checks each call's arguments
+against the function's own signature.
 """
 
 from __future__ import annotations
@@ -54,6 +61,20 @@ def cached(fn: Callable[Concatenate[Principal, P], R], *args: P.args, **kwargs: 
                                 tuple(sorted(kwargs.items()))))
 
 
+def cached_view(build: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """build(*args, **kwargs), kept until the data changes and shared as it is (not copied): never mutate it.
+
+    The builder's answer depends on the data, the signed-in user's scope (its reads go through `cached()`) and its
+    arguments — the language is one of them."""
+    module, name = build.__module__, build.__qualname__
+    if "<" in name:
+        raise TypeError(f"cached_view() needs a module-level function, not {module}.{name}")
+    principal = current_principal()
+    return cast(R, _cached_view(module, name, data_version(), settings().database_url,
+                                (principal.username, principal.role, principal.jurisdiction), args,
+                                tuple(sorted(kwargs.items()))))
+
+
 # One cache for every page (the three it replaces held 512 + 256 + 64 entries); an entry of old data is dropped
 # after an hour at most.
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)
@@ -64,3 +85,13 @@ def _cached_call(module: str, name: str, version: str, database_url: str, princi
     del version
     function = getattr(importlib.import_module(module), name)
     return function(Principal(*principal), *args, engine=get_engine(database_url), **dict(kwargs))
+
+
+# Finished views are kept as objects (st.cache_resource), not pickled copies (st.cache_data): unpickling a plotly
+# figure validates every property again — as slow as building it — and a copy of a large frame costs its size.
+@st.cache_resource(show_spinner=False, max_entries=1024, ttl=3600)
+def _cached_view(module: str, name: str, version: str, database_url: str, principal: tuple[str, str, str],
+                 args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    # Only keys: the builder reads through cached(), which takes the version, database and principal of the run.
+    del version, database_url, principal
+    return getattr(importlib.import_module(module), name)(*args, **dict(kwargs))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -97,21 +97,39 @@ def labelled(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str
     return labelled_frame.rename(column_labels(frame.columns, lang))
 
 
-def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:
-    """Show a labelled table (no index); returns what was shown, for the matching download."""
-    shown = labelled(frame, codes)
+class Table(NamedTuple):
+    """A table as the user reads it (dashboard.components.labelled) and how its columns are shown."""
+
+    frame: pl.DataFrame
+    column_config: dict[str, Any]
+
+
+def labelled_table(frame: pl.DataFrame, codes: dict[str, str] | None = None, lang: str | None = None) -> Table:
+    """The labelled frame and its column settings: built once and shown on every run (dashboard/sections.py)."""
+    lang = lang or current_lang()
+    shown = labelled(frame, codes, lang)
     # Dates as dates (Streamlit would otherwise show a midnight time after each one).
     config = {name: st.column_config.DateColumn(name, format="YYYY-MM-DD")
               for name, dtype in shown.schema.items() if dtype == pl.Date}
     # Years as years ("2023"), not as numbers with a thousands separator ("2,023").
-    lang = current_lang()
     config |= {column_label(name, lang): st.column_config.NumberColumn(column_label(name, lang), format="%d")
                for name, dtype in frame.schema.items()
                if dtype.is_integer() and (name in ("year", "cohort", "year1", "year2") or name.endswith("_year"))}
+    return Table(shown, config)
+
+
+def show_table(shown: Table, **kwargs: Any) -> pl.DataFrame:
+    """Show a labelled table (no index); returns what was shown, for the matching download."""
     # A missing number reads "—" like a missing text, not Streamlit's "None".
     kwargs.setdefault("placeholder", MISSING)
-    st.dataframe(shown, hide_index=True, column_config={**config, **kwargs.pop("column_config", {})}, **kwargs)
-    return shown
+    st.dataframe(shown.frame, hide_index=True, column_config={**shown.column_config,
+                                                              **kwargs.pop("column_config", {})}, **kwargs)
+    return shown.frame
+
+
+def table(frame: pl.DataFrame, codes: dict[str, str] | None = None, **kwargs: Any) -> pl.DataFrame:
+    """Show a labelled table (no index); returns what was shown, for the matching download."""
+    return show_table(labelled_table(frame, codes), **kwargs)
 
 
 def firm_link_expr(uscc_column: str, lang: str) -> pl.Expr:

@@ -11,9 +11,9 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboard import charts
-from dashboard.cache import cached
+from dashboard.cache import cached, cached_view
 from dashboard.components import current_principal, tr
+from dashboard.sections import overview as sections
 from registry.access import region_prefixes
 from registry.queries import counts_by_area
 
@@ -51,5 +51,5 @@ def _level(within: str, as_of: date, tier: str | None, lang: str, key: str) -> p
         st.info(tr("overview.no_data"))
         return None
     title = tr("overview.by_city" if len(within) == 2 else "overview.by_county")
-    st.plotly_chart(charts.province_bar(counts, lang, title=title), key=f"{key}_chart")
+    st.plotly_chart(cached_view(sections.area_chart, within, as_of, tier, lang, title), key=f"{key}_chart")
     return counts

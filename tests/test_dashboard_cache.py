@@ -7,6 +7,7 @@ it is the one statement that reads the highest review-decision id.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,13 @@ def test_a_rerun_reads_from_the_cache_and_new_data_shows_on_the_next_run(app):
     shown = {m.label: m.value for m in at.metric}
     assert shown["重点“小巨人”"] == f"{before:,}"
 
+    assert tier_chart(at)["重点“小巨人”"] == before
+
     with Statements(engine) as again:
         at.run()  # nothing changed: the same figures, the page's reads served from the cache
     assert {m.label: m.value for m in at.metric} == shown
     assert again.versions == 1 and again.total < first.total, (first.total, again.total)
+    assert tier_chart(at)["重点“小巨人”"] == before
 
     with engine.begin() as conn:  # a new recognition arrives while the dashboard is open
         conn.execute(sa.text("""INSERT INTO recognition (enterprise_id, tier, jurisdiction, recognized_on, valid_until,
@@ -96,3 +100,12 @@ def test_a_rerun_reads_from_the_cache_and_new_data_shows_on_the_next_run(app):
         at.run()
     assert fresh.versions == 1
     assert {m.label: m.value for m in at.metric}["重点“小巨人”"] == f"{before + 1:,}"
+    # The chart is a finished figure kept per data version (dashboard.cache.cached_view): new data, a new figure.
+    assert tier_chart(at)["重点“小巨人”"] == before + 1
+
+
+def tier_chart(at: AppTest) -> dict[str, int]:
+    """The overview's firms-per-tier chart as it was sent: bar label → height."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bar = spec["data"][0]
+    return dict(zip(bar["x"], bar["y"], strict=True))

@@ -6,23 +6,23 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts
-from dashboard.cache import cached
+from dashboard.cache import cached, cached_view
 from dashboard.components import (
     current_lang,
     current_principal,
     labelled,
     settings,
+    show_table,
     table,
     today,
     tr,
 )
 from dashboard.database import engine
 from dashboard.drilldown import area_drilldown
-from dashboard.evidence import plain_source
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count
 from dashboard.i18n import code_label
+from dashboard.sections import overview as sections
 from registry import queries
 from registry.access import jurisdictions_in_scope
 from registry.pipeline import open_flag_firms
@@ -30,11 +30,8 @@ from registry.queries import (
     counts_by_province,
     counts_by_tier,
     due_counts,
-    due_recognitions,
     open_flags_by_kind,
 )
-from registry.review_risk import review_risk
-from registry.targets import regional_target_progress
 
 DUE_LIST_ROWS = 200
 
@@ -53,20 +50,26 @@ for column, (tier, firms) in zip(st.columns(by_tier.height), by_tier.select("tie
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.tier_bar(by_tier, lang), key="tier_chart")
-with right:
-    tier_options = [None, *by_tier["tier"].to_list()]
+    st.plotly_chart(cached_view(sections.tier_chart, as_of, lang), key="tier_chart")
+
+
+@st.fragment  # the tier filter and the drill-down rerun this column alone
+def province_section(tiers: list[str]) -> None:
     province_tier = st.selectbox(
-        tr("overview.tier_filter"), tier_options, key="overview_province_tier",
+        tr("overview.tier_filter"), [None, *tiers], key="overview_province_tier",
         format_func=lambda tier: tr("overview.all_tiers") if tier is None else code_label("tier", tier, lang),
     )
     by_province = cached(counts_by_province, as_of=as_of, tier=province_tier)
     if by_province.is_empty():
         st.info(tr("overview.no_data"))
     else:
-        st.plotly_chart(charts.province_bar(by_province, lang), key="province_chart")
+        st.plotly_chart(cached_view(sections.province_chart, as_of, province_tier, lang), key="province_chart")
         area_drilldown(by_province, as_of, province_tier, lang, key="overview_area")
-shown = table(by_tier, codes={"tier": "tier"})
+
+
+with right:
+    province_section(by_tier["tier"].to_list())
+shown = show_table(cached_view(sections.tier_table, as_of, lang))
 download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggregate")
 
 # ---------------------------------------------------------------- due for 复核 / expiring
@@ -80,17 +83,17 @@ for column, metric in zip(due_columns[:3], ("review_due", "expiring", "expired")
 # 复核 risk (registry.review_risk): the recognitions due within the configured months on course to fail; the list
 # and its download are on the review page.
 risk_months = settings().monitoring.review_risk_months
-risk = cached(review_risk, as_of=as_of, months=risk_months)
-due_columns[3].metric(tr("overview.review_risk", months=risk_months), fmt_count(risk.count("review")), border=True)
+risk = cached_view(sections.review_risk_count, as_of, risk_months)
+due_columns[3].metric(tr("overview.review_risk", months=risk_months), fmt_count(risk), border=True)
 if not due.is_empty():
     table(due, codes={"tier": "tier"})
-due_list = cached(due_recognitions, as_of=as_of, review_due_days=lifecycle.review_due_days,
-                 expiring_days=lifecycle.expiring_days, limit=DUE_LIST_ROWS)
-if not due_list.is_empty():
+due_list = cached_view(sections.due_list_table, as_of, lifecycle.review_due_days, lifecycle.expiring_days,
+                       DUE_LIST_ROWS, lang)
+if not due_list.frame.is_empty():
     with st.expander(tr("overview.due_list")):
         st.caption(tr("overview.due_list_cap", shown=DUE_LIST_ROWS))
-        due_codes = {"tier": "tier", "state": "due_state", "jurisdiction": "jurisdiction"}
-        table(due_list, codes=due_codes)
+        due_codes = sections.DUE_LIST_CODES
+        show_table(due_list)
         # The whole list can be tens of thousands of rows: built only when a download button is pressed.
         db = engine()
 
@@ -116,37 +119,36 @@ else:
                           border=True)
     flag_chart, flag_table = st.columns([2, 3])
     with flag_chart:
-        st.plotly_chart(charts.flags_bar(flags, lang), key="flags_chart")
+        st.plotly_chart(cached_view(sections.flags_chart, lang), key="flags_chart")
     with flag_table:
-        shown_flags = table(flags, codes={"kind": "flag", "severity": "severity"})
+        shown_flags = show_table(cached_view(sections.flags_table, lang))
         download_buttons(shown_flags, tr("overview.flags"), key="dl_flags", what="aggregate")
 
 # ---------------------------------------------------------------- cultivation targets
 st.subheader(tr("overview.targets"))
 st.caption(tr("overview.target_state_help"))
-targets = cached(regional_target_progress, as_of=as_of)
 regions = jurisdictions_in_scope(principal).filter(pl.col("id") != "cn")
 region_names = dict(zip(regions["id"], regions["name_en" if lang == "en" else "name_zh"], strict=True))
 default_region = principal.jurisdiction if principal.jurisdiction in region_names else None
 region_ids = [None, *region_names]
-region = st.selectbox(tr("overview.region"), region_ids, index=region_ids.index(default_region),
-                      format_func=lambda rid: tr("registry.any") if rid is None else region_names[rid],
-                      key="overview_region")
-target_codes = {"tier": "tier", "state": "regional_state"}
-target_columns = ["name_zh" if lang == "zh" else "name_en", "tier", "year", "target_count", "actual",
-                  "attainment_pct", "needed_per_year", "state", "source"]
-national = targets.filter(pl.col("jurisdiction") == "cn")
-regional = targets.filter(pl.col("jurisdiction") != "cn")
-if region is not None:
-    # The region's own targets and those of the cities below it (targets cascade province → city).
-    regional = regional.filter((pl.col("jurisdiction") == region) | (pl.col("parent_id") == region))
-for heading, part, key in ((tr("overview.national_targets"), national, "national"),
-                           (tr("overview.region_targets"), regional, "regional")):
-    st.markdown(f"**{heading}**")
-    if part.is_empty():
-        st.info(tr("overview.no_targets"))
-        continue
-    st.plotly_chart(charts.attainment_bar(part, lang), key=f"{key}_targets_chart")
-    shown_targets = table(part.select(target_columns).rename({target_columns[0]: "region"}).with_columns(
-        pl.col("source").map_elements(plain_source, return_dtype=pl.String)), codes=target_codes)
-    download_buttons(shown_targets, heading, key=f"dl_{key}_targets", what="aggregate")
+
+
+@st.fragment  # choosing a region reruns this section alone
+def targets_section() -> None:
+    region = st.selectbox(tr("overview.region"), region_ids, index=region_ids.index(default_region),
+                          format_func=lambda rid: tr("registry.any") if rid is None else region_names[rid],
+                          key="overview_region")
+    for heading, parts, key in zip((tr("overview.national_targets"), tr("overview.region_targets")),
+                                   cached_view(sections.target_parts, as_of, region, lang), ("national", "regional"),
+                                   strict=True):
+        st.markdown(f"**{heading}**")
+        if parts is None:
+            st.info(tr("overview.no_targets"))
+            continue
+        chart, shown_part = parts
+        st.plotly_chart(chart, key=f"{key}_targets_chart")
+        shown_targets = show_table(shown_part)
+        download_buttons(shown_targets, heading, key=f"dl_{key}_targets", what="aggregate")
+
+
+targets_section()

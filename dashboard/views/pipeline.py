@@ -6,24 +6,19 @@ Every number comes from registry.pipeline (definitions in its docstring and in d
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
-from dashboard import analytics_charts
 from dashboard.analytics import industry_filter, region_filter
-from dashboard.cache import cached
-from dashboard.components import current_lang, current_principal, table, today, tr
+from dashboard.cache import cached, cached_view
+from dashboard.components import current_lang, current_principal, show_table, table, today, tr
 from dashboard.database import engine
 from dashboard.exports import download_buttons
 from dashboard.formatting import fmt_count, fmt_date, fmt_pct
 from dashboard.i18n import code_label
+from dashboard.sections import pipeline as sections
 from registry import pipeline
 from registry.pipeline import (
     evaluate_promotion_candidates,
-    funnel_by_area,
-    promotion_candidates,
-    review_cohorts,
-    tier_flows,
     tier_funnel,
     tiers_in_use,
 )
@@ -51,32 +46,29 @@ for column, (rung, firms, ratio) in zip(st.columns(funnel.height), funnel.rows()
     column.metric(code_label("tier", rung, lang), fmt_count(firms), delta=None if ratio is None else fmt_pct(ratio),
                   delta_color="off", delta_arrow="off", delta_description=tr("pipeline.of_below"), border=True)
 chart_column, area_column = st.columns([2, 3])
-chart_column.plotly_chart(analytics_charts.funnel_chart(funnel, lang), key="funnel_chart")
+chart_column.plotly_chart(cached_view(sections.funnel_chart, as_of, region, industry, lang), key="funnel_chart")
 with area_column:
     st.markdown(f"**{tr('pipeline.by_area')}**")
     st.caption(tr("pipeline.by_area_help"))
-    areas = cached(funnel_by_area, as_of=as_of, **scope)
-    if areas.is_empty():
+    areas = cached_view(sections.areas_table, as_of, region, industry, lang)
+    if areas is None:
         st.info(tr("pipeline.no_data"))
     else:
-        shown_areas = table(areas.select("area_code", pl.col(name).alias("area"), *pipeline.LADDER), height=320)
+        shown_areas = show_table(areas, height=320)
         download_buttons(shown_areas, tr("pipeline.by_area"), key="dl_areas", what="aggregate")
 
 # ---------------------------------------------------------------- flows by year
 st.subheader(tr("pipeline.flows"))
 st.caption(tr("pipeline.flows_help"))
-flows = cached(tier_flows, as_of=as_of, tier=tier, **scope)
-if flows.is_empty():
+flows = cached_view(sections.flows, as_of, tier, region, industry, lang)
+if flows is None:
     st.info(tr("pipeline.no_data"))
 else:
-    st.plotly_chart(analytics_charts.flows_chart(flows, lang), key="flows_chart")
-    undated = int(flows.filter(pl.col("year").is_null())["firms"].sum())
+    flows_chart, undated, flows_table = flows
+    st.plotly_chart(flows_chart, key="flows_chart")
     if undated:
         st.caption(tr("pipeline.undated", n=fmt_count(undated)))
-    by_year = flows.pivot(on="flow", index=["year", "tier"], values="firms").sort("year", nulls_last=True)
-    by_year = by_year.select("year", "tier", *[pl.col(f).fill_null(0) for f in pipeline.FLOWS if f in by_year.columns])
-    shown_flows = table(by_year.rename({f: code_label("flow", f, lang) for f in pipeline.FLOWS if f in by_year.columns}),
-                        codes={"tier": "tier"})
+    shown_flows = show_table(flows_table)
     download_buttons(shown_flows, tr("pipeline.flows"), key="dl_flows", what="aggregate")
 
 # ---------------------------------------------------------------- 复核 cohorts
@@ -84,12 +76,13 @@ st.subheader(tr("pipeline.cohorts"))
 st.caption(tr("pipeline.cohorts_help"))
 cohort_tier = tier if tier is not None else "little_giant"
 st.caption(f"{tr('pipeline.cohort_tier')}: {code_label('tier', cohort_tier, lang)}")
-cohorts = cached(review_cohorts, as_of=as_of, tier=cohort_tier, **scope)
-if cohorts.is_empty():
+cohorts = cached_view(sections.cohorts, as_of, cohort_tier, region, industry, lang)
+if cohorts is None:
     st.info(tr("pipeline.no_data"))
 else:
-    st.plotly_chart(analytics_charts.cohort_chart(cohorts, lang), key="cohort_chart")
-    shown_cohorts = table(cohorts, codes={"outcome": "outcome"})
+    cohort_chart, cohort_table = cohorts
+    st.plotly_chart(cohort_chart, key="cohort_chart")
+    shown_cohorts = show_table(cohort_table)
     download_buttons(shown_cohorts, tr("pipeline.cohorts"), key="dl_cohorts", what="aggregate")
 
 # ---------------------------------------------------------------- promotion candidates
@@ -97,7 +90,7 @@ st.subheader(tr("pipeline.candidates"))
 flags_ran = pipeline.last_flags_run(engine=engine())
 if flags_ran is not None:
     st.caption(tr("pipeline.candidates_from_flags", when=fmt_date(flags_ran)))
-    candidates = cached(promotion_candidates, **scope)
+    candidates, candidates_table = cached_view(sections.candidates_table, region, industry, lang)
 else:
     st.caption(tr("pipeline.candidates_no_flags"))
     # Evaluating reads every holder's records: only on request, and kept for this session's filters.
@@ -106,6 +99,7 @@ else:
         with st.spinner(tr("pipeline.evaluate")):
             st.session_state[run_key] = cached(evaluate_promotion_candidates, as_of=as_of, **scope)
     candidates = st.session_state.get(run_key)
+    candidates_table = None
     if candidates is not None:
         st.caption(tr("pipeline.evaluated", n=fmt_count(candidates["evaluated"].sum()), as_of=as_of.isoformat()))
 if candidates is not None:
@@ -113,5 +107,6 @@ if candidates is not None:
                                              candidates.select("tier", "target_tier", "firms").rows(), strict=True):
         column.metric(f"{code_label('tier', held, lang)} → {code_label('tier', target, lang)}", fmt_count(firms),
                       border=True)
-    shown_candidates = table(candidates, codes={"tier": "tier", "target_tier": "tier"})
+    shown_candidates = (show_table(candidates_table) if candidates_table is not None
+                        else table(candidates, codes={"tier": "tier", "target_tier": "tier"}))
     download_buttons(shown_candidates, tr("pipeline.candidates"), key="dl_candidates")

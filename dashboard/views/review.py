@@ -11,13 +11,14 @@ import polars as pl
 import streamlit as st
 
 from dashboard import ops
-from dashboard.cache import cached
+from dashboard.cache import cached, cached_view
 from dashboard.components import (
     current_lang,
     current_principal,
     firm_link_expr,
     labelled,
     settings,
+    show_table,
     today,
     tr,
 )
@@ -26,6 +27,7 @@ from dashboard.evidence import evidence_sentence, plain_source
 from dashboard.exports import export_button
 from dashboard.i18n import CODES, code_label, column_label
 from dashboard.safe_text import md_text
+from dashboard.sections import review as risk_section
 from registry.errors import UserError
 from registry.pipeline import last_flags_run
 from registry.review import (
@@ -39,7 +41,7 @@ from registry.review import (
     review_queue,
     revocation_rules,
 )
-from registry.review_risk import STANDARDS, review_risk, risk_workbook
+from registry.review_risk import STANDARDS, risk_workbook
 
 SHOWN = 500
 NOTICE = "review_notice"
@@ -52,26 +54,22 @@ if NOTICE in st.session_state:
 
 # ---------------------------------------------------------------- 复核 risk (registry.review_risk)
 RISK_MONTHS = settings().monitoring.review_risk_months
-risk = cached(review_risk, as_of=today(), months=RISK_MONTHS)
-with st.expander(f"{tr('risk.title')} · {risk.count('review'):,}", icon=":material/trending_down:"):
+# Counted and labelled once per data version (dashboard/sections/review.py).
+risk = cached_view(risk_section.risk, today(), RISK_MONTHS)
+with st.expander(f"{tr('risk.title')} · {risk.review:,}", icon=":material/trending_down:"):
     st.caption(tr("risk.help", months=RISK_MONTHS))
-    st.markdown(tr("risk.summary", due=f"{risk.due:,}", review=f"{risk.count('review'):,}",
-                   new=f"{risk.count('new_application'):,}"))
+    st.markdown(tr("risk.summary", due=f"{risk.due:,}", review=f"{risk.review:,}", new=f"{risk.new_application:,}"))
     standard = st.radio(tr("risk.standard"), list(STANDARDS), key="risk_standard", horizontal=True,
                         format_func=lambda s: code_label("risk_standard", s, lang))
-    # The criterion's words under their own header: "label" reads "Name" in English, like the firm's name.
-    at_risk = risk.of(standard).drop("standard").rename({"label": "criterion_label"})
-    if at_risk.is_empty():
+    at_risk = cached_view(risk_section.risk_table, today(), RISK_MONTHS, standard, SHOWN, lang)
+    if at_risk is None:
         st.info(tr("risk.none"))
     else:
+        risk_table, risk_names = at_risk
         risk_link = column_label("link", lang)
-        st.dataframe(labelled(at_risk.head(SHOWN).with_columns(link=firm_link_expr("uscc", lang)), {"tier": "tier"}),
-                     hide_index=True, placeholder="—", key="risk_table",
-                     column_config={risk_link: st.column_config.LinkColumn(risk_link,
-                                                                           display_text=tr("registry.open"))})
-        risk_names = dict(zip(["label" if c == "criterion_label" else c for c in at_risk.columns],
-                              labelled(at_risk.head(0)).columns, strict=True))
-        export_button(tr("risk.export"), lambda: (risk_workbook(risk, risk_names), risk.firms.height),
+        show_table(risk_table, key="risk_table",
+                   column_config={risk_link: st.column_config.LinkColumn(risk_link, display_text=tr("registry.open"))})
+        export_button(tr("risk.export"), lambda: (risk_workbook(risk.result, risk_names), risk.result.firms.height),
                       what="review_list", file_name=f"复核风险_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                       key="risk_export", icon=":material/table:")
 
