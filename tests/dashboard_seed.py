@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -27,6 +28,7 @@ from registry.models import (
     RegionalTarget,
     Report,
 )
+from registry.settings import get_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from builders import (  # noqa: E402
@@ -56,7 +58,9 @@ class SeedInfo:
 
 
 def seed_registry(engine: sa.Engine, firms: int = 300, seed: int = 7, today: date | None = None) -> SeedInfo:
-    today = today or date.today()
+    # The officials' calendar day, as the dashboard counts it (config scheduler.timezone, Asia/Shanghai): from 16:00
+    # UTC the machine's date is a day behind, and "expired 15 days ago" would read 16 on the page.
+    today = today or datetime.now(ZoneInfo(get_settings().scheduler.timezone)).date()
     rng = random.Random(seed)
     enterprises, recognitions = [], []
     used: set[str] = set()
