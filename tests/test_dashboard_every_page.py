@@ -5,7 +5,9 @@ catalogue itself — both languages, no clashing headers, no missing or unused k
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ from dashboard_login import log_in, seed_user
 from dashboard_seed import seed_registry
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import LABELS
+from dashboard.i18n import LABELS, column_label
 from dashboard.pages import pages_for
 from registry.db import make_engine, upgrade
 from registry.models import TIERS
@@ -23,17 +25,35 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("every_page")
+def _registry(folder: Path, fill) -> tuple[sa.Engine, Path]:
+    """A migrated SQLite registry filled by `fill(engine)`, an admin and a Guangdong official, and its config file."""
     url = f"sqlite:///{folder / 'zjtx.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    seed_registry(engine, firms=150, seed=23)
+    fill(engine)
     seed_user(engine, "admin", "admin", "cn")
     seed_user(engine, "gd_official", "official", "cn-gd")
     config = folder / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    return engine, config
+
+
+def _app(engine: sa.Engine, config: Path, monkeypatch, username: str, lang: str) -> AppTest:
+    """The dashboard on that registry, signed in as `username`, in `lang` (settings re-read from its config)."""
+    monkeypatch.setenv("ZJTX_CONFIG", str(config))
+    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = lang
+    log_in(at, engine, username).run()
+    assert at.radio(key="lang").value == lang
+    return at
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    engine, config = _registry(tmp_path_factory.mktemp("every_page"),
+                               lambda engine: seed_registry(engine, firms=150, seed=23))
     yield engine, config
     engine.dispose()
 
@@ -63,14 +83,8 @@ def table_problems(frame, lang: str) -> list[str]:
 @pytest.mark.parametrize("username,role", [("admin", "admin"), ("gd_official", "official")])
 def test_every_page_runs_in_both_languages(seeded, monkeypatch, username, role, lang):
     engine, config = seeded
-    monkeypatch.setenv("ZJTX_CONFIG", str(config))
-    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
     try:
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        at.query_params["lang"] = lang
-        log_in(at, engine, username).run()
-        assert at.radio(key="lang").value == lang
+        at = _app(engine, config, monkeypatch, username, lang)
         visited = []
         problems = {}
         tables = 0
@@ -125,14 +139,8 @@ def demo(tmp_path_factory):
     recognitions on course to fail their 复核, so the review page draws its 复核-risk table."""
     from registry.demo import build_demo
 
-    folder = tmp_path_factory.mktemp("every_page_demo")
-    url = f"sqlite:///{folder / 'zjtx.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    build_demo(engine, firms=400, seed=2021, progress=False)
-    seed_user(engine, "admin", "admin", "cn")
-    config = folder / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n[demo]\nfirms = 0\n', encoding="utf-8")
+    engine, config = _registry(tmp_path_factory.mktemp("every_page_demo"),
+                               lambda engine: build_demo(engine, firms=400, seed=2021, progress=False))
     yield engine, config
     engine.dispose()
 
@@ -140,13 +148,8 @@ def demo(tmp_path_factory):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_page_runs_on_the_demo_registry(demo, monkeypatch, lang):
     engine, config = demo
-    monkeypatch.setenv("ZJTX_CONFIG", str(config))
-    monkeypatch.delenv("ZJTX_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
     try:
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        at.query_params["lang"] = lang
-        log_in(at, engine, "admin").run()
+        at = _app(engine, config, monkeypatch, "admin", lang)
         for spec in pages_for("admin"):
             at.switch_page(spec.script).run()
             assert not at.exception, (lang, spec.key, [e.value for e in at.exception])
@@ -155,23 +158,16 @@ def test_every_page_runs_on_the_demo_registry(demo, monkeypatch, lang):
             if spec.key == "monitoring":
                 # December: this year's reports are monthly so far, so the page opens on the last full year, and
                 # that year's demo figures are there (an empty first view would read as "no data").
-                from datetime import date
-
                 opened = at.selectbox(key="monitor_period_year_period").value
-                assert opened == str(date.today().year - 1)
+                assert opened == str(datetime.now(ZoneInfo(get_settings().scheduler.timezone)).year - 1)
                 with engine.connect() as conn:
                     annual = conn.execute(sa.text("SELECT COUNT(*) FROM report WHERE period = :p"),
                                           {"p": opened}).scalar_one()
                 assert annual > 0
             if spec.key == "review":
                 # The 复核-risk table was drawn (its headers must not collide: "Name" twice crashed it in English).
-                assert any(frame.value.shape[0] > 0 and column_header(lang, "criterion_label") in frame.value.columns
+                assert any(frame.value.shape[0] > 0 and column_label("criterion_label", lang) in frame.value.columns
                            for frame in at.dataframe)
     finally:
         get_settings.cache_clear()
 
-
-def column_header(lang: str, column: str) -> str:
-    from dashboard.i18n import column_label
-
-    return column_label(column, lang)

@@ -36,7 +36,6 @@ tier = controls[1].selectbox(tr("filter.tier"), tier_options, key="pipeline_tier
                              format_func=lambda v: tr("filter.all_tiers") if v is None else code_label("tier", v, lang))
 as_of = controls[2].date_input(tr("filter.as_of"), value=today(), key="pipeline_as_of", format="YYYY-MM-DD")
 scope = {"region": region, "industry": industry}
-name = "name_en" if lang == "en" else "name_zh"
 
 # ---------------------------------------------------------------- the funnel
 st.subheader(tr("pipeline.funnel"))
