@@ -67,7 +67,7 @@ def _print(result: ReviewRisk) -> None:
         table = Table("USCC", "企业 name", "称号 tier", "复核日 review", "政策 policy", "条件 criterion", "实际 actual",
                       "要求 expected", "差距 gap")
         for r in frame.head(50).iter_rows(named=True):
-            table.add_row(r["uscc"], r["name"] or "", r["tier"], str(r["review_on"]), r["policy"], r["label"],
+            table.add_row(r["uscc"], r["name"] or "", r["tier"], str(r["review_on"]), r["policy"], r["criterion_label"],
                           r["actual"] or "", r["expected"] or "", "" if r["gap"] is None else f"{r['gap']:g}")
         if frame.height:
             console.print(table)

@@ -40,7 +40,7 @@ STANDARDS = FIXED["risk_standard"]
 RISK_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "standard": pl.String, "uscc": pl.String, "name": pl.String, "region_code": pl.String, "tier": pl.String,
     "jurisdiction": pl.String, "recognition_id": pl.Int64, "review_on": pl.Date, "policy": pl.String,
-    "criterion": pl.String, "label": pl.String, "actual": pl.String, "expected": pl.String, "gap": pl.Float64,
+    "criterion": pl.String, "criterion_label": pl.String, "actual": pl.String, "expected": pl.String, "gap": pl.Float64,
     "source": pl.String,
 }
 
@@ -87,7 +87,7 @@ def _failures(policy: Policy, due: pl.DataFrame, bundle: Bundle, as_of: date) ->
                   if isinstance(leaf.threshold, (int, float)) and not isinstance(leaf.threshold, bool)}
     gaps = [(number - thresholds[i]) if i in thresholds and (number := _number(a)) is not None else None
             for i, a in zip(rows["id"].to_list(), rows["actual"].to_list(), strict=True)]
-    rows = rows.select("uscc", criterion="id", label="label", actual="actual", expected="expected", source="source",
+    rows = rows.select("uscc", criterion="id", criterion_label="label", actual="actual", expected="expected", source="source",
                        gap=pl.Series(gaps, dtype=pl.Float64).round(4))
     return due.join(rows, on="uscc", how="inner")
 

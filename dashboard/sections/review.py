@@ -29,13 +29,9 @@ def risk(as_of: date, months: int) -> Risk:
 def risk_table(as_of: date, months: int, standard: str, shown: int, lang: str) -> tuple[Table, dict[str, str]] | None:
     """The first `shown` firms at risk under `standard` with a link to each, and the workbook's column names;
     None when no firm is at risk."""
-    # The criterion's words under their own header: "label" reads "Name" in English, like the firm's name.
-    at_risk = (cached(review_risk, as_of=as_of, months=months).of(standard).drop("standard")
-               .rename({"label": "criterion_label"}))
+    at_risk = cached(review_risk, as_of=as_of, months=months).of(standard).drop("standard")
     if at_risk.is_empty():
         return None
     frame = labelled(at_risk.head(shown).with_columns(link=firm_link_expr("uscc", lang)), {"tier": "tier"}, lang)
-    # The workbook is written from the registry's frame, whose column is still "label".
-    names = dict(zip(["label" if c == "criterion_label" else c for c in at_risk.columns],
-                     labelled(at_risk.head(0), lang=lang).columns, strict=True))
+    names = dict(zip(at_risk.columns, labelled(at_risk.head(0), lang=lang).columns, strict=True))
     return Table(frame, {}), names
