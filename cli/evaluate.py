@@ -95,7 +95,7 @@ def evaluate_command(
     from registry.policy.engine import check_as_of, evaluate, required_refs
     from registry.policy.indicators import data_needs
 
-    check_format(output_format, output, lang)
+    output_format = check_format(output_format, output, lang)
     on = parse_as_of(as_of)
     policy = resolve_policy(policy_id, tier, jurisdiction, purpose, on)
     check_as_of(policy, on)
@@ -129,7 +129,7 @@ def screen_command(
     from registry.policy.engine import check_as_of, evaluate
     from registry.screening import read_files
 
-    check_format(output_format, output, lang)
+    output_format = check_format(output_format, output, lang)
     on = parse_as_of(as_of)
     policy = resolve_policy(policy_id, tier, jurisdiction, purpose, on)
     check_as_of(policy, on)

@@ -43,8 +43,7 @@ def impact_command(
     from registry.export import to_csv_bytes
     from registry.impact import default_pair, rule_impact
 
-    output_format = "table" if output_format == "text" else output_format
-    check_format(output_format, output)
+    output_format = check_format(output_format, output)
     if from_id is None or to_id is None:
         default_from, default_to = default_pair()
         from_id, to_id = from_id or default_from, to_id or default_to

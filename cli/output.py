@@ -16,14 +16,20 @@ FORMATS = ("table", "json", "csv", "xlsx")
 OutputFile = Annotated[Path | None, typer.Option("--output", help="Write to this file instead of standard output.")]
 
 
-def check_format(output_format: str, output: Path | None, lang: str = "zh") -> None:
-    """Refuse a format, language or missing --output before any work is done."""
+# `impact` and `review-risk` were documented with "text" for what the others call "table": both names work everywhere.
+FORMAT_ALIASES = {"text": "table"}
+
+
+def check_format(output_format: str, output: Path | None, lang: str = "zh") -> str:
+    """The format's one name; refuses a format, language or missing --output before any work is done."""
+    output_format = FORMAT_ALIASES.get(output_format, output_format)
     if lang not in ("zh", "en"):
         raise UserError(f"--lang {lang!r}: 只支持 / expected zh | en")
     if output_format not in FORMATS:
         raise UserError(f"--format {output_format!r}: 只支持 / expected one of {', '.join(FORMATS)}")
     if output_format == "xlsx" and output is None:
         raise UserError("--format xlsx 需要 --output 文件路径 / needs --output PATH")
+    return output_format
 
 
 def emit(output_format: str, output: Path | None, *, table: Callable[[], None],

@@ -35,8 +35,7 @@ def review_risk_command(
     from registry.review_risk import review_risk, risk_workbook
     from registry.settings import get_settings
 
-    output_format = "table" if output_format == "text" else output_format
-    check_format(output_format, output)
+    output_format = check_format(output_format, output)
     months = months or get_settings().monitoring.review_risk_months
     result = review_risk(cli_principal(), parse_as_of(as_of), months, engine=get_engine())
     emit(output_format, output, table=lambda: _print(result), json_data=lambda: risk_json(result),
