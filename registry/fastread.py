@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,21 +130,34 @@ def _read_adbc(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -
 
 
 def _read_sqlite3(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
-    # A pooled connection of the engine: the same SQLite library and settings as every other connection of
-    # this process (a private connection opened and closed here would cost a file open per call).
+    with sqlite_snapshot(engine) as conn:
+        return read_sqlite_frames(engine, conn, queries)
+
+
+@contextmanager
+def sqlite_snapshot(engine: sa.Engine) -> Iterator[sqlite3.Connection]:
+    """The sqlite3 connection of one of the engine's pooled connections, in a read transaction: everything read
+    through it is one WAL snapshot. A pooled connection, not a private one: the same SQLite library and settings
+    as every other connection of this process (a private connection opened and closed here would also cost a
+    file open per call)."""
     pooled = engine.raw_connection()
     try:
         conn = pooled.driver_connection
-        assert conn is not None
-        conn.execute("BEGIN")  # one snapshot for every query of this call
+        assert isinstance(conn, sqlite3.Connection)
+        conn.execute("BEGIN")
         try:
-            frames = {name: _sqlite_frame(conn.execute(sql_text(engine, query)), schema)
-                      for name, (query, schema) in queries.items()}
+            yield conn
         finally:
             conn.rollback()  # read only: nothing to keep
     finally:
         pooled.close()  # back to the pool
-    return frames
+
+
+def read_sqlite_frames(engine: sa.Engine, conn: sqlite3.Connection,
+                       queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+    """Every query's rows on `conn` (a sqlite_snapshot), as frames of exactly their schemas."""
+    return {name: conform(_sqlite_frame(conn.execute(sql_text(engine, query)), schema), schema)
+            for name, (query, schema) in queries.items()}
 
 
 def _sqlite_frame(cursor: sqlite3.Cursor, schema: Schema) -> pl.DataFrame:

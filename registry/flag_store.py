@@ -17,8 +17,9 @@ from sqlalchemy import Engine
 from registry.audit import ACTOR_SCHEDULER, record
 from registry.lifecycle import FlagWindows, LifecycleResolver, compute_flags
 from registry.models import Enterprise, Flag, table_of
-from registry.policy import lifecycle_for
+from registry.policy import bundle_cache, lifecycle_for
 from registry.policy.bundle import load_bundle
+from registry.policy.indicators import with_annual_figures
 from registry.review import watched_flag_keys
 from registry.settings import Settings
 
@@ -43,7 +44,12 @@ def store_flags(engine: Engine, as_of: date, settings: Settings,
                 resolver: LifecycleResolver = lifecycle_for, actor: str = ACTOR_SCHEDULER) -> dict[str, Any]:
     """Returns counts: computed, opened, kept, updated, resolved. The recomputation is one audit row by `actor`,
     in the same transaction."""
-    flags = compute_flags(load_bundle(engine), as_of, FlagWindows.from_settings(settings.lifecycle), resolver)
+    # This whole-registry read, and the annual figures computed from it, become the columnar copy that later
+    # whole reads take on SQLite (registry/policy/bundle_cache.py).
+    bundle = with_annual_figures(load_bundle(engine, refresh_copy=True))
+    if bundle.copy_version is not None and bundle.annual is not None:
+        bundle_cache.add_annual(engine, bundle.copy_version, bundle.annual)
+    flags = compute_flags(bundle, as_of, FlagWindows.from_settings(settings.lifecycle), resolver)
     try:
         with engine.begin() as conn:
             counts = _store(conn, flags, as_of, actor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, inspect, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 # Ladder order (rank = position). tech_sme 科技型中小企业 sits with innovative_sme in tier 1 (科技和创新型中小企业,
@@ -363,3 +363,26 @@ class SchedulerLock(SQLModel, table=True):
     pid: int
     acquired_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
+
+
+class RegistryVersion(SQLModel, table=True):
+    """One row whose counter changes with every write to the tables a policy evaluation reads (enterprise,
+    recognition, report, attribute, event): SQLite triggers bump it (migration 0007). It keys the columnar copy
+    of those tables (BundleCache), so a copy is used only for exactly the data it was made from."""
+
+    __tablename__ = "registry_version"
+    id: int = Field(default=1, primary_key=True)
+    n: int = 0
+
+
+class BundleCache(SQLModel, table=True):
+    """A columnar copy (Parquet) of the evaluation's tables as of one registry_version, written by the flags
+    job and read by whole-registry reads on SQLite instead of the rows (registry/policy/bundle_cache.py)."""
+
+    __tablename__ = "bundle_cache"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(index=True)
+    name: str = Field(max_length=20)  # enterprises | recognitions | reports | attributes | events
+    part: int  # a frame is split into parts of at most PART_ROWS rows
+    payload: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -15,8 +15,10 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from registry.fastread import conform as fast_conform
 from registry.fastread import read_frames
 from registry.models import REPORT_METRICS, Attribute, Enterprise, Event, Recognition, Report, table_of
+from registry.policy import bundle_cache
 
 # Column → polars type. The constants give dtype classes (pl.String), which polars takes as well as instances;
 # mypy reads a class as type[pl.String], not as a pl.DataType, hence the union.
@@ -69,6 +71,9 @@ class Bundle:
     # The annual figures of every firm and year (registry.policy.indicators.annual_figures), when a run that
     # evaluates many policies over one bundle has computed them once (with_annual_figures); None otherwise.
     annual: pl.DataFrame | None = field(default=None, repr=False, compare=False)
+    # The registry_version (SQLite) of the snapshot this bundle was read from, when the database keeps one
+    # (registry/policy/bundle_cache.py); None otherwise.
+    copy_version: int | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, enterprises: pl.DataFrame | None = None, recognitions: pl.DataFrame | None = None,
@@ -116,7 +121,8 @@ _CHILD_TABLES: dict[str, type[SQLModel]] = {"recognitions": Recognition, "report
 
 
 def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: Iterable[str] | None = None,
-                years: Iterable[int] | None = None, attributes: Iterable[str] | None = None) -> Bundle:
+                years: Iterable[int] | None = None, attributes: Iterable[str] | None = None,
+                refresh_copy: bool = False) -> Bundle:
     """The firms in the database (or only `usccs`) with all their recognitions, reports, attributes, events.
 
     For a run that knows what it evaluates (`zjtx evaluate`: one policy's `indicators.data_needs`), read less
@@ -128,16 +134,51 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
 
     Read through registry.fastread (columnar, one snapshot on PostgreSQL). Child rows are read by
     enterprise_id and given their USCC in polars: joining `enterprise` in SQL cost the server a hash join of the
-    whole registry for nothing the database does better."""
+    whole registry for nothing the database does better. On SQLite a read of every firm takes the columnar
+    copy of the tables when it is current (registry/policy/bundle_cache.py); `refresh_copy` (the flags job)
+    makes a whole read that missed it the new copy."""
     ids = list(dict.fromkeys(usccs)) if usccs is not None else None
     e = table_of(Enterprise).c
     in_sql = ids is not None and len(ids) <= _SQL_FILTER_LIMIT
     firm_ids = sa.select(e.id).where(e.uscc.in_(ids)) if in_sql and ids is not None else None
+    sqlite = engine.dialect.name == "sqlite"
+    queries = _queries(engine, firm_ids, metrics, years, attributes)
+    version, annual = None, None
+    if not in_sql and bundle_cache.usable(engine):
+        whole = queries if metrics is None and years is None and attributes is None else _queries(engine)
+        read = bundle_cache.read(engine, queries, lambda copy: _narrowed(copy, queries, metrics, years, attributes),
+                                 whole=whole, store=refresh_copy)
+        frames, version, annual = read.frames, read.version, read.annual
+    else:
+        frames = read_frames(engine, queries)
+    if metrics is not None and years is not None and sqlite:
+        frames["reports"] = _without_covered_sub_annual(frames["reports"], sorted(set(metrics)))
 
+    enterprises = frames.pop("enterprises")
+    if ids is not None and not in_sql:
+        enterprises = enterprises.filter(pl.col("uscc").is_in(pl.Series(ids, dtype=pl.String).implode()))
+    uscc_of = enterprises.select("enterprise_id", "uscc")
+    children = {name: frame.join(uscc_of, on="enterprise_id", how="inner", maintain_order="left")
+                for name, frame in frames.items()}
+    if annual is not None and ids is not None:
+        annual = annual.join(uscc_of.select("uscc"), on="uscc", how="semi", maintain_order="left")
+    return Bundle(enterprises=conform(enterprises, ENTERPRISE_SCHEMA),
+                  **{name: conform(frame, SCHEMAS[name]) for name, frame in children.items()},
+                  annual=annual, copy_version=version)
+
+
+_Queries = dict[str, tuple[sa.Select[*tuple[Any, ...]], Schema]]
+
+
+def _queries(engine: sa.Engine, firm_ids: sa.Select[*tuple[Any, ...]] | None = None,
+             metrics: Iterable[str] | None = None, years: Iterable[int] | None = None,
+             attributes: Iterable[str] | None = None) -> _Queries:
+    """The SELECTs of load_bundle, by frame name, with their schemas (enterprise_id instead of uscc on children)."""
+    e = table_of(Enterprise).c
     firms = sa.select(e.id.label("enterprise_id"), *(getattr(e, c) for c in ENTERPRISE_SCHEMA))
     if firm_ids is not None:
         firms = firms.where(e.id.in_(firm_ids))
-    queries = {"enterprises": (firms, {"enterprise_id": pl.Int64, **ENTERPRISE_SCHEMA})}
+    queries: _Queries = {"enterprises": (firms, {"enterprise_id": pl.Int64, **ENTERPRISE_SCHEMA})}
     for name, table in _CHILD_TABLES.items():
         t = table_of(table).c
         schema = {c: dt for c, dt in SCHEMAS[name].items() if c != "uscc"}
@@ -157,18 +198,20 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
         if name == "attributes" and attributes is not None:
             stmt = stmt.where(t.attribute.in_(sorted(set(attributes)) or [""]))
         queries[name] = (stmt, {"enterprise_id": pl.Int64, **schema})
-    frames = read_frames(engine, queries)
-    if metrics is not None and years is not None and engine.dialect.name == "sqlite":
-        frames["reports"] = _without_covered_sub_annual(frames["reports"], sorted(set(metrics)))
+    return queries
 
-    enterprises = frames.pop("enterprises")
-    if ids is not None and not in_sql:
-        enterprises = enterprises.filter(pl.col("uscc").is_in(pl.Series(ids, dtype=pl.String).implode()))
-    uscc_of = enterprises.select("enterprise_id", "uscc")
-    children = {name: frame.join(uscc_of, on="enterprise_id", how="inner", maintain_order="left")
-                for name, frame in frames.items()}
-    return Bundle(enterprises=conform(enterprises, ENTERPRISE_SCHEMA),
-                  **{name: conform(frame, SCHEMAS[name]) for name, frame in children.items()})
+
+def _narrowed(copy: dict[str, pl.DataFrame], queries: _Queries, metrics: Iterable[str] | None,
+              years: Iterable[int] | None, attributes: Iterable[str] | None) -> dict[str, pl.DataFrame]:
+    """The copy of the whole tables (bundle_cache) narrowed in polars to what `queries` select on SQLite: the
+    same filters as `_queries`, the same columns and types."""
+    reports, attrs = copy["reports"], copy["attributes"]
+    if metrics is not None and years is not None:
+        reports = reports.filter(pl.col("year").is_in(sorted(set(years))))
+    if attributes is not None:
+        attrs = attrs.filter(pl.col("attribute").is_in(sorted(set(attributes)) or [""]))
+    narrowed = {**copy, "reports": reports, "attributes": attrs}
+    return {name: fast_conform(narrowed[name], schema) for name, (_, schema) in queries.items()}
 
 
 def _without_covered_sub_annual(reports: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
