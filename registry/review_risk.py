@@ -114,6 +114,7 @@ def review_risk(principal: Principal, as_of: date, months: int, *, engine: Engin
 def stored_review_risk(engine: Engine, principal: Principal, as_of: date, months: int) -> ReviewRisk | None:
     """The stored national result narrowed to the principal's firms — the same firm set the live path reads
     (_in_scope_firms), so the same rows and due count — or None when there is none for today's data and policies."""
+    require(principal, "read")
     found = result_store.get(engine, KIND, {"as_of": as_of, "months": months}, data_version(engine))
     if found is None:
         return None

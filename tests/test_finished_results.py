@@ -14,16 +14,16 @@ from datetime import date
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from builders import report_row
+from builders import insert_rows, recognition_row, report_row
 from impact_seed import AS_OF as IMPACT_AS_OF
-from impact_seed import seed_impact_registry
+from impact_seed import seed_impact_registry, uscc_of
 from polars.testing import assert_frame_equal
 from sqlmodel import Session
 
 from registry.access import SYSTEM, Principal
 from registry.finished import store_finished_results
 from registry.impact import default_pair, rule_impact, stored_rule_impact
-from registry.models import Report
+from registry.models import Recognition, Report
 from registry.policy import get_policy
 from registry.policy.loader import POLICY_DIR
 from registry.queries import data_version
@@ -116,11 +116,26 @@ def test_new_data_after_the_store_is_computed_live(engine):
     assert new_uscc in set(after.firms["uscc"]) and ids["a"] in set(after.firms["uscc"])
 
 
+def test_a_new_recognition_after_the_store_is_computed_live(engine):
+    seed_impact_registry(engine)
+    from_id, to_id = default_pair()
+    store_finished_results(engine, IMPACT_AS_OF, MONTHS)
+    assert rule_impact(engine, SYSTEM, from_id, to_id, IMPACT_AS_OF).firms.height == 8
+    with engine.begin() as conn:  # L (tests/impact_seed.py: no recognition) becomes a 小巨人 holder
+        insert_rows(conn, Recognition.__table__, [recognition_row(12, "little_giant", "cn", date(2026, 5, 1),
+                                                                  date(2029, 4, 30), batch="6")])
+    from_policy, to_policy = get_policy(from_id), get_policy(to_id)
+    assert stored_rule_impact(engine, SYSTEM, from_policy, to_policy, IMPACT_AS_OF, "cn",
+                              ("little_giant", "zjtx_sme")) is None
+    after = rule_impact(engine, SYSTEM, from_id, to_id, IMPACT_AS_OF)
+    assert after.firms.height == 9 and uscc_of("L") in set(after.firms["uscc"])
+
+
 def _report(firm_id: int, liabilities: float) -> dict:
     return report_row(firm_id, "2025", revenue=10000.0, total_assets=1000.0, total_liabilities=liabilities)
 
 
-def test_other_policy_files_are_not_served(engine, tmp_path):
+def test_other_policy_files_are_not_served(engine):
     seed_review_risk(engine)
     store_finished_results(engine, RISK_AS_OF, MONTHS)
     assert stored_review_risk(engine, SYSTEM, RISK_AS_OF, MONTHS) is not None
