@@ -368,7 +368,7 @@ class SchedulerLock(SQLModel, table=True):
 class FinishedResult(SQLModel, table=True):
     """A heavy figure computed by the flags job for the whole registry (复核 risk, rule impact), kept for the pages
     to read instead of recomputing it on first visit (registry.result_store). Valid only for the data version and
-    policy files it was computed from: one row per kind + parameters, the latest replacing the one before."""
+    policy files it was computed from: one row per kind, the latest replacing the one before."""
 
     __tablename__ = "finished_result"
     __table_args__ = (UniqueConstraint("kind", "params", name="uq_finished_result_key"),)

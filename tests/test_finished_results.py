@@ -174,6 +174,10 @@ def test_the_flags_job_stores_both_and_a_second_run_replaces(engine):
     assert stored_rows(engine) == first  # replaced, not accumulated (same day, same data: same key and version)
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(RESULTS)).scalar_one() == 2
+    # The next day's run replaces the day before's: results do not pile up.
+    store_finished_results(engine, date(2026, 1, 16), months)
+    assert [(kind, '"2026-01-16"' in params) for kind, params, _ in stored_rows(engine)] == \
+        [("review_risk", True), ("rule_impact", True)]
 
 
 def test_a_failed_store_leaves_the_flags_job_successful(engine):
