@@ -386,3 +386,20 @@ class BundleCache(SQLModel, table=True):
     part: int  # a frame is split into parts of at most PART_ROWS rows
     payload: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class FinishedResult(SQLModel, table=True):
+    """A heavy figure computed by the flags job for the whole registry (复核 risk, rule impact), kept for the pages
+    to read instead of recomputing it on first visit (registry.result_store). Valid only for the data version and
+    policy files it was computed from: one row per kind, the latest replacing the one before."""
+
+    __tablename__ = "finished_result"
+    __table_args__ = (UniqueConstraint("kind", "params", name="uq_finished_result_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # review_risk | rule_impact
+    params: str = Field(max_length=400)  # canonical JSON of the parameters (as_of, months / from, to, scope)
+    data_version: str = Field(max_length=200)  # registry.queries.data_version, read before computing
+    policy_fingerprint: str = Field(max_length=64)  # registry.result_store.policy_fingerprint
+    computed_at: datetime = Field(default_factory=utcnow)
+    seconds: float = 0.0  # how long the computation took
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # registry.result_store.pack

@@ -17,13 +17,16 @@ One engine call per policy over all its due firms (polars, no per-firm loop); on
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine
 
-from registry.access import Principal, require
+from registry import result_store
+from registry.access import SYSTEM, Principal, require
 from registry.db import get_engine
 from registry.export import to_excel_workbook_bytes
 from registry.label_codes import FIXED
@@ -31,6 +34,7 @@ from registry.lifecycle import _policy_breakpoints, current_recognitions, next_r
 from registry.policy import Bundle, Policy, load_bundle
 from registry.policy.engine import evaluate_indicators, required_refs
 from registry.policy.indicators import derive_indicators, with_annual_figures
+from registry.queries import data_version
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 from registry.warnings import review_policies
 
@@ -43,6 +47,8 @@ RISK_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "criterion": pl.String, "criterion_label": pl.String, "actual": pl.String, "expected": pl.String, "gap": pl.Float64,
     "source": pl.String,
 }
+# The due recognitions a stored result keeps, so that `due` can be counted for any principal's firms.
+DUE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {"uscc": pl.String, "recognition_id": pl.Int64}
 
 
 @dataclass(frozen=True)
@@ -92,15 +98,51 @@ def _failures(policy: Policy, due: pl.DataFrame, bundle: Bundle, as_of: date) ->
     return due.join(rows, on="uscc", how="inner")
 
 
+KIND = "review_risk"  # registry.result_store
+
+
 def review_risk(principal: Principal, as_of: date, months: int, *, engine: Engine | None = None) -> ReviewRisk:
     """The recognitions of the principal's firms due for 复核 within `months` and on course to fail it, and the
-    same ones judged by the new-application standard (see the module docstring)."""
+    same ones judged by the new-application standard (see the module docstring). Read from the whole registry's
+    result the flags job stored when it is still current (registry.result_store), else computed here."""
     require(principal, "read")
     engine = engine if engine is not None else get_engine()
+    stored = stored_review_risk(engine, principal, as_of, months)
+    return stored if stored is not None else _compute(engine, principal, as_of, months)[0]
+
+
+def stored_review_risk(engine: Engine, principal: Principal, as_of: date, months: int) -> ReviewRisk | None:
+    """The stored national result narrowed to the principal's firms — the same firm set the live path reads
+    (_in_scope_firms), so the same rows and due count — or None when there is none for today's data and policies."""
+    require(principal, "read")
+    found = result_store.get(engine, KIND, {"as_of": as_of, "months": months}, data_version(engine))
+    if found is None:
+        return None
+    due, firms = found.frames["due"], found.frames["firms"]
+    if firm_conditions(principal):  # a national principal reads the national result as it is
+        mine = _in_scope_firms(engine, principal, as_of).select("uscc")
+        due, firms = due.join(mine, on="uscc", how="semi"), firms.join(mine, on="uscc", how="semi")
+    return ReviewRisk(as_of, months, due.height, firms.cast(pl.Schema(RISK_SCHEMA)))
+
+
+def store_national_review_risk(engine: Engine, as_of: date, months: int, version: str) -> dict[str, Any]:
+    """Compute the whole registry's 复核 risk and store it under `version` (read by the caller before this
+    computation started: see registry.result_store). Returns counts for the job's record."""
+    fingerprint = result_store.policy_fingerprint()
+    started = time.monotonic()
+    result, due = _compute(engine, SYSTEM, as_of, months)
+    seconds = time.monotonic() - started
+    result_store.put(engine, KIND, {"as_of": as_of, "months": months}, version, fingerprint,
+                     {"due": due, "firms": result.firms}, {}, seconds)
+    return {"due": result.due, "rows": result.firms.height, "seconds": round(seconds, 1)}
+
+
+def _compute(engine: Engine, principal: Principal, as_of: date, months: int) -> tuple[ReviewRisk, pl.DataFrame]:
+    """The live computation: the result, and the due recognitions (uscc, recognition_id) it counted."""
     firms = _in_scope_firms(engine, principal, as_of)
     bundle = with_annual_figures(load_bundle(engine, firms["uscc"].to_list())) if firms.height else None
     if bundle is None:
-        return ReviewRisk(as_of, months, 0, pl.DataFrame(schema=RISK_SCHEMA))
+        return ReviewRisk(as_of, months, 0, pl.DataFrame(schema=RISK_SCHEMA)), pl.DataFrame(schema=DUE_SCHEMA)
     horizon = pl.select(pl.lit(as_of).dt.offset_by(f"{months}mo")).item()
     cur, _ = with_rules(current_recognitions(bundle.recognitions, as_of))
     due = (next_reviews(cur.filter(pl.col("valid_until") >= as_of), as_of)
@@ -118,7 +160,11 @@ def review_risk(principal: Principal, as_of: date, months: int, *, engine: Engin
     # As a pl.Schema: cast() types a dict's keys as name | selector | dtype, which dict[str, ...] is not.
     found = pl.concat([p.select(list(RISK_SCHEMA)).cast(pl.Schema(RISK_SCHEMA)) for p in parts if not p.is_empty()]
                       or [pl.DataFrame(schema=RISK_SCHEMA)])
-    return ReviewRisk(as_of, months, due.height, found.sort("standard", "review_on", "uscc", "criterion"))
+    # recognition_id last: a firm due twice (two tiers) fails the same criterion twice, and the order of the two
+    # must not depend on which firms were read with it (a narrowed stored result equals a live one row for row).
+    result = ReviewRisk(as_of, months, due.height,
+                        found.sort("standard", "review_on", "uscc", "criterion", "recognition_id"))
+    return result, due.select(list(DUE_SCHEMA)).cast(pl.Schema(DUE_SCHEMA))
 
 
 def risk_workbook(result: ReviewRisk, column_names: dict[str, str] | None = None) -> bytes:

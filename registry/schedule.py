@@ -64,12 +64,17 @@ def _summarise_ingest(results: list[Any]) -> dict[str, Any]:
 
 
 def flags_job(engine: Engine, settings: Settings) -> dict[str, Any]:
+    from registry.finished import store_finished_results
     from registry.flag_store import store_flags
     from registry.policy_changes import record_policy_changes
 
     # Policy files changed since the last run are audited before the flags they drive are recomputed.
     changed = record_policy_changes(engine)
-    return {**store_flags(engine, today_in(settings), settings), "policy_files_changed": len(changed)}
+    as_of = today_in(settings)
+    counts = {**store_flags(engine, as_of, settings), "policy_files_changed": len(changed)}
+    # After the flags: the data version the finished results are stored under includes the flags' max id.
+    counts["finished"] = store_finished_results(engine, as_of, settings.monitoring.review_risk_months)
+    return counts
 
 
 def snapshot_job(engine: Engine, settings: Settings) -> dict[str, Any]:

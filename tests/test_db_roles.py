@@ -135,7 +135,10 @@ def test_the_app_role_cannot_rewrite_or_unprotect_the_audit_trail_but_does_its_w
                                     recognized_on=date.today() - timedelta(days=1000),
                                     valid_until=date.today() + timedelta(days=60)))
             session.commit()
-        assert flags_job(app, Settings())["opened"] >= 1
+        counts = flags_job(app, Settings())
+        assert counts["opened"] >= 1
+        # The finished results (finished_result, migration 0008) are written by the app's role too.
+        assert not [kind for kind, c in counts["finished"].items() if isinstance(c, dict) and "error" in c]
         added = zjtx("users", "add", "ops_admin", "--role", "admin", "--jurisdiction", "cn", "--password-stdin",
                      stdin="Kestrel-Harbour-93\n")
         assert added.returncode == 0, added.stderr
