@@ -16,7 +16,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import Engine, Select
 
-from registry import lifecycle, reference
+from registry import fastread, lifecycle, reference
 from registry.access import Principal, region_prefixes, scope_clause
 from registry.db import engine_or_default as _engine
 from registry.identity import normalize_name
@@ -54,11 +54,9 @@ FIRM_COLUMNS = {
 
 
 def _read(engine: Engine, stmt: Select[Any], schema: Mapping[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
-    with engine.connect() as conn:
-        frame = pl.read_database(stmt, conn, schema_overrides=schema, infer_schema_length=None)
-    if frame.is_empty():
-        return pl.DataFrame(schema=schema)
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+    # Columnar (registry.fastread): at 200,000 firms SQLAlchemy's rows took 3.4 s of the 3.9 s of
+    # recognition_states, which the overview asks for on its first visit after new data.
+    return fastread.read_frame(engine, stmt, schema)
 
 
 def _scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
@@ -214,7 +212,11 @@ def due_counts(
 ) -> pl.DataFrame:
     """Per tier, firms whose recognition live on `as_of` is `review_due`, `expiring` or `expired` — the same
     definition as the lifecycle flags (`recognition_states`). A recognition can be review_due and expiring."""
-    states = recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine)
+    return due_counts_of(recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine))
+
+
+def due_counts_of(states: pl.DataFrame) -> pl.DataFrame:
+    """due_counts from the frame of `recognition_states` (a page that shows the list too reads it once)."""
     schema = {"tier": pl.String, "review_due": pl.Int64, "expiring": pl.Int64, "expired": pl.Int64}
     counts = (
         states.filter(pl.any_horizontal(lifecycle.DATE_STATES))
@@ -236,7 +238,12 @@ def due_recognitions(
 ) -> pl.DataFrame:
     """The recognitions behind due_counts, soonest first, with `days_left` and `state`
     (expired | expiring | review_due: the most pressing that holds)."""
-    states = recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine)
+    return due_recognitions_of(recognition_states(principal, as_of, review_due_days, expiring_days, engine=engine),
+                               limit)
+
+
+def due_recognitions_of(states: pl.DataFrame, limit: int | None = None) -> pl.DataFrame:
+    """due_recognitions from the frame of `recognition_states`."""
     frame = (
         states.filter(pl.col("state").is_not_null())
         .sort("valid_until", "uscc")

@@ -63,6 +63,11 @@ def app(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+# Pages whose first run computes the 复核 risk or the rule impact: those functions also ask once, to check the
+# result the flags job stored against the data as it is now (registry.result_store).
+STORED_RESULT_PAGES = {"overview", "review", "impact"}
+
+
 def test_every_page_run_asks_for_the_data_version_once(app):
     at, engine = app
     at.run()
@@ -71,7 +76,8 @@ def test_every_page_run_asks_for_the_data_version_once(app):
             with Statements(engine) as seen:
                 at.switch_page(spec.script).run()
             assert not at.exception, (spec.key, [e.value for e in at.exception])
-            assert seen.versions == 1, (spec.key, attempt, seen.versions)
+            allowed = 2 if attempt == "first run" and spec.key in STORED_RESULT_PAGES else 1
+            assert 1 <= seen.versions <= allowed, (spec.key, attempt, seen.versions)
 
 
 def test_a_rerun_reads_from_the_cache_and_new_data_shows_on_the_next_run(app):
@@ -98,7 +104,8 @@ def test_a_rerun_reads_from_the_cache_and_new_data_shows_on_the_next_run(app):
                      {"d": as_of})
     with Statements(engine) as fresh:
         at.run()
-    assert fresh.versions == 1
+    # Once for the page; once more by the 复核 risk, which checks the stored result against the new data.
+    assert 1 <= fresh.versions <= 2
     assert {m.label: m.value for m in at.metric}["重点“小巨人”"] == f"{before + 1:,}"
     # The chart is a finished figure kept per data version (dashboard.cache.cached_view): new data, a new figure.
     assert tier_chart(at)["重点“小巨人”"] == before + 1

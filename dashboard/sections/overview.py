@@ -15,8 +15,10 @@ from registry.queries import (
     counts_by_area,
     counts_by_province,
     counts_by_tier,
-    due_recognitions,
+    due_counts_of,
+    due_recognitions_of,
     open_flags_by_kind,
+    recognition_states,
 )
 from registry.review_risk import review_risk
 from registry.targets import regional_target_progress
@@ -46,9 +48,15 @@ def review_risk_count(as_of: date, months: int) -> int:
     return cached(review_risk, as_of=as_of, months=months).count("review")
 
 
+def due_counts_frame(as_of: date, review_due_days: int, expiring_days: int) -> pl.DataFrame:
+    """Per tier, due for 复核 / expiring / expired (registry.queries.due_counts, from the states the list reads too)."""
+    return due_counts_of(cached(recognition_states, as_of=as_of, review_due_days=review_due_days,
+                                expiring_days=expiring_days))
+
+
 def due_list_table(as_of: date, review_due_days: int, expiring_days: int, limit: int, lang: str) -> Table:
-    return labelled_table(cached(due_recognitions, as_of=as_of, review_due_days=review_due_days,
-                                 expiring_days=expiring_days, limit=limit), DUE_LIST_CODES, lang)
+    states = cached(recognition_states, as_of=as_of, review_due_days=review_due_days, expiring_days=expiring_days)
+    return labelled_table(due_recognitions_of(states, limit), DUE_LIST_CODES, lang)
 
 
 def flags_chart(lang: str) -> go.Figure:

@@ -29,7 +29,6 @@ from registry.pipeline import open_flag_firms
 from registry.queries import (
     counts_by_province,
     counts_by_tier,
-    due_counts,
     open_flags_by_kind,
 )
 
@@ -75,8 +74,7 @@ download_buttons(shown, tr("overview.valid_by_tier"), key="dl_tier", what="aggre
 # ---------------------------------------------------------------- due for 复核 / expiring
 st.subheader(tr("overview.due"))
 st.caption(tr("overview.due_help", review=lifecycle.review_due_days, expiring=lifecycle.expiring_days))
-due = cached(due_counts, as_of=as_of, review_due_days=lifecycle.review_due_days,
-            expiring_days=lifecycle.expiring_days)
+due = cached_view(sections.due_counts_frame, as_of, lifecycle.review_due_days, lifecycle.expiring_days)
 due_columns = st.columns(4)
 for column, metric in zip(due_columns[:3], ("review_due", "expiring", "expired"), strict=True):
     column.metric(tr(f"metric.{metric}"), fmt_count(due[metric].sum()), border=True)
