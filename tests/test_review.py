@@ -244,3 +244,29 @@ def test_queue_workbook_reads_back(engine):
     assert by_uscc[ids["bj"]["uscc"]][8] == "触发退出条件"
     assert "ban_years: 3" in by_uscc[ids["bj"]["uscc"]][13]
     assert sheet.auto_filter.ref is not None
+
+
+def test_the_queue_reads_rule_and_source_from_every_kind_of_evidence():
+    """The queue's `rule` and `source` columns, against Python's json module: text fields decoded at once, and
+    evidence whose field is not text (a number, an object) read field by field (registry.review._rule_and_source)."""
+    import json as json_module
+
+    import polars as pl
+
+    from registry.review import _rule_and_source
+
+    def expected(texts: list[str]) -> tuple[list, list]:
+        def text(value):
+            return None if value is None else value if isinstance(value, str) else json_module.dumps(
+                value, separators=(",", ":"))
+        docs = [json_module.loads(t) for t in texts]
+        rules = [next((text(d[k]) for k in ("label_zh", "rule", "what") if d.get(k) is not None), None) for d in docs]
+        return rules, [text(d.get("source")) for d in docs]
+
+    plain = ['{"label_zh": "连续两年营收下降", "rule": "decline", "source": "工信部企业〔2022〕63号"}',
+             '{"rule": "review_due", "days_left": 30}', '{"what": "annual_update", "source": "2号 第八条"}', '{}',
+             '{"label_zh": "引号\\"与\\u6587字"}']
+    odd = [*plain, '{"rule": 5, "source": "x"}']
+    for texts in (plain, odd):
+        found = _rule_and_source(pl.DataFrame({"evidence": texts}))
+        assert (found["rule"].to_list(), found["source"].to_list()) == expected(texts)
