@@ -181,3 +181,14 @@ def test_evaluate_and_flags_print_the_same_with_and_without_the_copy(config_env)
     refresh(engine)
     assert copy_rows(engine)
     assert outputs() == without
+
+
+def test_a_copy_that_cannot_be_kept_does_not_stop_the_flags_job(registry):
+    with registry.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bundle_cache")  # e.g. a disk that is full: the write fails
+    counts = store_flags(registry, AS_OF, get_settings())
+    assert counts["computed"] > 0
+    with registry.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM flag WHERE resolved_on IS NULL")).scalar_one()
+    assert stored == counts["opened"] > 0
+    assert load_bundle(registry).annual is None  # the tables are read

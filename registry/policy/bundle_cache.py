@@ -18,6 +18,7 @@ triggers never uses a copy. PostgreSQL never does either (it reads with binary C
 from __future__ import annotations
 
 import io
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from registry.fastread import Query, Schema, read_sqlite_frames, reader_for, sql
 from registry.models import BundleCache, table_of
 
 CACHE = table_of(BundleCache)
+log = logging.getLogger("zjtx.bundle_cache")
 # The five tables, by the names of the bundle's frames (migration 0007 puts three triggers on each).
 FRAMES = ("enterprises", "recognitions", "reports", "attributes", "events")
 # Beside them, optionally: the annual figures computed from them (registry.policy.indicators.annual_figures).
@@ -70,7 +72,10 @@ def read(engine: sa.Engine, queries: Queries, narrow: Callable[[Frames], Frames]
             return Read(narrow(copy), version, annual)
         frames = read_sqlite_frames(engine, conn, queries)
     if store and version is not None and queries is whole:
-        _store(engine, version, frames)
+        try:
+            _store(engine, version, frames)
+        except sa.exc.SQLAlchemyError as exc:  # the copy only saves time: a run that cannot keep it goes on
+            log.warning("columnar copy not kept (whole-registry reads stay on the tables): %s", exc)
     return Read(frames, version, None)
 
 
@@ -78,11 +83,15 @@ def add_annual(engine: sa.Engine, version: int, annual: pl.DataFrame) -> bool:
     """Keep the annual figures computed from the copy of `version` beside it (the flags job computes them for
     every firm, metric and year anyway; a later whole read then skips computing them). Nothing is written when
     the copy is of another version by now or has them already. Returns whether they were written."""
-    with engine.begin() as conn:
-        names = set(conn.execute(sa.select(CACHE.c.name).where(CACHE.c.version == version).distinct()).scalars())
-        if not set(FRAMES) <= names or ANNUAL in names:
-            return False
-        _insert(conn, version, ANNUAL, annual)
+    try:
+        with engine.begin() as conn:
+            names = set(conn.execute(sa.select(CACHE.c.name).where(CACHE.c.version == version).distinct()).scalars())
+            if not set(FRAMES) <= names or ANNUAL in names:
+                return False
+            _insert(conn, version, ANNUAL, annual)
+    except sa.exc.SQLAlchemyError as exc:  # as in read(): the copy only saves time
+        log.warning("annual figures not kept beside the columnar copy: %s", exc)
+        return False
     return True
 
 
@@ -99,8 +108,11 @@ def _current_version(conn: sqlite3.Connection) -> int | None:
 
 def _read_copy(conn: sqlite3.Connection, version: int, columns: dict[str, list[str]]) -> Frames | None:
     """The copy's frames of `version` (only `columns` of each, where given), or None when there is none."""
-    rows = conn.execute("SELECT name, payload FROM bundle_cache WHERE version = ? ORDER BY name, part",
-                        (version,)).fetchall()
+    try:
+        rows = conn.execute("SELECT name, payload FROM bundle_cache WHERE version = ? ORDER BY name, part",
+                            (version,)).fetchall()
+    except sqlite3.OperationalError:  # no bundle_cache table: read the tables
+        return None
     parts: dict[str, list[pl.DataFrame]] = {}
     for name, payload in rows:
         parts.setdefault(name, []).append(pl.read_parquet(io.BytesIO(payload), columns=columns.get(name)))
