@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from registry.impact import store_national_rule_impact
-from registry.queries import data_version
+from registry.queries import evaluated_data_version
 from registry.review_risk import store_national_review_risk
 
 log = logging.getLogger("zjtx.scheduler.jobs")
@@ -24,7 +24,7 @@ def store_finished_results(engine: Engine, as_of: date, months: int) -> dict[str
     computed makes the stored version older than the data, so the pages compute live rather than show a result
     of the wrong data. A failure is logged and counted, never raised: the flags are stored already, and without
     a stored result the pages only compute live as before."""
-    version = data_version(engine)
+    version = evaluated_data_version(engine)
     started = time.monotonic()
     counts: dict[str, Any] = {}
     stores: dict[str, Callable[[], dict[str, Any]]] = {

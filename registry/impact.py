@@ -40,7 +40,7 @@ from registry.policy import Bundle, Policy, get_policy, load_bundle, load_polici
 from registry.policy.engine import VERDICTS, evaluate_indicators, required_refs
 from registry.policy.indicators import derive_indicators, with_annual_figures
 from registry.policy.schema import Node, children_of, iter_nodes
-from registry.queries import data_version
+from registry.queries import evaluated_data_version
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 
 # The comparison officials ask for first: the 2022 小巨人 standard (still the 2026 复核 standard, 117号) against
@@ -281,7 +281,7 @@ def stored_rule_impact(engine: Engine, principal: Principal, from_policy: Policy
                        scope: str, tiers: tuple[str, ...]) -> RuleImpact | None:
     """The stored national result narrowed to the firms the live path would evaluate (_holders of the principal
     in `scope`), its gate costs counted again from those firms' rows; None when there is no current one."""
-    found = result_store.get(engine, KIND, _stored_params(from_policy.id, to_policy.id, as_of), data_version(engine))
+    found = result_store.get(engine, KIND, _stored_params(from_policy.id, to_policy.id, as_of), evaluated_data_version(engine))
     if found is None:
         return None
     firms = found.frames["firms"]

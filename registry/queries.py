@@ -446,22 +446,33 @@ def data_version(engine: Engine | None = None) -> str:
     without a restart. Max ids are index look-ups; deleted firms are caught by the enterprise count on SQLite
     and, on PostgreSQL, by the table's delete counter (the statistics system shows it seconds after the commit;
     nothing in zjtx deletes firms): counting a million firms took 70 ms, and every cached call of every page run
-    asks for this key."""
-    eng = _engine(engine)
+    asks for this key. Job runs and flags count too (the pages show them)."""
+    return _version(_engine(engine), with_activity=True)
+
+
+def evaluated_data_version(engine: Engine | None = None) -> str:
+    """data_version without the job runs and flags: the key of what a policy evaluation reads (firms,
+    recognitions, reports and whatever an ingestion run loads, review decisions). The flags job's stored results
+    (registry.result_store) are keyed by it: keyed by data_version they went stale at the next job run — the
+    inbox job records one every 5 minutes, whether or not a file arrived."""
+    return _version(_engine(engine), with_activity=False)
+
+
+def _version(eng: Engine, *, with_activity: bool) -> str:
     if eng.dialect.name == "postgresql":
         firms = [sa.select(sa.func.max(E.c.id)).scalar_subquery(), sa.literal_column(
             "(SELECT n_tup_del FROM pg_stat_user_tables WHERE relid = 'enterprise'::regclass)")]
     else:
         firms = [sa.select(sa.func.count()).select_from(E).scalar_subquery()]
+    activity = [sa.select(sa.func.max(JR.c.id)).scalar_subquery(), sa.select(sa.func.max(F.c.id)).scalar_subquery()]
     parts = [
         sa.select(sa.func.max(IR.c.id)).scalar_subquery(),
-        sa.select(sa.func.max(JR.c.id)).scalar_subquery(),
         *firms,
         sa.select(sa.func.max(R.c.id)).scalar_subquery(),
         sa.select(sa.func.max(P.c.id)).scalar_subquery(),
-        sa.select(sa.func.max(F.c.id)).scalar_subquery(),
         # Review decisions change rows in place (revocations, resolved flags): their count keys those changes.
         sa.select(sa.func.max(table_of(ReviewDecision).c.id)).scalar_subquery(),
+        *(activity if with_activity else []),
     ]
     with eng.connect() as conn:
         row = conn.execute(sa.select(*parts)).one()

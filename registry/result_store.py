@@ -6,7 +6,7 @@ the CLI and the briefing call `review_risk` / `rule_impact` as before, and those
 serves a call only when
 
 - its kind and parameters are the call's (as_of, months / the policy pair, the as-of date);
-- its data version is the registry's now (`registry.queries.data_version`, read by the job *before* computing:
+- its data version is the registry's now (`registry.queries.evaluated_data_version`, read by the job *before* computing:
   data that changed meanwhile makes the stored version older than the data, never a result passed off as newer);
 - its policy fingerprint is today's (the policy files' bytes and the result format: an edited file or a release
   that changes what the result holds invalidates it).

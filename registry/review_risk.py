@@ -34,7 +34,7 @@ from registry.lifecycle import _policy_breakpoints, current_recognitions, next_r
 from registry.policy import Bundle, Policy, load_bundle
 from registry.policy.engine import evaluate_indicators, required_refs
 from registry.policy.indicators import derive_indicators, with_annual_figures
-from registry.queries import data_version
+from registry.queries import evaluated_data_version
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 from registry.warnings import review_policies
 
@@ -115,7 +115,7 @@ def stored_review_risk(engine: Engine, principal: Principal, as_of: date, months
     """The stored national result narrowed to the principal's firms — the same firm set the live path reads
     (_in_scope_firms), so the same rows and due count — or None when there is none for today's data and policies."""
     require(principal, "read")
-    found = result_store.get(engine, KIND, {"as_of": as_of, "months": months}, data_version(engine))
+    found = result_store.get(engine, KIND, {"as_of": as_of, "months": months}, evaluated_data_version(engine))
     if found is None:
         return None
     due, firms = found.frames["due"], found.frames["firms"]

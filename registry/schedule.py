@@ -72,7 +72,7 @@ def flags_job(engine: Engine, settings: Settings) -> dict[str, Any]:
     changed = record_policy_changes(engine)
     as_of = today_in(settings)
     counts = {**store_flags(engine, as_of, settings), "policy_files_changed": len(changed)}
-    # After the flags: the data version the finished results are stored under includes the flags' max id.
+    # After the flags (the results do not depend on them; registry.queries.evaluated_data_version keys them).
     counts["finished"] = store_finished_results(engine, as_of, settings.monitoring.review_risk_months)
     return counts
 

@@ -26,7 +26,7 @@ from registry.impact import default_pair, rule_impact, stored_rule_impact
 from registry.models import Recognition, Report
 from registry.policy import get_policy
 from registry.policy.loader import POLICY_DIR
-from registry.queries import data_version
+from registry.queries import data_version, evaluated_data_version
 from registry.result_store import RESULTS, policy_fingerprint
 from registry.review_risk import review_risk, stored_review_risk
 from registry.schedule import flags_job, today_in
@@ -168,7 +168,7 @@ def test_the_flags_job_stores_both_and_a_second_run_replaces(engine):
     assert "error" not in counts["finished"]["review_risk"] and "error" not in counts["finished"]["rule_impact"]
     first = stored_rows(engine)
     assert [kind for kind, _, _ in first] == ["review_risk", "rule_impact"]
-    assert {version for _, _, version in first} == {data_version(engine)}  # read after the flags were stored
+    assert {version for _, _, version in first} == {evaluated_data_version(engine)}
     assert stored_review_risk(engine, SYSTEM, today, months) is not None
     flags_job(engine, settings)
     assert stored_rows(engine) == first  # replaced, not accumulated (same day, same data: same key and version)
@@ -199,3 +199,18 @@ def test_pack_round_trip(frames):
     assert back.meta == {"k": "v"} and list(back.frames) == list(frames)
     for name, frame in frames.items():
         assert_frame_equal(back.frames[name], frame)
+
+
+def test_a_job_run_or_new_flags_after_the_store_do_not_make_it_stale(engine):
+    """The inbox job records a run every 5 minutes, the flags job opens flags: neither changes what 复核 risk or
+    rule impact evaluate, so the stored results keep serving (keyed by data_version, they went stale at once)."""
+    from jobs.runs import run_recorded
+    from registry.flag_store import store_flags
+
+    seed_review_risk(engine)
+    store_finished_results(engine, RISK_AS_OF, MONTHS)
+    before = data_version(engine)
+    run_recorded(engine, "ingest", lambda: {"files": 0})  # an inbox run with nothing to load
+    store_flags(engine, RISK_AS_OF, Settings())  # new flags (the flags job would also store today's results)
+    assert data_version(engine) != before  # the pages' key moved …
+    assert stored_review_risk(engine, SYSTEM, RISK_AS_OF, MONTHS) is not None  # … the stored result still serves
