@@ -7,6 +7,8 @@
   built by a module-level function (dashboard/sections.py) that reads through `cached()`. A warm page run then only
   looks the finished pieces up instead of building charts and labelling frames again (issue 13: a warm run's CPU
   was mostly that).
+- `cached_with_job_runs(registry_function, ...)`: like `cached()`, and also new when a scheduled job records a run
+  (the sidebar's freshness note). Job runs are not in the data version: the inbox job records one every 5 minutes.
 
 The key is the function's dotted name, the data version of this page run, the database URL, the principal and the
 arguments — so new data, another database or another user is a new entry, and mypy checks each call's arguments
@@ -31,13 +33,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 VERSION_KEY = "data_version"
+JOB_RUN_VERSION_KEY = "job_run_version"
 
 
 def note_data_version() -> None:
     """Ask the database for its data version, once per page run (app.py, before any page code)."""
     # One question per run instead of one per cached call (a page makes up to a dozen): every read of the run
     # sees the same data version, and the next run (any click) asks again, so new data shows on the next run.
-    st.session_state[VERSION_KEY] = queries.data_version(engine())
+    # Job runs have their own key: the inbox job records one every 5 minutes, and only the sidebar shows them.
+    st.session_state[VERSION_KEY], st.session_state[JOB_RUN_VERSION_KEY] = queries.dashboard_versions(engine())
 
 
 def data_version() -> str:
@@ -50,13 +54,23 @@ def data_version() -> str:
 
 def cached(fn: Callable[Concatenate[Principal, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
     """fn(current principal, *args, engine=<the dashboard's engine>, **kwargs), cached until the data changes."""
+    return _cached_read(fn, data_version(), args, kwargs)
+
+
+def cached_with_job_runs(fn: Callable[Concatenate[Principal, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """cached(), also until a scheduled job records a run: for what shows job runs (the sidebar's freshness)."""
+    job_runs = st.session_state.get(JOB_RUN_VERSION_KEY)
+    return _cached_read(fn, f"{data_version()}/{job_runs}", args, kwargs)
+
+
+def _cached_read(fn: Callable[..., R], version: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
     if "engine" in kwargs:
         raise TypeError("cached() supplies the engine itself")
     module, name = fn.__module__, fn.__qualname__
     if "<" in name:  # a lambda or a nested function cannot be found again by its name
         raise TypeError(f"cached() needs a module-level function, not {module}.{name}")
     principal = current_principal()
-    return cast(R, _cached_call(module, name, data_version(), settings().database_url,
+    return cast(R, _cached_call(module, name, version, settings().database_url,
                                 (principal.username, principal.role, principal.jurisdiction), args,
                                 tuple(sorted(kwargs.items()))))
 

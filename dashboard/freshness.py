@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard.cache import cached
+from dashboard.cache import cached_with_job_runs
 from dashboard.components import current_lang, settings, tr
 from dashboard.formatting import fmt_date
 from dashboard.i18n import code_label
@@ -16,7 +16,8 @@ from registry.queries import data_freshness
 
 
 def freshness_note() -> None:
-    fresh = cached(data_freshness)  # cached per user until the data changes: it runs on every page
+    # Cached per user until the data changes or a job records a run: it runs on every page.
+    fresh = cached_with_job_runs(data_freshness)
     ingestion, job = fresh["ingestion"], fresh["job"]
     lines = [f"**{tr('app.freshness')}**"]
     if ingestion:

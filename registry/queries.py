@@ -442,29 +442,40 @@ def firm_flags(principal: Principal, uscc: str, *, engine: Engine | None = None)
 
 
 def data_version(engine: Engine | None = None) -> str:
-    """A cheap key that changes whenever the data does: a page's cache is keyed by it, so new data shows
-    without a restart. Max ids are index look-ups; deleted firms are caught by the enterprise count on SQLite
+    """A cheap key that changes whenever the data the pages show does: a page's cache is keyed by it, so new data
+    shows without a restart. Max ids are index look-ups; deleted firms are caught by the enterprise count on SQLite
     and, on PostgreSQL, by the table's delete counter (the statistics system shows it seconds after the commit;
-    nothing in zjtx deletes firms): counting a million firms took 70 ms, and every cached call of every page run
-    asks for this key. Job runs and flags count too (the pages show them)."""
-    return _version(_engine(engine), with_activity=True)
+    nothing in zjtx deletes firms): counting a million firms took 70 ms, and every page run asks for this key.
+    Flags count (the pages show them); job runs do not: the inbox job records one every 5 minutes whether or not a
+    file arrived, and keyed by them every page went cold for its next visitor. What shows job runs is keyed by
+    `job_run_version` (dashboard_versions asks for both at once)."""
+    return _versions(_engine(engine), flags=True)[0]
+
+
+def job_run_version(engine: Engine | None = None) -> str:
+    """The key of what shows scheduled-job runs (the sidebar's freshness note): the highest job-run id."""
+    return _versions(_engine(engine), flags=True)[1]
+
+
+def dashboard_versions(engine: Engine | None = None) -> tuple[str, str]:
+    """(data_version, job_run_version) in one question: a dashboard page run asks for both once."""
+    return _versions(_engine(engine), flags=True)
 
 
 def evaluated_data_version(engine: Engine | None = None) -> str:
-    """data_version without the job runs and flags: the key of what a policy evaluation reads (firms,
-    recognitions, reports and whatever an ingestion run loads, review decisions). The flags job's stored results
-    (registry.result_store) are keyed by it: keyed by data_version they went stale at the next job run — the
-    inbox job records one every 5 minutes, whether or not a file arrived."""
-    return _version(_engine(engine), with_activity=False)
+    """data_version without the flags: the key of what a policy evaluation reads (firms, recognitions, reports and
+    whatever an ingestion run loads, review decisions). The flags job's stored results (registry.result_store) are
+    keyed by it: the flags job opens flags after it has evaluated, and a key that counted them would be stale at
+    once."""
+    return _versions(_engine(engine), flags=False)[0]
 
 
-def _version(eng: Engine, *, with_activity: bool) -> str:
+def _versions(eng: Engine, *, flags: bool) -> tuple[str, str]:
     if eng.dialect.name == "postgresql":
         firms = [sa.select(sa.func.max(E.c.id)).scalar_subquery(), sa.literal_column(
             "(SELECT n_tup_del FROM pg_stat_user_tables WHERE relid = 'enterprise'::regclass)")]
     else:
         firms = [sa.select(sa.func.count()).select_from(E).scalar_subquery()]
-    activity = [sa.select(sa.func.max(JR.c.id)).scalar_subquery(), sa.select(sa.func.max(F.c.id)).scalar_subquery()]
     parts = [
         sa.select(sa.func.max(IR.c.id)).scalar_subquery(),
         *firms,
@@ -472,11 +483,11 @@ def _version(eng: Engine, *, with_activity: bool) -> str:
         sa.select(sa.func.max(P.c.id)).scalar_subquery(),
         # Review decisions change rows in place (revocations, resolved flags): their count keys those changes.
         sa.select(sa.func.max(table_of(ReviewDecision).c.id)).scalar_subquery(),
-        *(activity if with_activity else []),
+        *([sa.select(sa.func.max(F.c.id)).scalar_subquery()] if flags else []),
     ]
     with eng.connect() as conn:
-        row = conn.execute(sa.select(*parts)).one()
-    return "-".join("0" if v is None else str(v) for v in row)
+        *row, job_run = conn.execute(sa.select(*parts, sa.select(sa.func.max(JR.c.id)).scalar_subquery())).one()
+    return "-".join("0" if v is None else str(v) for v in row), "0" if job_run is None else str(job_run)
 
 
 def firm_bundle(principal: Principal, uscc: str, *, engine: Engine | None = None) -> Bundle | None:

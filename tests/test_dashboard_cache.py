@@ -16,6 +16,7 @@ from dashboard_login import log_in, seed_user
 from dashboard_seed import seed_registry
 from streamlit.testing.v1 import AppTest
 
+from dashboard.i18n import code_label
 from dashboard.pages import pages_for
 from registry.db import get_engine, make_engine, upgrade
 from registry.settings import get_settings
@@ -116,3 +117,25 @@ def tier_chart(at: AppTest) -> dict[str, int]:
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     bar = spec["data"][0]
     return dict(zip(bar["x"], bar["y"], strict=True))
+
+
+def test_a_job_run_shows_in_the_sidebar_and_leaves_the_page_warm(app):
+    """The inbox job records a run every 5 minutes, most with nothing to load: the sidebar's freshness note shows
+    it on the next run, and the page's own reads stay in the cache (keyed by the data, not by job runs)."""
+    from jobs.runs import run_recorded
+
+    at, engine = app
+    with Statements(engine) as first:
+        at.run()
+    with Statements(engine) as warm:
+        at.run()
+    ingest = code_label("job", "ingest", "zh")
+    assert not any(ingest in c.value for c in at.sidebar.caption)
+
+    run_recorded(engine, "ingest", lambda: {"files": 0})
+    with Statements(engine) as after_job:
+        at.run()
+    assert not at.exception
+    assert any("最近任务" in c.value and ingest in c.value for c in at.sidebar.caption)
+    # Only the freshness note is read again: the overview's figures come from the cache.
+    assert after_job.total - warm.total <= 3 < first.total - warm.total, (first.total, warm.total, after_job.total)

@@ -240,7 +240,7 @@ UNSCOPED_BY_DESIGN = {
     "registry.sessions.open_session": "starts the signed-in user's own session (a token, no registry data)",
     "registry.sessions.resume": "finds the browser's own session by its token: who is asking is what it finds out",
     "registry.sessions.revoke": "ends the browser's own session (sign-out)",
-    "registry.queries.data_version": "a cache key (the highest ids), never shown",
+    "registry.queries.dashboard_versions": "cache keys (the highest ids), never shown",
     "registry.intake.jobs_overview": "the scheduler's jobs belong to no region",
     "registry.pipeline.last_flags_run": "when the flags job last finished (a time, no data)",
     "registry.intake.ingest_uploads": "the upload itself, for roles with data.ingest (admins, national)",
