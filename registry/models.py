@@ -214,6 +214,9 @@ class Flag(SQLModel, table=True):
         # both open it): a partial unique index, on both engines.
         Index("uq_flag_open_key", "key", unique=True, sqlite_where=text("resolved_on IS NULL"),
               postgresql_where=text("resolved_on IS NULL")),
+        # The open flags' counts per kind, severity and firm from the index alone (migration 0009).
+        Index("ix_flag_open_counts", "kind", "severity", "enterprise_id", sqlite_where=text("resolved_on IS NULL"),
+              postgresql_where=text("resolved_on IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)

@@ -40,6 +40,7 @@ from registry.selection import (
     E,
     R,
     firm_conditions,
+    firm_rows_source,
     held_on,
     read_frame,
     recognition_source,
@@ -300,11 +301,10 @@ def open_flag_firms(principal: Principal, region: str | None = None, industry: s
                     engine: Engine | None = None) -> pl.DataFrame:
     """Firms with at least one open (unresolved) flag of each kind: `kind` (every FLAG_KINDS, in that order),
     `firms` (0 when none)."""
+    source, conditions = firm_rows_source(F, principal, region, industry)
     stmt = (
         sa.select(F.c.kind, sa.func.count(sa.distinct(F.c.enterprise_id)).label("firms"))
-        .select_from(F.join(E, E.c.id == F.c.enterprise_id))
-        .where(*firm_conditions(principal, region, industry), F.c.resolved_on.is_(None))
-        .group_by(F.c.kind)
+        .select_from(source).where(*conditions, F.c.resolved_on.is_(None)).group_by(F.c.kind)
     )
     counted = read_frame(_engine(engine), stmt, {"kind": pl.String, "firms": pl.Int64})
     return (pl.DataFrame({"kind": list(FLAG_KINDS)}).join(counted, on="kind", how="left", maintain_order="left")

@@ -54,10 +54,17 @@ def recognition_source(principal: Principal, region: str | None = None, industry
                        ) -> tuple[sa.FromClause, list[sa.ColumnElement[bool]]]:
     """`recognition` (joined to `enterprise` only when a firm condition needs it: a national, unfiltered count
     does not pay for the join) and the conditions to apply."""
+    return firm_rows_source(R, principal, region, industry)
+
+
+def firm_rows_source(table: sa.Table, principal: Principal, region: str | None = None, industry: str | None = None
+                     ) -> tuple[sa.FromClause, list[sa.ColumnElement[bool]]]:
+    """`table` (a table of firms' rows: enterprise_id) joined to `enterprise` only when a firm condition needs it,
+    and the conditions to apply."""
     conditions = firm_conditions(principal, region, industry)
     if not conditions:
-        return R, []
-    return R.join(E, E.c.id == R.c.enterprise_id), conditions
+        return table, []
+    return table.join(E, E.c.id == table.c.enterprise_id), conditions
 
 
 def recognitions_of_firms(stmt: Select[Any], principal: Principal, region: str | None = None,

@@ -23,10 +23,13 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
+from registry import queries
+from registry.access import Principal
 from registry.demo import build_demo
 from registry.flag_store import store_flags
 from registry.models import BundleCache, table_of
 from registry.policy import bundle as bundle_module
+from registry.policy import bundle_cache
 from registry.policy.bundle import SCHEMAS, Bundle, load_bundle
 from registry.policy.engine import required_refs
 from registry.policy.indicators import annual_figures, data_needs
@@ -115,6 +118,43 @@ WRITES = {
     "delete event": "DELETE FROM event WHERE id = (SELECT min(id) FROM event)",
     "update enterprise": "UPDATE enterprise SET name = '改名企业' WHERE id = (SELECT min(id) FROM enterprise)",
 }
+
+
+STATE_READERS = [Principal("nation", "admin", "cn"), Principal("gd", "official", "cn-gd"),
+                 Principal("sz", "official", "440300")]
+WHOLE_COPY = {"enterprises": ["uscc"], "recognitions": ["id"]}
+
+
+def test_recognition_states_from_the_copy_equal_those_of_the_tables(registry):
+    """The overview's and the briefing's 待复核/即将到期/已到期 (queries.recognition_states) read the copy when it is
+    current: the same rows for every scope and date, and a write by another client is seen at once."""
+    days = [AS_OF, date(2024, 6, 30)]
+    with registry.begin() as conn:  # a withdrawn recognition (entered by mistake) is no recognition at all
+        conn.exec_driver_sql(
+            "INSERT INTO recognition (enterprise_id, tier, jurisdiction, recognized_on, status, created_at) "
+            "SELECT min(id), 'single_champion', 'cn', '2024-01-05', 'withdrawn', '2024-01-05 00:00:00' "
+            "FROM enterprise WHERE region_code LIKE '4403%'")
+    expected = {(p.jurisdiction, d): queries.recognition_states(p, d, 90, 60, engine=registry)
+                for p in STATE_READERS for d in days}
+    assert copy_rows(registry) == {}  # no copy yet: the tables were read
+    assert all(frame.height for frame in expected.values())
+
+    refresh(registry)
+    assert bundle_cache.read_current(registry, WHOLE_COPY) is not None  # the copy is current: the reads take it
+    for principal in STATE_READERS:
+        for day in days:
+            assert_frame_equal(queries.recognition_states(principal, day, 90, 60, engine=registry),
+                               expected[(principal.jurisdiction, day)], check_exact=True)
+
+    database = registry.url.database
+    assert database is not None
+    with sqlite3.connect(database) as other:  # another client records a recognition in 深圳
+        other.execute("INSERT INTO recognition (enterprise_id, tier, jurisdiction, recognized_on, status, created_at) "
+                      "SELECT min(id), 'little_giant', 'cn', '2026-01-05', 'active', '2026-01-05 00:00:00' "
+                      "FROM enterprise WHERE region_code LIKE '4403%'")
+    assert bundle_cache.read_current(registry, WHOLE_COPY) is None  # stale: the tables are read
+    after = queries.recognition_states(STATE_READERS[2], AS_OF, 90, 60, engine=registry)
+    assert after.filter(pl.col("recognized_on") == date(2026, 1, 5), pl.col("tier") == "little_giant").height == 1
 
 
 @pytest.mark.parametrize("write", list(WRITES))

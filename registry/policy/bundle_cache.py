@@ -79,6 +79,16 @@ def read(engine: sa.Engine, queries: Queries, narrow: Callable[[Frames], Frames]
     return Read(frames, version, None)
 
 
+def read_current(engine: sa.Engine, columns: Mapping[str, list[str]]) -> Frames | None:
+    """The copy's frames named in `columns` (only those columns), or None when the copy is not current or this
+    database keeps none: for a read that needs a few of the tables whole (the overview's recognition states)."""
+    if not usable(engine):
+        return None
+    with sqlite_snapshot(engine) as conn:
+        version = _current_version(conn)
+        return _read_copy(conn, version, dict(columns), names=list(columns)) if version is not None else None
+
+
 def add_annual(engine: sa.Engine, version: int, annual: pl.DataFrame) -> bool:
     """Keep the annual figures computed from the copy of `version` beside it (the flags job computes them for
     every firm, metric and year anyway; a later whole read then skips computing them). Nothing is written when
@@ -106,18 +116,25 @@ def _current_version(conn: sqlite3.Connection) -> int | None:
     return int(row[0]) if row is not None else None
 
 
-def _read_copy(conn: sqlite3.Connection, version: int, columns: dict[str, list[str]]) -> Frames | None:
-    """The copy's frames of `version` (only `columns` of each, where given), or None when there is none."""
+def _read_copy(conn: sqlite3.Connection, version: int, columns: dict[str, list[str]],
+               names: list[str] | None = None) -> Frames | None:
+    """The copy's frames of `version` (only `columns` of each, where given; only `names`, where given), or None
+    when there is none."""
     try:
-        rows = conn.execute("SELECT name, payload FROM bundle_cache WHERE version = ? ORDER BY name, part",
-                            (version,)).fetchall()
+        stored = {name for (name,) in conn.execute("SELECT DISTINCT name FROM bundle_cache WHERE version = ?",
+                                                   (version,))}
+        if not set(FRAMES) <= stored:  # _store writes the five frames in one transaction: all of them or none
+            return None
+        wanted = sorted(stored if names is None else set(names) & stored)
+        if not wanted:
+            return {}
+        rows = conn.execute(f"SELECT name, payload FROM bundle_cache WHERE version = ? AND name IN "
+                            f"({', '.join('?' * len(wanted))}) ORDER BY name, part", (version, *wanted)).fetchall()
     except sqlite3.OperationalError:  # no bundle_cache table: read the tables
         return None
     parts: dict[str, list[pl.DataFrame]] = {}
     for name, payload in rows:
         parts.setdefault(name, []).append(pl.read_parquet(io.BytesIO(payload), columns=columns.get(name)))
-    if not set(FRAMES) <= set(parts):
-        return None
     return {name: pl.concat(frames) for name, frames in parts.items()}
 
 
