@@ -75,6 +75,40 @@ def review_queue(principal: Principal, jurisdiction: str | None = None, tier: st
     """Open flags that call for a decision on recognitions still active, for the firms in scope, most urgent first
     (critical before warning, then by due date). Columns QUEUE_SCHEMA; `evidence` is the flag's JSON, `rule` and
     `source` are read from it (the exit rule's label, or the date rule)."""
+    frame = fastread.read_frame(_engine(engine), _queue_select(principal, jurisdiction, tier, batch, flag, True),
+                                {n: t for n, t in QUEUE_SCHEMA.items() if n not in ("rule", "source")})
+    return _most_urgent_first(frame.with_columns(**_rule_and_source(frame))).select(list(QUEUE_SCHEMA))
+
+
+ITEM_SCHEMA = {n: t for n, t in QUEUE_SCHEMA.items() if n not in ("rule", "source", "evidence")}
+
+
+def review_items(principal: Principal, jurisdiction: str | None = None, tier: str | None = None,
+                 batch: str | None = None, flag: str | None = None, *, engine: Engine | None = None
+                 ) -> pl.DataFrame:
+    """review_queue's rows in its order, without the evidence (columns ITEM_SCHEMA): what the review page filters
+    and counts. At provincial scale the open queue is 270,000 flags whose evidence is 250 MB of JSON; the page
+    shows 500 of them (their evidence from `queue_evidence`) and builds the full list only for a download."""
+    frame = fastread.read_frame(_engine(engine), _queue_select(principal, jurisdiction, tier, batch, flag, False),
+                                ITEM_SCHEMA)
+    return _most_urgent_first(frame).select(list(ITEM_SCHEMA))
+
+
+def queue_evidence(principal: Principal, flag_ids: Sequence[int], *, engine: Engine | None = None
+                   ) -> pl.DataFrame:
+    """flag_id, rule, source, evidence (as review_queue has them) of the given flags, those of firms in scope."""
+    conditions: list[sa.ColumnElement[bool]] = [F.c.id.in_(sorted(set(flag_ids)))]
+    scope = scope_clause(principal, E.c.region_code)
+    if scope is not None:
+        conditions.append(scope)
+    stmt = (sa.select(F.c.id.label("flag_id"), sa.cast(F.c.evidence, sa.Text).label("evidence"))
+            .select_from(F.join(E, E.c.id == F.c.enterprise_id)).where(*conditions))
+    frame = fastread.read_frame(_engine(engine), stmt, {"flag_id": pl.Int64, "evidence": pl.String})
+    return frame.with_columns(**_rule_and_source(frame)).select("flag_id", "rule", "source", "evidence")
+
+
+def _queue_select(principal: Principal, jurisdiction: str | None, tier: str | None, batch: str | None,
+                  flag: str | None, evidence: bool) -> sa.Select[Any]:
     conditions = [F.c.resolved_on.is_(None), F.c.kind.in_(QUEUE_FLAGS), R.c.status == "active",
                   R.c.superseded_by.is_(None)]
     if jurisdiction:
@@ -88,23 +122,21 @@ def review_queue(principal: Principal, jurisdiction: str | None = None, tier: st
     scope = scope_clause(principal, E.c.region_code)
     if scope is not None:
         conditions.append(scope)
-    stmt = (
+    # Columnar (registry.fastread): the open queue is hundreds of thousands of flags at provincial scale, and
+    # SQLAlchemy's rows were most of the review page's first visit after new data.
+    return (
         sa.select(F.c.id.label("flag_id"), R.c.id.label("recognition_id"), E.c.uscc, E.c.name, E.c.region_code,
                   R.c.tier, R.c.jurisdiction, R.c.batch, R.c.recognized_on, R.c.valid_until, F.c.kind.label("flag"),
-                  F.c.severity, F.c.due_on, F.c.opened_on, sa.cast(F.c.evidence, sa.Text).label("evidence"))
+                  F.c.severity, F.c.due_on, F.c.opened_on,
+                  *([sa.cast(F.c.evidence, sa.Text).label("evidence")] if evidence else []))
         .select_from(F.join(R, R.c.id == F.c.recognition_id).join(E, E.c.id == F.c.enterprise_id))
         .where(*conditions)
     )
-    # Columnar (registry.fastread): the open queue is hundreds of thousands of flags at provincial scale, and
-    # SQLAlchemy's rows were most of the review page's first visit after new data.
-    frame = fastread.read_frame(_engine(engine), stmt,
-                                {n: t for n, t in QUEUE_SCHEMA.items() if n not in ("rule", "source")})
-    return (
-        frame.with_columns(**_rule_and_source(frame))
-        .sort(pl.col("severity").replace_strict(SEVERITY_ORDER, default=3, return_dtype=pl.Int8),
-              pl.col("due_on"), pl.col("uscc"), pl.col("flag_id"), nulls_last=True)
-        .select(list(QUEUE_SCHEMA))
-    )
+
+
+def _most_urgent_first(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(pl.col("severity").replace_strict(SEVERITY_ORDER, default=3, return_dtype=pl.Int8),
+                      pl.col("due_on"), pl.col("uscc"), pl.col("flag_id"), nulls_last=True)
 
 
 _RULE_FIELDS = ("label_zh", "rule", "what")

@@ -22,10 +22,12 @@ from registry.models import Enterprise, Flag, Recognition
 from registry.review import (
     DecisionRefused,
     decisions,
+    queue_evidence,
     queue_workbook,
     record_decision,
     record_decisions,
     renewal_valid_until,
+    review_items,
     review_queue,
     revocation_rules,
     watched_flag_keys,
@@ -229,6 +231,25 @@ def test_queue_filters_and_evidence(engine):
     assert (exit_row["rule"], exit_row["source"]) == ("虚假申报", "京 L1")
     review_row = queue.filter(pl.col("flag") == "review_due").row(0, named=True)
     assert review_row["rule"] == "复核提示" and review_row["valid_until"] == date(2024, 7, 14)
+
+
+def test_the_page_reads_the_queue_without_evidence_and_the_evidence_of_the_rows_it_shows(engine):
+    """The review page lists review_items (no evidence) and reads queue_evidence for the rows it shows: together
+    they are review_queue, in its order, for every filter and scope; another region's flags yield no evidence."""
+    ids = seed(engine)
+    for principal in (SYSTEM, MANAGER, GD_MANAGER):
+        for filters in ({}, {"flag": "expired"}, {"tier": "zjtx_sme"}, {"jurisdiction": "cn", "batch": "2"}):
+            queue = review_queue(principal, **filters, engine=engine)
+            items = review_items(principal, **filters, engine=engine)
+            assert items.to_dicts() == queue.drop("rule", "source", "evidence").to_dicts(), (principal, filters)
+            evidence = queue_evidence(principal, items["flag_id"].to_list(), engine=engine)
+            joined = items.join(evidence, on="flag_id", how="left", maintain_order="left")
+            assert joined.select(queue.columns).to_dicts() == queue.to_dicts()
+    bj_flag = review_items(SYSTEM, flag="exit", engine=engine)["flag_id"].to_list()
+    assert queue_evidence(GD_MANAGER, bj_flag, engine=engine).is_empty()  # 北京's flag is not 广东's to read
+    bj = queue_evidence(MANAGER, bj_flag, engine=engine).row(0, named=True)
+    assert (bj["rule"], bj["source"], json.loads(bj["evidence"])["ban_years"]) == ("虚假申报", "京 L1", 3)
+    assert ids["bj"]["uscc"] in review_items(MANAGER, engine=engine)["uscc"].to_list()
 
 
 def test_queue_workbook_reads_back(engine):

@@ -77,6 +77,7 @@ def _values() -> dict[str, list[Any]]:
         "text": [None, "精密", "芯片"],
         "status": [None, "active", "revoked", "superseded"],
         "run_ids": [[1, 2, 3, 4], [2], [3], [4], [1]],
+        "flag_ids": [list(range(1, 500)), [1], [2]],  # every flag of the seed, then one at a time
         "month": [date(2025, 6, 1), date(2024, 12, 1)],
         "months": [12, 36],
         # registry.monitoring: cohorts of national and regional tiers, reporting years, breakdown cells.

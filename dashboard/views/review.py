@@ -35,9 +35,11 @@ from registry.review import (
     QUEUE_FLAGS,
     add_years,
     expired_for,
+    queue_evidence,
     queue_workbook,
     record_decision,
     record_decisions,
+    review_items,
     review_queue,
     revocation_rules,
 )
@@ -73,7 +75,9 @@ with st.expander(f"{tr('risk.title')} · {risk.review:,}", icon=":material/trend
                       what="review_list", file_name=f"复核风险_{today():%Y%m%d}.xlsx", mime=XLSX_MIME,
                       key="risk_export", icon=":material/table:")
 
-queue = cached(review_queue)
+# The queue without its evidence (250 MB of JSON at provincial scale): the evidence of the rows shown is read below,
+# the whole list's only when it is downloaded.
+queue = cached(review_items)
 
 
 def options(column: str) -> list:
@@ -114,6 +118,8 @@ if items.is_empty():
 
 CODE_KINDS = {"tier": "tier", "jurisdiction": "jurisdiction", "flag": "flag", "severity": "severity"}
 shown = items.head(SHOWN)
+shown = shown.join(cached(queue_evidence, tuple(shown["flag_id"].to_list())), on="flag_id", how="left",
+                   maintain_order="left")
 # Evidence as a sentence and sources without internal references (dashboard/evidence.py), not JSON.
 shown = shown.with_columns(
     evidence_text=pl.Series([evidence_sentence(f, e, lang) for f, e in zip(shown["flag"], shown["evidence"], strict=True)],
@@ -133,14 +139,18 @@ if items.height > SHOWN:
     st.caption(tr("review.shown", shown=SHOWN))
 
 
-def workbook() -> bytes:
+reader, database = current_principal(), engine()  # the download is built later, outside this page run
+
+
+def workbook() -> tuple[bytes, int]:
     names = {column: {code: code_label(kind, code, lang) for code in CODES.get(kind, {})}
              for column, kind in CODE_KINDS.items()}
     scope = " · ".join(str(v) for v in chosen.values() if v is not None)
-    return queue_workbook(items, f"{tr('page.review')} {today().isoformat()} {scope}".strip(), names)
+    listed = review_queue(reader, **chosen, engine=database)  # the items shown, with their evidence
+    return queue_workbook(listed, f"{tr('page.review')} {today().isoformat()} {scope}".strip(), names), listed.height
 
 
-export_button(tr("review.export"), lambda: (workbook(), items.height), what="review_list",
+export_button(tr("review.export"), workbook, what="review_list",
               file_name=f"复核清单_{today():%Y%m%d}.xlsx", mime=XLSX_MIME, key="review_export", icon=":material/table:")
 
 # ---------------------------------------------------------------- one item
