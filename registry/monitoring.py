@@ -34,6 +34,7 @@ from registry.access import Principal
 from registry.db import get_engine
 from registry.models import Report, table_of
 from registry.pipeline import area_level, area_names
+from registry.policy import bundle_cache
 from registry.policy.indicators import annual_figures
 from registry.selection import E, R, firm_conditions, held_on, read_frame
 
@@ -206,6 +207,16 @@ def _annual(reports: pl.DataFrame, periods: tuple[str, ...], metric: Metric) -> 
                          pl.col("year").cast(pl.String).alias("period"), *[pl.col(m).cast(pl.Float64) for m in parts])
 
 
+def _annual_of_copy(annual: pl.DataFrame, firms: pl.DataFrame, periods: tuple[str, ...], metric: Metric
+                    ) -> pl.DataFrame:
+    """As _annual, from the annual figures of every firm kept beside the copy: the chosen firms and years."""
+    parts = list(metric.parts)
+    return (annual.filter(pl.col("year").is_in([int(p) for p in periods]))
+            .join(firms.select("enterprise_id", "uscc"), on="uscc", how="inner")
+            .select(pl.col("enterprise_id").cast(pl.Int64), pl.col("year").cast(pl.String).alias("period"),
+                    *[pl.col(m).cast(pl.Float64) for m in parts]))
+
+
 def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: str, grain: str = "year",
                      basis: str = "period", metric: str = "revenue", region: str | None = None,
                      industry: str | None = None, history: bool = True, engine: Engine | None = None) -> Panel:
@@ -218,15 +229,21 @@ def monitoring_panel(principal: Principal, *, tiers: tuple[str, ...], period: st
     periods = tuple(shift_period(period, grain, -k) for k in range(back, -1, -1))
     tiers = tuple(tiers)
     conditions = firm_conditions(principal, region, industry)
-    # One snapshot for the three reads (registry.fastread: columnar, one read transaction).
-    frames = fastread.read_frames(engine, {
-        "members": _members(tiers, conditions, periods, engine),
-        "firms": _firms(conditions),
-        "figures": _figures(conditions, grain, basis, spec, periods),
-    })
-    members, figures = frames["members"], frames["figures"]
+    reads = {"members": _members(tiers, conditions, periods, engine), "firms": _firms(conditions)}
+    figures_read = {"figures": _figures(conditions, grain, basis, spec, periods)}
     if grain == "year":
-        figures = _annual(figures, periods, spec)
+        # A year's figures are the annual figures the flags job keeps beside the columnar copy (SQLite), when it
+        # is current: the same annual_figures of the same rows, without reading every report of the years again
+        # (3.5 s of this page's first run at 200,000 firms). One snapshot for every read either way.
+        frames, copy = bundle_cache.read_beside_copy(
+            engine, reads, {"annual": ["uscc", "year", *spec.parts]}, otherwise=figures_read)
+        figures = (_annual_of_copy(copy["annual"], frames["firms"], periods, spec) if copy is not None
+                   else _annual(frames["figures"], periods, spec))
+    else:
+        # One snapshot for the three reads (registry.fastread: columnar, one read transaction).
+        frames = fastread.read_frames(engine, {**reads, **figures_read})
+        figures = frames["figures"]
+    members = frames["members"]
     if spec.is_ratio:
         num, den = (pl.col(c) for c in spec.parts)
         both = num.is_not_null() & den.is_not_null() & (den > 0)

@@ -157,6 +157,37 @@ def test_recognition_states_from_the_copy_equal_those_of_the_tables(registry):
     assert after.filter(pl.col("recognized_on") == date(2026, 1, 5), pl.col("tier") == "little_giant").height == 1
 
 
+def test_monitoring_figures_of_a_year_from_the_copy_equal_those_of_the_reports(registry):
+    """运行监测 takes a year's figures from the annual figures kept beside the copy when it is current: the same
+    panel as from the report rows, for every scope and kind of metric; stale after another client's write."""
+    from registry.monitoring import monitoring_panel
+
+    choices = [{"metric": "revenue"}, {"metric": "rd_intensity"}, {"metric": "employees", "region": "44"}]
+    key = ["uscc", "tier", "period"]
+
+    def panels() -> dict[tuple[str, int], pl.DataFrame]:
+        return {(p.jurisdiction, i): monitoring_panel(p, tiers=("zjtx_sme", "little_giant"), period="2025",
+                                                      engine=registry, **choice).rows.sort(key)
+                for p in STATE_READERS for i, choice in enumerate(choices)}
+
+    expected = panels()
+    assert copy_rows(registry) == {}  # no copy yet: the report rows were read
+    assert all(frame["value"].drop_nulls().len() for frame in expected.values())
+    refresh(registry)
+    assert bundle_cache.read_current(registry, {"annual": ["uscc"]}) is not None
+    for name, frame in panels().items():
+        assert_frame_equal(frame, expected[name], check_exact=True)
+
+    database = registry.url.database
+    assert database is not None
+    shown = expected[("cn", 0)].filter(pl.col("period") == "2025", pl.col("value").is_not_null())["uscc"][0]
+    with sqlite3.connect(database) as other:  # another client corrects a member's 2025 annual revenue
+        other.execute("UPDATE report SET revenue = 4242.0 WHERE year = 2025 AND period_type = 'annual' AND "
+                      "enterprise_id = (SELECT id FROM enterprise WHERE uscc = ?)", (shown,))
+    after = monitoring_panel(STATE_READERS[0], tiers=("zjtx_sme", "little_giant"), period="2025", engine=registry)
+    assert after.rows.filter(pl.col("period") == "2025", pl.col("uscc") == shown)["value"].to_list()[0] == 4242.0
+
+
 @pytest.mark.parametrize("write", list(WRITES))
 def test_any_write_to_the_tables_makes_the_copy_stale(registry, write):
     refresh(registry)

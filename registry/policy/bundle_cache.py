@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 import polars as pl
 import sqlalchemy as sa
 
-from registry.fastread import Query, Schema, read_sqlite_frames, reader_for, sqlite_snapshot
+from registry.fastread import Query, Schema, read_frames, read_sqlite_frames, reader_for, sqlite_snapshot
 from registry.models import BundleCache, table_of
 
 CACHE = table_of(BundleCache)
@@ -87,6 +87,23 @@ def read_current(engine: sa.Engine, columns: Mapping[str, list[str]]) -> Frames 
     with sqlite_snapshot(engine) as conn:
         version = _current_version(conn)
         return _read_copy(conn, version, dict(columns), names=list(columns)) if version is not None else None
+
+
+def read_beside_copy(engine: sa.Engine, queries: Queries, copy_columns: Mapping[str, list[str]], *,
+                     otherwise: Queries) -> tuple[Frames, Frames | None]:
+    """In one snapshot: `queries` from the tables, and the copy's frames named in `copy_columns` (those columns)
+    when the copy is current and has them — else `otherwise` from the tables too, and None for the copy. For a
+    read that needs a few rows from the tables and a large part of a table the copy holds (运行监测's annual
+    figures). Not SQLite: everything from the tables."""
+    if not usable(engine):
+        return read_frames(engine, {**queries, **otherwise}), None
+    with sqlite_snapshot(engine) as conn:
+        version = _current_version(conn)
+        copy = (_read_copy(conn, version, dict(copy_columns), names=list(copy_columns))
+                if version is not None else None)
+        if copy is not None and set(copy_columns) <= set(copy):
+            return read_sqlite_frames(engine, conn, queries), copy
+        return read_sqlite_frames(engine, conn, {**queries, **otherwise}), None
 
 
 def add_annual(engine: sa.Engine, version: int, annual: pl.DataFrame) -> bool:
