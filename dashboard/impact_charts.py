@@ -24,4 +24,8 @@ def gate_cost_chart(gates: pl.DataFrame, lang: str) -> go.Figure:
                     name=column_label(column, lang))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text=t("chart.firms", lang))
-    return _layout(fig, t("impact.chart_title", lang), height=max(260, 60 + 32 * costly.height))
+    fig = _layout(fig, t("impact.chart_title", lang), height=max(300, 100 + 32 * costly.height))
+    # The legend below the axis title, pinned to the figure's bottom edge: placed under the plot by a fraction
+    # of its height (the shared layout), it sat on the axis title of a short chart.
+    return fig.update_layout(legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.02,
+                                     "x": 0}, margin={"b": 80})
