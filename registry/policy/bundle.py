@@ -128,8 +128,9 @@ def load_bundle(engine: sa.Engine, usccs: list[str] | None = None, *, metrics: I
     For a run that knows what it evaluates (`zjtx evaluate`: one policy's `indicators.data_needs`), read less
     — at a million firms the reports are most of the read: `metrics` reads only these report columns (the
     others are null); `metrics` with `years` reads only the reports the annual figures of those years need:
-    a firm-year whose annual report has every one of the metrics is read without its quarterly and monthly
-    reports, which could not change a figure. `attributes` reads only the attribute rows of these names.
+    a firm-year whose annual report has every one of the metrics (on PostgreSQL: every one that a sub-annual
+    report of those years carries, `_settled_reports`) is read without its quarterly and monthly reports, which
+    could not change a figure. `attributes` reads only the attribute rows of these names.
     Such a bundle is for evaluation, not for anything that counts reports.
 
     Read through registry.fastread (columnar, one snapshot on PostgreSQL). Child rows are read by
@@ -216,8 +217,9 @@ def _narrowed(copy: dict[str, pl.DataFrame], queries: _Queries, metrics: Iterabl
 
 
 def _without_covered_sub_annual(reports: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
-    """The same rows as `_annual_figure_rows`, computed in polars: sub-annual rows of a firm-year whose annual
-    report has every one of `metrics` are dropped (they cannot change an annual figure)."""
+    """`_annual_figure_rows` in polars (SQLite): sub-annual rows of a firm-year whose annual report has every one
+    of `metrics` are dropped (they cannot change an annual figure). PostgreSQL drops more (`_settled_reports`);
+    the figures are the same (tests/test_bundle_reads.py)."""
     annual = pl.col("period_type") == "annual"
     complete = (reports.filter(annual, *[pl.col(m).is_not_null() for m in metrics])
                 .select("enterprise_id", "year").unique().with_columns(pl.lit(True).alias("_complete")))
