@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,10 @@ _SQLITE_CHUNK_ROWS = 50_000
 Schema = Mapping[str, Any]
 # A SELECT of any columns (SQLAlchemy types a Select by the tuple of its column types).
 Query = sa.Select[*tuple[Any, ...]] | sa.TextClause | str
+# A query built, in the same call and snapshot, from the frames its earlier queries returned (keyed as in
+# `queries`): for a read whose SQL depends on what an earlier query found (registry.policy.bundle).
+Deferred = Callable[[Mapping[str, pl.DataFrame]], Query]
+Queries = Mapping[str, tuple[Query | Deferred, Schema]]
 
 
 def _installed(module: str) -> bool:
@@ -84,11 +88,12 @@ def conform(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
     return frame.select(pl.col(c).cast(t) for c, t in schema.items())
 
 
-def read_frames(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]],
+def read_frames(engine: sa.Engine, queries: Queries,
                 reader: str | None = None) -> dict[str, pl.DataFrame]:
     """Run every query and return its rows as a frame of exactly its schema, keyed like `queries`.
 
-    `reader` forces adbc | sqlite3 | sqlalchemy (tests compare them); by default the fastest available."""
+    `reader` forces adbc | sqlite3 | sqlalchemy (tests compare them); by default the fastest available. Queries
+    run in their order; a Deferred one is built from the frames read before it."""
     chosen = reader or reader_for(engine)
     if chosen not in READERS:
         raise ValueError(f"reader {chosen!r}: expected one of {READERS}")
@@ -115,7 +120,11 @@ def _libpq_uri(engine: sa.Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _read_adbc(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+def _built(query: Query | Deferred, frames: Mapping[str, pl.DataFrame]) -> Query:
+    return query if isinstance(query, sa.Select | sa.TextClause | str) else query(frames)
+
+
+def _read_adbc(engine: sa.Engine, queries: Queries) -> dict[str, pl.DataFrame]:
     import adbc_driver_postgresql.dbapi as adbc_pg
 
     frames: dict[str, pl.DataFrame] = {}
@@ -123,13 +132,13 @@ def _read_adbc(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -
         # The dbapi layer has opened a transaction; make it one snapshot for every query below.
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for name, (query, schema) in queries.items():
-            cur.execute(sql_text(engine, query))
+            cur.execute(sql_text(engine, _built(query, frames)))
             frames[name] = _from_arrow(cur.fetch_arrow_table(), schema)
         conn.rollback()  # read only: nothing to keep
     return frames
 
 
-def _read_sqlite3(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+def _read_sqlite3(engine: sa.Engine, queries: Queries) -> dict[str, pl.DataFrame]:
     with sqlite_snapshot(engine) as conn:
         return read_sqlite_frames(engine, conn, queries)
 
@@ -154,10 +163,12 @@ def sqlite_snapshot(engine: sa.Engine) -> Iterator[sqlite3.Connection]:
 
 
 def read_sqlite_frames(engine: sa.Engine, conn: sqlite3.Connection,
-                       queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+                       queries: Queries) -> dict[str, pl.DataFrame]:
     """Every query's rows on `conn` (a sqlite_snapshot), as frames of exactly their schemas."""
-    return {name: conform(_sqlite_frame(conn.execute(sql_text(engine, query)), schema), schema)
-            for name, (query, schema) in queries.items()}
+    frames: dict[str, pl.DataFrame] = {}
+    for name, (query, schema) in queries.items():
+        frames[name] = conform(_sqlite_frame(conn.execute(sql_text(engine, _built(query, frames))), schema), schema)
+    return frames
 
 
 def _sqlite_frame(cursor: sqlite3.Cursor, schema: Schema) -> pl.DataFrame:
@@ -194,12 +205,13 @@ def _from_arrow(table: Any, schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=dict(schema)) if frame.width == 0 else frame
 
 
-def _read_sqlalchemy(engine: sa.Engine, queries: Mapping[str, tuple[Query, Schema]]) -> dict[str, pl.DataFrame]:
+def _read_sqlalchemy(engine: sa.Engine, queries: Queries) -> dict[str, pl.DataFrame]:
     frames: dict[str, pl.DataFrame] = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as conn, conn.begin():
         for name, (query, schema) in queries.items():
-            stmt = sa.text(query) if isinstance(query, str) else query
+            built = _built(query, frames)
+            stmt = sa.text(built) if isinstance(built, str) else built
             frame = pl.read_database(stmt, connection=conn, schema_overrides=dict(schema), infer_schema_length=None)
             frames[name] = pl.DataFrame(schema=dict(schema)) if frame.width == 0 else frame
     return frames

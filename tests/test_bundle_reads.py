@@ -115,3 +115,74 @@ def test_sums_of_monthly_reports_are_the_same_decimal_figure_on_every_run():
                             "rd_expense": [1104.49 / 12] * 12})
     figures = annual_figures(reports, [2025], ["revenue", "rd_expense"])
     assert figures.rows() == [("A", 2025, 1.2, 1104.49)]
+
+
+# Seven firms, 2025, metrics revenue (a flow), employees (a stock) and market_share (a stock no sub-annual report
+# carries): each takes its figure from a different source. Expected values are worked out by hand from
+# annual_figures' definition (annual report, then year-end 本年累计, then 12 months / 4 quarters).
+MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+QUARTERS = [f"2025Q{q}" for q in range(1, 5)]
+SOURCES = {
+    "alone": [("2025", "period", {"revenue": 100.0, "employees": 10.0})],  # annual only, market_share blank
+    "months": [("2025", "period", {"employees": 20.0})]  # revenue from the 12 months: 1 + … + 12
+              + [(p, "period", {"revenue": float(k)}) for k, p in enumerate(MONTHS, start=1)],
+    "quarters": [("2025", "period", {"revenue": 50.0})]  # employees: the Q4 stock; the quarters' revenue unused
+                + [(p, "period", {"revenue": 1000.0, "employees": float(k)}) for k, p in enumerate(QUARTERS, 1)],
+    "complete": [("2025", "period", {"revenue": 5.0, "employees": 6.0, "market_share": 1.5})]
+                + [(p, "period", {"revenue": 9.0}) for p in MONTHS],
+    "blank_share": [("2025", "period", {"revenue": 7.0, "employees": 8.0})]  # settled: no sub-annual share
+                   + [(p, "period", {"revenue": 2.0, "employees": 3.0}) for p in QUARTERS],
+    "ytd_q4": [(p, "ytd", {"revenue": 10.0 * k, "employees": 9.0}) for k, p in enumerate(QUARTERS, 1)],
+    "ytd_dec": [("2025", "period", {"employees": None}), ("2025-12", "ytd", {"revenue": 33.0})],
+}
+EXPECTED = {"alone": (100.0, 10.0, None), "months": (78.0, 20.0, None), "quarters": (50.0, 4.0, None),
+            "complete": (5.0, 6.0, 1.5), "blank_share": (7.0, 8.0, None), "ytd_q4": (40.0, 9.0, None),
+            "ytd_dec": (33.0, None, None)}
+SETTLED = {"complete", "blank_share"}  # firms whose sub-annual rows cannot change a figure
+
+
+def test_the_sub_annual_rows_left_unread_change_no_annual_figure(engine):
+    from builders import enterprise_row, insert_rows, report_row
+
+    from registry.models import Enterprise, Report
+
+    metrics, years = ["revenue", "employees", "market_share"], [2025]
+    with engine.begin() as conn:
+        for n, (name, rows) in enumerate(SOURCES.items(), start=1):
+            insert_rows(conn, Enterprise.__table__, [enterprise_row(f"UNIT{n:014d}", name, "110108", id=n)])
+            insert_rows(conn, Report.__table__, [report_row(n, period, basis, **values)
+                                                 for period, basis, values in rows])
+    lean = load_bundle(engine, metrics=metrics, years=years)
+    full = load_bundle(engine)
+    names = dict(zip(full.enterprises["uscc"], full.enterprises["name"], strict=True))
+    key = ["uscc", "year"]
+    figures = annual_figures(lean.reports, years, metrics).sort(key)
+    assert {names[u]: tuple(v) for u, *v in figures.select("uscc", *metrics).iter_rows()} == EXPECTED
+    assert_frame_equal(figures, annual_figures(full.reports, years, metrics).sort(key), check_exact=True)
+    sub_annual = lean.reports.filter(pl.col("period_type") != "annual")
+    kept = {names[u] for u in sub_annual["uscc"]}
+    # PostgreSQL leaves out the rows of both settled firms; SQLite (in polars) those of the complete annual report.
+    assert kept == set(SOURCES) - {"alone"} - (SETTLED if engine.dialect.name == "postgresql" else {"complete"})
+
+
+def test_the_2026_rule_reads_fewer_report_rows_and_gives_the_same_figures_and_verdicts(registry):
+    # cn/little-giant/2026 reads 国际市场占有率 and Ⅰ类知识产权, which no sub-annual report of the demo carries and many
+    # annual reports leave blank: before, such a firm-year's quarterly and monthly rows were all sent.
+    engine, full = registry
+    policy = load_policies()["cn/little-giant/2026"]
+    on = date(2026, 4, 1)
+    needs = data_needs(required_refs(policy), on)
+    lean = load_bundle(engine, metrics=needs.metrics, years=needs.years, attributes=needs.attributes)
+    in_years = full.reports.filter(pl.col("year").is_in(list(needs.years)))
+    complete = (in_years.filter(pl.col("period_type") == "annual", *[pl.col(m).is_not_null() for m in needs.metrics])
+                .select("uscc", "year").unique())
+    before_rows = in_years.filter(pl.col("period_type") == "annual").height + in_years.filter(
+        pl.col("period_type") != "annual").join(complete, on=["uscc", "year"], how="anti").height  # the former rule
+    if engine.dialect.name == "postgresql":
+        assert lean.reports.height < before_rows
+    else:  # SQLite keeps its rule (bundle._without_covered_sub_annual)
+        assert lean.reports.height == before_rows
+    key = ["uscc", "year"]
+    assert_frame_equal(annual_figures(lean.reports, needs.years, needs.metrics).sort(key),
+                       annual_figures(full.reports, needs.years, needs.metrics).sort(key), check_exact=True)
+    assert verdicts(policy, lean, on).equals(verdicts(policy, full, on))

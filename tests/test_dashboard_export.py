@@ -56,3 +56,20 @@ def test_headers_are_neutralised_too():
     frame = pl.DataFrame({"=cmd": ["x"]})
     assert list(openpyxl.load_workbook(io.BytesIO(to_excel_bytes(frame))).active.iter_rows(values_only=True))[0] \
         == ("'=cmd",)
+
+
+def test_csv_of_category_columns_is_what_neutralising_every_cell_gives():
+    # CSV leaves a Categorical / Enum column none of whose values needs a quote as it is (an evaluation's
+    # criterion columns): the bytes must be those of checking every cell as text, worked out here cell by cell.
+    results = pl.Enum(["fail", "missing", "pass", "waived"])
+    frame = pl.DataFrame({
+        "uscc": ["A", "B", "C"],
+        "safe": pl.Series(["pass", None, "fail"], dtype=results),
+        "risky": pl.Series(["=1+1", "ok", None], dtype=pl.Categorical),
+        "risky_enum": pl.Series(["-3", "x", "-3"], dtype=pl.Enum(["-3", "x"])),
+        "name": ["@x", "深圳", None],
+    })
+    expected = ["uscc,safe,risky,risky_enum,name"]
+    for row in frame.cast({c: pl.String for c in frame.columns}).iter_rows():
+        expected.append(",".join("" if v is None else neutralize_text(v) for v in row))
+    assert to_csv_bytes(frame) == b"\xef\xbb\xbf" + ("\n".join(expected) + "\n").encode("utf-8")

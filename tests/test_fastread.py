@@ -166,6 +166,22 @@ def test_unknown_reader_is_refused(engine):
         fastread.read_frame(engine, sa.select(E.c.uscc), {"uscc": pl.String}, reader="odbc")
 
 
+def test_a_deferred_query_is_built_from_the_frames_read_before_it(engine, small_registry):
+    # load_bundle's report read on PostgreSQL is built from what a first query found (bundle._settled_reports).
+    def firms_with_more_reports_than(frames):
+        return (sa.select(E.c.uscc).join_from(P, E, P.c.enterprise_id == E.c.id).group_by(E.c.uscc)
+                .having(sa.func.count() > int(frames["fewest"]["n"].item())).order_by(E.c.uscc))
+
+    per_firm = sa.select(sa.func.count().label("n")).select_from(P).group_by(P.c.enterprise_id).subquery()
+    for reader in _readers(engine):
+        frames = fastread.read_frames(engine, {
+            "fewest": (sa.select(sa.func.min(per_firm.c.n).label("n")), {"n": pl.Int64}),
+            "more": (firms_with_more_reports_than, {"uscc": pl.String}),
+        }, reader=reader)
+        assert frames["fewest"]["n"].item() == 1, reader  # small_registry: one firm has two reports, one has one
+        assert frames["more"]["uscc"].to_list() == [small_registry[0]], reader
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("reader", ["adbc", "sqlalchemy"])

@@ -126,8 +126,16 @@ def annual_figures(reports: pl.DataFrame, years: Iterable[int], metrics: Iterabl
     # The common case: a firm-year with one annual report that has every metric needs nothing else, so its
     # sub-annual reports are not aggregated at all (at a million firms that aggregation was most of the time).
     complete = pl.all_horizontal([pl.col(m).is_not_null() for m in metrics]) if metrics else pl.lit(True)
-    annual_rows = r.filter(pl.col("period_type") == "annual")
-    direct = annual_rows.filter(~pl.struct("uscc", "year").is_duplicated() & complete)
+    # So is one whose annual report is its only report of the year, complete or not: nothing else could supply a
+    # missing figure (with a blank 国际市场占有率 in most annual reports, that is most firm-years at a million firms
+    # on PostgreSQL, which sends no sub-annual rows that cannot change a figure: bundle._annual_figure_rows).
+    is_annual = pl.col("period_type") == "annual"
+    single = r.filter(is_annual).filter(~pl.struct("uscc", "year").is_duplicated())
+    direct = single.filter(complete)
+    if metrics:
+        others = r.filter(~is_annual).select("uscc", "year").unique()
+        alone = single.filter(~complete).join(others, on=["uscc", "year"], how="anti")
+        direct = pl.concat([direct, alone]) if alone.height else direct
     rest = r.join(direct.select("uscc", "year"), on=["uscc", "year"], how="anti") if direct.height else r
     direct = direct.select("uscc", "year", *metrics)
     if rest.is_empty():
