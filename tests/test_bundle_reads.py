@@ -186,3 +186,19 @@ def test_the_2026_rule_reads_fewer_report_rows_and_gives_the_same_figures_and_ve
     assert_frame_equal(annual_figures(lean.reports, needs.years, needs.metrics).sort(key),
                        annual_figures(full.reports, needs.years, needs.metrics).sort(key), check_exact=True)
     assert verdicts(policy, lean, on).equals(verdicts(policy, full, on))
+
+
+@pytest.mark.parametrize("firm_ids", [[5, 1, 9, 2], [3], [7, 2_000_000_000]], ids=["dense", "one", "sparse"])
+def test_child_rows_get_their_firms_uscc_as_an_inner_join_would(firm_ids):
+    """load_bundle gives each child row its firm's USCC by looking the id up in an array (bundle._with_uscc): the
+    same rows, order and values as the inner join it replaced — rows of firms not read are dropped, a null id
+    too, and ids too sparse for an array take the join."""
+    from registry.policy.bundle import _with_uscc
+
+    firms = pl.DataFrame({"enterprise_id": firm_ids, "uscc": [f"9144{i:014d}" for i in firm_ids]})
+    ids = [9, 1, None, 4, 2, 9, 7, 3, 1, *[i for i in firm_ids if i > 1_000_000]]
+    children = pl.DataFrame({"enterprise_id": ids, "year": list(range(2016, 2016 + len(ids)))})
+    expected = children.join(firms, on="enterprise_id", how="inner", maintain_order="left")
+    assert expected.height >= 1
+    assert _with_uscc(children, firms).equals(expected)
+    assert _with_uscc(children.clear(), firms).equals(expected.clear())
