@@ -69,10 +69,8 @@ def _scoped(stmt: Select[Any], principal: Principal) -> Select[Any]:
 def _from_recognitions(stmt: Select[Any], principal: Principal) -> Select[Any]:
     """Select from `recognition`, joining `enterprise` only when the principal's scope needs its region code
     (the join is most of the cost of a national count on a large registry)."""
-    clause = scope_clause(principal, E.c.region_code)
-    if clause is None:
-        return stmt.select_from(R)
-    return stmt.select_from(R.join(E, E.c.id == R.c.enterprise_id)).where(clause)
+    source, conditions = firm_rows_source(R, principal)
+    return stmt.select_from(source).where(*conditions)
 
 
 def valid_on(as_of: date) -> sa.ColumnElement[bool]:
@@ -191,37 +189,35 @@ def recognition_states(principal: Principal, as_of: date, review_due_days: int, 
     """The principal's recognitions live on `as_of` with their lifecycle state, by the one definition in
     `registry.lifecycle.recognition_states` (each policy's own 复核 and validity rules, the recognition history as
     it stood on that date)."""
-    eng = _engine(engine)
-    history = _recognition_history_from_copy(eng, principal, as_of)
-    if history is None:
-        stmt = (
-            sa.select(R.c.id, E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
-                      R.c.recognized_on, R.c.valid_until, R.c.status, R.c.ended_on)
-            .select_from(R.join(E, E.c.id == R.c.enterprise_id))
-            .where(R.c.recognized_on <= as_of, R.c.status != "withdrawn")
-        )
-        history = _read(eng, _scoped(stmt, principal), RECOGNITION_HISTORY)
+    history = _recognition_history(_engine(engine), principal, as_of)
     states = lifecycle.recognition_states(history, as_of, lifecycle.FlagWindows(review_due_days, expiring_days))
     # What a reader needs, not the internals (row ids, the index of the rules); one order whatever the row ids.
     return states.select(*STATE_COLUMNS).sort("uscc", "tier", "jurisdiction", "recognized_on")
 
 
-def _recognition_history_from_copy(eng: Engine, principal: Principal, as_of: date) -> pl.DataFrame | None:
-    """The rows of recognition_states' SELECT from the columnar copy of the tables, when it is current (SQLite,
-    kept by the flags job; registry.policy.bundle_cache), else None. At 200,000 firms the SELECT hands 3.4 million
-    values to Python one by one (1.7 s of the overview's and the briefing's first run); the copy is Parquet. The
-    principal's firms are found by the SQL scope clause itself, so the scope has one definition."""
-    copy = bundle_cache.read_current(eng, {
+def _recognition_history(eng: Engine, principal: Principal, as_of: date) -> pl.DataFrame:
+    """The principal's recognitions granted by `as_of` (not withdrawn) with their firm's uscc, name and region:
+    from the columnar copy of the tables when it is current (SQLite, kept by the flags job;
+    registry.policy.bundle_cache), else from the tables, in one snapshot either way. At 200,000 firms the SELECT
+    hands 3.4 million values to Python one by one (1.7 s of the overview's and the briefing's first run); the copy
+    is Parquet. The principal's firms are found by the SQL scope clause itself, so the scope has one definition."""
+    clause = scope_clause(principal, E.c.region_code)
+    in_scope = {} if clause is None else {
+        "in_scope": (sa.select(E.c.id.label("enterprise_id")).where(clause), {"enterprise_id": pl.Int64})}
+    from_tables = {"history": (_scoped(
+        sa.select(R.c.id, E.c.uscc, E.c.name, E.c.region_code, R.c.tier, R.c.jurisdiction, R.c.batch,
+                  R.c.recognized_on, R.c.valid_until, R.c.status, R.c.ended_on)
+        .select_from(R.join(E, E.c.id == R.c.enterprise_id))
+        .where(R.c.recognized_on <= as_of, R.c.status != "withdrawn"), principal), RECOGNITION_HISTORY)}
+    frames, copy = bundle_cache.read_beside_copy(eng, in_scope, {
         "enterprises": ["enterprise_id", "uscc", "name", "region_code"],
         "recognitions": ["enterprise_id", "id", "tier", "jurisdiction", "batch", "recognized_on", "valid_until",
-                         "status", "ended_on"]})
+                         "status", "ended_on"]}, otherwise=from_tables)
     if copy is None:
-        return None
+        return frames["history"]
     firms = copy["enterprises"]
-    clause = scope_clause(principal, E.c.region_code)
-    if clause is not None:
-        ids = _read(eng, sa.select(E.c.id.label("enterprise_id")).where(clause), {"enterprise_id": pl.Int64})
-        firms = firms.join(ids, on="enterprise_id", how="semi")
+    if "in_scope" in frames:
+        firms = firms.join(frames["in_scope"], on="enterprise_id", how="semi")
     # As in SQL, a null recognized_on or status matches neither condition.
     rows = copy["recognitions"].filter(pl.col("recognized_on") <= as_of, pl.col("status") != "withdrawn")
     return (rows.join(firms, on="enterprise_id", how="inner")
@@ -475,17 +471,13 @@ def data_version(engine: Engine | None = None) -> str:
     nothing in zjtx deletes firms): counting a million firms took 70 ms, and every page run asks for this key.
     Flags count (the pages show them); job runs do not: the inbox job records one every 5 minutes whether or not a
     file arrived, and keyed by them every page went cold for its next visitor. What shows job runs is keyed by
-    `job_run_version` (dashboard_versions asks for both at once)."""
+    the latest job-run id, which dashboard_versions returns beside it."""
     return _versions(_engine(engine), flags=True)[0]
 
 
-def job_run_version(engine: Engine | None = None) -> str:
-    """The key of what shows scheduled-job runs (the sidebar's freshness note): the highest job-run id."""
-    return _versions(_engine(engine), flags=True)[1]
-
-
 def dashboard_versions(engine: Engine | None = None) -> tuple[str, str]:
-    """(data_version, job_run_version) in one question: a dashboard page run asks for both once."""
+    """(data_version, the highest job-run id) in one question: a dashboard page run asks for both once; the
+    second keys what shows scheduled-job runs (the sidebar's freshness note)."""
     return _versions(_engine(engine), flags=True)
 
 

@@ -79,22 +79,12 @@ def read(engine: sa.Engine, queries: Queries, narrow: Callable[[Frames], Frames]
     return Read(frames, version, None)
 
 
-def read_current(engine: sa.Engine, columns: Mapping[str, list[str]]) -> Frames | None:
-    """The copy's frames named in `columns` (only those columns), or None when the copy is not current or this
-    database keeps none: for a read that needs a few of the tables whole (the overview's recognition states)."""
-    if not usable(engine):
-        return None
-    with sqlite_snapshot(engine) as conn:
-        version = _current_version(conn)
-        return _read_copy(conn, version, dict(columns), names=list(columns)) if version is not None else None
-
-
 def read_beside_copy(engine: sa.Engine, queries: Queries, copy_columns: Mapping[str, list[str]], *,
                      otherwise: Queries) -> tuple[Frames, Frames | None]:
     """In one snapshot: `queries` from the tables, and the copy's frames named in `copy_columns` (those columns)
     when the copy is current and has them — else `otherwise` from the tables too, and None for the copy. For a
-    read that needs a few rows from the tables and a large part of a table the copy holds (运行监测's annual
-    figures). Not SQLite: everything from the tables."""
+    read that needs a few rows from the tables and a large part of a table the copy holds (the recognition
+    states, 运行监测's annual figures). Not SQLite: everything from the tables."""
     if not usable(engine):
         return read_frames(engine, {**queries, **otherwise}), None
     with sqlite_snapshot(engine) as conn:
